@@ -1,0 +1,85 @@
+import type { Environment, PlatformConfig } from "./schema";
+
+/**
+ * Per-environment defaults. This table is the only place where dev and prod differ in code;
+ * a stack file overrides any knob. Both columns have the same shape: prod adds availability
+ * and safety, dev stays as cheap as a usable environment can be (see README "Sizing").
+ */
+export type Defaults = Omit<PlatformConfig, "environment">;
+
+const shared = {
+  network: { cidr: "10.0.0.0/16" },
+  cluster: {
+    // In EKS standard support until 2027 (README "Versions"); upgradePolicy STANDARD is set in code.
+    version: "1.35",
+    publicAccessCidrs: [] as string[],
+    adminRoleArns: [] as string[],
+  },
+  database: { engineVersion: "17" },
+  cache: { engine: "redis" as const, engineVersion: "7.1" },
+  registry: { repositories: ["backend", "frontend", "edge-app"] },
+  monitoring: { enabled: true, chartVersion: "79.5.0" },
+  edge: { enabled: false, port: 22, user: "pi", backupRetentionDays: 7 },
+  tags: {} as Record<string, string>,
+};
+
+export const environmentDefaults: Record<Environment, Defaults> = {
+  dev: {
+    protect: false,
+    network: { ...shared.network, azCount: 2, natGateways: "single", flowLogRetentionDays: 14 },
+    cluster: {
+      ...shared.cluster,
+      instanceTypes: ["t4g.medium"],
+      minNodes: 1,
+      maxNodes: 3,
+      desiredNodes: 2,
+      spot: true,
+      nodeDiskGb: 20,
+    },
+    database: {
+      ...shared.database,
+      instanceClass: "db.t4g.micro",
+      allocatedStorageGb: 20,
+      maxAllocatedStorageGb: 50,
+      multiAz: false,
+      backupRetentionDays: 7,
+      deletionProtection: false,
+    },
+    cache: { ...shared.cache, nodeType: "cache.t4g.micro", replicas: 0, snapshotRetentionDays: 1 },
+    registry: { ...shared.registry, keepImages: 10 },
+    backups: { retentionDays: 7, coldAfterDays: 1, objectLock: false },
+    monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20 },
+    edge: { ...shared.edge },
+    cost: { monthlyBudgetUsd: 350 },
+    tags: { ...shared.tags },
+  },
+  prod: {
+    protect: true,
+    network: { ...shared.network, azCount: 3, natGateways: "perAz", flowLogRetentionDays: 90 },
+    cluster: {
+      ...shared.cluster,
+      instanceTypes: ["m7g.large"],
+      minNodes: 2,
+      maxNodes: 10,
+      desiredNodes: 3,
+      spot: false,
+      nodeDiskGb: 50,
+    },
+    database: {
+      ...shared.database,
+      instanceClass: "db.t4g.medium",
+      allocatedStorageGb: 100,
+      maxAllocatedStorageGb: 200,
+      multiAz: true,
+      backupRetentionDays: 30,
+      deletionProtection: true,
+    },
+    cache: { ...shared.cache, nodeType: "cache.t4g.small", replicas: 1, snapshotRetentionDays: 7 },
+    registry: { ...shared.registry, keepImages: 30 },
+    backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true },
+    monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50 },
+    edge: { ...shared.edge },
+    cost: { monthlyBudgetUsd: 1500 },
+    tags: { ...shared.tags },
+  },
+};

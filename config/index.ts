@@ -1,0 +1,3 @@
+export { loadConfig, ConfigError, type Config, type ConfigSource } from "./load";
+export { environmentDefaults } from "./defaults";
+export * from "./schema";

@@ -1,0 +1,295 @@
+import { z } from "zod";
+
+/**
+ * The schema of every `platform:` key, after the environment's defaults are filled in.
+ * Each check carries the sentence a user sees after "expected", so a bad value is explained
+ * in terms of what AWS (or the Pi) accepts, not in terms of the schema library.
+ */
+
+const integer = (min: number, max: number, why: string) =>
+  z
+    .number({ error: `an integer from ${min} to ${max} (${why})` })
+    .int({ error: `an integer from ${min} to ${max} (${why})` })
+    .min(min, { error: `an integer from ${min} to ${max} (${why})` })
+    .max(max, { error: `an integer from ${min} to ${max} (${why})` });
+
+const boolean = z.boolean({ error: "true or false" });
+
+const text = (what: string) => z.string({ error: what }).min(1, { error: what });
+
+function isAlignedIpv4Cidr(value: string): boolean {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+  if (!match) return false;
+  const octets = match.slice(1, 5).map(Number);
+  const prefix = Number(match[5]);
+  if (octets.some((o) => o > 255) || prefix > 32) return false;
+  const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+  const blockSize = 2 ** (32 - prefix);
+  return address % blockSize === 0;
+}
+
+const ipv4Cidr = (what: string) =>
+  z.string({ error: what }).refine(isAlignedIpv4Cidr, { error: what });
+
+/** Kubernetes minor versions as EKS names them, e.g. "1.35". */
+const eksVersion = z
+  .string({ error: 'a Kubernetes minor version as a string, e.g. "1.35"' })
+  .regex(/^1\.\d{2}$/, { error: 'a Kubernetes minor version as a string, e.g. "1.35"' });
+
+const ec2InstanceType = z
+  .string({ error: 'an EC2 instance type such as "t4g.medium"' })
+  .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { error: 'an EC2 instance type such as "t4g.medium"' });
+
+/** Node groups are arm64 so that the image built for the Pi runs on the cluster too. */
+const gravitonInstanceType = ec2InstanceType.refine((t) => /^[a-z]+\d+g[a-z]*\./.test(t), {
+  error: 'a Graviton (arm64) instance type, e.g. "t4g.medium" or "m7g.large" (nodes run the arm64 images)',
+});
+
+const iamRoleArn = z
+  .string({ error: "an IAM role ARN, arn:aws:iam::<account>:role/<name>" })
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
+    error: "an IAM role ARN, arn:aws:iam::<account>:role/<name>",
+  });
+
+const imageByDigest = z
+  .string({ error: "an image reference pinned by digest, <repository>@sha256:<64 hex>" })
+  .regex(/^[a-z0-9][a-z0-9._/:-]*@sha256:[a-f0-9]{64}$/, {
+    error: "an image reference pinned by digest, <repository>@sha256:<64 hex>",
+  });
+
+const hostname = z
+  .string({ error: "a DNS name or IPv4 address" })
+  .regex(/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, {
+    error: "a DNS name or IPv4 address",
+  });
+
+const sshPublicKey = z
+  .string({ error: 'an SSH public host key line, e.g. "ssh-ed25519 AAAA…"' })
+  .regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/, {
+    error: 'an SSH public host key line, e.g. "ssh-ed25519 AAAA…"',
+  });
+
+const awsTagKey = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+
+const VPC_CIDR = "an IPv4 network in CIDR notation with a prefix from /16 to /20, e.g. 10.0.0.0/16";
+
+export const networkSchema = z.strictObject({
+  /** VPC IPv4 range; /16 to /20 so that the fixed subnet layout fits. */
+  cidr: z
+    .string({ error: VPC_CIDR })
+    .refine((c) => isAlignedIpv4Cidr(c) && Number(c.split("/")[1]) >= 16 && Number(c.split("/")[1]) <= 20, { error: VPC_CIDR }),
+  /** Availability zones to spread subnets, NAT gateways, nodes and replicas over. */
+  azCount: integer(2, 3, "the subnet layout has room for 3 AZs; EKS needs at least 2"),
+  /** `single`: one NAT gateway for the VPC (cheap); `perAz`: one per AZ (no cross-AZ dependency). */
+  natGateways: z.enum(["single", "perAz"], { error: '"single" or "perAz"' }),
+  /** Retention of the VPC flow-log group, in days. */
+  flowLogRetentionDays: z.union(
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731].map((d) => z.literal(d)) as unknown as [
+      z.ZodLiteral<number>,
+      z.ZodLiteral<number>,
+      ...z.ZodLiteral<number>[],
+    ],
+    { error: "a CloudWatch Logs retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545 or 731 days" },
+  ),
+});
+
+export const clusterSchema = z.strictObject({
+  /** EKS Kubernetes version, pinned; keep it in standard support (see README). */
+  version: eksVersion,
+  /** Managed node group instance types (Graviton). The first is the on-demand choice. */
+  instanceTypes: z
+    .array(gravitonInstanceType, { error: "a list of Graviton instance types" })
+    .min(1, { error: "at least one instance type" }),
+  minNodes: integer(0, 100, "EKS managed node group limits"),
+  maxNodes: integer(1, 100, "EKS managed node group limits"),
+  desiredNodes: integer(0, 100, "EKS managed node group limits"),
+  /** Spot capacity for the node group (dev only: interruptions are fine there). */
+  spot: boolean,
+  /** CIDRs allowed to reach the public API endpoint; empty means the endpoint is private only. */
+  publicAccessCidrs: z.array(ipv4Cidr("IPv4 networks in CIDR notation, e.g. 203.0.113.0/24"), {
+    error: "a list of IPv4 CIDRs",
+  }),
+  /** IAM roles granted cluster-admin through EKS access entries. */
+  adminRoleArns: z.array(iamRoleArn, { error: "a list of IAM role ARNs" }),
+  /** Root volume of each node, GB (gp3). */
+  nodeDiskGb: integer(20, 1000, "node root volume"),
+});
+
+export const databaseSchema = z.strictObject({
+  /** PostgreSQL major version (RDS picks the newest minor and upgrades minors in the window). */
+  engineVersion: z
+    .string({ error: 'a PostgreSQL major version as a string, e.g. "17"' })
+    .regex(/^1[4-9]$/, { error: 'a supported PostgreSQL major version as a string, "14" to "19"' }),
+  instanceClass: z
+    .string({ error: 'an RDS instance class with its "db." prefix, e.g. "db.t4g.micro"' })
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an RDS instance class with its "db." prefix, e.g. "db.t4g.micro"' }),
+  allocatedStorageGb: integer(20, 65536, "gp3 storage for RDS PostgreSQL"),
+  /** Upper bound of storage autoscaling; equal to allocatedStorageGb turns autoscaling off. */
+  maxAllocatedStorageGb: integer(20, 65536, "gp3 storage for RDS PostgreSQL"),
+  multiAz: boolean,
+  backupRetentionDays: integer(0, 35, "RDS automated backup retention"),
+  deletionProtection: boolean,
+});
+
+export const cacheSchema = z.strictObject({
+  engine: z.enum(["redis", "valkey"], { error: '"redis" or "valkey"' }),
+  engineVersion: z
+    .string({ error: 'an engine version such as "7.1" (redis) or "8.0" (valkey)' })
+    .regex(/^\d+\.\d+$/, { error: 'an engine version such as "7.1" (redis) or "8.0" (valkey)' }),
+  nodeType: z
+    .string({ error: 'an ElastiCache node type with its "cache." prefix, e.g. "cache.t4g.micro"' })
+    .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, {
+      error: 'an ElastiCache node type with its "cache." prefix, e.g. "cache.t4g.micro"',
+    }),
+  /** Read replicas next to the primary; 1 or more enables automatic failover and Multi-AZ. */
+  replicas: integer(0, 5, "ElastiCache replicas per shard"),
+  snapshotRetentionDays: integer(0, 35, "ElastiCache snapshot retention"),
+});
+
+export const registrySchema = z.strictObject({
+  repositories: z
+    .array(
+      z.string({ error: "repository names" }).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
+        error: "ECR repository names: lower case letters, digits, and . _ - / separators",
+      }),
+      { error: "a list of repository names" },
+    )
+    .min(1, { error: "at least one repository" })
+    .refine((names) => new Set(names).size === names.length, { error: "repository names without duplicates" }),
+  /** Tagged images kept per repository; older ones expire. */
+  keepImages: integer(1, 1000, "ECR lifecycle image count"),
+});
+
+export const backupsSchema = z.strictObject({
+  /** Days a backup object (and a noncurrent version) is kept before it expires. */
+  retentionDays: integer(1, 3650, "S3 lifecycle expiration"),
+  /** Days after which backups move to a colder storage class. */
+  coldAfterDays: integer(1, 3650, "S3 lifecycle transition"),
+  /** S3 Object Lock (governance mode) for the retention period. */
+  objectLock: boolean,
+});
+
+export const monitoringSchema = z.strictObject({
+  enabled: boolean,
+  /** kube-prometheus-stack chart version, pinned. */
+  chartVersion: z
+    .string({ error: 'an exact chart version, e.g. "79.5.0"' })
+    .regex(/^\d+\.\d+\.\d+$/, { error: 'an exact chart version, e.g. "79.5.0" (no ranges)' }),
+  retentionDays: integer(1, 365, "Prometheus TSDB retention"),
+  /** Prometheus volume size, GB; Alertmanager and Grafana get small fixed volumes. */
+  storageGb: integer(10, 16384, "gp3 volume size"),
+});
+
+export const edgeSchema = z.strictObject({
+  enabled: boolean,
+  /** DNS name or address of the Pi, as reached from where `pulumi up` runs. */
+  host: hostname.optional(),
+  port: integer(1, 65535, "TCP port"),
+  user: z
+    .string({ error: "a Linux user name" })
+    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "a Linux user name" }),
+  /** The Pi's SSH host public key, pinned: a changed host key fails the connection. */
+  hostKey: sshPublicKey.optional(),
+  /** Private key (secret); when absent the SSH agent ($SSH_AUTH_SOCK) is used. */
+  sshPrivateKey: text("a PEM/OpenSSH private key").optional(),
+  /** The app image pinned by digest; `edge-app@sha256:…` without a registry means this stack's ECR repository. */
+  appImage: imageByDigest.optional(),
+  backupRetentionDays: integer(1, 90, "backups kept on the Pi's SD card"),
+});
+
+export const costSchema = z.strictObject({
+  /** The plan and the policy pack fail when the monthly estimate exceeds this. */
+  monthlyBudgetUsd: z.number({ error: "a number of US dollars" }).positive({ error: "a positive number of US dollars" }),
+});
+
+export const tagsSchema = z
+  .record(z.string(), z.string({ error: "tag values as strings" }).max(256, { error: "tag values up to 256 characters" }), {
+    error: "a map of tag names to values",
+  })
+  .refine((tags) => Object.keys(tags).every((k) => awsTagKey.test(k) && !k.toLowerCase().startsWith("aws:")), {
+    error: 'tag names of 1–128 allowed characters, not starting with "aws:"',
+  });
+
+export const environmentSchema = z.enum(["dev", "prod"], { error: '"dev" or "prod"' });
+
+/** Every `platform:` key, one schema per key. A key missing here is a typo and gets a "did you mean". */
+export const platformSchemas = {
+  environment: environmentSchema,
+  /** Protect stateful resources (database, cache, bucket, keys, repositories) from deletion by the stack. */
+  protect: boolean,
+  network: networkSchema,
+  cluster: clusterSchema,
+  database: databaseSchema,
+  cache: cacheSchema,
+  registry: registrySchema,
+  backups: backupsSchema,
+  monitoring: monitoringSchema,
+  edge: edgeSchema,
+  cost: costSchema,
+  tags: tagsSchema,
+} as const;
+
+export type PlatformKey = keyof typeof platformSchemas;
+export type PlatformConfig = { [K in PlatformKey]: z.infer<(typeof platformSchemas)[K]> };
+export type Environment = z.infer<typeof environmentSchema>;
+export type NetworkConfig = PlatformConfig["network"];
+export type ClusterConfig = PlatformConfig["cluster"];
+export type DatabaseConfig = PlatformConfig["database"];
+export type CacheConfig = PlatformConfig["cache"];
+export type RegistryConfig = PlatformConfig["registry"];
+export type BackupsConfig = PlatformConfig["backups"];
+export type MonitoringConfig = PlatformConfig["monitoring"];
+export type EdgeConfig = PlatformConfig["edge"];
+export type CostConfig = PlatformConfig["cost"];
+
+/** A problem that involves more than one knob, reported against the knob to change. */
+export interface CrossFieldProblem {
+  path: string[];
+  value: unknown;
+  expected: string;
+}
+
+const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const section = (v: unknown): Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+
+/**
+ * Checks between knobs, run on the merged values even when a section has other errors, so that
+ * every problem is reported at once; a check whose inputs are of the wrong type is skipped (the
+ * type error is reported on its own).
+ */
+export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const cluster = section(merged.cluster);
+  const database = section(merged.database);
+  const backups = section(merged.backups);
+  const edge = section(merged.edge);
+  const { minNodes, maxNodes, desiredNodes } = cluster;
+  if (isNumber(minNodes) && isNumber(maxNodes) && minNodes > maxNodes)
+    problems.push({ path: ["cluster", "minNodes"], value: minNodes, expected: `at most cluster.maxNodes (${maxNodes})` });
+  else if (isNumber(minNodes) && isNumber(maxNodes) && isNumber(desiredNodes) && (desiredNodes < minNodes || desiredNodes > maxNodes))
+    problems.push({
+      path: ["cluster", "desiredNodes"],
+      value: desiredNodes,
+      expected: `between cluster.minNodes (${minNodes}) and cluster.maxNodes (${maxNodes})`,
+    });
+  const { allocatedStorageGb, maxAllocatedStorageGb } = database;
+  if (isNumber(allocatedStorageGb) && isNumber(maxAllocatedStorageGb) && maxAllocatedStorageGb < allocatedStorageGb)
+    problems.push({
+      path: ["database", "maxAllocatedStorageGb"],
+      value: maxAllocatedStorageGb,
+      expected: `at least database.allocatedStorageGb (${allocatedStorageGb})`,
+    });
+  const { retentionDays, coldAfterDays } = backups;
+  if (isNumber(retentionDays) && isNumber(coldAfterDays) && coldAfterDays >= retentionDays)
+    problems.push({ path: ["backups", "coldAfterDays"], value: coldAfterDays, expected: `fewer days than backups.retentionDays (${retentionDays})` });
+  if (edge.enabled === true && !edge.host)
+    problems.push({ path: ["edge", "host"], value: undefined, expected: "the Pi's DNS name or address when edge.enabled is true" });
+  if (edge.enabled === true && !edge.hostKey)
+    problems.push({
+      path: ["edge", "hostKey"],
+      value: undefined,
+      expected: "the Pi's SSH host key when edge.enabled is true (ssh-keyscan -t ed25519 <host>)",
+    });
+  return problems;
+}

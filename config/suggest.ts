@@ -1,0 +1,26 @@
+/** Levenshtein distance, used only to suggest the key a typo was meant to be. */
+function editDistance(a: string, b: string): number {
+  const previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = previous[0];
+    previous[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = previous[j];
+      const cost = a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1;
+      previous[j] = Math.min(previous[j] + 1, previous[j - 1] + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return previous[b.length];
+}
+
+/** The closest known key, if it is close enough to be a plausible typo. */
+export function closestKey(unknown: string, known: readonly string[]): string | undefined {
+  let best: { key: string; distance: number } | undefined;
+  for (const key of known) {
+    const distance = editDistance(unknown, key);
+    if (!best || distance < best.distance) best = { key, distance };
+  }
+  const tolerance = Math.max(2, Math.floor(unknown.length / 3));
+  return best && best.distance <= tolerance ? best.key : undefined;
+}

@@ -1,0 +1,92 @@
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { parse, stringify } from "yaml";
+
+export const PROJECT_DIR = path.resolve(__dirname, "../..");
+
+export interface PlannedResource {
+  type: string;
+  name: string;
+  parent: string | null;
+  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  options: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn?: string[]; provider?: string };
+}
+
+export interface Plan {
+  stack: string;
+  resources: PlannedResource[];
+  outputs: Record<string, unknown>;
+  [section: string]: unknown;
+}
+
+export interface PlanRun {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm run plan` as a user would (a fresh process: the SDK keeps global state). */
+export function runPlanCli(args: string[]): PlanRun {
+  const result = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_DIR, "tools/plan/cli.ts"), ...args], {
+    cwd: PROJECT_DIR,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+type Overrides = Record<string, unknown>;
+
+function deepMerge(base: unknown, patch: unknown): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isObject(base) || !isObject(patch)) return patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) out[k] = v === undefined ? undefined : deepMerge(base[k], v);
+  return out;
+}
+
+/**
+ * Writes Pulumi.yaml and a copy of the real stack file with `overrides` merged into its config
+ * (keys like "platform:cluster") to a temporary directory, for `--config-dir`.
+ */
+export function stackDirWith(stack: string, overrides: Overrides): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `plan-${stack}-`));
+  fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  const original = parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Overrides };
+  const config = deepMerge(original.config, overrides);
+  fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify({ config }));
+  return dir;
+}
+
+const cache = new Map<string, Plan>();
+
+/**
+ * The whole program under mocks for a stack, with that stack's real config file (optionally with
+ * overrides), as the plan's JSON. Memoised per stack and overrides within a test file.
+ */
+export function planFor(stack: string, overrides?: Overrides): Plan {
+  const key = `${stack}:${JSON.stringify(overrides ?? {})}`;
+  const cached = cache.get(key);
+  if (cached) return cached;
+  const args = ["--stack", stack, "--json"];
+  if (overrides) args.push("--config-dir", stackDirWith(stack, overrides));
+  const run = runPlanCli(args);
+  if (run.status !== 0) throw new Error(`plan --stack ${stack} exited ${run.status}:\n${run.stderr}`);
+  const plan = JSON.parse(run.stdout) as Plan;
+  cache.set(key, plan);
+  return plan;
+}
+
+export function ofType(plan: Plan, type: string): PlannedResource[] {
+  return plan.resources.filter((r) => r.type === type);
+}
+
+export function one(plan: Plan, type: string, name?: string): PlannedResource {
+  const found = ofType(plan, type).filter((r) => name === undefined || r.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+  return found[0];
+}
+
+export const STACKS = ["dev", "prod"] as const;

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { readStackConfig } from "../tools/plan/stack-config";
+import { PROJECT_DIR, planFor, runPlanCli, STACKS, stackDirWith } from "./helpers/program";
+
+describe("offline plan", () => {
+  for (const stack of STACKS) {
+    it(`--stack ${stack} prints the resource tree and exits 0`, () => {
+      const run = runPlanCli(["--stack", stack]);
+      assert.equal(run.status, 0, run.stderr);
+      assert.match(run.stdout, new RegExp(`^platform-${stack} \\(pulumi:pulumi:Stack, \\d+ resources\\)`));
+      assert.match(run.stdout, /pulumi:providers:aws {2}aws/);
+    });
+
+    it(`--stack ${stack} --json has the documented shape`, () => {
+      const plan = planFor(stack);
+      assert.equal(plan.stack, stack);
+      assert.ok(plan.resources.length > 0);
+      for (const r of plan.resources) {
+        assert.equal(typeof r.type, "string");
+        assert.equal(typeof r.name, "string");
+        assert.ok(r.parent === null || typeof r.parent === "string");
+        assert.equal(typeof r.inputs, "object");
+      }
+    });
+  }
+
+  it("a misspelt key exits 2 naming it, with nothing registered", () => {
+    const dir = stackDirWith("dev", { "platform:netwrok": { azCount: 2 } });
+    const run = runPlanCli(["--stack", "dev", "--config-dir", dir]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /platform:netwrok: unknown key; did you mean "platform:network"\?/);
+    assert.equal(run.stdout, "", "nothing planned");
+  });
+
+  it("a bad value exits 2 naming the key, the value and what is expected", () => {
+    const dir = stackDirWith("prod", { "platform:database": { backupRetentionDays: 36 } });
+    const run = runPlanCli(["--stack", "prod", "--config-dir", dir, "--json"]);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /platform:database\.backupRetentionDays: got 36; expected an integer from 0 to 35/);
+    assert.equal(run.stdout, "");
+  });
+
+  it("reads secure: values as secrets and never prints them", () => {
+    const dir = stackDirWith("dev", { "platform:edge": { sshPrivateKey: { secure: "v1:c2VjcmV0LWNpcGhlcnRleHQ=" } } });
+    const config = readStackConfig(dir, "dev");
+    assert.deepEqual(config.secretKeys, ["platform:edge"]);
+    assert.equal(JSON.parse(config.values["platform:edge"]).sshPrivateKey, "[secret]");
+    const run = runPlanCli(["--stack", "dev", "--config-dir", dir, "--json"]);
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(!run.stdout.includes("c2VjcmV0LWNpcGhlcnRleHQ="));
+  });
+
+  it("merges Pulumi.yaml defaults under the stack file, key by key", () => {
+    const dir = stackDirWith("dev", {});
+    const projectFile = path.join(dir, "Pulumi.yaml");
+    fs.appendFileSync(projectFile, "  extraKnob:\n    type: string\n    default: from-project\n  required:\n    type: string\n");
+    const config = readStackConfig(dir, "dev");
+    assert.equal(config.values["platform:extraKnob"], "from-project");
+    assert.deepEqual(config.missing, ["platform:required"]);
+    assert.equal(config.values["platform:environment"], "dev");
+  });
+
+  it("a stack file that does not exist is an error, not an empty plan", () => {
+    const run = runPlanCli(["--stack", "nope"]);
+    assert.equal(run.status, 1);
+    assert.match(run.stderr, /no stack file Pulumi\.nope\.yaml/);
+    assert.ok(fs.existsSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml")));
+  });
+});

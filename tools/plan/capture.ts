@@ -1,0 +1,155 @@
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, loadConfig } from "../../config";
+import { createMocks } from "./mocks";
+import { readStackConfig, SECRET_PLACEHOLDER, type StackConfig } from "./stack-config";
+
+/** The resource options a reviewer and the policy pack care about. */
+export interface CapturedOptions {
+  protect?: boolean;
+  retainOnDelete?: boolean;
+  ignoreChanges?: string[];
+  deleteBeforeReplace?: boolean;
+  replaceOnChanges?: string[];
+  dependsOn?: string[];
+  provider?: string;
+}
+
+export interface CapturedResource {
+  type: string;
+  name: string;
+  /** "type::name" of the parent; undefined for resources directly under the stack. */
+  parent?: string;
+  /** Inputs as the provider receives them, secrets replaced by "[secret]". */
+  inputs: Record<string, unknown>;
+  options: CapturedOptions;
+}
+
+export interface CapturedOutput {
+  value: unknown;
+  secret: boolean;
+}
+
+export interface Capture {
+  stack: string;
+  project: string;
+  resources: CapturedResource[];
+  outputs: Record<string, CapturedOutput>;
+}
+
+export const PROJECT_DIR = path.resolve(__dirname, "../..");
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export const resourceKey = (type: string, name: string): string => `${type}::${name}`;
+
+/** Replaces the SDK's secret envelopes with "[secret]" so no captured value can leak one. */
+function redactSecrets(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactSecrets);
+  if (value && typeof value === "object") {
+    const record = value as Record<string, unknown>;
+    if (record[SECRET_SIG] !== undefined && "value" in record) return SECRET_PLACEHOLDER;
+    return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, redactSecrets(v)]));
+  }
+  return value;
+}
+
+function describeResource(r: pulumi.Resource | undefined): string | undefined {
+  const meta = r as unknown as { __pulumiType?: string; __name?: string } | undefined;
+  return meta?.__pulumiType && meta.__name ? resourceKey(meta.__pulumiType, meta.__name) : undefined;
+}
+
+function optionsOf(opts: pulumi.CustomResourceOptions & pulumi.ComponentResourceOptions): CapturedOptions {
+  const options: CapturedOptions = {};
+  if (opts.protect !== undefined) options.protect = opts.protect;
+  if (opts.retainOnDelete !== undefined) options.retainOnDelete = opts.retainOnDelete;
+  if (opts.ignoreChanges?.length) options.ignoreChanges = [...opts.ignoreChanges];
+  if (opts.deleteBeforeReplace !== undefined) options.deleteBeforeReplace = opts.deleteBeforeReplace;
+  if (opts.replaceOnChanges?.length) options.replaceOnChanges = [...opts.replaceOnChanges];
+  const dependsOn = ([] as unknown[]).concat(opts.dependsOn ?? []).map((d) => describeResource(d as pulumi.Resource));
+  if (dependsOn.some(Boolean)) options.dependsOn = dependsOn.filter((d): d is string => Boolean(d));
+  const provider = describeResource(opts.provider);
+  if (provider) options.provider = provider;
+  return options;
+}
+
+/** Runs config validation alone: the plan's exit 2 happens before any resource, the stack included. */
+export function preflight(config: StackConfig): void {
+  const missing = config.missing.map((k) => `${k}: got nothing; declared in Pulumi.yaml without a default, so Pulumi.${config.stack}.yaml must set it`);
+  try {
+    loadConfig({ values: config.values, project: config.project, stack: config.stack });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const named = new Set(error.problems.map((p) => p.split(":").slice(0, 2).join(":")));
+    throw new ConfigError([...missing.filter((m) => !named.has(m.split(":").slice(0, 2).join(":"))), ...error.problems]);
+  }
+  if (missing.length > 0) throw new ConfigError(missing);
+}
+
+/**
+ * Runs the real program (index.ts) under the SDK's mocks with the stack's merged configuration
+ * and returns every registered resource with its parent, inputs and options, plus the outputs.
+ * One program per process: the SDK keeps global state.
+ */
+export async function captureProgram(config: StackConfig, programPath = path.join(PROJECT_DIR, "index.ts")): Promise<Capture> {
+  pulumi.runtime.setAllConfig(config.values, config.secretKeys);
+  preflight(config);
+
+  const structure = new Map<string, { parent?: string; options: CapturedOptions }[]>();
+  const inputs = new Map<string, Record<string, unknown>[]>();
+  const order: { type: string; name: string }[] = [];
+  const mocks = createMocks(config.values["aws:region"]);
+  await pulumi.runtime.setMocks(
+    {
+      newResource(args) {
+        const key = resourceKey(args.type, args.name);
+        if (!inputs.has(key)) order.push({ type: args.type, name: args.name });
+        inputs.set(key, [...(inputs.get(key) ?? []), redactSecrets(args.inputs) as Record<string, unknown>]);
+        return mocks.newResource(args);
+      },
+      call: (args) => mocks.call(args),
+    },
+    config.project,
+    config.stack,
+    true,
+  );
+
+  const exported = await pulumi.runtime.runInPulumiStack(async () => {
+    pulumi.runtime.registerStackTransformation((args) => {
+      const key = resourceKey(args.type, args.name);
+      structure.set(key, [...(structure.get(key) ?? []), { parent: describeResource(args.opts.parent), options: optionsOf(args.opts) }]);
+      return undefined;
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(programPath);
+  });
+  const outputs = await resolveOutputs(exported ?? {});
+  await pulumi.runtime.disconnect();
+
+  const resources: CapturedResource[] = [];
+  for (const { type, name } of order) {
+    if (type === "pulumi:pulumi:Stack") continue;
+    const key = resourceKey(type, name);
+    const shapes = structure.get(key) ?? [];
+    (inputs.get(key) ?? []).forEach((resourceInputs, i) => {
+      const shape = shapes[i] ?? { options: {} };
+      const parent = shape.parent?.startsWith("pulumi:pulumi:Stack::") ? undefined : shape.parent;
+      resources.push({ type, name, parent, inputs: resourceInputs, options: shape.options });
+    });
+  }
+  return { stack: config.stack, project: config.project, resources, outputs };
+}
+
+async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, CapturedOutput>> {
+  const outputs: Record<string, CapturedOutput> = {};
+  for (const [name, value] of Object.entries(exported)) {
+    const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
+    const secret = await pulumi.isSecret(output);
+    const resolved = await new Promise<unknown>((resolve) => output.apply((v) => resolve(v)));
+    outputs[name] = { value: secret ? SECRET_PLACEHOLDER : redactSecrets(resolved), secret };
+  }
+  return outputs;
+}
+
+export function captureStack(stack: string, projectDir = PROJECT_DIR): Promise<Capture> {
+  return captureProgram(readStackConfig(projectDir, stack));
+}

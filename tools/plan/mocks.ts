@@ -1,0 +1,148 @@
+import type * as pulumi from "@pulumi/pulumi";
+
+/**
+ * The SDK's mocks for the offline plan: every resource "creates" with its inputs echoed back plus
+ * the outputs AWS or the provider would compute (ids, ARNs, endpoints), and data-source calls
+ * answer with plausible values. Nothing here decides what the program registers; it only lets the
+ * program run to the end without a cloud account.
+ */
+export const MOCK_ACCOUNT_ID = "123456789012";
+
+type State = Record<string, unknown>;
+
+function service(type: string): string {
+  const [pkg, mod] = type.split(":");
+  return pkg === "aws" ? mod.split("/")[0] : pkg;
+}
+
+function physicalName(args: pulumi.runtime.MockResourceArgs): string {
+  const i = args.inputs;
+  return String(i.name ?? i.bucket ?? i.identifier ?? i.replicationGroupId ?? i.clusterName ?? args.name);
+}
+
+/** Outputs a provider computes that the program reads, per resource type. */
+function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string): State {
+  const name = physicalName(args);
+  const arn = `arn:aws:${service(args.type)}:${region}:${MOCK_ACCOUNT_ID}:${name}`;
+  const i = args.inputs;
+  switch (args.type) {
+    case "aws:rds/instance:Instance":
+      return {
+        arn,
+        address: `${name}.abcdefghijkl.${region}.rds.amazonaws.com`,
+        endpoint: `${name}.abcdefghijkl.${region}.rds.amazonaws.com:5432`,
+        port: 5432,
+        masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:rds!db-${name}`, secretStatus: "active" }],
+        resourceId: `db-${name.toUpperCase()}`,
+      };
+    case "aws:elasticache/replicationGroup:ReplicationGroup":
+      return {
+        arn,
+        primaryEndpointAddress: `master.${name}.abcdef.use1.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${name}.abcdef.use1.cache.amazonaws.com`,
+        port: i.port ?? 6379,
+      };
+    case "aws:ecr/repository:Repository":
+      return { arn, repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${name}`, registryId: MOCK_ACCOUNT_ID };
+    case "aws:s3/bucket:Bucket":
+    case "aws:s3/bucketV2:BucketV2":
+      return { arn: `arn:aws:s3:::${name}`, bucket: name, bucketRegionalDomainName: `${name}.s3.${region}.amazonaws.com` };
+    case "aws:kms/key:Key":
+      return { arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/${args.name}`, keyId: `${args.name}-key-id` };
+    case "aws:iam/role:Role":
+      return { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:role/${name}`, name, uniqueId: `AROA${args.name}` };
+    case "aws:iam/policy:Policy":
+      return { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:policy/${name}` };
+    case "aws:iam/user:User":
+      return { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/${name}`, name };
+    case "aws:cloudwatch/logGroup:LogGroup":
+      return { arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${name}` };
+    case "awsx:ec2:Vpc":
+      return vpcOutputs(args);
+    case "eks:index:Cluster":
+      return clusterOutputs(args, region);
+    case "random:index/randomPassword:RandomPassword":
+      return { result: "mock-generated-password-0123456789abcdef" };
+    default:
+      return { arn };
+  }
+}
+
+function vpcOutputs(args: pulumi.runtime.MockResourceArgs): State {
+  const specs = (args.inputs.subnetSpecs ?? []) as { type: string; cidrBlocks?: string[] }[];
+  const idsOf = (type: string) =>
+    (specs.find((s) => s.type === type)?.cidrBlocks ?? []).map((_, az) => `subnet-${type.toLowerCase()}-${az}`);
+  return {
+    vpcId: "vpc-0123456789abcdef0",
+    publicSubnetIds: idsOf("Public"),
+    privateSubnetIds: idsOf("Private"),
+    isolatedSubnetIds: idsOf("Isolated"),
+  };
+}
+
+function clusterOutputs(args: pulumi.runtime.MockResourceArgs, region: string): State {
+  const endpoint = `https://ABCDEF0123456789.gr7.${region}.eks.amazonaws.com`;
+  const kubeconfig = {
+    apiVersion: "v1",
+    kind: "Config",
+    clusters: [{ name: args.name, cluster: { server: endpoint, "certificate-authority-data": "bW9jaw==" } }],
+    contexts: [{ name: args.name, context: { cluster: args.name, user: args.name } }],
+    "current-context": args.name,
+    users: [{ name: args.name, user: { token: "mock" } }],
+  };
+  return {
+    kubeconfig,
+    kubeconfigJson: JSON.stringify(kubeconfig),
+    clusterSecurityGroupId: "sg-cluster0123456789",
+    nodeSecurityGroupId: "sg-nodes0123456789",
+    oidcProviderArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/oidc.eks.${region}.amazonaws.com/id/ABCDEF0123456789`,
+    oidcProviderUrl: `oidc.eks.${region}.amazonaws.com/id/ABCDEF0123456789`,
+    oidcIssuer: `oidc.eks.${region}.amazonaws.com/id/ABCDEF0123456789`,
+  };
+}
+
+type Statement = { sid?: string; effect?: string; actions?: string[]; resources?: string[]; principals?: { type: string; identifiers: string[] }[]; conditions?: { test: string; variable: string; values: string[] }[] };
+
+/** aws.iam.getPolicyDocument computes JSON from statements; the plan needs the real JSON to check it. */
+function policyDocument(inputs: Record<string, unknown>): State {
+  const statements = ((inputs.statements ?? []) as Statement[]).map((s) => {
+    const out: Record<string, unknown> = { Effect: s.effect ?? "Allow" };
+    if (s.sid) out.Sid = s.sid;
+    if (s.principals) out.Principal = Object.fromEntries(s.principals.map((p) => [p.type, p.identifiers]));
+    if (s.actions) out.Action = s.actions;
+    if (s.resources) out.Resource = s.resources;
+    if (s.conditions) {
+      const conditions: Record<string, Record<string, string[]>> = {};
+      for (const c of s.conditions) (conditions[c.test] ??= {})[c.variable] = c.values;
+      out.Condition = conditions;
+    }
+    return out;
+  });
+  return { json: JSON.stringify({ Version: "2012-10-17", Statement: statements }) };
+}
+
+export function createMocks(region: string): pulumi.runtime.Mocks {
+  return {
+    newResource(args) {
+      return { id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args, region) } };
+    },
+    call(args) {
+      switch (args.token) {
+        case "aws:index/getCallerIdentity:getCallerIdentity":
+          return { accountId: MOCK_ACCOUNT_ID, arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/plan`, userId: "AIDAPLAN" };
+        case "aws:index/getRegion:getRegion":
+          return { name: region, region, id: region };
+        case "aws:index/getPartition:getPartition":
+          return { partition: "aws", dnsSuffix: "amazonaws.com" };
+        case "aws:index/getAvailabilityZones:getAvailabilityZones":
+          return { names: ["a", "b", "c"].map((s) => `${region}${s}`), zoneIds: ["az1", "az2", "az3"].map((z) => `use1-${z}`) };
+        case "aws:iam/getPolicyDocument:getPolicyDocument":
+          return policyDocument(args.inputs);
+        case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+          return { userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com` };
+        default:
+          return args.inputs;
+      }
+    },
+  };
+}
