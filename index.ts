@@ -1,14 +1,54 @@
 import * as aws from "@pulumi/aws";
 import { loadConfig } from "./config";
+import { Backups } from "./components/backups";
+import { Cache } from "./components/cache";
+import { Cluster } from "./components/cluster";
+import { Database } from "./components/database";
+import { Network } from "./components/network";
+import { Registry } from "./components/registry";
 import { platformTags } from "./components/tags";
 
 const config = loadConfig();
+const name = `${config.project}-${config.stack}`;
 
 const awsProvider = new aws.Provider("aws", {
   region: config.region as aws.Region,
   defaultTags: { tags: platformTags(config) },
 });
+const opts = { providers: { aws: awsProvider } };
 
-export const region = config.region;
-export const environment = config.environment;
-export const providerUrn = awsProvider.urn;
+const network = new Network(name, { config: config.network, region: config.region }, opts);
+const backups = new Backups(name, { config: config.backups, protect: config.protect }, opts);
+const registry = new Registry(name, { config: config.registry, protect: config.protect }, opts);
+const cluster = new Cluster(
+  name,
+  {
+    config: config.cluster,
+    vpcId: network.vpcId,
+    privateSubnetIds: network.privateSubnetIds,
+    publicSubnetIds: network.publicSubnetIds,
+    protect: config.protect,
+  },
+  opts,
+);
+const dataPlane = {
+  vpcId: network.vpcId,
+  subnetIds: network.isolatedSubnetIds,
+  allowedSecurityGroupIds: [cluster.nodeSecurityGroupId],
+  protect: config.protect,
+};
+const database = new Database(name, { config: config.database, ...dataPlane }, opts);
+const cache = new Cache(name, { config: config.cache, ...dataPlane }, opts);
+
+export const vpcId = network.vpcId;
+export const publicSubnetIds = network.publicSubnetIds;
+export const privateSubnetIds = network.privateSubnetIds;
+export const isolatedSubnetIds = network.isolatedSubnetIds;
+export const clusterName = cluster.name;
+export const kubeconfig = cluster.kubeconfig;
+export const databaseEndpoint = database.endpoint;
+export const databaseSecretArn = database.masterSecretArn;
+export const cacheEndpoint = cache.primaryEndpoint;
+export const cacheAuthToken = cache.authToken;
+export const repositoryUrls = registry.repositoryUrls;
+export const backupBucket = backups.bucketName;

@@ -113,16 +113,19 @@ export async function captureProgram(config: StackConfig, programPath = path.joi
     true,
   );
 
-  const exported = await pulumi.runtime.runInPulumiStack(async () => {
+  // The stack's own outputs arrive unwrapped (secretness lost); keep the module's exports instead.
+  let exported: Record<string, unknown> = {};
+  await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       const key = resourceKey(args.type, args.name);
       structure.set(key, [...(structure.get(key) ?? []), { parent: describeResource(args.opts.parent), options: optionsOf(args.opts) }]);
       return undefined;
     });
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(programPath);
+    exported = { ...require(programPath) };
+    return exported;
   });
-  const outputs = await resolveOutputs(exported ?? {});
+  const outputs = await resolveOutputs(exported);
   await pulumi.runtime.disconnect();
 
   const resources: CapturedResource[] = [];

@@ -77,6 +77,8 @@ function vpcOutputs(args: pulumi.runtime.MockResourceArgs): State {
     publicSubnetIds: idsOf("Public"),
     privateSubnetIds: idsOf("Private"),
     isolatedSubnetIds: idsOf("Isolated"),
+    // The real outputs are RouteTable resources; plain objects with an id serve the same reads.
+    routeTables: ["public", "private", "isolated"].flatMap((tier) => idsOf(tier[0].toUpperCase() + tier.slice(1)).map((id) => ({ id: `rtb-${id}` }))),
   };
 }
 
@@ -88,9 +90,11 @@ function clusterOutputs(args: pulumi.runtime.MockResourceArgs, region: string): 
     clusters: [{ name: args.name, cluster: { server: endpoint, "certificate-authority-data": "bW9jaw==" } }],
     contexts: [{ name: args.name, context: { cluster: args.name, user: args.name } }],
     "current-context": args.name,
-    users: [{ name: args.name, user: { token: "mock" } }],
+    users: [{ name: args.name, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", args.name] } } }],
   };
   return {
+    // The real output is an aws.eks.Cluster resource; a plain object serves the same property reads.
+    eksCluster: { name: `${args.name}-eksCluster-1234567`, arn: `arn:aws:eks:${region}:${MOCK_ACCOUNT_ID}:cluster/${args.name}` },
     kubeconfig,
     kubeconfigJson: JSON.stringify(kubeconfig),
     clusterSecurityGroupId: "sg-cluster0123456789",
@@ -124,7 +128,11 @@ function policyDocument(inputs: Record<string, unknown>): State {
 export function createMocks(region: string): pulumi.runtime.Mocks {
   return {
     newResource(args) {
-      return { id: `${args.name}-id`, state: { ...args.inputs, ...computedOutputs(args, region) } };
+      // Auto-named resources get their logical name as physical name, so references by name resolve.
+      const state = { name: physicalName(args), ...args.inputs, ...computedOutputs(args, region) };
+      // S3 identifies a bucket by its name; sub-resources refer to `bucket.id`.
+      const id = args.type === "aws:s3/bucket:Bucket" ? String(state.bucket) : `${args.name}-id`;
+      return { id, state };
     },
     call(args) {
       switch (args.token) {

@@ -6,7 +6,7 @@ const MAX_VALUE = 60;
 
 /** Inputs that say most about a resource at a glance; others are left to `--json`. */
 const KEY_INPUTS: Record<string, string[]> = {
-  "awsx:ec2:Vpc": ["cidrBlock", "availabilityZoneNames", "natGateways"],
+  "awsx:ec2:Vpc": ["cidrBlock", "numberOfAvailabilityZones", "natGateways"],
   "aws:rds/instance:Instance": ["engine", "engineVersion", "instanceClass", "multiAz", "allocatedStorage", "backupRetentionPeriod", "deletionProtection"],
   "aws:elasticache/replicationGroup:ReplicationGroup": ["engine", "engineVersion", "nodeType", "numCacheClusters", "automaticFailoverEnabled"],
   "aws:ecr/repository:Repository": ["name", "imageTagMutability"],

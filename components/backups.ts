@@ -1,0 +1,167 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { BackupsConfig } from "../config";
+
+/** The writers of the bucket, each confined to its own prefix. */
+export const BACKUP_PREFIXES = { db: "db/", edge: "edge/" } as const;
+export type BackupWriter = keyof typeof BACKUP_PREFIXES;
+
+export interface BackupsArgs {
+  /** `platform:backups`: retention, cold-storage transition, object lock. */
+  config: BackupsConfig;
+  /** Protect the bucket and its key from deletion by the stack (`platform:protect`). */
+  protect: boolean;
+}
+
+/**
+ * The S3 backup bucket: private (public access blocked, bucket-owner-enforced), encrypted with a
+ * rotating KMS key, versioned, TLS-only, lifecycle to Glacier Instant Retrieval and expiry at the
+ * retention (noncurrent versions too), object lock where configured. Database dumps from the
+ * cluster land under `db/`, the Pi's under `edge/`; each writer gets a policy that may only put
+ * objects under its own prefix (no delete: a compromised writer cannot erase history).
+ */
+export class Backups extends pulumi.ComponentResource {
+  readonly bucketName: pulumi.Output<string>;
+  readonly bucketArn: pulumi.Output<string>;
+  readonly kmsKeyArn: pulumi.Output<string>;
+  /** IAM policy ARN per writer, to attach to its role or user. */
+  readonly writerPolicyArns: Record<BackupWriter, pulumi.Output<string>>;
+
+  constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:backups:Backups", name, {}, opts);
+    const { config, protect } = args;
+    const stateful = { parent: this, protect };
+
+    const key = new aws.kms.Key(
+      `${name}-key`,
+      { description: `Encrypts the ${name} backup bucket`, enableKeyRotation: true, deletionWindowInDays: 30 },
+      stateful,
+    );
+    new aws.kms.Alias(`${name}-key`, { namePrefix: `alias/${name}-`, targetKeyId: key.keyId }, { parent: this });
+
+    const bucket = new aws.s3.Bucket(
+      `${name}-bucket`,
+      // Object lock can only be turned on when the bucket is created.
+      { objectLockEnabled: config.objectLock, forceDestroy: !protect },
+      stateful,
+    );
+    const bucketChild = { parent: this, dependsOn: [bucket] };
+
+    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, bucketChild);
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-public-access`,
+      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      bucketChild,
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-encryption`,
+      {
+        bucket: bucket.id,
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
+      },
+      bucketChild,
+    );
+    const versioning = new aws.s3.BucketVersioning(
+      `${name}-versioning`,
+      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+      bucketChild,
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-tls-only`,
+      { bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) },
+      { parent: this, dependsOn: [publicAccess] },
+    );
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-lifecycle`,
+      { bucket: bucket.id, rules: lifecycleRules(config) },
+      { parent: this, dependsOn: [versioning] },
+    );
+    if (config.objectLock) {
+      new aws.s3.BucketObjectLockConfiguration(
+        `${name}-object-lock`,
+        { bucket: bucket.id, rule: { defaultRetention: { mode: "GOVERNANCE", days: config.retentionDays } } },
+        { parent: this, dependsOn: [versioning] },
+      );
+    }
+
+    this.writerPolicyArns = {
+      db: this.writerPolicy(name, "db", bucket.arn, key.arn).arn,
+      edge: this.writerPolicy(name, "edge", bucket.arn, key.arn).arn,
+    };
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.kmsKeyArn = key.arn;
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn, writerPolicyArns: this.writerPolicyArns });
+  }
+
+  private writerPolicy(name: string, writer: BackupWriter, bucketArn: pulumi.Output<string>, keyArn: pulumi.Output<string>): aws.iam.Policy {
+    return new aws.iam.Policy(
+      `${name}-${writer}-writer`,
+      {
+        description: `Write backups under ${BACKUP_PREFIXES[writer]} of the ${name} bucket, nothing else`,
+        policy: pulumi.all([bucketArn, keyArn]).apply(([bucket, key]) => writerPolicyDocument(bucket, key, BACKUP_PREFIXES[writer])),
+      },
+      { parent: this },
+    );
+  }
+}
+
+/** Denies every request that does not use TLS, whoever makes it. */
+export function tlsOnlyPolicy(bucketArn: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "DenyInsecureTransport",
+        Effect: "Deny",
+        Principal: "*",
+        Action: "s3:*",
+        Resource: [bucketArn, `${bucketArn}/*`],
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      },
+    ],
+  });
+}
+
+/** Put objects (multipart included) under one prefix, with the bucket's KMS key through S3 only. */
+export function writerPolicyDocument(bucketArn: string, keyArn: string, prefix: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "PutUnderOwnPrefix",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        Resource: `${bucketArn}/${prefix}*`,
+      },
+      {
+        Sid: "EncryptWithBucketKey",
+        Effect: "Allow",
+        Action: ["kms:GenerateDataKey", "kms:Encrypt"],
+        Resource: keyArn,
+        Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
+      },
+    ],
+  });
+}
+
+function lifecycleRules(config: BackupsConfig): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+  return [
+    {
+      id: "cold-then-expire",
+      status: "Enabled",
+      filter: {},
+      transitions: [{ days: config.coldAfterDays, storageClass: "GLACIER_IR" }],
+      expiration: { days: config.retentionDays },
+      noncurrentVersionExpiration: { noncurrentDays: config.retentionDays },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    },
+    {
+      // Expiration leaves delete markers behind on a versioned bucket; this rule sweeps them.
+      id: "expired-delete-markers",
+      status: "Enabled",
+      filter: {},
+      expiration: { expiredObjectDeleteMarker: true },
+    },
+  ];
+}

@@ -1,0 +1,128 @@
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as pulumi from "@pulumi/pulumi";
+import type { NetworkConfig } from "../config";
+import { tierCidrs } from "./subnet-layout";
+
+export interface NetworkArgs {
+  /** `platform:network`: CIDR, AZ count, NAT strategy, flow-log retention. */
+  config: NetworkConfig;
+  /** Region of the AWS provider, for the S3 gateway endpoint's service name. */
+  region: string;
+}
+
+/**
+ * The VPC: public, private and isolated subnets in every AZ on a fixed layout (subnet-layout.ts),
+ * NAT gateways single or per AZ, an S3 gateway endpoint (backups and ECR layers stay off NAT),
+ * flow logs to CloudWatch, and the default security group stripped of every rule.
+ */
+export class Network extends pulumi.ComponentResource {
+  readonly vpcId: pulumi.Output<string>;
+  readonly publicSubnetIds: pulumi.Output<string[]>;
+  readonly privateSubnetIds: pulumi.Output<string[]>;
+  readonly isolatedSubnetIds: pulumi.Output<string[]>;
+  readonly cidrBlock: string;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:network:Network", name, {}, opts);
+    const { config } = args;
+    const cidrs = (tier: "public" | "private" | "isolated") => tierCidrs(config.cidr, tier, config.azCount);
+
+    const vpc = new awsx.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        cidrBlock: config.cidr,
+        numberOfAvailabilityZones: config.azCount,
+        enableDnsHostnames: true,
+        enableDnsSupport: true,
+        subnetStrategy: "Auto",
+        subnetSpecs: [
+          // EKS places internet-facing load balancers in subnets tagged role/elb, internal ones in role/internal-elb.
+          { type: "Public", name: "public", cidrBlocks: cidrs("public"), tags: { "kubernetes.io/role/elb": "1", tier: "public" } },
+          { type: "Private", name: "private", cidrBlocks: cidrs("private"), tags: { "kubernetes.io/role/internal-elb": "1", tier: "private" } },
+          { type: "Isolated", name: "isolated", cidrBlocks: cidrs("isolated"), tags: { tier: "isolated" } },
+        ],
+        natGateways: { strategy: config.natGateways === "perAz" ? "OnePerAz" : "Single" },
+      },
+      { parent: this },
+    );
+
+    new aws.ec2.VpcEndpoint(
+      `${name}-s3`,
+      {
+        vpcId: vpc.vpcId,
+        serviceName: `com.amazonaws.${args.region}.s3`,
+        vpcEndpointType: "Gateway",
+        routeTableIds: vpc.routeTables.apply((tables) => pulumi.all(tables.map((t) => t.id))),
+      },
+      { parent: this },
+    );
+
+    // With no ingress or egress blocks, the provider removes every rule of the default group,
+    // so nothing attached to it by accident can talk to anything.
+    new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, { vpcId: vpc.vpcId }, { parent: this });
+
+    this.createFlowLogs(name, vpc.vpcId, config.flowLogRetentionDays);
+
+    this.vpcId = vpc.vpcId;
+    this.publicSubnetIds = vpc.publicSubnetIds;
+    this.privateSubnetIds = vpc.privateSubnetIds;
+    this.isolatedSubnetIds = vpc.isolatedSubnetIds;
+    this.cidrBlock = config.cidr;
+    this.registerOutputs({
+      vpcId: this.vpcId,
+      publicSubnetIds: this.publicSubnetIds,
+      privateSubnetIds: this.privateSubnetIds,
+      isolatedSubnetIds: this.isolatedSubnetIds,
+    });
+  }
+
+  private createFlowLogs(name: string, vpcId: pulumi.Input<string>, retentionDays: number): void {
+    const logGroup = new aws.cloudwatch.LogGroup(
+      `${name}-flow-logs`,
+      { namePrefix: `/vpc/${name}/flow-logs/`, retentionInDays: retentionDays },
+      { parent: this },
+    );
+    const role = new aws.iam.Role(
+      `${name}-flow-logs`,
+      {
+        assumeRolePolicy: JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
+        }),
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-flow-logs`,
+      {
+        role: role.id,
+        policy: logGroup.arn.apply((arn) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                Resource: [arn, `${arn}:*`],
+              },
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
+    new aws.ec2.FlowLog(
+      `${name}-flow-log`,
+      {
+        vpcId,
+        trafficType: "ALL",
+        logDestinationType: "cloud-watch-logs",
+        logDestination: logGroup.arn,
+        iamRoleArn: role.arn,
+        maxAggregationInterval: 60,
+      },
+      { parent: this },
+    );
+  }
+}

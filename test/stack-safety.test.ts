@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { planFor, STACKS } from "./helpers/program";
+
+const STATEFUL = [
+  "aws:rds/instance:Instance",
+  "aws:elasticache/replicationGroup:ReplicationGroup",
+  "aws:s3/bucket:Bucket",
+  "aws:kms/key:Key",
+  "aws:ecr/repository:Repository",
+];
+const SECRET_WORDS = /password|token|secret|privatekey|kubeconfig/i;
+
+function walk(value: unknown, path: string, visit: (path: string, value: unknown) => void): void {
+  visit(path, value);
+  if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`, visit));
+  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, visit);
+}
+
+describe("stack safety", () => {
+  for (const stack of STACKS) {
+    const prod = stack === "prod";
+    it(`${stack}: stateful resources are ${prod ? "" : "not "}protected from deletion by the stack`, () => {
+      const stateful = planFor(stack).resources.filter((r) => STATEFUL.includes(r.type));
+      assert.ok(stateful.length >= 7, `found ${stateful.length} stateful resources`);
+      for (const r of stateful) assert.equal(r.options.protect ?? false, prod, `${r.type} ${r.name}`);
+    });
+
+    it(`${stack}: no output and no resource input carries a password, token or key in plain text`, () => {
+      const plan = planFor(stack);
+      const offenders: string[] = [];
+      const check = (path: string, value: unknown) => {
+        const key = path.split(".").pop() ?? "";
+        if (SECRET_WORDS.test(key) && typeof value === "string" && value !== "[secret]" && !/^arn:/.test(value)) offenders.push(path);
+      };
+      for (const r of plan.resources) walk(r.inputs, `${r.type}::${r.name}`, check);
+      for (const [name, value] of Object.entries(plan.outputs)) {
+        if (SECRET_WORDS.test(name) && !/Arn$/.test(name)) assert.equal(value, "[secret]", `output ${name}`);
+      }
+      assert.deepEqual(offenders, []);
+      assert.ok(!JSON.stringify(plan).includes("mock-generated-password"), "the generated token never appears");
+    });
+  }
+});
