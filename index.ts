@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import { loadConfig } from "./config";
-import { Backups } from "./components/backups";
+import { AppPlatform } from "./components/app-platform";
+import { Backups, BACKUP_PREFIXES } from "./components/backups";
 import { Cache } from "./components/cache";
 import { Cluster } from "./components/cluster";
 import { Database } from "./components/database";
@@ -39,6 +40,18 @@ const dataPlane = {
 };
 const database = new Database(name, { config: config.database, ...dataPlane }, opts);
 const cache = new Cache(name, { config: config.cache, ...dataPlane }, opts);
+const app = new AppPlatform(
+  name,
+  {
+    provider: cluster.provider,
+    oidcProviderArn: cluster.oidcProviderArn,
+    oidcProviderUrl: cluster.oidcProviderUrl,
+    database: { address: database.address, port: database.port, name: database.databaseName, masterSecretArn: database.masterSecretArn },
+    cache: { endpoint: cache.primaryEndpoint, port: cache.port, authToken: cache.authToken },
+    backup: { bucketName: backups.bucketName, prefix: BACKUP_PREFIXES.db, writerPolicyArn: backups.writerPolicyArns.db, region: config.region },
+  },
+  opts,
+);
 
 export const vpcId = network.vpcId;
 export const publicSubnetIds = network.publicSubnetIds;
@@ -52,3 +65,5 @@ export const cacheEndpoint = cache.primaryEndpoint;
 export const cacheAuthToken = cache.authToken;
 export const repositoryUrls = registry.repositoryUrls;
 export const backupBucket = backups.bucketName;
+export const appNamespace = app.namespace;
+export const appRoleArn = app.roleArn;

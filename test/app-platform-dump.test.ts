@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { PROJECT_DIR } from "./helpers/program";
+import { requireTool } from "./helpers/tools";
+
+/**
+ * The nightly dump's two scripts run for real: a PostgreSQL server on loopback with TLS, the
+ * writer (db-dump.sh) and the uploader (db-upload.sh) joined by a FIFO as in the CronJob's pod.
+ * The one stand-in is `aws s3 cp`, a PATH shim that stores the stream in a directory.
+ */
+const SCRIPTS = path.join(PROJECT_DIR, "components/app-platform");
+
+function postgresBin(): { dir?: string; skip?: string } {
+  const root = "/usr/lib/postgresql";
+  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin/initdb"))) : [];
+  if (versions.length > 0) return { dir: path.join(root, versions.sort().at(-1) as string, "bin") };
+  const message = "PostgreSQL server binaries are not installed (Debian: postgresql)";
+  if (process.env.CI === "true") throw new Error(`${message}; CI must install them`);
+  return { skip: message };
+}
+
+const pg = postgresBin();
+const shellcheck = requireTool("shellcheck");
+const skip = pg.skip ?? (process.getuid?.() !== 0 ? "needs root to run the server as the postgres user" : undefined);
+
+function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; user?: string } = {}): SpawnSyncReturns<string> {
+  const [cmd, argv] = options.user ? ["runuser", ["-u", options.user, "--", command, ...args]] : [command, args];
+  const result = spawnSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...options.env } });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
+  return result;
+}
+
+function runAsync(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn("sh", [path.join(SCRIPTS, script)], { env: { ...process.env, ...env } });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+  });
+}
+
+describe("nightly pg_dump scripts", () => {
+  it("pass shellcheck", { skip: shellcheck.skip }, () => {
+    const result = spawnSync("shellcheck", ["--shell=sh", path.join(SCRIPTS, "db-dump.sh"), path.join(SCRIPTS, "db-upload.sh")], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stdout);
+  });
+
+  describe("against a real PostgreSQL server", { skip }, () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pgdump-"));
+    const data = path.join(tmp, "data");
+    const port = String(20000 + Math.floor(Math.random() * 20000));
+    const password = "S3cr3t-pa55:w0rd!#%^&*()";
+    const pgEnv = { PGHOST: "127.0.0.1", PGPORT: port, PGUSER: "admin", PGPASSWORD: password, PGSSLMODE: "require" };
+    const bin = (name: string) => path.join(pg.dir as string, name);
+
+    before(() => {
+      fs.chmodSync(tmp, 0o755);
+      fs.writeFileSync(path.join(tmp, "pwfile"), password);
+      spawnSync("chown", ["-R", "postgres", tmp]);
+      run(bin("initdb"), ["-D", data, "-U", "admin", "--auth=scram-sha-256", `--pwfile=${path.join(tmp, "pwfile")}`], { user: "postgres" });
+      run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", path.join(data, "server.key"), "-out", path.join(data, "server.crt")]);
+      spawnSync("chown", ["postgres", path.join(data, "server.key"), path.join(data, "server.crt")]);
+      fs.chmodSync(path.join(data, "server.key"), 0o600);
+      run(bin("pg_ctl"), ["-D", data, "-w", "-l", path.join(tmp, "server.log"), "-o", `-p ${port} -k ${tmp} -c listen_addresses=127.0.0.1 -c ssl=on`, "start"], { user: "postgres" });
+      run("psql", ["-d", "postgres", "-c", "CREATE DATABASE app"], { env: pgEnv });
+      run("psql", ["-d", "app", "-c", "CREATE TABLE items (id serial primary key, body text); INSERT INTO items (body) SELECT md5(i::text) FROM generate_series(1, 5000) i;"], { env: pgEnv });
+    });
+
+    after(() => {
+      spawnSync("runuser", ["-u", "postgres", "--", bin("pg_ctl"), "-D", data, "-m", "fast", "stop"]);
+      fs.rmSync(tmp, { recursive: true, force: true });
+    });
+
+    function prepareRun(name: string, secret: object) {
+      const work = path.join(tmp, name);
+      const shim = path.join(tmp, `${name}-bin`);
+      const bucket = path.join(tmp, `${name}-bucket`);
+      for (const dir of [work, shim, bucket]) fs.mkdirSync(dir, { recursive: true });
+      fs.writeFileSync(path.join(work, "secret.json"), JSON.stringify(secret));
+      run("mkfifo", [path.join(work, "dump.fifo")]);
+      fs.writeFileSync(
+        path.join(shim, "aws"),
+        '#!/bin/sh\n[ "$1 $2 $3" = "s3 cp -" ] || { echo "unexpected aws call: $*" >&2; exit 2; }\n' +
+          'dest="$SHIM_BUCKET/${4#s3://}"\nmkdir -p "$(dirname "$dest")"\ncat > "$dest"\n',
+        { mode: 0o755 },
+      );
+      const env = {
+        WORK_DIR: work,
+        DB_HOST: "127.0.0.1",
+        DB_PORT: port,
+        DB_NAME: "app",
+        BUCKET: "backups",
+        PREFIX: "db/",
+        SHIM_BUCKET: bucket,
+        PATH: `${shim}:${process.env.PATH}`,
+      };
+      return { env, work, bucket };
+    }
+
+    function uploaded(bucket: string): string[] {
+      const found: string[] = [];
+      const walk = (dir: string) => {
+        for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+          const full = path.join(dir, entry.name);
+          if (entry.isDirectory()) walk(full);
+          else found.push(path.relative(bucket, full));
+        }
+      };
+      walk(bucket);
+      return found;
+    }
+
+    it("streams a dump over TLS that pg_restore restores with every row", async () => {
+      const { env, work, bucket } = prepareRun("good", { username: "admin", password, engine: "postgres" });
+      const [upload, dump] = await Promise.all([runAsync("db-upload.sh", env), runAsync("db-dump.sh", env)]);
+      assert.equal(dump.code, 0, dump.stderr);
+      assert.equal(upload.code, 0, upload.stderr);
+      assert.ok(!fs.existsSync(path.join(work, "secret.json")), "the credentials file is removed once read");
+      const files = uploaded(bucket);
+      assert.equal(files.length, 1, files.join(", "));
+      assert.match(files[0], /^backups\/db\/\d{4}\/\d{2}\/\d{2}\/app-\d{4}-\d{2}-\d{2}T\d{6}Z\.dump$/);
+      run("psql", ["-d", "postgres", "-c", "CREATE DATABASE restored"], { env: pgEnv });
+      run("pg_restore", ["--no-owner", "-d", "restored", path.join(bucket, files[0])], { env: pgEnv });
+      const count = run("psql", ["-d", "restored", "-tAc", "SELECT count(*) FROM items"], { env: pgEnv }).stdout.trim();
+      assert.equal(count, "5000");
+    });
+
+    it("a failed dump fails the job and leaves a .FAILED marker next to the partial object", async () => {
+      const { env, bucket } = prepareRun("bad", { username: "admin", password: "wrong-password" });
+      const [upload, dump] = await Promise.all([runAsync("db-upload.sh", env), runAsync("db-dump.sh", env)]);
+      assert.notEqual(dump.code, 0);
+      assert.equal(upload.code, 1);
+      assert.match(upload.stderr, /dump failed: failed \d+/);
+      assert.ok(uploaded(bucket).some((f) => f.endsWith(".dump.FAILED")));
+    });
+  });
+});

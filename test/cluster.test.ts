@@ -1,0 +1,89 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
+import { one, planFor, STACKS } from "./helpers/program";
+
+const EKS = "eks:index:Cluster";
+const NODES = "aws:eks/nodeGroup:NodeGroup";
+const ADMIN = "arn:aws:iam::111122223333:role/platform-admin";
+
+describe("cluster", () => {
+  for (const stack of STACKS) {
+    const prod = stack === "prod";
+    it(`${stack}: pinned version on STANDARD support, API access entries, OIDC, all logs, KMS-encrypted secrets`, () => {
+      const plan = planFor(stack);
+      const eks = one(plan, EKS);
+      assert.equal(eks.inputs.version, "1.35");
+      assert.deepEqual(eks.inputs.upgradePolicy, { supportType: "STANDARD" });
+      assert.equal(eks.inputs.authenticationMode, "API");
+      assert.equal(eks.inputs.createOidcProvider, true);
+      assert.deepEqual([...eks.inputs.enabledClusterLogTypes].sort(), [...CONTROL_PLANE_LOG_TYPES].sort());
+      assert.equal(CONTROL_PLANE_LOG_TYPES.length, 5);
+      const key = one(plan, "aws:kms/key:Key", `platform-${stack}-secrets`);
+      assert.equal(key.inputs.enableKeyRotation, true);
+      assert.equal(eks.inputs.encryptionConfigKeyArn, `arn:aws:kms:us-east-1:123456789012:key/${key.name}`);
+      assert.equal(eks.inputs.skipDefaultNodeGroup, true);
+      assert.equal(eks.inputs.deletionProtection, prod);
+    });
+
+    it(`${stack}: private endpoint on, public endpoint limited to the configured CIDRs`, () => {
+      const eks = one(planFor(stack), EKS);
+      assert.equal(eks.inputs.endpointPrivateAccess, true);
+      assert.equal(eks.inputs.endpointPublicAccess, true);
+      assert.deepEqual(eks.inputs.publicAccessCidrs, ["203.0.113.0/24"]);
+      assert.ok(!eks.inputs.publicAccessCidrs.includes("0.0.0.0/0"));
+    });
+
+    it(`${stack}: one managed arm64 node group, ${prod ? "on-demand, 2–10 nodes" : "Spot, 1–3 nodes"}, scaling left to the autoscaler`, () => {
+      const nodes = one(planFor(stack), NODES);
+      assert.equal(nodes.inputs.amiType, "AL2023_ARM_64_STANDARD");
+      assert.ok((nodes.inputs.instanceTypes as string[]).every((t) => /^[a-z]+\d+g[a-z]*\./.test(t)), "Graviton types");
+      assert.equal(nodes.inputs.capacityType, prod ? "ON_DEMAND" : "SPOT");
+      assert.deepEqual(nodes.inputs.scalingConfig, prod ? { minSize: 2, maxSize: 10, desiredSize: 3 } : { minSize: 1, maxSize: 3, desiredSize: 2 });
+      assert.deepEqual(nodes.options.ignoreChanges, ["scalingConfig.desiredSize"]);
+      assert.ok((nodes.inputs.subnetIds as string[]).every((id) => id.startsWith("subnet-private-")));
+    });
+
+    it(`${stack}: EBS CSI add-on with a role only its service account can assume, gp3 default StorageClass`, () => {
+      const plan = planFor(stack);
+      const addon = one(plan, "aws:eks/addon:Addon");
+      assert.equal(addon.inputs.addonName, "aws-ebs-csi-driver");
+      const role = one(plan, "aws:iam/role:Role", `platform-${stack}-ebs-csi`);
+      assert.equal(addon.inputs.serviceAccountRoleArn, `arn:aws:iam::123456789012:role/${role.name}`);
+      const trust = JSON.parse(role.inputs.assumeRolePolicy).Statement[0];
+      assert.equal(trust.Action, "sts:AssumeRoleWithWebIdentity");
+      const conditions = trust.Condition.StringEquals as Record<string, string>;
+      assert.ok(Object.entries(conditions).some(([k, v]) => k.endsWith(":sub") && v === "system:serviceaccount:kube-system:ebs-csi-controller-sa"));
+      const storageClass = one(plan, "kubernetes:storage.k8s.io/v1:StorageClass");
+      assert.equal(storageClass.inputs.provisioner, "ebs.csi.aws.com");
+      assert.equal(storageClass.inputs.parameters.type, "gp3");
+      assert.equal(storageClass.inputs.parameters.encrypted, "true");
+      assert.equal(storageClass.inputs.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
+    });
+
+    it(`${stack}: every Kubernetes resource goes through the cluster's provider, whose kubeconfig is secret`, () => {
+      const plan = planFor(stack);
+      const provider = one(plan, "pulumi:providers:kubernetes");
+      assert.equal(provider.inputs.kubeconfig, "[secret]");
+      const k8sResources = plan.resources.filter((r) => r.type.startsWith("kubernetes:"));
+      assert.ok(k8sResources.length > 0);
+      for (const r of k8sResources) assert.equal(r.options.provider, `pulumi:providers:kubernetes::${provider.name}`, `${r.type} ${r.name}`);
+    });
+  }
+
+  it("access entries grant cluster admin to each configured role", () => {
+    const eks = one(planFor("prod", { "platform:cluster": { adminRoleArns: [ADMIN] } }), EKS);
+    const entries = Object.values(eks.inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: Record<string, { policyArn: string; accessScope: { type: string } }> }>);
+    assert.equal(entries.length, 1);
+    assert.equal(entries[0].principalArn, ADMIN);
+    const [policy] = Object.values(entries[0].accessPolicies);
+    assert.equal(policy.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
+    assert.deepEqual(policy.accessScope, { type: "cluster" });
+  });
+
+  it("an empty publicAccessCidrs makes the endpoint private only", () => {
+    const eks = one(planFor("dev", { "platform:cluster": { publicAccessCidrs: [] } }), EKS);
+    assert.equal(eks.inputs.endpointPublicAccess, false);
+    assert.equal(eks.inputs.publicAccessCidrs, undefined);
+  });
+});
