@@ -18,8 +18,16 @@ const shared = {
   database: { engineVersion: "17" },
   cache: { engine: "redis" as const, engineVersion: "7.1" },
   registry: { repositories: ["backend", "frontend", "edge-app"] },
-  monitoring: { enabled: true, chartVersion: "79.5.0" },
-  edge: { enabled: false, port: 22, user: "pi", backupRetentionDays: 7 },
+  monitoring: { enabled: true, chartVersion: "79.5.0", remoteWriteSourceCidrs: [] as string[] },
+  edge: {
+    enabled: false,
+    port: 22,
+    user: "pi",
+    backupRetentionDays: 7,
+    hostMemoryMb: 4096,
+    // 512 + 192 + 128 + 64 + 192 = 1088 MB of 4096: the OS keeps ~3 GB (page cache for SQLite).
+    memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 },
+  },
   tags: {} as Record<string, string>,
 };
 
@@ -50,7 +58,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     backups: { retentionDays: 7, coldAfterDays: 1, objectLock: false },
     monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20 },
     edge: { ...shared.edge },
-    cost: { monthlyBudgetUsd: 350 },
+    cost: { monthlyBudgetUsd: 350, natProcessedGbPerMonth: 50, backupStoredGb: 10, registryStoredGb: 5, logsIngestedGbPerMonth: 5 },
     tags: { ...shared.tags },
   },
   prod: {
@@ -79,7 +87,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true },
     monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50 },
     edge: { ...shared.edge },
-    cost: { monthlyBudgetUsd: 1500 },
+    cost: { monthlyBudgetUsd: 1500, natProcessedGbPerMonth: 300, backupStoredGb: 100, registryStoredGb: 20, logsIngestedGbPerMonth: 30 },
     tags: { ...shared.tags },
   },
 };

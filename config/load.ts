@@ -13,7 +13,7 @@ import {
 import { closestKey } from "./suggest";
 
 const NAMESPACE = "platform";
-const SECRET_KNOBS = new Set(["edge.sshPrivateKey"]);
+const SECRET_KNOBS = new Set(["edge.sshPrivateKey", "edge.tlsPrivateKey"]);
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 /** The validated, defaulted, frozen configuration every component receives. */
@@ -22,7 +22,12 @@ export type Config = Readonly<
     project: string;
     stack: string;
     region: string;
-    edge: Readonly<Omit<EdgeConfig, "sshPrivateKey"> & { sshPrivateKey?: pulumi.Output<string> }>;
+    edge: Readonly<
+      Omit<EdgeConfig, "sshPrivateKey" | "tlsPrivateKey"> & {
+        sshPrivateKey?: pulumi.Output<string>;
+        tlsPrivateKey?: pulumi.Output<string>;
+      }
+    >;
   }
 >;
 
@@ -164,13 +169,14 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
 
   if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const valid = resolved as PlatformConfig;
-  const { sshPrivateKey, ...edge } = valid.edge;
+  const { sshPrivateKey, tlsPrivateKey, ...edge } = valid.edge;
+  const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
   return deepFreeze({
     ...valid,
     project: source.project,
     stack: source.stack,
     region: region as string,
-    edge: { ...edge, sshPrivateKey: sshPrivateKey === undefined ? undefined : pulumi.secret(sshPrivateKey) },
+    edge: { ...edge, sshPrivateKey: secret(sshPrivateKey), tlsPrivateKey: secret(tlsPrivateKey) },
   });
 }
 

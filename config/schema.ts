@@ -69,6 +69,9 @@ const sshPublicKey = z
     error: 'an SSH public host key line, e.g. "ssh-ed25519 AAAA…"',
   });
 
+/** RAM the Pi's OS, page cache and Docker daemon keep beyond every container limit. */
+export const EDGE_OS_RESERVE_MB = 1024;
+
 const awsTagKey = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
 const VPC_CIDR = "an IPv4 network in CIDR notation with a prefix from /16 to /20, e.g. 10.0.0.0/16";
@@ -178,6 +181,13 @@ export const monitoringSchema = z.strictObject({
   retentionDays: integer(1, 365, "Prometheus TSDB retention"),
   /** Prometheus volume size, GB; Alertmanager and Grafana get small fixed volumes. */
   storageGb: integer(10, 16384, "gp3 volume size"),
+  /**
+   * Networks (the Pi's public address) allowed to remote-write metrics into Prometheus through
+   * a load balancer; empty keeps the receiver closed and unexposed.
+   */
+  remoteWriteSourceCidrs: z.array(ipv4Cidr("IPv4 networks in CIDR notation, e.g. 198.51.100.7/32"), {
+    error: "a list of IPv4 CIDRs",
+  }),
 });
 
 export const edgeSchema = z.strictObject({
@@ -195,11 +205,30 @@ export const edgeSchema = z.strictObject({
   /** The app image pinned by digest; `edge-app@sha256:…` without a registry means this stack's ECR repository. */
   appImage: imageByDigest.optional(),
   backupRetentionDays: integer(1, 90, "backups kept on the Pi's SD card"),
+  /** The Pi's RAM, MB: a Raspberry Pi 4 Model B with 4 GB. */
+  hostMemoryMb: integer(1024, 16384, "the Pi's RAM"),
+  /** Memory limit of each container, MB; their sum must leave the OS at least 1024 MB. */
+  memoryMb: z.strictObject({
+    app: integer(128, 8192, "container memory limit"),
+    redis: integer(32, 8192, "container memory limit"),
+    nginx: integer(16, 8192, "container memory limit"),
+    nodeExporter: integer(16, 8192, "container memory limit"),
+    metricsAgent: integer(32, 8192, "container memory limit"),
+  }),
+  /** PEM certificate (chain) for nginx; a self-signed one for `host` is generated when absent. */
+  tlsCertificate: text("a PEM certificate").optional(),
+  /** PEM private key of tlsCertificate (secret). */
+  tlsPrivateKey: text("a PEM private key").optional(),
 });
 
 export const costSchema = z.strictObject({
   /** The plan and the policy pack fail when the monthly estimate exceeds this. */
   monthlyBudgetUsd: z.number({ error: "a number of US dollars" }).positive({ error: "a positive number of US dollars" }),
+  /** Usage the program does not declare, assumed for the estimate (README "Cost"). */
+  natProcessedGbPerMonth: z.number({ error: "GB per month, 0 or more" }).min(0, { error: "GB per month, 0 or more" }),
+  backupStoredGb: z.number({ error: "GB, 0 or more" }).min(0, { error: "GB, 0 or more" }),
+  registryStoredGb: z.number({ error: "GB, 0 or more" }).min(0, { error: "GB, 0 or more" }),
+  logsIngestedGbPerMonth: z.number({ error: "GB per month, 0 or more" }).min(0, { error: "GB per month, 0 or more" }),
 });
 
 export const tagsSchema = z
@@ -290,6 +319,24 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       path: ["edge", "hostKey"],
       value: undefined,
       expected: "the Pi's SSH host key when edge.enabled is true (ssh-keyscan -t ed25519 <host>)",
+    });
+  const memoryMb = section(edge.memoryMb);
+  const limits = Object.values(memoryMb);
+  const hostMemoryMb = edge.hostMemoryMb;
+  if (isNumber(hostMemoryMb) && limits.length > 0 && limits.every(isNumber)) {
+    const total = (limits as number[]).reduce((a, b) => a + b, 0);
+    if (hostMemoryMb - total < EDGE_OS_RESERVE_MB)
+      problems.push({
+        path: ["edge", "memoryMb"],
+        value: memoryMb,
+        expected: `container limits summing to at most ${hostMemoryMb - EDGE_OS_RESERVE_MB} MB (they sum to ${total} MB; the Pi's OS keeps ${EDGE_OS_RESERVE_MB} of ${hostMemoryMb} MB)`,
+      });
+  }
+  if ((edge.tlsCertificate === undefined) !== (edge.tlsPrivateKey === undefined))
+    problems.push({
+      path: ["edge", edge.tlsCertificate === undefined ? "tlsCertificate" : "tlsPrivateKey"],
+      value: undefined,
+      expected: "edge.tlsCertificate and edge.tlsPrivateKey set together, or neither (a self-signed certificate)",
     });
   return problems;
 }
