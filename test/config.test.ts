@@ -82,6 +82,14 @@ describe("stack files", () => {
     assert.ok(config.edge.sshPrivateKey);
     assert.equal(await pulumi.isSecret(config.edge.sshPrivateKey), true);
   });
+
+  it("a provided TLS private key becomes a Pulumi secret", async () => {
+    const config = loadConfig(
+      sourceFor("dev", { "platform:edge": { enabled: false, tlsCertificate: "-----BEGIN CERTIFICATE-----", tlsPrivateKey: "-----BEGIN PRIVATE KEY-----" } }),
+    );
+    assert.ok(config.edge.tlsPrivateKey);
+    assert.equal(await pulumi.isSecret(config.edge.tlsPrivateKey), true);
+  });
 });
 
 describe("bad configuration", () => {
@@ -109,6 +117,14 @@ describe("bad configuration", () => {
     { name: "admin role not a role ARN", patch: { "platform:cluster": { adminRoleArns: ["arn:aws:iam::123:user/me"] } }, expect: /^platform:cluster\.adminRoleArns\[0\]: got "arn:aws:iam::123:user\/me"; expected an IAM role ARN/ },
     { name: "cold transition after expiry", patch: { "platform:backups": { retentionDays: 7, coldAfterDays: 7 } }, expect: /^platform:backups\.coldAfterDays: got 7; expected fewer days than backups\.retentionDays \(7\)/ },
     { name: "reserved tag prefix", patch: { "platform:tags": { "aws:owner": "me" } }, expect: /^platform:tags: got \{"aws:owner":"me"\}; expected tag names/ },
+    {
+      name: "edge containers leaving the Pi's OS under 1 GB",
+      patch: { "platform:edge": { enabled: false, memoryMb: { app: 2048, redis: 512, nginx: 128, nodeExporter: 64, metricsAgent: 512 } } },
+      expect: /^platform:edge\.memoryMb: got \{.*\}; expected container limits summing to at most 3072 MB \(they sum to 3264 MB/,
+    },
+    { name: "a TLS certificate without its key", patch: { "platform:edge": { enabled: false, tlsCertificate: "-----BEGIN CERTIFICATE-----" } }, expect: /^platform:edge\.tlsPrivateKey: got nothing; expected edge\.tlsCertificate and edge\.tlsPrivateKey set together/ },
+    { name: "remote-write source not a CIDR", patch: { "platform:monitoring": { remoteWriteSourceCidrs: ["198.51.100.7"] } }, expect: /^platform:monitoring\.remoteWriteSourceCidrs\[0\]: got "198\.51\.100\.7"; expected IPv4 networks in CIDR notation/ },
+    { name: "negative usage assumption", patch: { "platform:cost": { natProcessedGbPerMonth: -5 } }, expect: /^platform:cost\.natProcessedGbPerMonth: got -5; expected GB per month, 0 or more/ },
     { name: "missing environment", patch: { "platform:environment": undefined }, expect: /^platform:environment: got nothing; expected "dev" or "prod"/ },
     { name: "missing region", patch: { "aws:region": undefined }, expect: /^aws:region: got nothing; expected an AWS region/ },
   ];
@@ -126,6 +142,11 @@ describe("bad configuration", () => {
       "platform:edge": { enabled: true, port: 0 },
     });
     assert.equal(problems.length, 5, problems.join("\n"));
+  });
+
+  it("never echoes the TLS private key in a problem", () => {
+    const problems = problemsFor({ "platform:edge": { enabled: false, tlsPrivateKey: 7 } });
+    assert.ok(problems.some((p) => p.startsWith("platform:edge.tlsPrivateKey: got [secret]")), problems.join("\n"));
   });
 
   it("never echoes the SSH private key in a problem", () => {
