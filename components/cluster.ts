@@ -53,9 +53,18 @@ export class Cluster extends pulumi.ComponentResource {
       { parent: this, protect: args.protect },
     );
 
+    // EKS would create this group itself with no retention (logs kept, and billed, forever).
+    const controlPlaneLogs = new aws.cloudwatch.LogGroup(
+      `${name}-control-plane`,
+      { name: `/aws/eks/${name}/cluster`, retentionInDays: config.logRetentionDays },
+      { parent: this },
+    );
+
     const cluster = new eks.Cluster(
       `${name}-eks`,
       {
+        // Named so that the control-plane log group above is the one EKS writes to.
+        name,
         version: config.version,
         upgradePolicy: { supportType: "STANDARD" },
         vpcId: args.vpcId,
@@ -81,7 +90,7 @@ export class Cluster extends pulumi.ComponentResource {
         publicAccessCidrs: config.publicAccessCidrs.length > 0 ? config.publicAccessCidrs : undefined,
         deletionProtection: args.protect,
       },
-      { parent: this },
+      { parent: this, dependsOn: [controlPlaneLogs] },
     );
     const clusterName = cluster.eksCluster.name;
 

@@ -4,6 +4,8 @@ import type { DatabaseConfig } from "../config";
 import { ingressOnlyFrom } from "./ingress";
 
 export const POSTGRES_PORT = 5432;
+/** PostgreSQL logs exported to CloudWatch. */
+export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
 export interface DatabaseArgs {
   /** `platform:database`: version, class, storage, Multi-AZ, retention, deletion protection. */
@@ -65,10 +67,22 @@ export class Database extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    // RDS would create the export log groups itself with no retention; named after the identifier.
+    const identifier = `${name}-postgres`;
+    const logGroups = LOG_EXPORTS.map(
+      (log) =>
+        new aws.cloudwatch.LogGroup(
+          `${name}-postgres-${log}`,
+          { name: `/aws/rds/instance/${identifier}/${log}`, retentionInDays: config.logRetentionDays },
+          { parent: this },
+        ),
+    );
+
     const finalSnapshot = config.deletionProtection;
     const instance = new aws.rds.Instance(
       `${name}-postgres`,
       {
+        identifier,
         engine: "postgres",
         engineVersion: config.engineVersion,
         instanceClass: config.instanceClass,
@@ -93,11 +107,11 @@ export class Database extends pulumi.ComponentResource {
         finalSnapshotIdentifier: finalSnapshot ? `${name}-final` : undefined,
         performanceInsightsEnabled: true,
         performanceInsightsRetentionPeriod: 7,
-        enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+        enabledCloudwatchLogsExports: [...LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
         iamDatabaseAuthenticationEnabled: true,
       },
-      { parent: this, protect: args.protect },
+      { parent: this, protect: args.protect, dependsOn: logGroups },
     );
 
     this.address = instance.address;

@@ -43,6 +43,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       desiredNodes: 2,
       spot: true,
       nodeDiskGb: 20,
+      logRetentionDays: 14,
     },
     database: {
       ...shared.database,
@@ -52,6 +53,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       multiAz: false,
       backupRetentionDays: 7,
       deletionProtection: false,
+      logRetentionDays: 14,
     },
     cache: { ...shared.cache, nodeType: "cache.t4g.micro", replicas: 0, snapshotRetentionDays: 1 },
     registry: { ...shared.registry, keepImages: 10 },
@@ -72,6 +74,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       desiredNodes: 3,
       spot: false,
       nodeDiskGb: 50,
+      logRetentionDays: 90,
     },
     database: {
       ...shared.database,
@@ -81,6 +84,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       multiAz: true,
       backupRetentionDays: 30,
       deletionProtection: true,
+      logRetentionDays: 90,
     },
     cache: { ...shared.cache, nodeType: "cache.t4g.small", replicas: 1, snapshotRetentionDays: 7 },
     registry: { ...shared.registry, keepImages: 30 },

@@ -74,6 +74,13 @@ export const EDGE_OS_RESERVE_MB = 1024;
 
 const awsTagKey = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
+const LOG_RETENTIONS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] as const;
+/** CloudWatch Logs accepts only these retention periods. */
+const logRetentionDays = z.number({ error: `a CloudWatch Logs retention: ${LOG_RETENTIONS.join(", ")} days` }).refine(
+  (d) => (LOG_RETENTIONS as readonly number[]).includes(d),
+  { error: `a CloudWatch Logs retention: ${LOG_RETENTIONS.join(", ")} days` },
+);
+
 const VPC_CIDR = "an IPv4 network in CIDR notation with a prefix from /16 to /20, e.g. 10.0.0.0/16";
 
 export const networkSchema = z.strictObject({
@@ -86,14 +93,7 @@ export const networkSchema = z.strictObject({
   /** `single`: one NAT gateway for the VPC (cheap); `perAz`: one per AZ (no cross-AZ dependency). */
   natGateways: z.enum(["single", "perAz"], { error: '"single" or "perAz"' }),
   /** Retention of the VPC flow-log group, in days. */
-  flowLogRetentionDays: z.union(
-    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731].map((d) => z.literal(d)) as unknown as [
-      z.ZodLiteral<number>,
-      z.ZodLiteral<number>,
-      ...z.ZodLiteral<number>[],
-    ],
-    { error: "a CloudWatch Logs retention: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545 or 731 days" },
-  ),
+  flowLogRetentionDays: logRetentionDays,
 });
 
 export const clusterSchema = z.strictObject({
@@ -116,6 +116,8 @@ export const clusterSchema = z.strictObject({
   adminRoleArns: z.array(iamRoleArn, { error: "a list of IAM role ARNs" }),
   /** Root volume of each node, GB (gp3). */
   nodeDiskGb: integer(20, 1000, "node root volume"),
+  /** Retention of the control-plane log group, days (created by the stack so it never keeps logs forever). */
+  logRetentionDays,
 });
 
 export const databaseSchema = z.strictObject({
@@ -132,6 +134,8 @@ export const databaseSchema = z.strictObject({
   multiAz: boolean,
   backupRetentionDays: integer(0, 35, "RDS automated backup retention"),
   deletionProtection: boolean,
+  /** Retention of the exported PostgreSQL log groups, days. */
+  logRetentionDays,
 });
 
 export const cacheSchema = z.strictObject({

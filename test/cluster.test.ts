@@ -26,6 +26,16 @@ describe("cluster", () => {
       assert.equal(eks.inputs.deletionProtection, prod);
     });
 
+    it(`${stack}: control-plane logs go to a log group the stack creates first, with a retention`, () => {
+      const plan = planFor(stack);
+      const eks = one(plan, EKS);
+      const group = one(plan, "aws:cloudwatch/logGroup:LogGroup", `platform-${stack}-control-plane`);
+      assert.equal(eks.inputs.name, `platform-${stack}`);
+      assert.equal(group.inputs.name, `/aws/eks/platform-${stack}/cluster`);
+      assert.equal(group.inputs.retentionInDays, prod ? 90 : 14);
+      assert.ok(eks.options.dependsOn?.includes(`aws:cloudwatch/logGroup:LogGroup::${group.name}`));
+    });
+
     it(`${stack}: private endpoint on, public endpoint limited to the configured CIDRs`, () => {
       const eks = one(planFor(stack), EKS);
       assert.equal(eks.inputs.endpointPrivateAccess, true);

@@ -58,5 +58,17 @@ describe("database", () => {
       assert.equal(forceSsl?.value, "1");
       assert.equal(one(plan, INSTANCE).inputs.parameterGroupName, params.name);
     });
+
+    it(`${stack}: every exported log lands in a log group the stack creates first, with a retention`, () => {
+      const plan = planFor(stack);
+      const db = one(plan, INSTANCE);
+      assert.equal(db.inputs.identifier, `platform-${stack}-postgres`);
+      for (const log of db.inputs.enabledCloudwatchLogsExports as string[]) {
+        const group = one(plan, "aws:cloudwatch/logGroup:LogGroup", `platform-${stack}-postgres-${log}`);
+        assert.equal(group.inputs.name, `/aws/rds/instance/${db.inputs.identifier}/${log}`);
+        assert.equal(group.inputs.retentionInDays, stack === "prod" ? 90 : 14);
+        assert.ok(db.options.dependsOn?.includes(`aws:cloudwatch/logGroup:LogGroup::${group.name}`));
+      }
+    });
   }
 });
