@@ -5,6 +5,7 @@ import { Backups, BACKUP_PREFIXES } from "./components/backups";
 import { Cache } from "./components/cache";
 import { Cluster } from "./components/cluster";
 import { Database } from "./components/database";
+import { Monitoring } from "./components/monitoring";
 import { Network } from "./components/network";
 import { Registry } from "./components/registry";
 import { platformTags } from "./components/tags";
@@ -52,6 +53,9 @@ const app = new AppPlatform(
   },
   opts,
 );
+const monitoring = config.monitoring.enabled
+  ? new Monitoring(name, { config: config.monitoring, provider: cluster.provider, storageClassName: cluster.storageClassName }, opts)
+  : undefined;
 
 export const vpcId = network.vpcId;
 export const publicSubnetIds = network.publicSubnetIds;
@@ -67,3 +71,6 @@ export const repositoryUrls = registry.repositoryUrls;
 export const backupBucket = backups.bucketName;
 export const appNamespace = app.namespace;
 export const appRoleArn = app.roleArn;
+export const monitoringNamespace = monitoring?.namespace;
+export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
+export const remoteWriteUrl = monitoring?.remoteWriteUrl;

@@ -42,7 +42,7 @@ describe("network", () => {
       assert.ok((endpoint.inputs.routeTableIds as string[]).length >= expected[stack].azs);
       const flowLog = one(plan, "aws:ec2/flowLog:FlowLog");
       assert.equal(flowLog.inputs.trafficType, "ALL");
-      const logGroup = one(plan, "aws:cloudwatch/logGroup:LogGroup");
+      const logGroup = one(plan, "aws:cloudwatch/logGroup:LogGroup", `platform-${stack}-flow-logs`);
       assert.equal(logGroup.inputs.retentionInDays, stack === "prod" ? 90 : 14);
       assert.equal(flowLog.inputs.logDestination, `arn:aws:logs:us-east-1:123456789012:log-group:${logGroup.name}`);
       const defaultSg = one(plan, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup");

@@ -10,6 +10,8 @@ const STATEFUL = [
   "aws:ecr/repository:Repository",
 ];
 const SECRET_WORDS = /password|token|secret|privatekey|kubeconfig/i;
+/** Keys that name a Kubernetes Secret or a key inside one (Helm charts' `existingSecret`), not a secret value. */
+const SECRET_REFERENCES = new Set(["existingSecret", "userKey", "passwordKey"]);
 
 function walk(value: unknown, path: string, visit: (path: string, value: unknown) => void): void {
   visit(path, value);
@@ -31,7 +33,7 @@ describe("stack safety", () => {
       const offenders: string[] = [];
       const check = (path: string, value: unknown) => {
         const key = path.split(".").pop() ?? "";
-        if (SECRET_WORDS.test(key) && typeof value === "string" && value !== "[secret]" && !/^arn:/.test(value)) offenders.push(path);
+        if (SECRET_WORDS.test(key) && !SECRET_REFERENCES.has(key) && typeof value === "string" && value !== "[secret]" && !/^arn:/.test(value)) offenders.push(path);
       };
       for (const r of plan.resources) walk(r.inputs, `${r.type}::${r.name}`, check);
       for (const [name, value] of Object.entries(plan.outputs)) {

@@ -148,6 +148,8 @@ async function resolveOutputs(exported: Record<string, unknown>): Promise<Record
     const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
     const secret = await pulumi.isSecret(output);
     const resolved = await new Promise<unknown>((resolve) => output.apply((v) => resolve(v)));
+    // Pulumi drops undefined stack outputs too ("will not show as a stack output").
+    if (resolved === undefined) continue;
     outputs[name] = { value: secret ? SECRET_PLACEHOLDER : redactSecrets(resolved), secret };
   }
   return outputs;

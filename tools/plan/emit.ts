@@ -1,15 +1,11 @@
 import * as fs from "node:fs";
-import * as path from "node:path";
+import { writeArtifact } from "./artifacts";
 import { DUMP_SCRIPT, UPLOAD_SCRIPT } from "../../components/app-platform";
+import { emitMonitoring } from "../../components/monitoring/emit";
 import type { Config } from "../../config";
 
-/** Writes one rendered artifact under `dir` and returns its path relative to `dir`. */
-export function writeArtifact(dir: string, relative: string, content: string, mode = 0o644): string {
-  const file = path.join(dir, relative);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, content, { mode });
-  return relative;
-}
+export { writeArtifact } from "./artifacts";
+
 
 function emitClusterArtifacts(dir: string): string[] {
   return [
@@ -19,7 +15,7 @@ function emitClusterArtifacts(dir: string): string[] {
 }
 
 /** Every emitter, each writing the files its part of the program renders, with stable names. */
-const EMITTERS: ((dir: string, config: Config) => string[])[] = [emitClusterArtifacts];
+const EMITTERS: ((dir: string, config: Config) => string[])[] = [emitClusterArtifacts, emitMonitoring];
 
 /** Writes what the program renders (configs, scripts, rules, dashboards) for offline checks. */
 export function emitArtifacts(dir: string, config: Config): string[] {

@@ -61,6 +61,11 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
       return vpcOutputs(args);
     case "eks:index:Cluster":
       return clusterOutputs(args, region);
+    case "kubernetes:core/v1:Service":
+      // A LoadBalancer Service gets its load balancer's DNS name from the cloud controller.
+      return (i.spec as { type?: string } | undefined)?.type === "LoadBalancer"
+        ? { status: { loadBalancer: { ingress: [{ hostname: `${args.name}-0123456789abcdef.elb.${region}.amazonaws.com` }] } } }
+        : {};
     case "random:index/randomPassword:RandomPassword":
       return { result: "mock-generated-password-0123456789abcdef" };
     default:
@@ -146,6 +151,9 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           return { names: ["a", "b", "c"].map((s) => `${region}${s}`), zoneIds: ["az1", "az2", "az3"].map((z) => `use1-${z}`) };
         case "aws:iam/getPolicyDocument:getPolicyDocument":
           return policyDocument(args.inputs);
+        case "aws:ecr/getImage:getImage":
+          // The edge app without a configured digest pins the repository's most recent image.
+          return { ...args.inputs, imageDigest: `sha256:${"e".repeat(64)}`, imageTags: ["mock"] };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
           return { userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com` };
         default:

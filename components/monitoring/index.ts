@@ -1,0 +1,131 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { MonitoringConfig } from "../../config";
+import { renderDashboards } from "./dashboards";
+import {
+  CHART_REPO,
+  DASHBOARD_FOLDER_ANNOTATION,
+  DASHBOARD_LABEL,
+  GRAFANA_ADMIN_KEYS,
+  RELEASE_NAME,
+  releaseValues,
+} from "./release-values";
+import { remoteWriteService, remoteWriteUrl } from "./remote-write";
+import { prometheusRule } from "./rules";
+
+export { renderDashboards } from "./dashboards";
+export { renderRuleFile, RULE_GROUPS } from "./rules";
+
+export interface MonitoringArgs {
+  /**
+   * `platform:monitoring`: chart version (exact), retention days, Prometheus volume size, the
+   * remote-write source CIDRs (default none: receiver off, nothing exposed). `enabled` is the
+   * caller's decision: index.ts creates this component only when it is true.
+   */
+  config: MonitoringConfig;
+  /** The cluster's Kubernetes provider; every child goes through it. */
+  provider: k8s.Provider;
+  /** StorageClass of the Prometheus, Alertmanager and Grafana volumes (the cluster's gp3 class). */
+  storageClassName: pulumi.Input<string>;
+  /** Namespace to install into. Default `monitoring`. */
+  namespace?: string;
+}
+
+/**
+ * kube-prometheus-stack (Prometheus, Alertmanager, Grafana, the operator, node exporter and
+ * kube-state-metrics) installed by a Helm release that also applies the CRDs, with the platform's
+ * alert rules as a PrometheusRule and its dashboards as ConfigMaps the Grafana sidecar loads.
+ * Grafana's admin password is generated and handed to the chart through an existing Secret.
+ * With `remoteWriteSourceCidrs`, Prometheus also accepts remote writes (the Pi's metrics) through
+ * a load balancer open to those networks only.
+ */
+export class Monitoring extends pulumi.ComponentResource {
+  readonly namespace: pulumi.Output<string>;
+  /** Grafana's `admin` password (secret). */
+  readonly grafanaAdminPassword: pulumi.Output<string>;
+  /** Where the Pi's agent remote-writes to; undefined while the receiver is closed. */
+  readonly remoteWriteUrl: pulumi.Output<string | undefined>;
+
+  constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("platform:monitoring:Monitoring", name, {}, opts);
+    const k8sOpts = { parent: this, provider: args.provider };
+    const { config } = args;
+
+    const namespace = new k8s.core.v1.Namespace(
+      `${name}-monitoring`,
+      // node exporter needs the host's network, PID namespace and filesystem.
+      { metadata: { name: args.namespace ?? "monitoring", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+      k8sOpts,
+    );
+    const ns = namespace.metadata.name;
+
+    const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+    const adminSecret = new k8s.core.v1.Secret(
+      `${name}-grafana-admin`,
+      {
+        metadata: { name: "grafana-admin", namespace: ns },
+        type: "Opaque",
+        stringData: { [GRAFANA_ADMIN_KEYS.user]: "admin", [GRAFANA_ADMIN_KEYS.password]: pulumi.secret(password.result) },
+      },
+      k8sOpts,
+    );
+
+    const receiverOpen = config.remoteWriteSourceCidrs.length > 0;
+    const release = new k8s.helm.v3.Release(
+      `${name}-kube-prometheus-stack`,
+      {
+        name: RELEASE_NAME,
+        chart: "kube-prometheus-stack",
+        version: config.chartVersion,
+        repositoryOpts: { repo: CHART_REPO },
+        namespace: ns,
+        createNamespace: false,
+        // Helm applies the CRDs: client-side apply of them fails on the annotation size limit.
+        skipCrds: false,
+        cleanupOnFail: true,
+        maxHistory: 10,
+        timeout: 900,
+        values: releaseValues({
+          config,
+          storageClassName: args.storageClassName,
+          grafanaAdminSecret: adminSecret.metadata.name,
+          remoteWriteReceiver: receiverOpen,
+        }),
+      },
+      k8sOpts,
+    );
+
+    // The PrometheusRule kind exists only once the release has applied the CRDs.
+    prometheusRule(`${name}-alert-rules`, ns, { ...k8sOpts, dependsOn: [release] });
+    this.dashboards(name, ns, args.provider);
+
+    const service = receiverOpen
+      ? remoteWriteService(`${name}-remote-write`, { namespace: ns, sourceCidrs: config.remoteWriteSourceCidrs }, { ...k8sOpts, dependsOn: [release] })
+      : undefined;
+
+    this.namespace = ns;
+    this.grafanaAdminPassword = pulumi.secret(password.result);
+    this.remoteWriteUrl = service ? remoteWriteUrl(service) : pulumi.output(undefined);
+    this.registerOutputs({ namespace: this.namespace, grafanaAdminPassword: this.grafanaAdminPassword, remoteWriteUrl: this.remoteWriteUrl });
+  }
+
+  private dashboards(name: string, ns: pulumi.Output<string>, provider: k8s.Provider): void {
+    for (const [file, json] of Object.entries(renderDashboards())) {
+      const stem = file.replace(/\.json$/, "");
+      new k8s.core.v1.ConfigMap(
+        `${name}-dashboard-${stem}`,
+        {
+          metadata: {
+            name: `grafana-dashboard-${stem}`,
+            namespace: ns,
+            labels: { ...DASHBOARD_LABEL },
+            annotations: { [DASHBOARD_FOLDER_ANNOTATION]: "Platform" },
+          },
+          data: { [file]: json },
+        },
+        { parent: this, provider },
+      );
+    }
+  }
+}

@@ -1,0 +1,173 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { stringify } from "yaml";
+import { APP_METRICS as APP, EDGE_APP_JOB, NODE_METRICS as NODE, PI_METRICS as PI, POSTGRES_EXPORTER_METRICS as PG } from "./metrics";
+
+export type Severity = "critical" | "warning";
+
+/** One Prometheus alerting rule, in the rule file's own shape. */
+export interface AlertRule {
+  alert: string;
+  expr: string;
+  /** How long the expression must hold before the alert fires. */
+  for: string;
+  labels: { severity: Severity };
+  annotations: { summary: string; description: string };
+}
+
+export interface RuleGroup {
+  name: string;
+  rules: AlertRule[];
+}
+
+/** Series that are not filesystems on disk (node exporter reports them too). */
+const REAL_FS = 'fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs"';
+/** Cloud app series group by job and namespace; edge series by site. */
+const APP_BY = "job, namespace, site";
+const where = '{{ $labels.job }}{{ with $labels.site }} at {{ . }}{{ end }}';
+
+export const RULE_GROUPS: RuleGroup[] = [
+  {
+    name: "platform-app",
+    rules: [
+      {
+        alert: "TargetDown",
+        // The edge app has its own, critical alert; the chart's TargetDown is disabled in favour of this one.
+        expr: `up{job!="${EDGE_APP_JOB}"} == 0`,
+        for: "5m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "Target {{ $labels.job }}/{{ $labels.instance }} is down",
+          description: "Prometheus has failed to scrape {{ $labels.instance }} of job {{ $labels.job }} for 5 minutes.",
+        },
+      },
+      {
+        alert: "HighErrorRate",
+        expr: `sum by (${APP_BY}) (rate(${APP.requests}{status=~"5.."}[2m])) > 0.1`,
+        for: "2m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: `High 5xx rate on ${where}`,
+          description: '{{ $value | printf "%.2f" }} 5xx responses per second for 2 minutes (threshold 0.1/s).',
+        },
+      },
+      {
+        alert: "HighLatency",
+        expr: `histogram_quantile(0.95, sum by (${APP_BY}, le) (rate(${APP.durationBucket}[5m]))) > 1`,
+        for: "10m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: `High request latency on ${where}`,
+          description: '95th percentile latency is {{ $value | printf "%.2f" }}s for 10 minutes (threshold 1s).',
+        },
+      },
+      {
+        alert: "DatabaseConnectionFailures",
+        // The app counts failed connection attempts; pg_up covers a postgres-exporter where one runs.
+        expr: `sum by (${APP_BY}) (increase(${APP.dbConnectionErrors}[5m])) > 0 or ${PG.up} == 0`,
+        for: "2m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: `Database connection failures on ${where}`,
+          description: "{{ $labels.job }} has been failing to connect to its database for 2 minutes.",
+        },
+      },
+    ],
+  },
+  {
+    name: "platform-infrastructure",
+    rules: [
+      {
+        alert: "HighCpu",
+        expr: `100 * (1 - avg by (instance) (rate(${NODE.cpuSeconds}{mode="idle"}[5m]))) > 85`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "High CPU on {{ $labels.instance }}",
+          description: 'CPU is {{ $value | printf "%.0f" }}% busy for 15 minutes (threshold 85%).',
+        },
+      },
+      {
+        alert: "HighMemory",
+        expr: `100 * (1 - ${NODE.memAvailable} / ${NODE.memTotal}) > 90`,
+        for: "10m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "High memory use on {{ $labels.instance }}",
+          description: '{{ $value | printf "%.0f" }}% of memory in use for 10 minutes (threshold 90%).',
+        },
+      },
+      {
+        alert: "LowDisk",
+        expr: `100 * ${NODE.fsAvail}{${REAL_FS}} / ${NODE.fsSize}{${REAL_FS}} < 10 and ${NODE.fsReadonly}{${REAL_FS}} == 0`,
+        for: "10m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "Low disk space on {{ $labels.instance }} {{ $labels.mountpoint }}",
+          description: 'Only {{ $value | printf "%.1f" }}% of {{ $labels.mountpoint }} is free (threshold 10%).',
+        },
+      },
+    ],
+  },
+  {
+    name: "platform-edge",
+    rules: [
+      {
+        alert: "PiOverTemperature",
+        expr: `${PI.temperature} > 80`,
+        for: "5m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "Pi {{ $labels.site }} is running hot",
+          description: 'The SoC is at {{ $value | printf "%.1f" }} °C for 5 minutes (threshold 80 °C); the firmware throttles from here on.',
+        },
+      },
+      {
+        alert: "PiThrottled",
+        // `reason` keeps the two causes apart: without it both would have the same labels once the name is dropped.
+        expr:
+          `label_replace(${PI.throttled} == 1, "reason", "throttled", "", "")` +
+          ` or label_replace(${PI.underVoltage} == 1, "reason", "under-voltage", "", "")`,
+        for: "5m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "Pi {{ $labels.site }} is {{ $labels.reason }}",
+          description: "The Pi has reported {{ $labels.reason }} for 5 minutes: check its power supply and cooling.",
+        },
+      },
+      {
+        alert: "EdgeAppUnhealthy",
+        expr: `up{job="${EDGE_APP_JOB}"} == 0`,
+        for: "2m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "The edge app at {{ $labels.site }} is unhealthy",
+          description: "The Pi's metrics agent has failed to reach the app on {{ $labels.instance }} for 2 minutes.",
+        },
+      },
+    ],
+  },
+];
+
+/** The rules as a Prometheus rule file (`groups:`), for `promtool` and `--emit`. */
+export function renderRuleFile(groups: RuleGroup[] = RULE_GROUPS): string {
+  return stringify({ groups }, { lineWidth: 0 });
+}
+
+/** The rules as a `PrometheusRule` the operator loads (the chart's rule selector is open to all). */
+export function prometheusRule(
+  name: string,
+  namespace: pulumi.Input<string>,
+  opts: pulumi.CustomResourceOptions,
+): k8s.apiextensions.CustomResource {
+  return new k8s.apiextensions.CustomResource(
+    name,
+    {
+      apiVersion: "monitoring.coreos.com/v1",
+      kind: "PrometheusRule",
+      metadata: { name: "platform-alerts", namespace, labels: { "app.kubernetes.io/part-of": "platform" } },
+      spec: { groups: RULE_GROUPS },
+    },
+    opts,
+  );
+}

@@ -1,0 +1,166 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { before, describe, it } from "node:test";
+import { parse, stringify } from "yaml";
+import { emitMonitoring } from "../components/monitoring/emit";
+import { KNOWN_METRICS } from "../components/monitoring/metrics";
+import { PROJECT_DIR } from "./helpers/program";
+import { requireTool } from "./helpers/tools";
+
+/**
+ * The rendered rule file and dashboards, checked with the real Prometheus tooling: `promtool check
+ * rules` on the rules (and on every dashboard query), `promtool test rules` with the series in
+ * test/fixtures/monitoring/rules.test.yaml, which assert each alert fires when it should and
+ * stays silent when it should not.
+ */
+const promtool = requireTool("promtool");
+const FIXTURE = path.join(PROJECT_DIR, "test/fixtures/monitoring/rules.test.yaml");
+const REQUIRED_ALERTS = [
+  "TargetDown",
+  "HighErrorRate",
+  "HighLatency",
+  "DatabaseConnectionFailures",
+  "HighCpu",
+  "HighMemory",
+  "LowDisk",
+  "PiOverTemperature",
+  "PiThrottled",
+  "EdgeAppUnhealthy",
+];
+
+interface Rule {
+  alert?: string;
+  record?: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface Panel {
+  title: string;
+  targets: { expr: string }[];
+}
+interface Dashboard {
+  uid: string;
+  title: string;
+  panels: Panel[];
+}
+
+function run(args: string[], cwd: string): { status: number; output: string } {
+  const result = spawnSync(promtool.path as string, args, { cwd, encoding: "utf8" });
+  return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
+}
+
+const PROMQL_KEYWORDS = new Set(["and", "or", "unless", "bool", "offset", "inf", "nan"]);
+
+/** The metric names a PromQL expression selects (a light tokenizer, enough for these queries). */
+function metricNames(expr: string): string[] {
+  const bare = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, "")
+    .replace(/\[[^\]]*\]/g, "")
+    .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, "");
+  return [...bare.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
+    .filter((m) => !/^\s*\(/.test(bare.slice((m.index ?? 0) + m[0].length)) && !PROMQL_KEYWORDS.has(m[0].toLowerCase()))
+    .map((m) => m[0]);
+}
+
+/** Grafana's variables replaced by what Prometheus would see for "All". */
+const withoutVariables = (expr: string) => expr.replace(/\$__rate_interval/g, "5m").replace(/\$(site|job)\b/g, ".*");
+
+describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, () => {
+  let dir = "";
+  let written: string[] = [];
+  let rules: Rule[] = [];
+  let dashboards: Dashboard[] = [];
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitoring-rules-"));
+    written = emitMonitoring(dir);
+    fs.copyFileSync(FIXTURE, path.join(dir, "monitoring/rules.test.yaml"));
+    rules = (parse(fs.readFileSync(path.join(dir, "monitoring/rules.yaml"), "utf8")) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+    dashboards = written.filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Dashboard);
+  });
+
+  it("emits the rule file and one JSON file per dashboard under monitoring/", () => {
+    assert.deepEqual([...written].sort(), [
+      "monitoring/dashboards/app.json",
+      "monitoring/dashboards/infrastructure.json",
+      "monitoring/dashboards/pi.json",
+      "monitoring/rules.yaml",
+    ]);
+  });
+
+  it("promtool check rules accepts the rule file", () => {
+    const result = run(["check", "rules", "monitoring/rules.yaml"], dir);
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.output, new RegExp(`SUCCESS: ${REQUIRED_ALERTS.length} rules found`));
+  });
+
+  it("promtool test rules: each alert fires when it should and stays silent when it should not", () => {
+    const result = run(["test", "rules", "rules.test.yaml"], path.join(dir, "monitoring"));
+    assert.equal(result.status, 0, result.output);
+    assert.match(result.output, /SUCCESS/);
+  });
+
+  it("the unit tests cover both sides of the key thresholds", () => {
+    const tests = (parse(fs.readFileSync(FIXTURE, "utf8")) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] }).tests;
+    const cases = tests.flatMap((t) => t.alert_rule_test);
+    const fires = new Set(cases.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname));
+    const silent = new Set(cases.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname));
+    for (const alert of REQUIRED_ALERTS) assert.ok(fires.has(alert), `${alert} is shown to fire`);
+    for (const alert of ["HighErrorRate", "PiOverTemperature", "PiThrottled", "EdgeAppUnhealthy", "TargetDown"]) {
+      assert.ok(silent.has(alert), `${alert} is shown to stay silent`);
+    }
+  });
+
+  it("every required alert exists once, with a severity, a summary and a description", () => {
+    assert.deepEqual(rules.map((r) => r.alert).sort(), [...REQUIRED_ALERTS].sort());
+    for (const rule of rules) {
+      assert.match(rule.labels?.severity ?? "", /^(critical|warning)$/, `${rule.alert} severity`);
+      assert.ok(rule.annotations?.summary, `${rule.alert} summary`);
+      assert.ok(rule.annotations?.description, `${rule.alert} description`);
+      assert.ok(rule.for, `${rule.alert} has a for: duration`);
+    }
+    const errors = rules.find((r) => r.alert === "HighErrorRate");
+    assert.equal(errors?.labels?.severity, "critical");
+    assert.equal(errors?.for, "2m");
+    assert.match(errors?.expr ?? "", /status=~"5\.\."\}.*> 0\.1$/);
+    assert.match(rules.find((r) => r.alert === "PiOverTemperature")?.expr ?? "", /^pi_cpu_temperature_celsius > 80$/);
+  });
+
+  it("dashboards are valid JSON with unique uids, and every panel has a query", () => {
+    assert.equal(dashboards.length, 3);
+    const uids = dashboards.map((d) => d.uid);
+    assert.ok(uids.every(Boolean));
+    assert.equal(new Set(uids).size, uids.length, "unique uids");
+    for (const d of dashboards) {
+      assert.ok(d.title && d.panels.length > 0, d.uid);
+      for (const p of d.panels) assert.ok(p.targets.length > 0 && p.targets.every((t) => t.expr), `${d.uid}: ${p.title}`);
+    }
+  });
+
+  it("every dashboard query is valid PromQL (promtool parses it as a recording rule)", () => {
+    const exprs = dashboards.flatMap((d) => d.panels.flatMap((p) => p.targets.map((t) => withoutVariables(t.expr))));
+    const file = path.join(dir, "dashboard-queries.yaml");
+    fs.writeFileSync(file, stringify({ groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }] }));
+    const result = run(["check", "rules", file], dir);
+    assert.equal(result.status, 0, result.output);
+  });
+
+  it("rules and dashboards query only metrics the app, the Pi, node exporter, kube-state-metrics or the kubelet expose", () => {
+    const queries = [
+      ...rules.map((r) => ({ where: `rule ${r.alert}`, expr: r.expr })),
+      ...dashboards.flatMap((d) => d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${d.uid}: ${p.title}`, expr: t.expr })))),
+    ];
+    for (const { where, expr } of queries) {
+      const names = metricNames(expr);
+      assert.ok(names.length > 0, `${where}: selects a metric`);
+      for (const name of names) assert.ok(KNOWN_METRICS.has(name), `${where}: unknown metric ${name}`);
+    }
+    assert.deepEqual(metricNames('histogram_quantile(0.95, sum by (le) (rate(foo_bucket{a="b"}[5m]))) > bar'), ["foo_bucket", "bar"]);
+  });
+});

@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { RULE_GROUPS } from "../components/monitoring/rules";
+import { one, ofType, planFor, STACKS } from "./helpers/program";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
+const SERVICE = "kubernetes:core/v1:Service";
+const PI_CIDR = "198.51.100.7/32";
+const remoteWriteOpen = { "platform:monitoring": { remoteWriteSourceCidrs: [PI_CIDR] } };
+
+describe("monitoring", () => {
+  for (const stack of STACKS) {
+    const prod = stack === "prod";
+    const name = `platform-${stack}`;
+
+    it(`${stack}: kube-prometheus-stack from its repository at the pinned version, CRDs applied by Helm`, () => {
+      const plan = planFor(stack);
+      const release = one(plan, RELEASE, `${name}-kube-prometheus-stack`);
+      assert.equal(release.inputs.chart, "kube-prometheus-stack");
+      assert.equal(release.inputs.version, "79.5.0");
+      assert.match(release.inputs.version, /^\d+\.\d+\.\d+$/);
+      assert.equal(release.inputs.repositoryOpts.repo, "https://prometheus-community.github.io/helm-charts");
+      assert.equal(release.inputs.skipCrds, false);
+      assert.equal(release.inputs.namespace, "monitoring");
+      assert.equal(release.parent, `platform:monitoring:Monitoring::${name}`);
+      const namespace = one(plan, "kubernetes:core/v1:Namespace", `${name}-monitoring`);
+      assert.equal(namespace.inputs.metadata.name, "monitoring");
+    });
+
+    it(`${stack}: ${prod ? "30" : "7"} days of retention on a ${prod ? 50 : 20} GiB gp3 volume, small gp3 volumes for Alertmanager and Grafana`, () => {
+      const values = one(planFor(stack), RELEASE).inputs.values;
+      const spec = values.prometheus.prometheusSpec;
+      assert.equal(spec.retention, prod ? "30d" : "7d");
+      assert.equal(spec.retentionSize, prod ? "40GB" : "16GB", "size-based retention below the volume");
+      const claim = spec.storageSpec.volumeClaimTemplate.spec;
+      assert.equal(claim.storageClassName, "gp3");
+      assert.deepEqual(claim.accessModes, ["ReadWriteOnce"]);
+      assert.equal(claim.resources.requests.storage, prod ? "50Gi" : "20Gi");
+      const alertmanager = values.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec;
+      assert.equal(alertmanager.storageClassName, "gp3");
+      assert.equal(alertmanager.resources.requests.storage, "5Gi");
+      assert.deepEqual(
+        { enabled: values.grafana.persistence.enabled, storageClassName: values.grafana.persistence.storageClassName, size: values.grafana.persistence.size },
+        { enabled: true, storageClassName: "gp3", size: "5Gi" },
+      );
+      for (const component of [spec, values.alertmanager.alertmanagerSpec, values.grafana, values.prometheusOperator]) {
+        assert.ok(component.resources.requests.memory && component.resources.limits.memory, "requests and a memory limit");
+      }
+    });
+
+    it(`${stack}: control-plane scrapes EKS does not expose are off; rule and monitor selectors open to the cluster`, () => {
+      const values = one(planFor(stack), RELEASE).inputs.values;
+      for (const part of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"]) assert.equal(values[part].enabled, false, part);
+      const spec = values.prometheus.prometheusSpec;
+      for (const selector of ["rule", "serviceMonitor", "podMonitor", "probe"]) {
+        assert.equal(spec[`${selector}SelectorNilUsesHelmValues`], false, selector);
+        assert.equal(spec[`${selector}Selector`], undefined, `${selector}Selector left empty (= everything)`);
+      }
+    });
+
+    it(`${stack}: Grafana's admin credentials come from a generated Secret, never from the chart values`, () => {
+      const plan = planFor(stack);
+      const values = one(plan, RELEASE).inputs.values;
+      const secret = one(plan, "kubernetes:core/v1:Secret", `${name}-grafana-admin`);
+      assert.equal(secret.inputs.stringData, "[secret]");
+      assert.deepEqual(values.grafana.admin, { existingSecret: secret.inputs.metadata.name, userKey: "admin-user", passwordKey: "admin-password" });
+      assert.equal(values.grafana.adminPassword, undefined);
+      const password = one(plan, "random:index/randomPassword:RandomPassword", `${name}-grafana-admin`);
+      assert.ok(password.inputs.length >= 24);
+      assert.ok(!JSON.stringify(values).includes("mock-generated-password"), "the generated password is not in the values");
+      assert.deepEqual(plan.outputs.grafanaAdminPassword, "[secret]");
+    });
+
+    it(`${stack}: the alert rules as a PrometheusRule created after the release, the dashboards as labelled ConfigMaps`, () => {
+      const plan = planFor(stack);
+      const rule = one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", `${name}-alert-rules`);
+      assert.equal(rule.inputs.apiVersion, "monitoring.coreos.com/v1");
+      assert.equal(rule.inputs.metadata.namespace, "monitoring");
+      assert.deepEqual(rule.options.dependsOn, [`${RELEASE}::${name}-kube-prometheus-stack`]);
+      assert.deepEqual(rule.inputs.spec.groups, JSON.parse(JSON.stringify(RULE_GROUPS)));
+      const alerts = (rule.inputs.spec.groups as { rules: { alert: string }[] }[]).flatMap((g) => g.rules.map((r) => r.alert));
+      assert.ok(alerts.includes("HighErrorRate") && alerts.includes("PiOverTemperature"));
+
+      const dashboards = ofType(plan, CONFIGMAP).filter((c) => c.name.startsWith(`${name}-dashboard-`));
+      assert.deepEqual(dashboards.map((d) => d.name).sort(), ["app", "infrastructure", "pi"].map((d) => `${name}-dashboard-${d}`));
+      for (const d of dashboards) {
+        assert.equal(d.inputs.metadata.labels.grafana_dashboard, "1");
+        assert.equal(d.inputs.metadata.namespace, "monitoring");
+        const [file, json] = Object.entries(d.inputs.data as Record<string, string>)[0];
+        assert.match(file, /^[a-z]+\.json$/);
+        assert.ok(JSON.parse(json).uid);
+      }
+      const sidecar = one(plan, RELEASE).inputs.values.grafana.sidecar.dashboards;
+      assert.deepEqual([sidecar.enabled, sidecar.label, sidecar.labelValue, sidecar.searchNamespace], [true, "grafana_dashboard", "1", "ALL"]);
+    });
+
+    it(`${stack}: by default the remote-write receiver is off and nothing is exposed`, () => {
+      const plan = planFor(stack);
+      assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
+      assert.deepEqual(ofType(plan, SERVICE), []);
+      assert.equal(plan.outputs.remoteWriteUrl, undefined);
+    });
+  }
+
+  it("remote write from the Pi: receiver on, an internet-facing NLB open to the configured CIDR only", () => {
+    const plan = planFor("prod", remoteWriteOpen);
+    assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, true);
+    const service = one(plan, SERVICE, "platform-prod-remote-write");
+    assert.equal(service.inputs.spec.type, "LoadBalancer");
+    assert.deepEqual(service.inputs.spec.loadBalancerSourceRanges, [PI_CIDR]);
+    assert.equal(service.inputs.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
+    assert.equal(service.inputs.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internet-facing");
+    assert.deepEqual(service.inputs.spec.selector, { "app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "kube-prometheus-stack-prometheus" });
+    assert.deepEqual(service.inputs.spec.ports.map((p: { port: number }) => p.port), [9090]);
+    assert.deepEqual(service.options.dependsOn, [`${RELEASE}::platform-prod-kube-prometheus-stack`]);
+    assert.match(String(plan.outputs.remoteWriteUrl), /^http:\/\/[^/]+:9090\/api\/v1\/write$/);
+  });
+});
