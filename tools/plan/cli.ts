@@ -1,16 +1,19 @@
+import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig } from "../../config";
+import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff } from "../../cost";
 import { emitArtifacts } from "./emit";
 import { captureProgram, PROJECT_DIR } from "./capture";
 import { renderOutputs, renderTree, toJson } from "./render";
 import { readStackConfig } from "./stack-config";
 
-const USAGE = `usage: npm run plan -- --stack NAME [--json] [--emit DIR] [--config-dir DIR]
+const USAGE = `usage: npm run plan -- --stack NAME [--json] [--emit DIR] [--config-dir DIR] [--compare OTHER.json]
 
 Runs the program under the Pulumi SDK's mocks with the stack's configuration
 (Pulumi.yaml, then Pulumi.NAME.yaml) and prints what it would register.
 --emit writes what the program renders (nginx config, scripts, rules, dashboards) under DIR.
 --config-dir reads Pulumi.yaml and the stack file from DIR instead of the project.
+--compare prints the monthly cost difference against an earlier plan's --json output.
 Exit codes: 0 planned, 2 invalid configuration, 1 anything else.`;
 
 export const EXIT_INVALID_CONFIG = 2;
@@ -21,6 +24,7 @@ async function main(argv: string[]): Promise<number> {
     options: { stack: { type: "string", short: "s" }, json: { type: "boolean" },
       "config-dir": { type: "string" },
       emit: { type: "string" },
+      compare: { type: "string" },
       help: { type: "boolean", short: "h" } },
     strict: true,
   });
@@ -31,12 +35,21 @@ async function main(argv: string[]): Promise<number> {
   const config = readStackConfig(values["config-dir"] ?? PROJECT_DIR, values.stack);
   try {
     const capture = await captureProgram(config);
+    const loaded = loadConfig({ values: config.values, project: config.project, stack: config.stack });
     if (values.emit) {
-      const written = emitArtifacts(values.emit, loadConfig({ values: config.values, project: config.project, stack: config.stack }));
+      const written = emitArtifacts(values.emit, loaded);
       console.error(`wrote ${written.length} files under ${values.emit}`);
     }
-    if (values.json) console.log(JSON.stringify(toJson(capture), null, 2));
-    else console.log([renderTree(capture), renderOutputs(capture)].filter(Boolean).join("\n\n"));
+    const cost = estimateCost(capture.resources, { region: loaded.region, usage: loaded.cost });
+    const base = values.compare ? costFromPlanJson(JSON.parse(fs.readFileSync(values.compare, "utf8")), values.compare) : undefined;
+    const costDiff = base ? compareCost(base, cost) : undefined;
+    if (values.json) console.log(JSON.stringify({ ...toJson(capture), cost, ...(costDiff ? { costDiff } : {}) }, null, 2));
+    else
+      console.log(
+        [renderTree(capture), renderOutputs(capture), renderCost(cost, loaded.cost.monthlyBudgetUsd), costDiff ? renderCostDiff(costDiff) : ""]
+          .filter(Boolean)
+          .join("\n\n"),
+      );
     return 0;
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -1,0 +1,51 @@
+import { HOURS_PER_MONTH } from "../prices";
+import { asNumber, asString, lookup, at, free, line, lines, unpriced, type CostResource, type Outcome, type PricingContext } from "../types";
+
+/** EKS nodes get a 20 GB root volume when neither diskSize nor a launch template says otherwise. */
+const EKS_DEFAULT_DISK_GB = 20;
+
+/**
+ * The control plane. With upgradePolicy STANDARD, EKS upgrades a version leaving standard support,
+ * so the standard price holds; anything else (AWS defaults to EXTENDED) is priced at the extended
+ * rate, the price the cluster pays once its version ages out without an upgrade.
+ */
+function controlPlane(r: CostResource, ctx: PricingContext): Outcome {
+  const support = asString(at(r.inputs, "upgradePolicy", "supportType")) ?? "EXTENDED (AWS default)";
+  const standard = support === "STANDARD";
+  const price = standard ? ctx.prices.eks.standardSupportHour : ctx.prices.eks.extendedSupportHour;
+  return lines(line(`EKS control plane, ${support} support`, HOURS_PER_MONTH, price));
+}
+
+/** `@pulumi/eks` Cluster: a component whose aws:eks/cluster:Cluster child exists in a real run, not under mocks. */
+export function eksComponent(r: CostResource, ctx: PricingContext): Outcome {
+  if (ctx.count("aws:eks/cluster:Cluster") > 0) return free("priced through its aws:eks/cluster:Cluster child");
+  return controlPlane(r, ctx);
+}
+
+export const eksCluster = controlPlane;
+
+export function nodeGroup(r: CostResource, ctx: PricingContext): Outcome {
+  const instanceType = asString(at(r.inputs, "instanceTypes", 0)) ?? "t3.medium";
+  const nodes = asNumber(at(r.inputs, "scalingConfig", "desiredSize")) ?? asNumber(at(r.inputs, "scalingConfig", "minSize"));
+  if (nodes === undefined) return unpriced("scalingConfig.desiredSize is not known");
+  const onDemand = lookup(ctx.prices.ec2, instanceType);
+  if (!onDemand) return unpriced(`no EC2 price for ${instanceType}`);
+  const spot = r.inputs.capacityType === "SPOT";
+  const discount = ctx.prices.spotDiscount.fraction;
+  const hourly = spot ? onDemand.usd * (1 - discount) : onDemand.usd;
+  const market = spot ? `Spot (assumed -${Math.round(discount * 100)}%)` : "on-demand";
+  const diskGb = asNumber(r.inputs.diskSize) ?? EKS_DEFAULT_DISK_GB;
+  return lines(
+    line(`EC2 ${instanceType} ${market}`, nodes * HOURS_PER_MONTH, onDemand, hourly),
+    line("EBS gp3 node root volumes", nodes * diskGb, ctx.prices.ebsGp3GbMonth),
+  );
+}
+
+export function ec2Instance(r: CostResource, ctx: PricingContext): Outcome {
+  const instanceType = asString(r.inputs.instanceType);
+  const price = instanceType ? lookup(ctx.prices.ec2, instanceType) : undefined;
+  if (!instanceType || !price) return unpriced(`no EC2 price for ${instanceType ?? "an unknown instance type"}`);
+  return unpriced("root volume size not priced (declare an aws:ebs/volume:Volume to price storage)", [
+    line(`EC2 ${instanceType} on-demand`, HOURS_PER_MONTH, price),
+  ]);
+}
