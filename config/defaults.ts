@@ -60,7 +60,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     backups: { retentionDays: 7, coldAfterDays: 1, objectLock: false },
     monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20 },
     edge: { ...shared.edge },
-    cost: { monthlyBudgetUsd: 350, natProcessedGbPerMonth: 50, backupStoredGb: 10, registryStoredGb: 5, logsIngestedGbPerMonth: 5 },
+    cost: { monthlyBudgetUsd: 250, natProcessedGbPerMonth: 50, backupStoredGb: 10, registryStoredGb: 5, logsIngestedGbPerMonth: 5 },
     tags: { ...shared.tags },
   },
   prod: {
@@ -91,7 +91,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true },
     monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50 },
     edge: { ...shared.edge },
-    cost: { monthlyBudgetUsd: 1500, natProcessedGbPerMonth: 300, backupStoredGb: 100, registryStoredGb: 20, logsIngestedGbPerMonth: 30 },
+    cost: { monthlyBudgetUsd: 1000, natProcessedGbPerMonth: 300, backupStoredGb: 100, registryStoredGb: 20, logsIngestedGbPerMonth: 30 },
     tags: { ...shared.tags },
   },
 };
