@@ -5,6 +5,7 @@ import { Backups, BACKUP_PREFIXES } from "./components/backups";
 import { Cache } from "./components/cache";
 import { Cluster } from "./components/cluster";
 import { Database } from "./components/database";
+import { Edge } from "./components/edge";
 import { Monitoring } from "./components/monitoring";
 import { Network } from "./components/network";
 import { Registry } from "./components/registry";
@@ -56,6 +57,18 @@ const app = new AppPlatform(
 const monitoring = config.monitoring.enabled
   ? new Monitoring(name, { config: config.monitoring, provider: cluster.provider, storageClassName: cluster.storageClassName }, opts)
   : undefined;
+const edge = config.edge.enabled
+  ? new Edge(
+      name,
+      {
+        config: config.edge,
+        backup: { bucketName: backups.bucketName, prefix: BACKUP_PREFIXES.edge, writerPolicyArn: backups.writerPolicyArns.edge, region: config.region },
+        appRepositoryUrl: registry.repositoryUrls["edge-app"],
+        remoteWriteUrl: monitoring?.remoteWriteUrl,
+      },
+      opts,
+    )
+  : undefined;
 
 export const vpcId = network.vpcId;
 export const publicSubnetIds = network.publicSubnetIds;
@@ -74,3 +87,5 @@ export const appRoleArn = app.roleArn;
 export const monitoringNamespace = monitoring?.namespace;
 export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
 export const remoteWriteUrl = monitoring?.remoteWriteUrl;
+export const edgeUrl = edge?.url;
+export const edgeHealthCheck = edge?.healthCheck;

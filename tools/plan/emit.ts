@@ -1,10 +1,9 @@
 import * as fs from "node:fs";
-import { writeArtifact } from "./artifacts";
 import { DUMP_SCRIPT, UPLOAD_SCRIPT } from "../../components/app-platform";
+import { emitEdge } from "../../components/edge/emit";
 import { emitMonitoring } from "../../components/monitoring/emit";
 import type { Config } from "../../config";
-
-export { writeArtifact } from "./artifacts";
+import { writeArtifact } from "./artifacts";
 
 
 function emitClusterArtifacts(dir: string): string[] {
@@ -15,7 +14,7 @@ function emitClusterArtifacts(dir: string): string[] {
 }
 
 /** Every emitter, each writing the files its part of the program renders, with stable names. */
-const EMITTERS: ((dir: string, config: Config) => string[])[] = [emitClusterArtifacts, emitMonitoring];
+const EMITTERS: ((dir: string, config: Config) => string[])[] = [emitClusterArtifacts, emitMonitoring, emitEdge];
 
 /** Writes what the program renders (configs, scripts, rules, dashboards) for offline checks. */
 export function emitArtifacts(dir: string, config: Config): string[] {

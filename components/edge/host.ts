@@ -1,0 +1,127 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { remote, type types } from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import type { Config } from "../../config";
+import { sha256 } from "./scripts";
+
+export type EdgeConfig = Config["edge"];
+export type Connection = types.input.remote.ConnectionArgs;
+
+/** The host name and key of an enabled edge config (config validation guarantees both). */
+export function target(config: EdgeConfig): { host: string; hostKey: string } {
+  if (!config.host || !config.hostKey) throw new Error("edge.host and edge.hostKey are required when edge is enabled");
+  return { host: config.host, hostKey: config.hostKey };
+}
+
+/**
+ * SSH to the Pi with its host key pinned (a different key fails the connection instead of being
+ * trusted), authenticated by the secret private key or, without one, by the SSH agent.
+ */
+export function connection(config: EdgeConfig): Connection {
+  const { host, hostKey } = target(config);
+  const auth = config.sshPrivateKey ? { privateKey: pulumi.secret(config.sshPrivateKey) } : { agentSocketPath: process.env.SSH_AUTH_SOCK };
+  return { host, port: config.port, user: config.user, hostKey, ...auth, dialErrorLimit: 5, perDialTimeout: 15 };
+}
+
+/** A known_hosts line for the pinned key; OpenSSH writes non-22 ports as [host]:port. */
+export function knownHostsLine(host: string, port: number, hostKey: string): string {
+  const [type, key] = hostKey.split(/\s+/);
+  return `${port === 22 ? host : `[${host}]:${port}`} ${type} ${key}\n`;
+}
+
+/**
+ * Options for the Docker provider's ssh:// connection. The Docker provider runs the system `ssh`
+ * client, which knows nothing of the command provider's pinned key: the same key is written to
+ * a private known_hosts file and ssh is told to trust only it (StrictHostKeyChecking=yes). With a
+ * configured private key, the key is written next to it (0600, in a 0700 directory of the user's
+ * temp dir) for `-i`; otherwise ssh uses the agent like the remote commands.
+ */
+export function dockerSshOpts(config: EdgeConfig, stack: string): pulumi.Output<string[]> {
+  const { host, hostKey } = target(config);
+  const dir = path.join(os.tmpdir(), `pulumi-edge-${stack}-${os.userInfo().username}`);
+  const knownHosts = path.join(dir, "known_hosts");
+  const identity = path.join(dir, "id_edge");
+  const base = ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "BatchMode=yes"];
+  const key: pulumi.Output<string | undefined> = config.sshPrivateKey ? config.sshPrivateKey : pulumi.output(undefined);
+  return key.apply((privateKey) => {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(knownHosts, knownHostsLine(host, config.port, hostKey), { mode: 0o600 });
+    if (privateKey === undefined) return base;
+    fs.writeFileSync(identity, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
+    return [...base, "-o", "IdentitiesOnly=yes", "-i", identity];
+  });
+}
+
+export interface RemoteFileArgs {
+  connection: Connection;
+  /** Absolute path on the Pi. */
+  path: string;
+  content: pulumi.Input<string>;
+  /** Octal mode, e.g. `0755`. */
+  mode: string;
+  /** The content is a secret: the command logs nothing and its hash stays secret. */
+  secret?: boolean;
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The shell command that writes stdin to `file` (root-owned, `mode`), atomically by rename. */
+export function installFileCommand(file: string, mode: string): string {
+  const tmp = `${file}.new`;
+  return (
+    `sudo install -d -m 0755 ${path.posix.dirname(file)} && ` +
+    `sudo sh -c 'umask 077 && cat > ${tmp} && chown root:root ${tmp} && chmod ${mode} ${tmp} && mv ${tmp} ${file}'`
+  );
+}
+
+/**
+ * Installs a file on the Pi, root-owned, atomically (written next to it, then renamed). The
+ * content travels on the command's stdin, never in its command line, so it is not in `ps` or in
+ * the provider's logs. The sha256 trigger re-runs it exactly when the content changes.
+ */
+export function remoteFile(parent: pulumi.Resource, name: string, args: RemoteFileArgs): remote.Command {
+  const file = args.path;
+  const content = args.secret ? pulumi.secret(args.content) : pulumi.output(args.content);
+  return new remote.Command(
+    name,
+    {
+      connection: args.connection,
+      create: installFileCommand(file, args.mode),
+      delete: `sudo rm -f ${file}`,
+      stdin: content,
+      triggers: [content.apply((c) => sha256(c ?? ""))],
+      logging: args.secret ? "none" : "stdoutAndStderr",
+      addPreviousOutputInEnv: false,
+    },
+    // A changed trigger replaces the command: delete (rm) first, or the old resource's delete
+    // would remove the file the new one just wrote.
+    { parent, dependsOn: args.dependsOn, deleteBeforeReplace: true, additionalSecretOutputs: args.secret ? ["stdout", "stderr"] : [] },
+  );
+}
+
+/** Runs a script from the repository on the Pi as root, again whenever it or its env changes. */
+export function remoteScript(
+  parent: pulumi.Resource,
+  name: string,
+  args: { connection: Connection; script: string; env: Record<string, pulumi.Input<string>>; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+): remote.Command {
+  const env = pulumi
+    .all(Object.entries(args.env).map(([k, v]) => pulumi.output(v).apply((value) => `${k}=${shellQuote(value)}`)))
+    .apply((pairs) => pairs.join(" "));
+  return new remote.Command(
+    name,
+    {
+      connection: args.connection,
+      create: pulumi.interpolate`sudo env ${env} bash -s`,
+      stdin: args.script,
+      triggers: [sha256(args.script)],
+      addPreviousOutputInEnv: false,
+    },
+    { parent, dependsOn: args.dependsOn },
+  );
+}
+
+export function shellQuote(value: string): string {
+  return /^[A-Za-z0-9_./:@=+-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

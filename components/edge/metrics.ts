@@ -1,0 +1,49 @@
+import { stringify } from "yaml";
+
+/** Inputs of the Prometheus agent configuration on the Pi. */
+export interface AgentConfigArgs {
+  /** The Pi's name: the `site` external label and the `instance` of its targets. */
+  site: string;
+  /** The cluster Prometheus' remote-write URL; undefined keeps samples in the agent's WAL only. */
+  remoteWriteUrl?: string;
+  /** node exporter on the private network. Default `edge-node-exporter:9100`. */
+  nodeExporterTarget?: string;
+  /** The app's metrics endpoint on the private network. Default `edge-app:5000`. */
+  appTarget?: string;
+  /** Default `30s`: enough for temperature and health, light on the Pi and the uplink. */
+  scrapeInterval?: string;
+}
+
+/**
+ * The Prometheus agent's config: scrapes node exporter (job `edge-node`, including the Pi's
+ * textfile metrics) and the app (job `edge-app`), labels every series with `site`, and
+ * remote-writes to the cluster's Prometheus. Agent mode keeps a WAL (no local queries, no TSDB),
+ * so a home uplink outage only delays samples up to the WAL's retention.
+ */
+export function renderPrometheusAgentConfig(args: AgentConfigArgs): string {
+  const target = (job: string, address: string, path?: string) => ({
+    job_name: job,
+    ...(path ? { metrics_path: path } : {}),
+    static_configs: [{ targets: [address], labels: { instance: args.site } }],
+  });
+  const config: Record<string, unknown> = {
+    global: {
+      scrape_interval: args.scrapeInterval ?? "30s",
+      scrape_timeout: "10s",
+      external_labels: { site: args.site },
+    },
+    scrape_configs: [
+      target("edge-node", args.nodeExporterTarget ?? "edge-node-exporter:9100"),
+      target("edge-app", args.appTarget ?? "edge-app:5000", "/metrics"),
+    ],
+  };
+  if (args.remoteWriteUrl) {
+    config.remote_write = [
+      {
+        url: args.remoteWriteUrl,
+        queue_config: { max_samples_per_send: 1000, batch_send_deadline: "15s", min_backoff: "1s", max_backoff: "1m" },
+      },
+    ];
+  }
+  return `# Rendered by components/edge/metrics.ts; run with prometheus --agent.\n${stringify(config)}`;
+}

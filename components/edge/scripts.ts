@@ -1,0 +1,38 @@
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const read = (relative: string) => fs.readFileSync(path.join(__dirname, relative), "utf8");
+
+/** Every script sent to the Pi, by file name; kept as files so shellcheck and tests run them. */
+export const EDGE_SCRIPTS = {
+  "host-prep.sh": read("scripts/host-prep.sh"),
+  "edge-backup.sh": read("scripts/edge-backup.sh"),
+  "edge-restore.sh": read("scripts/edge-restore.sh"),
+  "pi-metrics.sh": read("scripts/pi-metrics.sh"),
+  "health-gate.sh": read("scripts/health-gate.sh"),
+} as const;
+
+/** systemd units installed on the Pi: the 03:00 backup and the 15 s Pi-metrics refresh. */
+export const EDGE_UNITS = {
+  "edge-backup.service": read("systemd/edge-backup.service"),
+  "edge-backup.timer": read("systemd/edge-backup.timer"),
+  "pi-metrics.service": read("systemd/pi-metrics.service"),
+  "pi-metrics.timer": read("systemd/pi-metrics.timer"),
+} as const;
+
+/** Where things live on the Pi. */
+export const EDGE_PATHS = {
+  root: "/srv/edge",
+  data: "/srv/edge/data",
+  database: "/srv/edge/data/app.db",
+  redis: "/srv/edge/redis",
+  prometheus: "/srv/edge/prometheus",
+  backups: "/var/backups/edge",
+  textfile: "/var/lib/node_exporter/textfile",
+  bin: "/usr/local/lib/edge",
+  etc: "/etc/edge",
+  tls: "/etc/edge/tls",
+} as const;
+
+export const sha256 = (content: string): string => createHash("sha256").update(content).digest("hex");

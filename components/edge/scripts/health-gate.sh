@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The deploy gate: GET https://<host>/health through nginx on the Pi itself, with retries.
+# On failure it prints the app's and nginx's last log lines and exits non-zero, which fails
+# `pulumi up` with that output in the error.
+set -euo pipefail
+
+HOST=${EDGE_HOST:?EDGE_HOST: the name nginx serves}
+ATTEMPTS=${GATE_ATTEMPTS:-30}
+DELAY=${GATE_DELAY_SECONDS:-5}
+APP_CONTAINER=${EDGE_APP_CONTAINER:-edge-app}
+NGINX_CONTAINER=${EDGE_NGINX_CONTAINER:-edge-nginx}
+
+for attempt in $(seq 1 "$ATTEMPTS"); do
+  # -k: the certificate may be self-signed; --resolve: test this Pi's nginx, not DNS.
+  if body=$(curl -fsS -k --max-time 5 --resolve "$HOST:443:127.0.0.1" "https://$HOST/health" 2>&1); then
+    echo "health-gate: https://$HOST/health answered on attempt $attempt: $body"
+    exit 0
+  fi
+  echo "health-gate: attempt $attempt/$ATTEMPTS: $body" >&2
+  sleep "$DELAY"
+done
+
+{
+  echo "health-gate: https://$HOST/health failed $ATTEMPTS times; last log lines:"
+  echo "--- docker logs --tail 50 $APP_CONTAINER"
+  docker logs --tail 50 "$APP_CONTAINER" 2>&1 || true
+  echo "--- docker logs --tail 20 $NGINX_CONTAINER"
+  docker logs --tail 20 "$NGINX_CONTAINER" 2>&1 || true
+} >&2
+exit 1

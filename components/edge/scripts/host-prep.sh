@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Prepares a Raspberry Pi 4 (Raspberry Pi OS / Debian bookworm, arm64) for the edge containers.
+# Idempotent: every step checks or overwrites to a fixed state, so a second run changes nothing.
+# Run as root: sudo env EDGE_USER=pi ... bash -s < host-prep.sh
+# SYSROOT prefixes every file it writes (empty on the Pi); the sandbox test runs it twice under a
+# temporary root with the system commands shimmed, and checks the second run changes nothing.
+set -euo pipefail
+
+EDGE_USER=${EDGE_USER:?EDGE_USER: the SSH user that drives Docker}
+EDGE_APP_UID=${EDGE_APP_UID:-1000}
+EDGE_ROOT=${EDGE_ROOT:-/srv/edge}
+EDGE_BACKUP_DIR=${EDGE_BACKUP_DIR:-/var/backups/edge}
+EDGE_TEXTFILE_DIR=${EDGE_TEXTFILE_DIR:-/var/lib/node_exporter/textfile}
+SWAP_FILE=${SWAP_FILE:-/swapfile}
+SWAP_MB=${SWAP_MB:-2048}
+JOURNAL_MAX=${JOURNAL_MAX:-64M}
+SYSROOT=${SYSROOT:-}
+
+log() { printf 'host-prep: %s\n' "$*"; }
+
+# Writes $2 to $1 only when the content differs; returns 0 when it changed the file.
+write_if_changed() {
+  local path=$1 content=$2 mode=${3:-0644}
+  if [ -f "$path" ] && [ "$(cat "$path")" = "$content" ]; then
+    return 1
+  fi
+  install -d -m 0755 "$(dirname "$path")"
+  printf '%s\n' "$content" >"$path.tmp"
+  chmod "$mode" "$path.tmp"
+  mv "$path.tmp" "$path"
+  log "wrote $path"
+  return 0
+}
+
+packages() {
+  # Debian's docker.io: signed by the distribution, updated by unattended-upgrades, arm64 built.
+  local wanted=(docker.io ufw sqlite3 awscli curl ca-certificates)
+  local missing=()
+  local p
+  for p in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]}"
+    apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  fi
+}
+
+docker_daemon() {
+  # Container logs rotate (the SD card must not fill); live-restore keeps containers up over
+  # a daemon upgrade.
+  local daemon_json='{
+  "log-driver": "json-file",
+  "log-opts": { "max-size": "10m", "max-file": "3" },
+  "live-restore": true
+}'
+  if write_if_changed "$SYSROOT/etc/docker/daemon.json" "$daemon_json"; then
+    systemctl restart docker
+  fi
+  systemctl enable --now docker >/dev/null
+  # The SSH user drives the Docker API through the provider's ssh:// connection.
+  id -nG "$EDGE_USER" | tr ' ' '\n' | grep -qx docker || usermod -aG docker "$EDGE_USER"
+}
+
+firewall() {
+  # Deny incoming but SSH, HTTP and HTTPS. Docker's published ports bypass ufw (DOCKER chain in
+  # nat), which is why only nginx publishes ports; the other containers publish nothing.
+  ufw default deny incoming >/dev/null
+  ufw default allow outgoing >/dev/null
+  local port
+  for port in 22/tcp 80/tcp 443/tcp; do
+    ufw allow "$port" >/dev/null
+  done
+  ufw status | grep -q '^Status: active' || ufw --force enable
+}
+
+swap() {
+  # Raspberry Pi OS ships dphys-swapfile with 100 MB; one 2 GB swap file replaces it.
+  if systemctl list-unit-files dphys-swapfile.service >/dev/null 2>&1; then
+    systemctl disable --now dphys-swapfile.service >/dev/null 2>&1 || true
+  fi
+  local want_bytes=$((SWAP_MB * 1024 * 1024))
+  local file="$SYSROOT$SWAP_FILE"
+  if [ ! -f "$file" ] || [ "$(stat -c %s "$file")" -ne "$want_bytes" ]; then
+    swapoff "$file" 2>/dev/null || true
+    rm -f "$file"
+    fallocate -l "$want_bytes" "$file"
+    chmod 600 "$file"
+    mkswap "$file" >/dev/null
+    log "created ${SWAP_MB} MB swap at $SWAP_FILE"
+  fi
+  swapon --show=NAME --noheadings | grep -qx "$file" || swapon "$file"
+  grep -q "^$SWAP_FILE " "$SYSROOT/etc/fstab" || printf '%s none swap sw 0 0\n' "$SWAP_FILE" >>"$SYSROOT/etc/fstab"
+  # Swap only under real pressure: the SD card wears with every write.
+  if write_if_changed "$SYSROOT/etc/sysctl.d/90-edge-swap.conf" 'vm.swappiness=10'; then
+    sysctl -q -p "$SYSROOT/etc/sysctl.d/90-edge-swap.conf"
+  fi
+}
+
+sd_card() {
+  # noatime on / (no write per read); applied live with a remount.
+  if ! findmnt -n -o OPTIONS / | tr ',' '\n' | grep -qx noatime; then
+    awk '$2 == "/" && $4 !~ /noatime/ { $4 = $4 ",noatime" } { print }' "$SYSROOT/etc/fstab" >"$SYSROOT/etc/fstab.edge"
+    mv "$SYSROOT/etc/fstab.edge" "$SYSROOT/etc/fstab"
+    mount -o remount,noatime /
+    log "root mounted noatime"
+  fi
+  # Journal in RAM, capped: logs survive in the cloud metrics, not on the card.
+  local journald="[Journal]
+Storage=volatile
+RuntimeMaxUse=${JOURNAL_MAX}
+SystemMaxUse=${JOURNAL_MAX}"
+  if write_if_changed "$SYSROOT/etc/systemd/journald.conf.d/90-edge.conf" "$journald"; then
+    systemctl restart systemd-journald
+  fi
+}
+
+directories() {
+  local root="$SYSROOT$EDGE_ROOT"
+  install -d -m 0755 -o root -g root "$root"
+  # The app container runs as EDGE_APP_UID and owns its SQLite database.
+  install -d -m 0750 -o "$EDGE_APP_UID" -g "$EDGE_APP_UID" "$root/data"
+  # redis:7-alpine runs as uid 999, the Prometheus agent as nobody (65534).
+  install -d -m 0750 -o 999 -g 999 "$root/redis"
+  install -d -m 0750 -o 65534 -g 65534 "$root/prometheus"
+  install -d -m 0700 -o root -g root "$SYSROOT$EDGE_BACKUP_DIR"
+  install -d -m 0755 -o root -g root "$SYSROOT$EDGE_TEXTFILE_DIR"
+  install -d -m 0755 -o root -g root "$SYSROOT/etc/edge" "$SYSROOT/usr/local/lib/edge"
+  install -d -m 0700 -o root -g root "$SYSROOT/etc/edge/tls"
+}
+
+packages
+docker_daemon
+firewall
+swap
+sd_card
+directories
+log "done"

@@ -1,0 +1,357 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { createHash as cryptoHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+import { EDGE_SCRIPTS, EDGE_UNITS, renderNginxConf, renderPrometheusAgentConfig } from "../components/edge";
+import { emitEdge } from "../components/edge/emit";
+import { loadConfig } from "../config";
+import { PROJECT_DIR } from "./helpers/program";
+import { requireTool } from "./helpers/tools";
+
+/**
+ * What the edge sends to the Pi, run through real tools: shellcheck on every script, nginx -t on
+ * the rendered nginx.conf, promtool on the agent config, and the backup, restore and metrics
+ * scripts run for real on temporary data. Stand-ins, all PATH shims in test/fixtures/edge: `aws`
+ * (copies to a directory instead of S3), `docker` (records stop/start), `vcgencmd` (prints a
+ * chosen throttle bit field).
+ */
+const SCRIPTS_DIR = path.join(PROJECT_DIR, "components/edge/scripts");
+const FIXTURES = path.join(PROJECT_DIR, "test/fixtures/edge");
+const shellcheck = requireTool("shellcheck");
+const nginx = requireTool("nginx");
+const promtool = requireTool("promtool");
+const sqlite = requireTool("sqlite3");
+const openssl = requireTool("openssl");
+
+const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+const script = (name: keyof typeof EDGE_SCRIPTS) => path.join(SCRIPTS_DIR, name);
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): SpawnSyncReturns<string> {
+  return spawnSync(command, args, { encoding: "utf8", env: { ...process.env, ...env }, input });
+}
+
+function sql(db: string, statement: string): string {
+  const result = run("sqlite3", ["-cmd", ".timeout 10000", db, statement]);
+  assert.equal(result.status, 0, `sqlite3 ${statement}: ${result.stderr}`);
+  return result.stdout.trim();
+}
+
+function selfSignedCert(dir: string): { cert: string; key: string } {
+  const cert = path.join(dir, "cert.pem");
+  const key = path.join(dir, "key.pem");
+  const made = run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=edge.test", "-keyout", key, "-out", cert]);
+  assert.equal(made.status, 0, made.stderr);
+  return { cert, key };
+}
+
+function nginxTest(conf: string): SpawnSyncReturns<string> {
+  const dir = tmpdir("edge-nginx-");
+  fs.mkdirSync(path.join(dir, "logs"));
+  fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
+  return run("nginx", ["-t", "-p", dir, "-c", path.join(dir, "nginx.conf")]);
+}
+
+describe("edge scripts and configs (real tools)", () => {
+  it("every script passes shellcheck", { skip: shellcheck.skip }, () => {
+    const files = Object.keys(EDGE_SCRIPTS).map((f) => script(f as keyof typeof EDGE_SCRIPTS));
+    const result = run("shellcheck", ["--severity=style", ...files, ...["aws", "docker", "vcgencmd"].map((f) => path.join(FIXTURES, f))]);
+    assert.equal(result.status, 0, result.stdout);
+  });
+
+  it("the rendered nginx.conf passes nginx -t (throwaway certificate; names resolve at request time)", { skip: nginx.skip ?? openssl.skip }, () => {
+    const dir = tmpdir("edge-tls-");
+    const { cert, key } = selfSignedCert(dir);
+    // The upstream name does not resolve here: nginx starts anyway because proxy_pass uses a variable.
+    const conf = renderNginxConf({ serverName: "edge.test", certificatePath: cert, keyPath: key, user: "", pidPath: path.join(dir, "nginx.pid"), tempDir: dir, logDir: dir });
+    const result = nginxTest(conf);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(conf, /ssl_protocols TLSv1\.2 TLSv1\.3;/);
+    assert.match(conf, /limit_req zone=per_client/);
+    assert.match(conf, /resolver 127\.0\.0\.11 valid=10s/);
+    assert.match(conf, /return 301 https:\/\/\$host\$request_uri;/);
+    assert.doesNotMatch(conf, /upstream\s+\w+\s*{/, "no upstream block: it would resolve names at start");
+  });
+
+  it("the emitted edge/nginx.conf passes nginx -t once its container paths point at a throwaway certificate", { skip: nginx.skip ?? openssl.skip }, () => {
+    const out = tmpdir("edge-emit-");
+    const config = loadConfig({
+      values: { "aws:region": "eu-west-1", "platform:environment": "prod", "platform:edge": JSON.stringify({ enabled: true, host: "edge.test", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM251zLcH9UeGDYfDXNfkP+vbG5KPanbtNLH2YztNigV" }) },
+      project: "platform",
+      stack: "prod",
+    });
+    const written = emitEdge(out, config);
+    for (const file of ["edge/nginx.conf", "edge/prometheus-agent.yml", "edge/backup.env", ...Object.keys(EDGE_SCRIPTS).map((s) => `edge/scripts/${s}`), ...Object.keys(EDGE_UNITS).map((u) => `edge/systemd/${u}`)])
+      assert.ok(written.includes(file) && fs.existsSync(path.join(out, file)), `${file} emitted`);
+    assert.equal(fs.statSync(path.join(out, "edge/scripts/edge-backup.sh")).mode & 0o777, 0o755);
+    const { cert, key } = selfSignedCert(out);
+    const conf = fs
+      .readFileSync(path.join(out, "edge/nginx.conf"), "utf8")
+      .replace("/etc/nginx/tls/cert.pem", cert)
+      .replace("/etc/nginx/tls/key.pem", key)
+      .replace(/^user nginx;$/m, "")
+      .replace("/var/run/nginx.pid", path.join(out, "nginx.pid"))
+      .replaceAll("/var/log/nginx", out);
+    const result = nginxTest(conf);
+    assert.equal(result.status, 0, result.stderr);
+  });
+
+  it("the Prometheus agent config passes promtool check config --agent, with and without remote_write", { skip: promtool.skip }, () => {
+    const dir = tmpdir("edge-agent-");
+    for (const remoteWriteUrl of [undefined, "https://metrics.example.com/api/v1/write"]) {
+      const file = path.join(dir, `agent-${remoteWriteUrl ? "rw" : "local"}.yml`);
+      const yaml = renderPrometheusAgentConfig({ site: "edge.test", remoteWriteUrl });
+      fs.writeFileSync(file, yaml);
+      const result = run("promtool", ["check", "config", "--agent", file]);
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.match(yaml, /job_name: edge-app/);
+      assert.match(yaml, /site: edge\.test/);
+      assert.equal(yaml.includes("remote_write"), Boolean(remoteWriteUrl));
+    }
+  });
+
+  it("the systemd timer runs the backup daily at 03:00", () => {
+    assert.match(EDGE_UNITS["edge-backup.timer"], /^OnCalendar=\*-\*-\* 03:00:00$/m);
+    assert.match(EDGE_UNITS["edge-backup.service"], /^ExecStart=\/usr\/local\/lib\/edge\/edge-backup\.sh$/m);
+    assert.match(EDGE_UNITS["edge-backup.service"], /^Environment=AWS_SHARED_CREDENTIALS_FILE=\/etc\/edge\/aws-credentials$/m);
+  });
+});
+
+describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.skip }, () => {
+  const cases = [
+    { flags: "0x0", expect: { pi_under_voltage: 0, pi_throttled: 0, pi_under_voltage_since_boot: 0, pi_throttled_since_boot: 0 } },
+    // bits 0, 2, 16, 18: under-voltage and throttling now and since boot.
+    { flags: "0x50005", expect: { pi_under_voltage: 1, pi_throttled: 1, pi_under_voltage_since_boot: 1, pi_throttled_since_boot: 1 } },
+    // bits 16 and 18 only: it happened earlier, it is fine now.
+    { flags: "0x50000", expect: { pi_under_voltage: 0, pi_throttled: 0, pi_under_voltage_since_boot: 1, pi_throttled_since_boot: 1 } },
+    // bit 1 (frequency capped) and bit 3 (soft limit) are not throttling or under-voltage.
+    { flags: "0xa", expect: { pi_under_voltage: 0, pi_throttled: 0, pi_under_voltage_since_boot: 0, pi_throttled_since_boot: 0 } },
+  ];
+
+  function collect(env: NodeJS.ProcessEnv): Record<string, number> {
+    const out = tmpdir("edge-textfile-");
+    const result = run("bash", [script("pi-metrics.sh")], { EDGE_TEXTFILE_DIR: out, PI_VCGENCMD: path.join(FIXTURES, "vcgencmd"), ...env });
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(fs.readdirSync(out), ["pi.prom"], "only the final file, no temporary left behind");
+    const text = fs.readFileSync(path.join(out, "pi.prom"), "utf8");
+    const lint = run("promtool", ["check", "metrics"], {}, text);
+    assert.equal(lint.status, 0, lint.stdout + lint.stderr);
+    return Object.fromEntries(text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => [l.split(" ")[0], Number(l.split(" ")[1])]));
+  }
+
+  for (const c of cases) {
+    it(`get_throttled ${c.flags}`, () => {
+      const metrics = collect({ PI_THERMAL_FILE: path.join(FIXTURES, "thermal_zone0_temp"), FIXTURE_THROTTLED: c.flags });
+      assert.equal(metrics.pi_cpu_temperature_celsius, 48.312);
+      for (const [name, value] of Object.entries(c.expect)) assert.equal(metrics[name], value, name);
+      assert.equal(metrics.pi_throttled_flags, Number(c.flags));
+      assert.equal(metrics.pi_metrics_collector_success, 1);
+    });
+  }
+
+  it("a missing thermal zone reports failure instead of a made-up temperature", () => {
+    const metrics = collect({ PI_THERMAL_FILE: "/nonexistent/temp", FIXTURE_THROTTLED: "0x0" });
+    assert.equal(metrics.pi_cpu_temperature_celsius, undefined);
+    assert.equal(metrics.pi_metrics_collector_success, 0);
+  });
+});
+
+describe("backup and restore of a live WAL-mode SQLite database", { skip: sqlite.skip }, () => {
+  const dir = tmpdir("edge-backup-");
+  const data = path.join(dir, "data");
+  const backups = path.join(dir, "backups");
+  const s3 = path.join(dir, "s3");
+  const textfile = path.join(dir, "textfile");
+  const db = path.join(data, "app.db");
+  const dockerLog = path.join(dir, "docker.log");
+  for (const d of [data, backups, s3, textfile]) fs.mkdirSync(d);
+  const env = {
+    PATH: `${FIXTURES}:${process.env.PATH}`,
+    EDGE_DB: db,
+    EDGE_BACKUP_DIR: backups,
+    EDGE_BACKUP_RETENTION_DAYS: "7",
+    EDGE_BACKUP_BUCKET: "backup-bucket",
+    EDGE_BACKUP_PREFIX: "edge/",
+    EDGE_SITE: "edge.test",
+    EDGE_TEXTFILE_DIR: textfile,
+    FAKE_S3_DIR: s3,
+    FAKE_DOCKER_LOG: dockerLog,
+  };
+  let backupFile = "";
+  let backupRows = 0;
+
+  it("backs up while another process keeps writing: integrity ok, uploaded under edge/<site>/, old copies expired", async () => {
+    sql(db, "PRAGMA journal_mode=WAL; CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT NOT NULL); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO items (body) SELECT hex(randomblob(64)) FROM n;");
+    assert.equal(sql(db, "PRAGMA journal_mode;"), "wal");
+    const old = path.join(backups, "app-20200101T030000Z.db.gz");
+    const recent = path.join(backups, "app-20200102T030000Z.db.gz");
+    for (const [file, days] of [[old, 8], [recent, 2]] as const) {
+      fs.writeFileSync(file, "old");
+      const when = new Date(Date.now() - days * 86400_000);
+      fs.utimesSync(file, when, when);
+    }
+
+    // One long-lived connection writing in small transactions, so the WAL is never empty.
+    const writer = spawn("sqlite3", [db], { stdio: ["pipe", "ignore", "pipe"] });
+    writer.stdin.write(".timeout 10000\n");
+    let writing = true;
+    const feed = async () => {
+      while (writing) {
+        writer.stdin.write("BEGIN; INSERT INTO items (body) SELECT hex(randomblob(64)) FROM items LIMIT 50; COMMIT;\n");
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    };
+    const feeding = feed();
+    await new Promise((r) => setTimeout(r, 300));
+    const before = Number(sql(db, "SELECT count(*) FROM items;"));
+    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      const child = spawn("bash", [script("edge-backup.sh")], { env: { ...process.env, ...env } });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("close", (code) => resolve({ code: code ?? -1, stderr }));
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const during = Number(sql(db, "SELECT count(*) FROM items;"));
+    writing = false;
+    await feeding;
+    writer.stdin.end(".quit\n");
+    await new Promise((r) => writer.on("close", r));
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(during > before, `the writer kept writing during the backup (${before} → ${during})`);
+
+    const made = fs.readdirSync(backups).filter((f) => /^app-\d{8}T\d{6}Z\.db\.gz$/.test(f) && f !== path.basename(recent));
+    assert.equal(made.length, 1, `one new backup: ${made}`);
+    backupFile = path.join(backups, made[0]);
+    assert.equal(fs.statSync(backupFile).mode & 0o777, 0o600);
+    assert.ok(!fs.existsSync(old), "a copy older than the retention is deleted");
+    assert.ok(fs.existsSync(recent), "a copy within the retention is kept");
+    assert.deepEqual(fs.readdirSync(backups).filter((f) => f.startsWith(".")), [], "no work files left");
+
+    const uploaded = path.join(s3, "backup-bucket/edge/edge.test", made[0]);
+    assert.ok(fs.existsSync(uploaded), "uploaded to s3://backup-bucket/edge/edge.test/");
+    assert.deepEqual(fs.readFileSync(uploaded), fs.readFileSync(backupFile));
+
+    const copy = path.join(dir, "check.db");
+    fs.writeFileSync(copy, spawnSync("gzip", ["-dc", backupFile], { maxBuffer: 1 << 30 }).stdout);
+    assert.equal(sql(copy, "PRAGMA integrity_check;"), "ok");
+    backupRows = Number(sql(copy, "SELECT count(*) FROM items;"));
+    assert.ok(backupRows >= before && backupRows <= during, `a consistent snapshot: ${before} ≤ ${backupRows} ≤ ${during}`);
+    assert.match(fs.readFileSync(path.join(textfile, "edge-backup.prom"), "utf8"), /^edge_backup_last_success_timestamp_seconds \d+$/m);
+  });
+
+  it("restore refuses a corrupt backup and changes nothing", () => {
+    assert.ok(backupFile, "needs the backup from the previous test");
+    const corrupt = path.join(dir, "corrupt.db.gz");
+    fs.writeFileSync(corrupt, spawnSync("gzip", ["-c"], { input: Buffer.alloc(8192, 7) }).stdout);
+    const rows = sql(db, "SELECT count(*) FROM items;");
+    const result = run("bash", [script("edge-restore.sh"), corrupt], env);
+    assert.notEqual(result.status, 0);
+    assert.equal(sql(db, "SELECT count(*) FROM items;"), rows);
+    assert.ok(!fs.existsSync(dockerLog), "the app was not stopped");
+  });
+
+  it("restore stops the app, replaces the database, removes stale -wal/-shm and starts the app", () => {
+    const liveRows = Number(sql(db, "SELECT count(*) FROM items;"));
+    assert.ok(liveRows > backupRows);
+    // What a crashed app could leave behind; replayed onto the restored file they would corrupt it.
+    fs.writeFileSync(`${db}-wal`, Buffer.alloc(4096, 1));
+    fs.writeFileSync(`${db}-shm`, Buffer.alloc(32768, 1));
+    const result = run("bash", [script("edge-restore.sh"), backupFile], env);
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual(fs.readFileSync(dockerLog, "utf8").trim().split("\n"), ["stop edge-app", "start edge-app"]);
+    assert.ok(!fs.existsSync(`${db}-wal`) && !fs.existsSync(`${db}-shm`), "stale -wal/-shm removed");
+    assert.equal(sql(db, "PRAGMA integrity_check;"), "ok");
+    assert.equal(Number(sql(db, "SELECT count(*) FROM items;")), backupRows, "the backup's rows are back");
+    const kept = fs.readdirSync(data).find((f) => f.startsWith("app.db.pre-restore-"));
+    assert.ok(kept, "the replaced database is kept");
+    assert.equal(Number(sql(path.join(data, kept), "SELECT count(*) FROM items;")), liveRows);
+  });
+});
+
+describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0 ? "needs root (it sets directory owners)" : undefined }, () => {
+  // The sandbox: every file under a temporary SYSROOT; the system commands (apt, systemd, ufw,
+  // swap, mount, groups) are shims that log their calls and keep state between the two runs.
+  // What it cannot show: that Debian's packages, ufw and systemd behave as the shims model them.
+  const dir = tmpdir("edge-hostprep-");
+  const sysroot = path.join(dir, "root");
+  const bin = path.join(dir, "bin");
+  const stateDir = path.join(dir, "state");
+  fs.mkdirSync(path.join(sysroot, "etc"), { recursive: true });
+  fs.mkdirSync(bin);
+  fs.copyFileSync(path.join(FIXTURES, "host-sandbox/fstab"), path.join(sysroot, "etc/fstab"));
+  for (const cmd of ["dpkg-query", "apt-get", "id", "usermod", "ufw", "swapon", "swapoff", "fallocate", "findmnt", "mount", "systemctl", "mkswap", "sysctl"])
+    fs.symlinkSync(path.join(FIXTURES, "host-sandbox/shim"), path.join(bin, cmd));
+
+  function prep(log: string) {
+    const result = run("bash", [script("host-prep.sh")], {
+      PATH: `${bin}:${process.env.PATH}`,
+      SYSROOT: sysroot,
+      EDGE_USER: "pi",
+      SANDBOX_LOG: path.join(dir, log),
+      SANDBOX_STATE: stateDir,
+    });
+    assert.equal(result.status, 0, result.stderr + result.stdout);
+    return { stdout: result.stdout, calls: fs.readFileSync(path.join(dir, log), "utf8").trim().split("\n") };
+  }
+
+  function snapshot(root: string): string[] {
+    const entries: string[] = [];
+    const walk = (p: string) => {
+      const st = fs.lstatSync(p);
+      // Small files by content; every file by inode and mtime too, so a rewrite with equal content shows.
+      const body = st.isFile() ? `${st.ino} ${st.mtimeMs} ${st.size < 1 << 20 ? createHash(fs.readFileSync(p)) : ""}` : "";
+      entries.push(`${path.relative(root, p)} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.size} ${body}`);
+      if (st.isDirectory()) for (const child of fs.readdirSync(p).sort()) walk(path.join(p, child));
+    };
+    walk(root);
+    return entries;
+  }
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const MUTATING = /^(apt-get install|usermod|ufw --force enable|systemctl restart|fallocate|mkswap|mount|swapon \/|sysctl)/;
+  let first: ReturnType<typeof prep>;
+  let firstTree: string[];
+
+  it("the first run installs, configures and creates everything", () => {
+    first = prep("run1.log");
+    firstTree = snapshot(sysroot);
+    const mutations = first.calls.filter((c) => MUTATING.test(c));
+    assert.ok(mutations.some((c) => /^apt-get install .*docker\.io.*ufw.*sqlite3.*awscli/.test(c)), mutations.join("\n"));
+    for (const expected of ["usermod -aG docker pi", "ufw --force enable", `fallocate -l 2147483648 ${sysroot}/swapfile`, "mount -o remount,noatime /", "systemctl restart docker"])
+      assert.ok(first.calls.includes(expected), `${expected} in\n${first.calls.join("\n")}`);
+    for (const port of ["22/tcp", "80/tcp", "443/tcp"]) assert.ok(first.calls.includes(`ufw allow ${port}`));
+    assert.ok(first.calls.includes("ufw default deny incoming"));
+    const fstab = fs.readFileSync(path.join(sysroot, "etc/fstab"), "utf8");
+    assert.match(fstab, /^PARTUUID=6c586e13-02 \/ ext4 defaults,noatime 0 1$/m);
+    assert.match(fstab, /^\/swapfile none swap sw 0 0$/m);
+    assert.match(fstab, /^PARTUUID=6c586e13-01 {2}\/boot\/firmware {2}vfat/m, "other lines untouched");
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(sysroot, "etc/docker/daemon.json"), "utf8"))["log-opts"], { "max-size": "10m", "max-file": "3" });
+    assert.match(fs.readFileSync(path.join(sysroot, "etc/systemd/journald.conf.d/90-edge.conf"), "utf8"), /^Storage=volatile$[\s\S]*^SystemMaxUse=64M$/m);
+    const owner = (p: string) => {
+      const st = fs.statSync(path.join(sysroot, p));
+      return `${st.uid}:${st.gid} ${(st.mode & 0o777).toString(8)}`;
+    };
+    assert.equal(owner("srv/edge/data"), "1000:1000 750");
+    assert.equal(owner("srv/edge/redis"), "999:999 750");
+    assert.equal(owner("srv/edge/prometheus"), "65534:65534 750");
+    assert.equal(owner("var/backups/edge"), "0:0 700");
+    assert.equal(owner("etc/edge/tls"), "0:0 700");
+    assert.equal(fs.statSync(path.join(sysroot, "swapfile")).size, 2048 * 1024 * 1024);
+  });
+
+  it("the second run changes nothing: no mutating command, the same files, modes and owners", () => {
+    assert.ok(first, "needs the first run");
+    const second = prep("run2.log");
+    assert.ok(second.calls.includes("ufw default deny incoming"), "the second run did run");
+    assert.deepEqual(second.calls.filter((c) => MUTATING.test(c)), []);
+    assert.doesNotMatch(second.stdout, /wrote|created|installing|mounted/);
+    assert.deepEqual(snapshot(sysroot), firstTree);
+  });
+});
+
+function createHash(content: Buffer): string {
+  return cryptoHash("sha256").update(content).digest("hex");
+}

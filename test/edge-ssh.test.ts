@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { EDGE_SCRIPTS } from "../components/edge";
+import { dockerSshOpts, installFileCommand } from "../components/edge/host";
+import { loadConfig } from "../config";
+import { requireTool } from "./helpers/tools";
+
+/**
+ * The SSH side against a real sshd on loopback: the Docker provider's ssh options (the pinned
+ * key written to known_hosts, StrictHostKeyChecking=yes) accept the right host key and refuse a
+ * different one, and the commands the remote.Command resources run install files as intended.
+ * The one stand-in is `sudo` (the test runs as root; a PATH shim that just runs the command).
+ * The command provider's own SSH client (Go) is not run: that needs the Pulumi engine.
+ */
+const sshd = requireTool("sshd");
+const ssh = requireTool("ssh");
+const skip = sshd.skip ?? ssh.skip ?? (process.getuid?.() !== 0 ? "sshd needs root" : undefined);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+describe("edge SSH against a loopback sshd", { skip }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-ssh-"));
+  const keygen = (file: string) => assert.equal(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", file]).status, 0);
+  let daemon: ChildProcess;
+  let port = 0;
+  let hostKey = "";
+  const clientKey = path.join(dir, "id_client");
+
+  before(async () => {
+    keygen(path.join(dir, "host_key"));
+    keygen(clientKey);
+    keygen(path.join(dir, "other_host_key"));
+    hostKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim();
+    fs.copyFileSync(`${clientKey}.pub`, path.join(dir, "authorized_keys"));
+    const shims = path.join(dir, "bin");
+    fs.mkdirSync(shims);
+    fs.writeFileSync(path.join(shims, "sudo"), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
+    port = await freePort();
+    fs.writeFileSync(
+      path.join(dir, "sshd_config"),
+      [
+        `Port ${port}`,
+        "ListenAddress 127.0.0.1",
+        `HostKey ${dir}/host_key`,
+        `AuthorizedKeysFile ${dir}/authorized_keys`,
+        `PidFile ${dir}/sshd.pid`,
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "StrictModes no",
+        "UsePAM no",
+        `SetEnv PATH=${shims}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
+        "",
+      ].join("\n"),
+    );
+    fs.mkdirSync("/run/sshd", { recursive: true });
+    daemon = spawn(sshd.path as string, ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+    for (let i = 0; i < 50; i++) {
+      const probe = spawnSync("ssh-keyscan", ["-p", String(port), "127.0.0.1"], { encoding: "utf8" });
+      if (probe.stdout.includes("ssh-ed25519")) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error("sshd did not start");
+  });
+
+  after(() => {
+    daemon?.kill();
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(path.join(os.tmpdir(), `pulumi-edge-ssh-test-${process.pid}-${os.userInfo().username}`), { recursive: true, force: true });
+  });
+
+  function edgeConfig(pinned: string) {
+    return loadConfig({
+      values: { "aws:region": "eu-west-1", "platform:environment": "dev", "platform:edge": JSON.stringify({ enabled: true, host: "127.0.0.1", port, user: "root", hostKey: pinned }) },
+      project: "platform",
+      stack: `ssh-test-${process.pid}`,
+    }).edge;
+  }
+
+  function sshWith(opts: string[], command: string, input?: string) {
+    return spawnSync("ssh", [...opts, "-i", clientKey, "-p", String(port), "root@127.0.0.1", command], { encoding: "utf8", input, timeout: 20000 });
+  }
+
+  it("the Docker provider's ssh options trust the pinned host key", async () => {
+    const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey), `ssh-test-${process.pid}`));
+    const result = sshWith(opts, "echo connected");
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "connected");
+  });
+
+  it("and refuse a host that presents another key", async () => {
+    const other = fs.readFileSync(path.join(dir, "other_host_key.pub"), "utf8").trim();
+    const opts = await outputValue(dockerSshOpts(edgeConfig(other), `ssh-test-${process.pid}`));
+    const result = sshWith(opts, "echo connected");
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /host key verification failed|REMOTE HOST IDENTIFICATION HAS CHANGED/i);
+  });
+
+  it("the file-install command writes stdin atomically with the mode, and is repeatable", async () => {
+    const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey), `ssh-test-${process.pid}`));
+    const target = path.join(dir, "etc/edge/aws-credentials");
+    for (const content of ["[default]\naws_access_key_id = AKIA1\n", "[default]\naws_access_key_id = AKIA2\n"]) {
+      const result = sshWith(opts, installFileCommand(target, "0600"), content);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(fs.readFileSync(target, "utf8"), content);
+      assert.equal(fs.statSync(target).mode & 0o777, 0o600);
+      assert.ok(!fs.existsSync(`${target}.new`));
+    }
+  });
+
+  it("a script sent on stdin runs with its environment (how host prep and the gate run)", async () => {
+    const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey), `ssh-test-${process.pid}`));
+    // The gate against a host where nothing listens on 443: it must fail, with the docker log section.
+    const result = sshWith(opts, "sudo env EDGE_HOST=edge.test GATE_ATTEMPTS=2 GATE_DELAY_SECONDS=0 bash -s", EDGE_SCRIPTS["health-gate.sh"]);
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /health-gate: https:\/\/edge\.test\/health failed 2 times; last log lines:/);
+    assert.match(result.stderr, /--- docker logs --tail 50 edge-app/);
+  });
+});
