@@ -311,6 +311,13 @@ describe("budget policy", () => {
     assert.match(violations[0], /^estimated \$372\.02\/month exceeds the budget of \$300\.00 by \$72\.02\. Largest lines: EC2 m7g\.large on-demand \$119\.14; EKS control plane/);
   });
 
+  it("leaves an input unknown at preview to the engine (its UnknownValueError) instead of reporting a violation", async () => {
+    const { UnknownValueError } = await import("@pulumi/policy");
+    const unknownProps = new Proxy({}, { get: (_t, field) => { throw new UnknownValueError("04da6b54-80e4-46f7-96ec-b56ff0331ba9", [String(field)]); } });
+    const resources = [{ type: "aws:rds/instance:Instance", name: "db", inputs: unknownProps }];
+    assert.throws(() => runPolicy(budgetPolicy, resources, config(400)), (error: Error) => error.constructor.name === "UnknownValueError");
+  });
+
   it("passes when the estimate is within the budget", () => {
     assert.deepEqual(runPolicy(budgetPolicy, FIXTURE, config(400)), []);
   });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
@@ -26,6 +27,17 @@ describe("offline plan", () => {
       }
     });
   }
+
+  it("--json reaches a slow reader whole (output past a pipe's 64 KiB is not cut off at exit)", () => {
+    const cli = path.join(PROJECT_DIR, "tools/plan/cli.ts");
+    const run = spawnSync("sh", ["-c", `"${process.execPath}" --import tsx "${cli}" --stack prod --json | { sleep 1; cat; }`], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    assert.ok(run.stdout.length > 128 * 1024, `the plan is large enough to fill a pipe (${run.stdout.length} bytes)`);
+    assert.equal((JSON.parse(run.stdout) as { stack: string }).stack, "prod");
+  });
 
   it("a misspelt key exits 2 naming it, with nothing registered", () => {
     const dir = stackDirWith("dev", { "platform:netwrok": { azCount: 2 } });

@@ -31,6 +31,9 @@ function estimateStack(args: StackValidationArgs, report: ReportViolation): { es
   try {
     return { estimate: estimateCost(args.resources.map(toCostResource), { region, usage }), config };
   } catch (error) {
+    // An input unknown at preview (the engine's UnknownValueError): let the engine say the policy
+    // cannot run during preview instead of reporting a false violation.
+    if (error instanceof Error && error.constructor.name === "UnknownValueError") throw error;
     report(`cannot estimate the monthly cost: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }

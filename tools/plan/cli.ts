@@ -4,8 +4,10 @@ import { ConfigError, loadConfig } from "../../config";
 import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff } from "../../cost";
 import { emitArtifacts } from "./emit";
 import { captureProgram, PROJECT_DIR } from "./capture";
+import { evaluatePolicies, hasMandatoryViolation, hasPolicyConfig, policyConfigPath, readPolicyConfig, renderViolations } from "./policy";
 import { renderOutputs, renderTree, toJson } from "./render";
 import { readStackConfig } from "./stack-config";
+import { exitAfterFlush } from "../exit";
 
 const USAGE = `usage: npm run plan -- --stack NAME [--json] [--emit DIR] [--config-dir DIR] [--compare OTHER.json]
 
@@ -14,7 +16,9 @@ Runs the program under the Pulumi SDK's mocks with the stack's configuration
 --emit writes what the program renders (nginx config, scripts, rules, dashboards) under DIR.
 --config-dir reads Pulumi.yaml and the stack file from DIR instead of the project.
 --compare prints the monthly cost difference against an earlier plan's --json output.
-Exit codes: 0 planned, 2 invalid configuration, 1 anything else.`;
+The policy pack (policies/) is evaluated with policies/config/NAME.json; violations are listed
+by level and under "policy" in --json.
+Exit codes: 0 planned, 1 a mandatory policy violation (or any other failure), 2 invalid configuration.`;
 
 export const EXIT_INVALID_CONFIG = 2;
 
@@ -43,14 +47,21 @@ async function main(argv: string[]): Promise<number> {
     const cost = estimateCost(capture.resources, { region: loaded.region, usage: loaded.cost });
     const base = values.compare ? costFromPlanJson(JSON.parse(fs.readFileSync(values.compare, "utf8")), values.compare) : undefined;
     const costDiff = base ? compareCost(base, cost) : undefined;
-    if (values.json) console.log(JSON.stringify({ ...toJson(capture), cost, ...(costDiff ? { costDiff } : {}) }, null, 2));
+    // The pack's stack config, with the budget from the stack's own (possibly overridden) config.
+    const packConfig = hasPolicyConfig(values.stack) ? readPolicyConfig(values.stack) : {};
+    if (!hasPolicyConfig(values.stack)) console.error(`${policyConfigPath(values.stack)} does not exist: every rule takes its strictest default`);
+    const policy = await evaluatePolicies(capture.resources, values.stack, {
+      ...packConfig,
+      "monthly-cost-budget": { ...loaded.cost, region: loaded.region },
+    });
+    if (values.json) console.log(JSON.stringify({ ...toJson(capture), policy, cost, ...(costDiff ? { costDiff } : {}) }, null, 2));
     else
       console.log(
-        [renderTree(capture), renderOutputs(capture), renderCost(cost, loaded.cost.monthlyBudgetUsd), costDiff ? renderCostDiff(costDiff) : ""]
+        [renderTree(capture), renderOutputs(capture), renderCost(cost, loaded.cost.monthlyBudgetUsd), costDiff ? renderCostDiff(costDiff) : "", renderViolations(policy)]
           .filter(Boolean)
           .join("\n\n"),
       );
-    return 0;
+    return hasMandatoryViolation(policy) ? 1 : 0;
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(`Stack ${values.stack}: ${error.message}`);
@@ -61,9 +72,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => exitAfterFlush(code),
   (error: unknown) => {
     console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    process.exit(1);
+    exitAfterFlush(1);
   },
 );

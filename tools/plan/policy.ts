@@ -1,0 +1,227 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as policySdk from "@pulumi/policy";
+import type {
+  EnforcementLevel,
+  Policy,
+  PolicyProviderResource,
+  PolicyResource,
+  PolicyResourceOptions,
+  ResourceValidationArgs,
+  ResourceValidationPolicy,
+  StackValidationArgs,
+  StackValidationPolicy,
+} from "@pulumi/policy";
+import { allPolicies } from "../../policies/rules";
+
+/** A resource as the plan's `--json` lists it (and as `policy:check` reads it). */
+export interface PlanResource {
+  type: string;
+  name: string;
+  /** "type::name" of the parent, null or absent under the stack. */
+  parent?: string | null;
+  inputs: Record<string, unknown>;
+  options?: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn?: string[]; provider?: string };
+}
+
+export type ViolationLevel = "mandatory" | "advisory";
+
+export interface PolicyViolation {
+  policy: string;
+  level: ViolationLevel;
+  /** The resource's type and name; the stack's for stack-wide findings. */
+  type: string;
+  name: string;
+  message: string;
+}
+
+export interface PolicyReport {
+  violations: PolicyViolation[];
+}
+
+/** A `--policy-pack-config` file: per policy, a level or an object with `enforcementLevel` and the policy's settings. */
+export type PolicyPackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
+
+export const POLICY_CONFIG_DIR = path.resolve(__dirname, "../../policies/config");
+export const policyConfigPath = (stack: string, dir = POLICY_CONFIG_DIR): string => path.join(dir, `${stack}.json`);
+const PROJECT = "platform";
+const STACK_TYPE = "pulumi:pulumi:Stack";
+
+/** The stack's policy configuration, `policies/config/<stack>.json` (what `--policy-pack-config` gets). */
+export function readPolicyConfig(stack: string, dir = POLICY_CONFIG_DIR): PolicyPackConfig {
+  const file = policyConfigPath(stack, dir);
+  if (!fs.existsSync(file)) throw new Error(`no policy configuration for stack ${stack}: ${file} does not exist`);
+  return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyPackConfig;
+}
+
+// The SDK's own unknown-checking proxy, so a rule that reads an unknown value fails here as it would under the engine.
+const sdk = policySdk as unknown as { unknownCheckingProxy: <T>(v: T) => T; UnknownValueError: new (...args: never[]) => Error };
+
+class NotApplicable extends Error {}
+const notApplicable = (reason?: string): never => {
+  throw new NotApplicable(reason);
+};
+
+interface Settings {
+  level: EnforcementLevel;
+  config: Record<string, unknown>;
+}
+
+/** Each policy's level and settings: schema defaults, then the file; errors like the CLI's for bad config. */
+function settingsOf(policy: Policy, pack: PolicyPackConfig): Settings {
+  const entry = pack[policy.name] ?? pack.all;
+  const object = typeof entry === "object" && entry !== null ? entry : {};
+  const { enforcementLevel, ...values } = object;
+  const level = (typeof entry === "string" ? entry : enforcementLevel) ?? policy.enforcementLevel ?? "advisory";
+  const defaults = Object.fromEntries(
+    Object.entries(policy.configSchema?.properties ?? {}).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default]),
+  );
+  const config = { ...defaults, ...(pack[policy.name] === entry ? values : {}) };
+  const missing = (policy.configSchema?.required ?? []).filter((k) => config[k] === undefined);
+  if (missing.length) throw new Error(`policy ${policy.name}: config ${missing.join(", ")} required`);
+  return { level, config };
+}
+
+function checkConfigNames(pack: PolicyPackConfig): void {
+  const names = new Set(allPolicies.map((p) => p.name));
+  const unknown = Object.keys(pack).filter((k) => k !== "all" && !names.has(k));
+  if (unknown.length) throw new Error(`policy configuration names unknown policies: ${unknown.join(", ")}`);
+}
+
+const keyOf = (type: string, name: string) => `${type}::${name}`;
+
+/** The engine's view of the plan's resources: URNs, parents, dependencies, providers, options. */
+function toPolicyResources(resources: PlanResource[], stack: string): PolicyResource[] {
+  const byKey = new Map(resources.map((r) => [keyOf(r.type, r.name), r]));
+  const typeChain = (r: PlanResource, depth = 0): string => {
+    const parent = r.parent ? byKey.get(r.parent) : undefined;
+    return parent && depth < 50 ? `${typeChain(parent, depth + 1)}$${r.type}` : r.type;
+  };
+  const urnOf = (r: PlanResource) => `urn:pulumi:${stack}::${PROJECT}::${typeChain(r)}::${r.name}`;
+  const providers = resources.filter((r) => r.type.startsWith("pulumi:providers:"));
+  const providerOf = (r: PlanResource): PolicyProviderResource | undefined => {
+    const named = r.options?.provider ? byKey.get(r.options.provider) : undefined;
+    // Children inherit their component's providers, which the plan does not record per resource.
+    const pkg = r.type.split(":")[0];
+    const only = providers.filter((p) => p.type === `pulumi:providers:${pkg}`);
+    const provider = named ?? (only.length === 1 && !r.type.startsWith("pulumi:providers:") ? only[0] : undefined);
+    return provider && { type: provider.type, name: provider.name, urn: urnOf(provider), props: sdk.unknownCheckingProxy({ ...provider.inputs }) };
+  };
+  const out = resources.map((r): PolicyResource => {
+    const props = sdk.unknownCheckingProxy({ ...r.inputs });
+    const opts: PolicyResourceOptions = {
+      protect: r.options?.protect === true,
+      ignoreChanges: r.options?.ignoreChanges ?? [],
+      deleteBeforeReplace: r.options?.deleteBeforeReplace,
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+      parent: r.parent ? urnOf(byKey.get(r.parent) ?? { type: r.parent.split("::")[0], name: r.parent.split("::")[1], inputs: {} }) : undefined,
+    };
+    const resource: PolicyResource = {
+      type: r.type,
+      name: r.name,
+      urn: urnOf(r),
+      props,
+      opts,
+      dependencies: [],
+      propertyDependencies: {},
+      isType: (cls) => isTypeOf(r.type, cls),
+      asType: (cls) => (isTypeOf(r.type, cls) ? (props as never) : undefined),
+    };
+    const provider = providerOf(r);
+    if (provider) resource.provider = provider;
+    return resource;
+  });
+  const byUrnKey = new Map(resources.map((r, i) => [keyOf(r.type, r.name), out[i]]));
+  resources.forEach((r, i) => {
+    if (r.parent) out[i].parent = byUrnKey.get(r.parent);
+    out[i].dependencies = (r.options?.dependsOn ?? []).map((d) => byUrnKey.get(d)).filter((d): d is PolicyResource => Boolean(d));
+  });
+  return out;
+}
+
+/** As the SDK decides it: the class's Pulumi type token, else its isInstance. */
+function isTypeOf(type: string, cls: unknown): boolean {
+  const c = cls as { __pulumiType?: string; isInstance?: (o: unknown) => boolean };
+  if (typeof c.__pulumiType === "string" && c.__pulumiType) return c.__pulumiType === type;
+  return typeof c.isInstance === "function" && c.isInstance({ __pulumiType: type }) === true;
+}
+
+function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
+  return (p as ResourceValidationPolicy).validateResource !== undefined;
+}
+
+/**
+ * Evaluates the pack (policies/rules) against a resource list, with a stack's policy configuration
+ * (`policies/config/<stack>.json` unless given), calling each policy as the engine does: resource
+ * validations per resource, stack validations once with every resource.
+ */
+export async function evaluatePolicies(resources: PlanResource[], stack: string, config?: PolicyPackConfig): Promise<PolicyReport> {
+  const pack = config ?? readPolicyConfig(stack);
+  checkConfigNames(pack);
+  const policyResources = toPolicyResources(resources, stack);
+  const byUrn = new Map(policyResources.map((r) => [r.urn, r]));
+  const violations: PolicyViolation[] = [];
+
+  for (const policy of allPolicies) {
+    const { level, config: settings } = settingsOf(policy, pack);
+    if (level === "disabled") continue;
+    const reported: ViolationLevel = level === "advisory" ? "advisory" : "mandatory";
+    const getConfig = <T extends object>() => ({ ...settings }) as T;
+    const run = async (target: { type: string; name: string }, call: (report: (message: string, urn?: string) => void) => unknown) => {
+      const report = (message: string, urn?: string) => {
+        const at = urn ? byUrn.get(urn) : undefined;
+        violations.push({ policy: policy.name, level: reported, type: at?.type ?? target.type, name: at?.name ?? target.name, message });
+      };
+      try {
+        await call(report);
+      } catch (error) {
+        if (error instanceof NotApplicable) return;
+        if (error instanceof sdk.UnknownValueError) {
+          // What the engine does too: a rule that touched an unknown value cannot run before the update.
+          violations.push({ policy: policy.name, level: "advisory", type: target.type, name: target.name, message: `can't run during preview: ${error.message}` });
+          return;
+        }
+        throw new Error(`policy ${policy.name} failed on ${target.type} ${target.name}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    };
+
+    if (isResourcePolicy(policy)) {
+      const validations = ([] as unknown[]).concat(policy.validateResource ?? []) as NonNullable<ResourceValidationPolicy["validateResource"]>[];
+      for (const r of policyResources) {
+        for (const validate of validations as ((a: ResourceValidationArgs, rep: (m: string, u?: string) => void) => unknown)[]) {
+          const args: ResourceValidationArgs = {
+            type: r.type, props: r.props, urn: r.urn, name: r.name, opts: r.opts, provider: r.provider,
+            stackTags: new Map(), isType: r.isType, asType: r.asType as ResourceValidationArgs["asType"],
+            getConfig, notApplicable,
+          };
+          await run(r, (report) => validate(args, (m) => report(m)));
+        }
+      }
+    } else {
+      const stackPolicy = policy as StackValidationPolicy;
+      const args: StackValidationArgs = { resources: policyResources, stackTags: new Map(), getConfig, notApplicable };
+      await run({ type: STACK_TYPE, name: `${PROJECT}-${stack}` }, (report) => stackPolicy.validateStack(args, report));
+    }
+  }
+  return { violations };
+}
+
+export const hasMandatoryViolation = (report: PolicyReport): boolean => report.violations.some((v) => v.level === "mandatory");
+
+/** The violations as text, mandatory first, one line each. */
+export function renderViolations(report: PolicyReport): string {
+  if (report.violations.length === 0) return `Policies: no violations (${allPolicies.length} policies).`;
+  const lines: string[] = [];
+  for (const level of ["mandatory", "advisory"] as const) {
+    const list = report.violations.filter((v) => v.level === level);
+    if (list.length === 0) continue;
+    lines.push(`Policy violations, ${level} (${list.length}):`);
+    for (const v of list) lines.push(`  [${v.policy}] ${v.type} ${v.name}: ${v.message}`);
+  }
+  return lines.join("\n");
+}
+
+/** Whether the stack has a policy configuration (the plan evaluates the pack only then). */
+export const hasPolicyConfig = (stack: string, dir = POLICY_CONFIG_DIR): boolean => fs.existsSync(policyConfigPath(stack, dir));
