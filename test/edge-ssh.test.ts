@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { EDGE_SCRIPTS } from "../components/edge";
+import { healthGateCommand } from "../components/edge/gate";
 import { dockerSshOpts, installFileCommand } from "../components/edge/host";
 import { loadConfig } from "../config";
 import { requireTool } from "./helpers/tools";
@@ -124,7 +125,18 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
     }
   });
 
-  it("a script sent on stdin runs with its environment (how host prep and the gate run)", async () => {
+  it("the deploy gate's command reaches the Pi with the pinned key and fails with the app's log lines", async () => {
+    const config = edgeConfig(hostKey);
+    const opts = await outputValue(dockerSshOpts(config, `ssh-test-${process.pid}`));
+    const command = healthGateCommand(config, [...opts, "-i", clientKey], { attempts: 2, delaySeconds: 0 });
+    // Nothing listens on 443 here: the gate must fail, naming the URL and printing the docker log section.
+    const result = spawnSync("sh", ["-c", command], { encoding: "utf8", input: EDGE_SCRIPTS["health-gate.sh"], timeout: 20000 });
+    assert.notEqual(result.status, 0);
+    assert.match(result.stderr, /health-gate: https:\/\/127\.0\.0\.1\/health failed 2 times; last log lines:/);
+    assert.match(result.stderr, /--- docker logs --tail 50 edge-app/);
+  });
+
+  it("a script sent on stdin runs with its environment (how host prep runs)", async () => {
     const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey), `ssh-test-${process.pid}`));
     // The gate against a host where nothing listens on 443: it must fail, with the docker log section.
     const result = sshWith(opts, "sudo env EDGE_HOST=edge.test GATE_ATTEMPTS=2 GATE_DELAY_SECONDS=0 bash -s", EDGE_SCRIPTS["health-gate.sh"]);

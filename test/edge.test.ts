@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { checkMemoryBudget, EDGE_SCRIPTS, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
+import { GATE_IN_PREVIEW } from "../components/edge/gate";
 import { connection } from "../components/edge/host";
 import { loadConfig } from "../config";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
@@ -166,15 +167,10 @@ describe("edge", () => {
         assert.ok(cert.inputs.validityPeriodHours >= 24 * 365 && cert.inputs.earlyRenewalHours > 0);
       });
 
-      it("ends with the health gate through nginx, re-run whenever a container changes", () => {
+      it("leaves the health gate to `up` (an invoke, nothing in the state, so previews stay empty)", () => {
         const plan = planFor(stack);
-        const gate = one(plan, "command:remote:Command", `platform-${stack}-edge-health-gate`);
-        assert.equal(gate.inputs.stdin, EDGE_SCRIPTS["health-gate.sh"]);
-        assert.match(gate.inputs.create, new RegExp(`EDGE_HOST=${stackEdge(stack).host.replace(/\./g, "\\.")} `));
-        for (const c of containers(plan)) {
-          assert.ok(gate.inputs.triggers.includes(`${c.name}-id`), `triggered by ${c.inputs.name}'s id`);
-          assert.ok(gate.options.dependsOn?.includes(`docker:index/container:Container::${c.name}`), `after ${c.inputs.name}`);
-        }
+        assert.equal(ofType(plan, "command:remote:Command").filter((c) => /gate/.test(c.name)).length, 0);
+        assert.equal(plan.outputs.edgeHealthCheck, GATE_IN_PREVIEW);
         assert.equal(plan.outputs.edgeUrl, `https://${stackEdge(stack).host}`);
       });
     });

@@ -11,6 +11,7 @@ import { renderPrometheusAgentConfig } from "./metrics";
 import { renderNginxConf } from "./nginx";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
+import { healthGate } from "./gate";
 
 export { CONTAINER_NAMES, redisMaxMemoryMb } from "./containers";
 export { EDGE_IMAGES, EDGE_PLATFORM, resolveAppImage } from "./images";
@@ -56,7 +57,7 @@ export function checkMemoryBudget(config: Pick<EdgeConfig, "hostMemoryMb" | "mem
 export class Edge extends pulumi.ComponentResource {
   /** https://<host> */
   readonly url: string;
-  /** The deploy gate's output (the /health answer through nginx). */
+  /** The deploy gate's output (the /health answer through nginx); a placeholder in preview. */
   readonly healthCheck: pulumi.Output<string>;
   /** The app image that runs, by digest. */
   readonly appImage: pulumi.Output<string>;
@@ -105,24 +106,11 @@ export class Edge extends pulumi.ComponentResource {
       dependsOn: [...prepared, ...tlsFiles],
     });
 
-    // Triggered by every container id: any change that recreates a container (new image digest,
-    // config, certificate) re-runs the gate; an `up` that changes nothing on the Pi does not, so a
-    // preview of an unchanged stack shows no diff. A check on demand: `pulumi up --replace <gate URN>`.
     const containerIds = pulumi.all(Object.fromEntries(Object.entries(containers).map(([k, c]) => [CONTAINER_NAMES[k as keyof typeof CONTAINER_NAMES], c.id])));
-    const gate = new remote.Command(
-      `${name}-edge-health-gate`,
-      {
-        connection: conn,
-        create: `sudo env EDGE_HOST=${host} EDGE_APP_CONTAINER=${CONTAINER_NAMES.app} EDGE_NGINX_CONTAINER=${CONTAINER_NAMES.nginx} bash -s`,
-        stdin: EDGE_SCRIPTS["health-gate.sh"],
-        triggers: [sha256(EDGE_SCRIPTS["health-gate.sh"]), ...Object.values(containers).map((c) => c.id)],
-        addPreviousOutputInEnv: false,
-      },
-      { parent: this, dependsOn: Object.values(containers) },
-    );
+    const healthCheck = healthGate(this, config, Object.values(containers));
 
     this.url = `https://${host}`;
-    this.healthCheck = gate.stdout;
+    this.healthCheck = healthCheck;
     this.appImage = pulumi.output(appImage);
     this.certificatePem = tls.certificatePem;
     this.backupUserArn = backupUser.arn;

@@ -1,0 +1,47 @@
+import { local } from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { CONTAINER_NAMES } from "./containers";
+import { dockerSshOpts, target, type EdgeConfig } from "./host";
+import { EDGE_SCRIPTS } from "./scripts";
+
+/** What the plan and `pulumi preview` show for the gate: it checks running containers, so it runs in `up` only. */
+export const GATE_IN_PREVIEW = "not run in preview: every `pulumi up` ends with it";
+
+export interface HealthGateOptions {
+  /** Tries before the gate fails. Default 30. */
+  attempts?: number;
+  /** Seconds between tries. Default 5. */
+  delaySeconds?: number;
+}
+
+const shellQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * The command, run where `pulumi up` runs, that pipes health-gate.sh to the Pi over the system
+ * ssh (the same pinned known_hosts and key as the Docker provider) and runs it there as root.
+ */
+export function healthGateCommand(config: EdgeConfig, sshOptions: string[], options: HealthGateOptions = {}): string {
+  const { host } = target(config);
+  const env = [
+    `EDGE_HOST=${host}`,
+    `EDGE_APP_CONTAINER=${CONTAINER_NAMES.app}`,
+    `EDGE_NGINX_CONTAINER=${CONTAINER_NAMES.nginx}`,
+    `GATE_ATTEMPTS=${options.attempts ?? 30}`,
+    `GATE_DELAY_SECONDS=${options.delaySeconds ?? 5}`,
+  ];
+  const onPi = `sudo env ${env.join(" ")} bash -s`;
+  return ["ssh", ...sshOptions, "-p", String(config.port), `${config.user}@${host}`, onPi].map(shellQuote).join(" ");
+}
+
+/**
+ * The deploy gate: GET /health through nginx on the Pi at the end of every `pulumi up`, after
+ * every container. It is an invoke, not a resource: it runs on each update whether or not
+ * anything changed, and leaves nothing in the state, so a preview of an unchanged stack (and the
+ * drift check's `--expect-no-changes`) stays empty. A failure fails `pulumi up` with the app's and
+ * nginx's last log lines.
+ */
+export function healthGate(parent: pulumi.Resource, config: EdgeConfig, containers: pulumi.Resource[]): pulumi.Output<string> {
+  if (pulumi.runtime.isDryRun()) return pulumi.output(GATE_IN_PREVIEW);
+  const command = dockerSshOpts(config, pulumi.getStack()).apply((sshOptions) => healthGateCommand(config, sshOptions));
+  return local.runOutput({ command, stdin: EDGE_SCRIPTS["health-gate.sh"] }, { parent, dependsOn: containers }).stdout;
+}

@@ -1,0 +1,54 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { EDGE_SCRIPTS } from "../components/edge";
+import { healthGate } from "../components/edge/gate";
+import { loadConfig } from "../config";
+
+/**
+ * The gate during `pulumi up` (not preview): under the SDK's mocks with preview off, it invokes
+ * the command provider's local `run` with the ssh command and the gate script, after every
+ * container. Its own process: the SDK's mock state is global.
+ */
+describe("edge deploy gate during up", () => {
+  it("invokes command:local:run after the containers, piping health-gate.sh to the Pi over pinned ssh", async () => {
+    const calls: pulumi.runtime.MockCallArgs[] = [];
+    const created: string[] = [];
+    await pulumi.runtime.setMocks(
+      {
+        newResource: (args) => {
+          created.push(args.name);
+          return { id: `${args.name}-id`, state: args.inputs };
+        },
+        call: (args) => {
+          calls.push(args);
+          assert.ok(created.includes("app"), "the gate runs only once the container exists");
+          return { stdout: "health-gate: answered", stderr: "" };
+        },
+      },
+      "platform",
+      `gate-test-${process.pid}`,
+      false,
+    );
+    const config = loadConfig({
+      values: {
+        "aws:region": "us-east-1",
+        "platform:environment": "dev",
+        "platform:edge": JSON.stringify({ enabled: true, host: "pi.example.test", port: 2222, user: "pi", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb" }),
+      },
+      project: "platform",
+      stack: "dev",
+    }).edge;
+    const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
+    const container = new pulumi.CustomResource("docker:index/container:Container", "app", {}, { parent });
+    const stdout = await new Promise((resolve) => healthGate(parent, config, [container]).apply(resolve));
+
+    assert.equal(stdout, "health-gate: answered");
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0].token, "command:local:run");
+    assert.equal(calls[0].inputs.stdin, EDGE_SCRIPTS["health-gate.sh"]);
+    const command = calls[0].inputs.command as string;
+    assert.match(command, /^'ssh' '-o' 'StrictHostKeyChecking=yes' '-o' 'UserKnownHostsFile=[^']+\/known_hosts'/);
+    assert.match(command, /'-p' '2222' 'pi@pi\.example\.test' 'sudo env EDGE_HOST=pi\.example\.test EDGE_APP_CONTAINER=edge-app .* bash -s'$/);
+  });
+});
