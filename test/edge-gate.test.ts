@@ -10,6 +10,13 @@ import { loadConfig } from "../config";
  * the command provider's local `run` with the ssh command and the gate script, after every
  * container. Its own process: the SDK's mock state is global.
  */
+/** A resource of the container's type for the mocks to create; the gate only needs it as a dependency. */
+class StandInContainer extends pulumi.CustomResource {
+  constructor(name: string, opts: pulumi.CustomResourceOptions) {
+    super("docker:index/container:Container", name, {}, opts);
+  }
+}
+
 describe("edge deploy gate during up", () => {
   it("invokes command:local:run after the containers, piping health-gate.sh to the Pi over pinned ssh", async () => {
     const calls: pulumi.runtime.MockCallArgs[] = [];
@@ -40,7 +47,7 @@ describe("edge deploy gate during up", () => {
       stack: "dev",
     }).edge;
     const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
-    const container = new pulumi.CustomResource("docker:index/container:Container", "app", {}, { parent });
+    const container = new StandInContainer("app", { parent });
     const stdout = await new Promise((resolve) => healthGate(parent, config, [container]).apply(resolve));
 
     assert.equal(stdout, "health-gate: answered");
