@@ -31,6 +31,7 @@ describe("cluster", () => {
       const eks = one(plan, EKS);
       const group = one(plan, "aws:cloudwatch/logGroup:LogGroup", `platform-${stack}-control-plane`);
       assert.equal(eks.inputs.name, `platform-${stack}`);
+      assert.equal(one(plan, NODES).inputs.clusterName, `platform-${stack}`, "the node group joins that cluster");
       assert.equal(group.inputs.name, `/aws/eks/platform-${stack}/cluster`);
       assert.equal(group.inputs.retentionInDays, prod ? 90 : 14);
       assert.ok(eks.options.dependsOn?.includes(`aws:cloudwatch/logGroup:LogGroup::${group.name}`));

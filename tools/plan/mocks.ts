@@ -92,6 +92,8 @@ function vpcOutputs(args: pulumi.runtime.MockResourceArgs): State {
 
 function clusterOutputs(args: pulumi.runtime.MockResourceArgs, region: string): State {
   const endpoint = `https://ABCDEF0123456789.gr7.${region}.eks.amazonaws.com`;
+  // The EKS cluster takes the `name` input when given, a generated name otherwise.
+  const clusterName = typeof args.inputs.name === "string" ? args.inputs.name : `${args.name}-eksCluster-1234567`;
   const kubeconfig = {
     apiVersion: "v1",
     kind: "Config",
@@ -102,7 +104,7 @@ function clusterOutputs(args: pulumi.runtime.MockResourceArgs, region: string): 
   };
   return {
     // The real output is an aws.eks.Cluster resource; a plain object serves the same property reads.
-    eksCluster: { name: `${args.name}-eksCluster-1234567`, arn: `arn:aws:eks:${region}:${MOCK_ACCOUNT_ID}:cluster/${args.name}` },
+    eksCluster: { name: clusterName, arn: `arn:aws:eks:${region}:${MOCK_ACCOUNT_ID}:cluster/${clusterName}` },
     kubeconfig,
     kubeconfigJson: JSON.stringify(kubeconfig),
     clusterSecurityGroupId: "sg-cluster0123456789",
