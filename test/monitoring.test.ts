@@ -8,6 +8,7 @@ const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const SERVICE = "kubernetes:core/v1:Service";
 const PI_CIDR = "198.51.100.7/32";
 const remoteWriteOpen = { "platform:monitoring": { remoteWriteSourceCidrs: [PI_CIDR] } };
+const remoteWriteClosed = { "platform:monitoring": { remoteWriteSourceCidrs: [] } };
 
 describe("monitoring", () => {
   for (const stack of STACKS) {
@@ -95,11 +96,20 @@ describe("monitoring", () => {
       assert.deepEqual([sidecar.enabled, sidecar.label, sidecar.labelValue, sidecar.searchNamespace], [true, "grafana_dashboard", "1", "ALL"]);
     });
 
-    it(`${stack}: by default the remote-write receiver is off and nothing is exposed`, () => {
-      const plan = planFor(stack);
+    it(`${stack}: with no remote-write sources the receiver is off and nothing is exposed`, () => {
+      const plan = planFor(stack, remoteWriteClosed);
       assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
       assert.deepEqual(ofType(plan, SERVICE), []);
       assert.equal(plan.outputs.remoteWriteUrl, undefined);
+    });
+
+    it(`${stack}: the stack file opens remote write to the Pi's address only, and the Pi's agent writes there`, () => {
+      const plan = planFor(stack);
+      const service = one(plan, SERVICE, `platform-${stack}-remote-write`);
+      assert.deepEqual(service.inputs.spec.loadBalancerSourceRanges, [stack === "prod" ? "198.51.100.8/32" : "198.51.100.7/32"]);
+      const agent = one(plan, "docker:index/container:Container", `platform-${stack}-edge-metrics-agent`);
+      const config = (agent.inputs.uploads as { file: string; content: string }[]).find((u) => u.file === "/etc/prometheus/agent.yml");
+      assert.ok(config?.content.includes(`url: ${String(plan.outputs.remoteWriteUrl)}`), "remote_write points at the receiver's URL");
     });
   }
 
