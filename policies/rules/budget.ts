@@ -65,16 +65,3 @@ export const budgetPolicy: StackValidationPolicy = {
     );
   },
 };
-
-/** Advisory: resources the estimate cannot price, so the budget check above is only a lower bound for them. */
-export const unpricedPolicy: StackValidationPolicy = {
-  name: "cost-unpriced-resources",
-  description: "Every billed resource has a price in cost/ (or is listed as free there), so the budget check sees it.",
-  enforcementLevel: "advisory",
-  configSchema,
-  validateStack: (args, report) => {
-    const result = estimateStack(args, report);
-    for (const u of result?.estimate.unpriced ?? []) report(`${u.resource} is not in the cost estimate: ${u.reason}`);
-  },
-};
-
