@@ -135,9 +135,11 @@ export function writerPolicyDocument(bucketArn: string, keyArn: string, prefix: 
         Resource: `${bucketArn}/${prefix}*`,
       },
       {
+        // S3 asks KMS for a data key on upload, and to decrypt it again to complete a multipart
+        // upload (the CLI streams anything over 8 MB as one); only through S3, only this key.
         Sid: "EncryptWithBucketKey",
         Effect: "Allow",
-        Action: ["kms:GenerateDataKey", "kms:Encrypt"],
+        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
         Resource: keyArn,
         Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
       },

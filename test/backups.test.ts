@@ -63,6 +63,12 @@ describe("backups", () => {
           assert.deepEqual([statement.Resource].flat(), [`arn:aws:s3:::platform-${stack}-bucket/${prefix}*`]);
           assert.ok(![statement.Action].flat().some((a) => /Delete|\*/.test(a)), "no delete, no wildcard actions");
         }
+        // Multipart uploads to an SSE-KMS bucket need the data key and its decryption, via S3 only.
+        const kms = doc.Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith("kms:")));
+        assert.equal(kms.length, 1);
+        assert.deepEqual([kms[0].Action].flat().sort(), ["kms:Decrypt", "kms:GenerateDataKey"]);
+        assert.equal(kms[0].Resource, `arn:aws:kms:us-east-1:123456789012:key/platform-${stack}-key`);
+        assert.deepEqual(kms[0].Condition, { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } });
       }
     });
   }
