@@ -109,10 +109,17 @@ function resolveEnvironment(raw: unknown, stack: string, problems: string[]): En
   return undefined;
 }
 
-function withDefaults(key: PlatformKey, given: unknown, environment: Environment): unknown {
-  const fallback = environmentDefaults[environment][key as Exclude<PlatformKey, "environment">];
+/** Objects merge key by key at every depth (`--path platform:edge.memoryMb.app` sets one limit); lists and values replace. */
+function mergeDefaults(fallback: unknown, given: unknown): unknown {
   if (given === undefined) return fallback;
-  return isPlainObject(given) && isPlainObject(fallback) ? { ...fallback, ...given } : given;
+  if (!isPlainObject(given) || !isPlainObject(fallback)) return given;
+  const merged: Record<string, unknown> = { ...fallback };
+  for (const [k, v] of Object.entries(given)) merged[k] = mergeDefaults(fallback[k], v);
+  return merged;
+}
+
+function withDefaults(key: PlatformKey, given: unknown, environment: Environment): unknown {
+  return mergeDefaults(environmentDefaults[environment][key as Exclude<PlatformKey, "environment">], given);
 }
 
 function validateKey(key: PlatformKey, value: unknown, problems: string[]): unknown {

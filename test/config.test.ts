@@ -75,6 +75,11 @@ describe("stack files", () => {
     assert.equal(config.database.instanceClass, environmentDefaults.dev.database.instanceClass);
   });
 
+  it("a nested knob set alone (pulumi config set --path platform:edge.memoryMb.app) keeps its siblings' defaults", () => {
+    const config = loadConfig(sourceFor("dev", { "platform:edge": { enabled: false, memoryMb: { app: 600 } } }));
+    assert.deepEqual(config.edge.memoryMb, { ...environmentDefaults.dev.edge.memoryMb, app: 600 });
+  });
+
   it("the SSH private key becomes a Pulumi secret", async () => {
     const config = loadConfig(
       sourceFor("dev", { "platform:edge": { enabled: true, host: "pi.example.com", hostKey: "ssh-ed25519 AAAAC3Nza", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" } }),
