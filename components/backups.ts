@@ -153,7 +153,7 @@ function lifecycleRules(config: BackupsConfig): aws.types.input.s3.BucketLifecyc
       id: "cold-then-expire",
       status: "Enabled",
       filter: {},
-      transitions: [{ days: config.coldAfterDays, storageClass: "GLACIER_IR" }],
+      transitions: config.coldAfterDays > 0 ? [{ days: config.coldAfterDays, storageClass: "GLACIER_IR" }] : undefined,
       expiration: { days: config.retentionDays },
       noncurrentVersionExpiration: { noncurrentDays: config.retentionDays },
       abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },

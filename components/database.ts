@@ -109,6 +109,8 @@ export class Database extends pulumi.ComponentResource {
         performanceInsightsRetentionPeriod: 7,
         enabledCloudwatchLogsExports: [...LOG_EXPORTS],
         autoMinorVersionUpgrade: true,
+        // engineVersion is a major ("17"): raising it in config is the upgrade, applied by `up`.
+        allowMajorVersionUpgrade: true,
         iamDatabaseAuthenticationEnabled: true,
       },
       { parent: this, protect: args.protect, dependsOn: logGroups },
