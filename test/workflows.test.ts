@@ -179,6 +179,7 @@ describe("pull requests", () => {
     assert.match(gate.if ?? "", /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
     const preview = pr.jobs.preview;
     assert.equal(preview.needs, "preview-stacks");
+    assert.equal(preview.environment, "preview", "the PR's code meets the stack secrets only behind the preview environment");
     const [step] = pulumiSteps(preview);
     assert.equal(step.with?.command, "preview");
     assert.equal(step.with?.policyPacks, "policies");
