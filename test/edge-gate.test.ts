@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { EDGE_SCRIPTS } from "../components/edge";
 import { healthGate } from "../components/edge/gate";
@@ -18,6 +21,8 @@ class StandInContainer extends pulumi.CustomResource {
 }
 
 describe("edge deploy gate during up", () => {
+  after(() => fs.rmSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/gate-test-${process.pid}`), { recursive: true, force: true }));
+
   it("invokes command:local:run after the containers, piping health-gate.sh to the Pi over pinned ssh", async () => {
     const calls: pulumi.runtime.MockCallArgs[] = [];
     const created: string[] = [];

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
+import { parse } from "yaml";
 import { EDGE_SCRIPTS, EDGE_UNITS, renderNginxConf, renderPrometheusAgentConfig } from "../components/edge";
 import { emitEdge } from "../components/edge/emit";
 import { loadConfig } from "../config";
@@ -57,7 +58,7 @@ function nginxTest(conf: string): SpawnSyncReturns<string> {
 describe("edge scripts and configs (real tools)", () => {
   it("every script passes shellcheck", { skip: shellcheck.skip }, () => {
     const files = Object.keys(EDGE_SCRIPTS).map((f) => script(f as keyof typeof EDGE_SCRIPTS));
-    const result = run("shellcheck", ["--severity=style", ...files, ...["aws", "docker", "vcgencmd"].map((f) => path.join(FIXTURES, f))]);
+    const result = run("shellcheck", ["--severity=style", ...files, ...["aws", "docker", "vcgencmd", "gate/curl"].map((f) => path.join(FIXTURES, f))]);
     assert.equal(result.status, 0, result.stdout);
   });
 
@@ -65,11 +66,19 @@ describe("edge scripts and configs (real tools)", () => {
     const dir = tmpdir("edge-tls-");
     const { cert, key } = selfSignedCert(dir);
     // The upstream name does not resolve here: nginx starts anyway because proxy_pass uses a variable.
-    const conf = renderNginxConf({ serverName: "edge.test", certificatePath: cert, keyPath: key, user: "", pidPath: path.join(dir, "nginx.pid"), tempDir: dir, logDir: dir });
+    const render = (hsts: boolean) => renderNginxConf({ serverName: "edge.test", certificatePath: cert, keyPath: key, user: "", pidPath: path.join(dir, "nginx.pid"), tempDir: dir, logDir: dir, hsts });
+    const conf = render(false);
     const result = nginxTest(conf);
     assert.equal(result.status, 0, result.stderr);
+    assert.doesNotMatch(conf, /Strict-Transport-Security/, "no HSTS with a self-signed certificate");
+    const withHsts = render(true);
+    const hstsResult = nginxTest(withHsts);
+    assert.equal(hstsResult.status, 0, hstsResult.stderr);
+    assert.match(withHsts, /^ {4}add_header Strict-Transport-Security "max-age=31536000" always;$/m);
     assert.match(conf, /ssl_protocols TLSv1\.2 TLSv1\.3;/);
-    assert.match(conf, /limit_req zone=per_client/);
+    // Every public location but the 404 is rate limited, /health included.
+    const location = (c: string, name: string) => c.slice(c.indexOf(`location ${name} {`)).split("}")[0];
+    for (const name of ["= /health", "/"]) assert.match(location(conf.slice(conf.indexOf("listen 443")), name), /limit_req zone=per_client burst=20 nodelay;/, name);
     assert.match(conf, /resolver 127\.0\.0\.11 valid=10s/);
     assert.match(conf, /return 301 https:\/\/\$host\$request_uri;/);
     assert.doesNotMatch(conf, /upstream\s+\w+\s*{/, "no upstream block: it would resolve names at start");
@@ -100,16 +109,73 @@ describe("edge scripts and configs (real tools)", () => {
 
   it("the Prometheus agent config passes promtool check config --agent, with and without remote_write", { skip: promtool.skip }, () => {
     const dir = tmpdir("edge-agent-");
-    for (const remoteWriteUrl of [undefined, "https://metrics.example.com/api/v1/write"]) {
-      const file = path.join(dir, `agent-${remoteWriteUrl ? "rw" : "local"}.yml`);
-      const yaml = renderPrometheusAgentConfig({ site: "edge.test", remoteWriteUrl });
+    const url = "https://api.cluster.example.com/api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/write";
+    // promtool (2.42 here) does not open remote_write's credentials_file or ca_file, so the config
+    // is checked as rendered; that the container gets both files is asserted on the plan.
+    for (const remoteWrite of [undefined, { url }]) {
+      const file = path.join(dir, `agent-${remoteWrite ? "rw" : "local"}.yml`);
+      const yaml = renderPrometheusAgentConfig({ site: "edge.test", remoteWrite });
       fs.writeFileSync(file, yaml);
       const result = run("promtool", ["check", "config", "--agent", file]);
       assert.equal(result.status, 0, result.stdout + result.stderr);
       assert.match(yaml, /job_name: edge-app/);
       assert.match(yaml, /site: edge\.test/);
-      assert.equal(yaml.includes("remote_write"), Boolean(remoteWriteUrl));
+      assert.equal(yaml.includes("remote_write"), Boolean(remoteWrite));
+      if (remoteWrite) {
+        const [rw] = (parse(yaml) as { remote_write: Record<string, unknown>[] }).remote_write;
+        assert.equal(rw.url, url);
+        assert.deepEqual(rw.authorization, { type: "Bearer", credentials_file: "/etc/prometheus/secrets/token" });
+        assert.deepEqual(rw.tls_config, { ca_file: "/etc/prometheus/secrets/ca.pem" });
+      }
     }
+  });
+
+  it("the deploy gate passes only when Docker enforces memory limits (docker info MemoryLimit)", () => {
+    const dir = tmpdir("edge-gate-");
+    for (const [limit, status] of [["true", 0], ["false", 1]] as const) {
+      const log = path.join(dir, `docker-${limit}.log`);
+      const result = run("bash", [script("health-gate.sh")], {
+        PATH: `${path.join(FIXTURES, "gate")}:${FIXTURES}:${process.env.PATH}`,
+        EDGE_HOST: "edge.test",
+        GATE_ATTEMPTS: "1",
+        GATE_DELAY_SECONDS: "0",
+        FAKE_DOCKER_LOG: log,
+        FAKE_DOCKER_MEMORY_LIMIT: limit,
+      });
+      assert.equal(result.status, status, result.stdout + result.stderr);
+      assert.match(result.stdout, /answered on attempt 1/);
+      assert.deepEqual(fs.readFileSync(log, "utf8").trim().split("\n"), ["info --format {{.MemoryLimit}}"]);
+      if (status) assert.match(result.stderr, /MemoryLimit=false: container memory limits are not enforced/);
+    }
+  });
+
+  it("ecr-pull.sh logs in with the pull identity (token on stdin, throwaway DOCKER_CONFIG) and pulls by digest, once", () => {
+    const dir = tmpdir("edge-pull-");
+    const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/edge-app@sha256:${"e".repeat(64)}`;
+    const credentials = path.join(dir, "ecr-credentials");
+    fs.writeFileSync(credentials, "[default]\n", { mode: 0o600 });
+    const pull = (log: string, present: string) =>
+      run("bash", [script("ecr-pull.sh")], {
+        PATH: `${FIXTURES}:${process.env.PATH}`,
+        EDGE_IMAGE: image,
+        EDGE_ECR_REGION: "us-east-1",
+        AWS_SHARED_CREDENTIALS_FILE: credentials,
+        FAKE_DOCKER_LOG: path.join(dir, log),
+        FAKE_DOCKER_IMAGE_PRESENT: present,
+      });
+    const first = pull("first.log", "0");
+    assert.equal(first.status, 0, first.stdout + first.stderr);
+    const calls = fs.readFileSync(path.join(dir, "first.log"), "utf8").trim().split("\n");
+    const config = calls.find((c) => c.startsWith("DOCKER_CONFIG="))?.split("=")[1] as string;
+    assert.deepEqual(calls, [`image inspect ${image}`, "login --username AWS --password-stdin 123456789012.dkr.ecr.us-east-1.amazonaws.com", `DOCKER_CONFIG=${config}`, `pull --platform linux/arm64 ${image}`]);
+    assert.equal(fs.readFileSync(path.join(dir, "first.log.password"), "utf8"), "fake-ecr-token\n", "the token travels on stdin, not in argv");
+    assert.ok(path.isAbsolute(config) && !fs.existsSync(config), "the login's config directory is removed");
+    const again = pull("again.log", "1");
+    assert.equal(again.status, 0, again.stderr);
+    assert.deepEqual(fs.readFileSync(path.join(dir, "again.log"), "utf8").trim().split("\n"), [`image inspect ${image}`], "already on the Pi: no login, no pull");
+    const byTag = run("bash", [script("ecr-pull.sh")], { PATH: `${FIXTURES}:${process.env.PATH}`, EDGE_IMAGE: "edge-app:latest", FAKE_DOCKER_LOG: path.join(dir, "tag.log") });
+    assert.equal(byTag.status, 2);
+    assert.match(byTag.stderr, /not pinned by digest/);
   });
 
   it("the systemd timer runs the backup daily at 03:00", () => {
@@ -252,21 +318,31 @@ describe("backup and restore of a live WAL-mode SQLite database", { skip: sqlite
     assert.ok(!fs.existsSync(dockerLog), "the app was not stopped");
   });
 
-  it("restore stops the app, replaces the database, removes stale -wal/-shm and starts the app", () => {
-    const liveRows = Number(sql(db, "SELECT count(*) FROM items;"));
-    assert.ok(liveRows > backupRows);
-    // What a crashed app could leave behind; replayed onto the restored file they would corrupt it.
-    fs.writeFileSync(`${db}-wal`, Buffer.alloc(4096, 1));
-    fs.writeFileSync(`${db}-shm`, Buffer.alloc(32768, 1));
+  it("restore stops the app, replaces the database, keeps the old one complete with its -wal/-shm, and starts the app", async () => {
+    const checkpointed = Number(sql(db, "SELECT count(*) FROM items;"));
+    assert.ok(checkpointed > backupRows);
+    // The app as the restore finds it: committed rows still only in the -wal (a connection that
+    // never checkpointed, killed like a container stop would).
+    const app = spawn("sqlite3", [db], { stdio: ["pipe", "pipe", "pipe"] });
+    app.stdin.write(".timeout 10000\nPRAGMA wal_autocheckpoint=0;\nINSERT INTO items (body) SELECT hex(randomblob(64)) FROM items LIMIT 123;\nSELECT 'ready';\n");
+    await new Promise<void>((resolve) => app.stdout.on("data", (d: Buffer) => d.toString().includes("ready") && resolve()));
+    app.kill("SIGKILL");
+    await new Promise((r) => app.on("close", r));
+    assert.ok(fs.statSync(`${db}-wal`).size > 0 && fs.existsSync(`${db}-shm`), "the live database has a -wal and -shm");
+    const liveRows = checkpointed + 123;
+
     const result = run("bash", [script("edge-restore.sh"), backupFile], env);
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(fs.readFileSync(dockerLog, "utf8").trim().split("\n"), ["stop edge-app", "start edge-app"]);
-    assert.ok(!fs.existsSync(`${db}-wal`) && !fs.existsSync(`${db}-shm`), "stale -wal/-shm removed");
+    assert.ok(!fs.existsSync(`${db}-wal`) && !fs.existsSync(`${db}-shm`), "no -wal/-shm of the old database next to the restored one");
     assert.equal(sql(db, "PRAGMA integrity_check;"), "ok");
     assert.equal(Number(sql(db, "SELECT count(*) FROM items;")), backupRows, "the backup's rows are back");
-    const kept = fs.readdirSync(data).find((f) => f.startsWith("app.db.pre-restore-"));
+    const kept = fs.readdirSync(data).find((f) => /^app\.db\.pre-restore-\d{8}T\d{6}Z$/.test(f));
     assert.ok(kept, "the replaced database is kept");
-    assert.equal(Number(sql(path.join(data, kept), "SELECT count(*) FROM items;")), liveRows);
+    assert.ok(fs.existsSync(path.join(data, `${kept}-wal`)) && fs.existsSync(path.join(data, `${kept}-shm`)), "its -wal and -shm moved with it");
+    const keptPath = path.join(data, kept);
+    assert.equal(Number(sql(keptPath, "SELECT count(*) FROM items;")), liveRows, "the kept copy opens with the rows that were only in its -wal");
+    assert.equal(sql(keptPath, "PRAGMA integrity_check;"), "ok");
   });
 });
 
@@ -274,24 +350,38 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
   // The sandbox: every file under a temporary SYSROOT; the system commands (apt, systemd, ufw,
   // swap, mount, groups) are shims that log their calls and keep state between the two runs.
   // What it cannot show: that Debian's packages, ufw and systemd behave as the shims model them.
-  const dir = tmpdir("edge-hostprep-");
-  const sysroot = path.join(dir, "root");
-  const bin = path.join(dir, "bin");
-  const stateDir = path.join(dir, "state");
-  fs.mkdirSync(path.join(sysroot, "etc"), { recursive: true });
-  fs.mkdirSync(bin);
-  fs.copyFileSync(path.join(FIXTURES, "host-sandbox/fstab"), path.join(sysroot, "etc/fstab"));
-  for (const cmd of ["dpkg-query", "apt-get", "id", "usermod", "ufw", "swapon", "swapoff", "fallocate", "findmnt", "mount", "systemctl", "mkswap", "sysctl"])
-    fs.symlinkSync(path.join(FIXTURES, "host-sandbox/shim"), path.join(bin, cmd));
+  // The Pi's boot partition and cgroup v2 controllers are fixture files under SYSROOT too.
+  function sandbox(controllers: string) {
+    const dir = tmpdir("edge-hostprep-");
+    const sysroot = path.join(dir, "root");
+    const bin = path.join(dir, "bin");
+    for (const d of ["etc", "boot/firmware", "sys/fs/cgroup"]) fs.mkdirSync(path.join(sysroot, d), { recursive: true });
+    fs.mkdirSync(bin);
+    fs.copyFileSync(path.join(FIXTURES, "host-sandbox/fstab"), path.join(sysroot, "etc/fstab"));
+    fs.copyFileSync(path.join(FIXTURES, "host-sandbox/cmdline.txt"), path.join(sysroot, "boot/firmware/cmdline.txt"));
+    fs.writeFileSync(path.join(sysroot, "sys/fs/cgroup/cgroup.controllers"), controllers);
+    for (const cmd of ["dpkg-query", "apt-get", "id", "usermod", "ufw", "swapon", "swapoff", "fallocate", "findmnt", "mount", "systemctl", "mkswap", "sysctl"])
+      fs.symlinkSync(path.join(FIXTURES, "host-sandbox/shim"), path.join(bin, cmd));
+    return { dir, sysroot, bin };
+  }
+
+  function runPrep(box: ReturnType<typeof sandbox>, log: string) {
+    return run("bash", [script("host-prep.sh")], {
+      PATH: `${box.bin}:${process.env.PATH}`,
+      SYSROOT: box.sysroot,
+      EDGE_USER: "pi",
+      EDGE_SSH_PORT: "2222",
+      SANDBOX_LOG: path.join(box.dir, log),
+      SANDBOX_STATE: path.join(box.dir, "state"),
+    });
+  }
+
+  const box = sandbox(fs.readFileSync(path.join(FIXTURES, "host-sandbox/cgroup.controllers"), "utf8"));
+  const { dir, sysroot } = box;
+  const CMDLINE = "console=serial0,115200 console=tty1 root=PARTUUID=6c586e13-02 rootfstype=ext4 fsck.repair=yes rootwait";
 
   function prep(log: string) {
-    const result = run("bash", [script("host-prep.sh")], {
-      PATH: `${bin}:${process.env.PATH}`,
-      SYSROOT: sysroot,
-      EDGE_USER: "pi",
-      SANDBOX_LOG: path.join(dir, log),
-      SANDBOX_STATE: stateDir,
-    });
+    const result = runPrep(box, log);
     assert.equal(result.status, 0, result.stderr + result.stdout);
     return { stdout: result.stdout, calls: fs.readFileSync(path.join(dir, log), "utf8").trim().split("\n") };
   }
@@ -322,7 +412,9 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.ok(mutations.some((c) => /^apt-get install .*docker\.io.*ufw.*sqlite3.*awscli/.test(c)), mutations.join("\n"));
     for (const expected of ["usermod -aG docker pi", "ufw --force enable", `fallocate -l 2147483648 ${sysroot}/swapfile`, "mount -o remount,noatime /", "systemctl restart docker"])
       assert.ok(first.calls.includes(expected), `${expected} in\n${first.calls.join("\n")}`);
-    for (const port of ["22/tcp", "80/tcp", "443/tcp"]) assert.ok(first.calls.includes(`ufw allow ${port}`));
+    for (const port of ["2222/tcp", "80/tcp", "443/tcp"]) assert.ok(first.calls.includes(`ufw allow ${port}`), port);
+    assert.ok(!first.calls.includes("ufw allow 22/tcp"), "SSH is allowed on the configured port only");
+    assert.equal(fs.readFileSync(path.join(sysroot, "boot/firmware/cmdline.txt"), "utf8"), `${CMDLINE} cgroup_enable=memory cgroup_memory=1\n`, "one line, both parameters appended");
     assert.ok(first.calls.includes("ufw default deny incoming"));
     const fstab = fs.readFileSync(path.join(sysroot, "etc/fstab"), "utf8");
     assert.match(fstab, /^PARTUUID=6c586e13-02 \/ ext4 defaults,noatime 0 1$/m);
@@ -349,6 +441,27 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.deepEqual(second.calls.filter((c) => MUTATING.test(c)), []);
     assert.doesNotMatch(second.stdout, /wrote|created|installing|mounted/);
     assert.deepEqual(snapshot(sysroot), firstTree);
+  });
+
+  it("without an active memory controller it enables it for the next boot and fails asking for a reboot", () => {
+    const other = sandbox("cpuset cpu io pids\n");
+    // One parameter already there: only the missing one is added.
+    fs.writeFileSync(path.join(other.sysroot, "boot/firmware/cmdline.txt"), `${CMDLINE} cgroup_memory=1\n`);
+    try {
+      const result = runPrep(other, "run.log");
+      assert.equal(result.status, 3, result.stdout + result.stderr);
+      assert.match(result.stderr, /memory cgroup is not active/);
+      assert.match(result.stderr, /reboot the Pi \(sudo reboot\) and run pulumi up again/);
+      assert.equal(fs.readFileSync(path.join(other.sysroot, "boot/firmware/cmdline.txt"), "utf8"), `${CMDLINE} cgroup_memory=1 cgroup_enable=memory\n`);
+      // After the reboot (controller active) the same run succeeds and leaves cmdline.txt alone.
+      fs.writeFileSync(path.join(other.sysroot, "sys/fs/cgroup/cgroup.controllers"), "cpuset cpu io memory pids\n");
+      const again = runPrep(other, "run2.log");
+      assert.equal(again.status, 0, again.stdout + again.stderr);
+      assert.doesNotMatch(again.stdout, /cmdline/);
+      assert.equal(fs.readFileSync(path.join(other.sysroot, "boot/firmware/cmdline.txt"), "utf8"), `${CMDLINE} cgroup_memory=1 cgroup_enable=memory\n`);
+    } finally {
+      fs.rmSync(other.dir, { recursive: true, force: true });
+    }
   });
 });
 

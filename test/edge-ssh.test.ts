@@ -8,7 +8,7 @@ import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { EDGE_SCRIPTS } from "../components/edge";
 import { healthGateCommand } from "../components/edge/gate";
-import { dockerSshOpts, installFileCommand } from "../components/edge/host";
+import { dockerSshOpts, installFileCommand, privateDir } from "../components/edge/host";
 import { loadConfig } from "../config";
 import { requireTool } from "./helpers/tools";
 
@@ -83,12 +83,12 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
   after(() => {
     daemon?.kill();
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(path.join(os.tmpdir(), `pulumi-edge-ssh-test-${process.pid}-${os.userInfo().username}`), { recursive: true, force: true });
+    fs.rmSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/ssh-test-${process.pid}`), { recursive: true, force: true });
   });
 
-  function edgeConfig(pinned: string) {
+  function edgeConfig(pinned: string, extra: Record<string, string> = {}) {
     return loadConfig({
-      values: { "aws:region": "eu-west-1", "platform:environment": "dev", "platform:edge": JSON.stringify({ enabled: true, host: "127.0.0.1", port, user: "root", hostKey: pinned }) },
+      values: { "aws:region": "eu-west-1", "platform:environment": "dev", "platform:edge": JSON.stringify({ enabled: true, host: "127.0.0.1", port, user: "root", hostKey: pinned, ...extra }) },
       project: "platform",
       stack: `ssh-test-${process.pid}`,
     }).edge;
@@ -103,6 +103,38 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
     const result = sshWith(opts, "echo connected");
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.trim(), "connected");
+  });
+
+  it("name the files as ~/.ssh/pulumi-edge/<stack>/… (no machine path), and ssh finds the written key there", async () => {
+    const stack = `ssh-test-${process.pid}`;
+    const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey, { sshPrivateKey: fs.readFileSync(clientKey, "utf8") }), stack));
+    assert.ok(opts.includes(`UserKnownHostsFile=~/.ssh/pulumi-edge/${stack}/known_hosts`), opts.join(" "));
+    assert.equal(opts[opts.indexOf("-i") + 1], `~/.ssh/pulumi-edge/${stack}/id_edge`);
+    assert.ok(!opts.some((o) => o.includes(os.userInfo().homedir) || o.includes(os.tmpdir())), "nothing machine-specific");
+    const dirOnDisk = path.join(os.userInfo().homedir, ".ssh/pulumi-edge", stack);
+    assert.equal(fs.statSync(dirOnDisk).mode & 0o777, 0o700);
+    for (const file of ["known_hosts", "id_edge"]) assert.equal(fs.statSync(path.join(dirOnDisk, file)).mode & 0o777, 0o600, file);
+    assert.deepEqual(fs.readdirSync(dirOnDisk).sort(), ["id_edge", "known_hosts"], "no temporary files left");
+    // No -i of the test's own: ssh itself expands ~ in -i and UserKnownHostsFile.
+    const result = spawnSync("ssh", [...opts, "-p", String(port), "root@127.0.0.1", "echo connected"], { encoding: "utf8", timeout: 20000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout.trim(), "connected");
+  });
+
+  it("the key directory is reset to 0700, and refused when it is a symlink or someone else's", () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "edge-home-"));
+    fs.mkdirSync(path.join(home, ".ssh/pulumi-edge/dev"), { recursive: true, mode: 0o755 });
+    fs.chmodSync(path.join(home, ".ssh/pulumi-edge/dev"), 0o755);
+    assert.equal(privateDir(home, ".ssh/pulumi-edge/dev"), path.join(home, ".ssh/pulumi-edge/dev"));
+    assert.equal(fs.statSync(path.join(home, ".ssh/pulumi-edge/dev")).mode & 0o777, 0o700);
+    assert.equal(fs.statSync(path.join(home, ".ssh/pulumi-edge")).mode & 0o777, 0o700);
+    fs.mkdirSync(path.join(home, "elsewhere"));
+    fs.symlinkSync(path.join(home, "elsewhere"), path.join(home, ".ssh/pulumi-edge/prod"));
+    assert.throws(() => privateDir(home, ".ssh/pulumi-edge/prod"), /symlink/);
+    fs.mkdirSync(path.join(home, ".ssh/pulumi-edge/other"));
+    fs.chownSync(path.join(home, ".ssh/pulumi-edge/other"), 4242, 4242);
+    assert.throws(() => privateDir(home, ".ssh/pulumi-edge/other"), /owned by uid 4242/);
+    fs.rmSync(home, { recursive: true, force: true });
   });
 
   it("and refuse a host that presents another key", async () => {
@@ -123,6 +155,21 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
       assert.equal(fs.statSync(target).mode & 0o777, 0o600);
       assert.ok(!fs.existsSync(`${target}.new`));
     }
+  });
+
+  it("the file-install command leaves an existing directory's mode alone and creates a missing one 0755", async () => {
+    const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey), `ssh-test-${process.pid}`));
+    const tlsDir = path.join(dir, "etc/edge/tls");
+    fs.mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(tlsDir, 0o700);
+    const installed = sshWith(opts, installFileCommand(path.join(tlsDir, "key.pem"), "0600"), "KEY\n");
+    assert.equal(installed.status, 0, installed.stderr);
+    assert.equal(fs.statSync(tlsDir).mode & 0o777, 0o700, "/etc/edge/tls stays 0700");
+    assert.equal(fs.readFileSync(path.join(tlsDir, "key.pem"), "utf8"), "KEY\n");
+    const fresh = path.join(dir, "usr/local/lib/edge");
+    const created = sshWith(opts, installFileCommand(path.join(fresh, "tool.sh"), "0755"), "#!/bin/sh\n");
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(fs.statSync(fresh).mode & 0o777, 0o755);
   });
 
   it("the deploy gate's command reaches the Pi with the pinned key and fails with the app's log lines", async () => {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
@@ -54,10 +56,14 @@ describe("edge", () => {
         assert.equal(provider.inputs.host, `ssh://pi@${host}:22`);
         const sshOpts = JSON.parse(provider.inputs.sshOpts) as string[];
         assert.ok(sshOpts.includes("StrictHostKeyChecking=yes"));
-        const knownHostsFile = sshOpts.find((o) => o.startsWith("UserKnownHostsFile="))?.split("=")[1] as string;
+        // The same inputs on every machine: ssh expands ~ (from the passwd entry) itself.
+        assert.ok(sshOpts.includes(`UserKnownHostsFile=~/.ssh/pulumi-edge/${stack}/known_hosts`), sshOpts.join(" "));
+        const knownHostsFile = path.join(os.userInfo().homedir, `.ssh/pulumi-edge/${stack}/known_hosts`);
         assert.equal(fs.readFileSync(knownHostsFile, "utf8"), `${host} ${hostKey}\n`, "the known_hosts file trusts exactly the pinned key");
         assert.equal(fs.statSync(knownHostsFile).mode & 0o777, 0o600);
-        assert.equal(provider.inputs.registryAuth, "[secret]", "the ECR token is a secret");
+        assert.equal(fs.statSync(path.dirname(knownHostsFile)).mode & 0o777, 0o700);
+        // A registry token in the provider would change on every run: a diff in every preview.
+        assert.equal(provider.inputs.registryAuth, undefined, "the provider holds no registry credentials");
       });
 
       it("runs host preparation and installs scripts again only when their content changes", () => {
@@ -65,7 +71,7 @@ describe("edge", () => {
         const prep = one(plan, "command:remote:Command", `platform-${stack}-edge-host-prep`);
         assert.equal(prep.inputs.stdin, EDGE_SCRIPTS["host-prep.sh"], "the script travels on stdin");
         assert.deepEqual(prep.inputs.triggers, [sha256(EDGE_SCRIPTS["host-prep.sh"])]);
-        assert.match(prep.inputs.create, /^sudo env EDGE_USER=pi EDGE_APP_UID=\d+ bash -s$/);
+        assert.match(prep.inputs.create, /^sudo env EDGE_USER=pi EDGE_APP_UID=\d+ EDGE_SSH_PORT=22 bash -s$/);
         const installed = { "edge-backup.sh": "backup-script", "edge-restore.sh": "restore-script", "pi-metrics.sh": "metrics-script" } as const;
         for (const [file, key] of Object.entries(installed)) {
           const c = one(plan, "command:remote:Command", `platform-${stack}-edge-${key}`);
@@ -158,6 +164,62 @@ describe("edge", () => {
         assert.notEqual(typeof key.inputs.stdin, "string");
       });
 
+      it("pulls the app image on the Pi, by digest, as a pull-only IAM user; the provider pulls only public images", () => {
+        const plan = planFor(stack);
+        const repositoryArn = "arn:aws:ecr:us-east-1:123456789012:repository/edge-app";
+        const user = one(plan, "aws:iam/user:User", `platform-${stack}-edge-ecr-pull`);
+        const policy = one(plan, "aws:iam/userPolicy:UserPolicy", `platform-${stack}-edge-ecr-pull`);
+        assert.equal(policy.inputs.user, user.name);
+        assert.deepEqual(JSON.parse(policy.inputs.policy).Statement, [
+          { Sid: "RegistryToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+          { Sid: "PullEdgeApp", Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: repositoryArn },
+        ]);
+        assert.equal(plan.resources.filter((r) => r.type === "aws:iam/userPolicyAttachment:UserPolicyAttachment" && r.inputs.user === user.name).length, 0);
+        one(plan, "aws:iam/accessKey:AccessKey", `platform-${stack}-edge-ecr-pull`);
+        const credentials = one(plan, "command:remote:Command", `platform-${stack}-edge-ecr-credentials`);
+        assert.equal(credentials.inputs.logging, "none");
+        assert.notEqual(typeof credentials.inputs.stdin, "string", "the credentials file is never plain text in the plan");
+        assert.match(credentials.inputs.create, /umask 077 .*chmod 0600 \/etc\/edge\/ecr-credentials\.new/);
+
+        const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
+        const pull = one(plan, "command:remote:Command", `platform-${stack}-edge-app-pull`);
+        assert.equal(pull.inputs.stdin, EDGE_SCRIPTS["ecr-pull.sh"]);
+        assert.deepEqual(pull.inputs.triggers, [sha256(EDGE_SCRIPTS["ecr-pull.sh"]), app.inputs.image], "pulls again exactly when the image changes");
+        assert.equal(pull.inputs.create, `sudo env EDGE_IMAGE=${app.inputs.image} EDGE_ECR_REGION=us-east-1 AWS_SHARED_CREDENTIALS_FILE=/etc/edge/ecr-credentials bash -s`);
+        assert.ok(pull.options.dependsOn?.includes(`command:remote:Command::${credentials.name}`));
+        assert.ok(app.options.dependsOn?.includes(`command:remote:Command::${pull.name}`), "the container waits for the pull");
+        const images = ofType(plan, "docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name as string);
+        assert.equal(images.length, 4);
+        assert.ok(!images.some((i) => i.includes(".dkr.ecr.")), "no private image goes through the provider");
+      });
+
+      it("remote-writes with a bearer token and the cluster CA as files in the agent container", () => {
+        const plan = planFor(stack);
+        const agent = containers(plan).find((c) => c.inputs.name === "edge-metrics-agent") as PlannedResource;
+        const uploads = agent.inputs.uploads as { file: string; content: unknown }[];
+        const config = parse(uploads.find((u) => u.file === "/etc/prometheus/agent.yml")?.content as string) as { remote_write?: Record<string, unknown>[] };
+        if (!config.remote_write) {
+          assert.deepEqual(uploads.map((u) => u.file), ["/etc/prometheus/agent.yml"], "no credentials without remote write");
+          return;
+        }
+        const [rw] = config.remote_write;
+        assert.match(rw.url as string, /^https:\/\/[^/]+\/api\/v1\/namespaces\/monitoring\/services\/[\w-]+:9090\/proxy\/api\/v1\/write$/);
+        assert.deepEqual(rw.authorization, { type: "Bearer", credentials_file: "/etc/prometheus/secrets/token" });
+        assert.deepEqual(rw.tls_config, { ca_file: "/etc/prometheus/secrets/ca.pem" });
+        const token = uploads.find((u) => u.file === "/etc/prometheus/secrets/token");
+        const ca = uploads.find((u) => u.file === "/etc/prometheus/secrets/ca.pem");
+        assert.ok(token && typeof token.content !== "string", "the token is uploaded, never plain text in the plan");
+        assert.match(ca?.content as string, /-----BEGIN CERTIFICATE-----/);
+      });
+
+      it("nginx rate-limits /health too, and sends no HSTS with the self-signed certificate", () => {
+        const plan = planFor(stack);
+        const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
+        const conf = nginx.inputs.uploads[0].content as string;
+        assert.match(conf.slice(conf.indexOf("location = /health {")).split("}")[0], /limit_req zone=per_client/);
+        assert.doesNotMatch(conf, /Strict-Transport-Security/);
+      });
+
       it("self-signs an ECDSA P-256 certificate for the host, renewed before it expires", () => {
         const plan = planFor(stack);
         const key = one(plan, "tls:index/privateKey:PrivateKey", `platform-${stack}-edge-tls`);
@@ -182,10 +244,18 @@ describe("edge", () => {
       return edgeResources(planFor(stack), stack)
         .map((r) => JSON.stringify({ type: r.type, name: r.name, inputs: r.inputs, options: r.options }))
         .map((s) => s.split(`platform-${stack}`).join("platform-STACK").split(host).join("HOST").split(hostKey).join("HOSTKEY"))
-        .map((s) => s.replace(/"triggers":\["[a-f0-9]{64}"\]/g, '"triggers":["HASH"]').replace(/pulumi-edge-\w+-/g, "pulumi-edge-STACK-"))
+        .map((s) => s.replace(/"triggers":\["[a-f0-9]{64}"\]/g, '"triggers":["HASH"]').replace(/pulumi-edge\/\w+\//g, "pulumi-edge/STACK/"))
         .sort();
     };
     assert.deepEqual(shape("prod"), shape("dev"));
+  });
+
+  it("sends HSTS once a provided certificate replaces the self-signed one", () => {
+    const pem = (kind: string) => `-----BEGIN ${kind}-----\nMIIB\n-----END ${kind}-----\n`;
+    const plan = planFor("dev", { "platform:edge": { tlsCertificate: pem("CERTIFICATE"), tlsPrivateKey: pem("PRIVATE KEY") } });
+    assert.equal(ofType(plan, "tls:index/selfSignedCert:SelfSignedCert").length, 0);
+    const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
+    assert.match(nginx.inputs.uploads[0].content, /^ {4}add_header Strict-Transport-Security "max-age=31536000" always;$/m);
   });
 
   it("refuses container limits that leave the Pi's OS under 1 GB (plan exits with the problem)", () => {

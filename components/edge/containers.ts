@@ -1,6 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { EDGE_IMAGES, EDGE_PLATFORM } from "./images";
+import { AGENT_SECRET_FILES } from "./metrics";
 import { EDGE_PATHS } from "./scripts";
 
 /** Container names double as DNS names on the private network (nginx and the agent use them). */
@@ -18,6 +19,8 @@ export interface ContainersArgs {
   provider: docker.Provider;
   /** The app image, `<registry>/<repo>@sha256:…`. */
   appImage: pulumi.Input<string>;
+  /** The command that pulled `appImage` onto the Pi (the provider holds no registry credentials). */
+  appImagePulled: pulumi.Resource;
   /** Memory limit per container, MB (`edge.memoryMb`). */
   memoryMb: Record<ContainerKey, number>;
   /** The app's memory reservation, MB. */
@@ -26,6 +29,8 @@ export interface ContainersArgs {
   appUid: number;
   nginxConf: string;
   agentConfig: pulumi.Input<string>;
+  /** The agent's remote-write bearer token (secret) and the CA that signs the endpoint; undefined without remote write. */
+  agentSecrets?: { token: pulumi.Input<string>; caPem: pulumi.Input<string> };
   /** sha256 of the certificate and key: a new certificate recreates nginx so it loads it. */
   tlsHash: pulumi.Input<string>;
   /** Host preparation and files the containers need first. */
@@ -55,8 +60,9 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
   const on = (...networks: docker.Network[]) => networks.map((n) => ({ name: n.name }));
   const mb = args.memoryMb;
 
+  // The app image is pulled on the Pi with its own credentials; the others are public.
   const images = {
-    app: image("app", args.appImage),
+    app: args.appImagePulled,
     redis: image("redis", EDGE_IMAGES.redis),
     nginx: image("nginx", EDGE_IMAGES.nginx),
     nodeExporter: image("node-exporter", EDGE_IMAGES.nodeExporter),
@@ -175,7 +181,15 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
         "--web.listen-address=:9090",
       ],
       memory: mb.metricsAgent,
-      uploads: [{ file: "/etc/prometheus/agent.yml", content: args.agentConfig }],
+      uploads: [
+        { file: "/etc/prometheus/agent.yml", content: args.agentConfig },
+        ...(args.agentSecrets
+          ? [
+              { file: AGENT_SECRET_FILES.token, content: pulumi.secret(args.agentSecrets.token) },
+              { file: AGENT_SECRET_FILES.ca, content: args.agentSecrets.caPem },
+            ]
+          : []),
+      ],
       volumes: [{ hostPath: EDGE_PATHS.prometheus, containerPath: "/prometheus" }],
       networksAdvanced: on(internal, egress),
       healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"], interval: "30s", timeout: "5s", retries: 3 },

@@ -15,7 +15,7 @@ export function emitEdge(dir: string, config: Config): string[] {
   if (!edge.enabled || !edge.host) return [];
   const host = edge.host;
   return [
-    writeArtifact(dir, "edge/nginx.conf", renderNginxConf({ serverName: host })),
+    writeArtifact(dir, "edge/nginx.conf", renderNginxConf({ serverName: host, hsts: edge.tlsCertificate !== undefined })),
     writeArtifact(dir, "edge/prometheus-agent.yml", renderPrometheusAgentConfig({ site: host })),
     writeArtifact(
       dir,

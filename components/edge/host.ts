@@ -31,27 +31,68 @@ export function knownHostsLine(host: string, port: number, hostKey: string): str
   return `${port === 22 ? host : `[${host}]:${port}`} ${type} ${key}\n`;
 }
 
+/** Where the Docker provider's ssh finds the pinned known_hosts and the key, relative to `~`. */
+export function sshFilesDir(stack: string): string {
+  return `.ssh/pulumi-edge/${stack}`;
+}
+
 /**
  * Options for the Docker provider's ssh:// connection. The Docker provider runs the system `ssh`
  * client, which knows nothing of the command provider's pinned key: the same key is written to
  * a private known_hosts file and ssh is told to trust only it (StrictHostKeyChecking=yes). With a
- * configured private key, the key is written next to it (0600, in a 0700 directory of the user's
- * temp dir) for `-i`; otherwise ssh uses the agent like the remote commands.
+ * configured private key, the key is written next to it (0600) for `-i`; otherwise ssh uses the
+ * agent like the remote commands. The options name the files as `~/.ssh/pulumi-edge/<stack>/…`,
+ * which ssh expands itself: the provider's inputs are the same on every machine, so a preview
+ * from another checkout or CI shows no diff.
  */
 export function dockerSshOpts(config: EdgeConfig, stack: string): pulumi.Output<string[]> {
   const { host, hostKey } = target(config);
-  const dir = path.join(os.tmpdir(), `pulumi-edge-${stack}-${os.userInfo().username}`);
-  const knownHosts = path.join(dir, "known_hosts");
-  const identity = path.join(dir, "id_edge");
-  const base = ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "BatchMode=yes"];
+  const relative = sshFilesDir(stack);
+  const base = ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=~/${relative}/known_hosts`, "-o", "BatchMode=yes"];
   const key: pulumi.Output<string | undefined> = config.sshPrivateKey ? config.sshPrivateKey : pulumi.output(undefined);
   return key.apply((privateKey) => {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.writeFileSync(knownHosts, knownHostsLine(host, config.port, hostKey), { mode: 0o600 });
+    // ssh expands ~ from the passwd entry, not $HOME: write where it will look.
+    const dir = privateDir(os.userInfo().homedir, relative);
+    writePrivateFile(path.join(dir, "known_hosts"), knownHostsLine(host, config.port, hostKey));
     if (privateKey === undefined) return base;
-    fs.writeFileSync(identity, privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`, { mode: 0o600 });
-    return [...base, "-o", "IdentitiesOnly=yes", "-i", identity];
+    writePrivateFile(path.join(dir, "id_edge"), privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`);
+    return [...base, "-o", "IdentitiesOnly=yes", "-i", `~/${relative}/id_edge`];
   });
+}
+
+/**
+ * `home/relative`, each directory below `~/.ssh` created 0700 (and reset to 0700), refused if it
+ * is a symlink or belongs to someone else: the key must not land where another user can swap it.
+ */
+export function privateDir(home: string, relative: string): string {
+  const uid = process.getuid?.();
+  let dir = home;
+  for (const [i, part] of relative.split("/").entries()) {
+    dir = path.join(dir, part);
+    try {
+      fs.mkdirSync(dir, { mode: 0o700 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    // ~/.ssh itself is the user's: created if missing, otherwise left as it is.
+    if (i === 0) continue;
+    const st = fs.lstatSync(dir);
+    if (st.isSymbolicLink() || !st.isDirectory()) throw new Error(`${dir}: expected a directory, found a symlink or a file; refusing to write SSH keys there`);
+    if (uid !== undefined && st.uid !== uid) throw new Error(`${dir}: owned by uid ${st.uid}, not the current user (${uid}); refusing to write SSH keys there`);
+    fs.chmodSync(dir, 0o700);
+  }
+  return dir;
+}
+
+/** Writes a 0600 file under a fresh name (never following a planted one), then renames it over `file`. */
+export function writePrivateFile(file: string, content: string): void {
+  const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    fs.writeFileSync(tmp, content, { flag: "wx", mode: 0o600 });
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
 }
 
 export interface RemoteFileArgs {
@@ -69,8 +110,10 @@ export interface RemoteFileArgs {
 /** The shell command that writes stdin to `file` (root-owned, `mode`), atomically by rename. */
 export function installFileCommand(file: string, mode: string): string {
   const tmp = `${file}.new`;
+  const dir = path.posix.dirname(file);
+  // Only a missing directory is created: install -d would reset an existing one's mode (/etc/edge/tls is 0700).
   return (
-    `sudo install -d -m 0755 ${path.posix.dirname(file)} && ` +
+    `{ sudo test -d ${dir} || sudo install -d -m 0755 ${dir}; } && ` +
     `sudo sh -c 'umask 077 && cat > ${tmp} && chown root:root ${tmp} && chmod ${mode} ${tmp} && mv ${tmp} ${file}'`
   );
 }
@@ -104,7 +147,14 @@ export function remoteFile(parent: pulumi.Resource, name: string, args: RemoteFi
 export function remoteScript(
   parent: pulumi.Resource,
   name: string,
-  args: { connection: Connection; script: string; env: Record<string, pulumi.Input<string>>; dependsOn?: pulumi.Input<pulumi.Resource>[] },
+  args: {
+    connection: Connection;
+    script: string;
+    env: Record<string, pulumi.Input<string>>;
+    /** More reasons to run again besides the script's content. */
+    triggers?: pulumi.Input<string>[];
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+  },
 ): remote.Command {
   const env = pulumi
     .all(Object.entries(args.env).map(([k, v]) => pulumi.output(v).apply((value) => `${k}=${shellQuote(value)}`)))
@@ -115,7 +165,7 @@ export function remoteScript(
       connection: args.connection,
       create: pulumi.interpolate`sudo env ${env} bash -s`,
       stdin: args.script,
-      triggers: [sha256(args.script)],
+      triggers: [sha256(args.script), ...(args.triggers ?? [])],
       addPreviousOutputInEnv: false,
     },
     { parent, dependsOn: args.dependsOn },

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EDGE_OS_RESERVE_MB } from "../../config/schema";
 import { backupCredentials, backupEnv, type EdgeBackupTarget } from "./backup";
 import { CONTAINER_NAMES, createContainers } from "./containers";
+import { ecrPullCredentials, parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, target, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
 import { renderPrometheusAgentConfig } from "./metrics";
@@ -15,11 +16,15 @@ import { healthGate } from "./gate";
 
 export { CONTAINER_NAMES, redisMaxMemoryMb } from "./containers";
 export { EDGE_IMAGES, EDGE_PLATFORM, resolveAppImage } from "./images";
+export { ecrPullPolicy, ecrRepositoryArn } from "./ecr";
 export { knownHostsLine } from "./host";
-export { renderPrometheusAgentConfig } from "./metrics";
+export { AGENT_SECRET_FILES, renderPrometheusAgentConfig } from "./metrics";
 export { renderNginxConf } from "./nginx";
 export { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS } from "./scripts";
 export type { EdgeBackupTarget } from "./backup";
+
+/** The pull identity's credentials on the Pi (root-only); the backup identity has its own file. */
+const ECR_CREDENTIALS = `${EDGE_PATHS.etc}/ecr-credentials`;
 
 export interface EdgeArgs {
   /** `platform:edge`; construct the component only when `enabled` is true. */
@@ -28,8 +33,19 @@ export interface EdgeArgs {
   backup: EdgeBackupTarget;
   /** URL of the stack's ECR `edge-app` repository (`<account>.dkr.ecr.<region>.amazonaws.com/edge-app`). */
   appRepositoryUrl: pulumi.Input<string>;
-  /** The cluster Prometheus' remote-write endpoint (Monitoring); undefined: metrics stay on the Pi. */
-  remoteWriteUrl?: pulumi.Input<string | undefined>;
+  /**
+   * Where the Pi's metrics go (Monitoring): the cluster API server's proxy URL of Prometheus'
+   * remote-write receiver, a service-account token it accepts (secret), and the cluster CA that
+   * signs the API server's certificate. Default undefined: metrics stay on the Pi.
+   */
+  remoteWrite?: {
+    /** `https://<api server>/api/v1/namespaces/<ns>/services/<prometheus>:9090/proxy/api/v1/write`. */
+    url: pulumi.Input<string>;
+    /** Bearer token for the API server (secret). */
+    bearerToken: pulumi.Input<string>;
+    /** PEM of the CA that signs the API server's certificate. */
+    caPem: pulumi.Input<string>;
+  };
   /** uid and gid the app image runs as; it owns the SQLite directory. Default 1000. */
   appUid?: number;
   /** Memory the app is guaranteed under contention, MB. Default 256. */
@@ -65,6 +81,8 @@ export class Edge extends pulumi.ComponentResource {
   readonly certificatePem: pulumi.Output<string>;
   /** The IAM user the Pi uploads backups as. */
   readonly backupUserArn: pulumi.Output<string>;
+  /** The IAM user the Pi pulls the app image as. */
+  readonly pullUserArn: pulumi.Output<string>;
   /** Docker container ids by name. */
   readonly containerIds: pulumi.Output<Record<string, string>>;
 
@@ -80,7 +98,7 @@ export class Edge extends pulumi.ComponentResource {
     const hostPrep = remoteScript(this, `${name}-edge-host-prep`, {
       connection: conn,
       script: EDGE_SCRIPTS["host-prep.sh"],
-      env: { EDGE_USER: config.user, EDGE_APP_UID: String(appUid) },
+      env: { EDGE_USER: config.user, EDGE_APP_UID: String(appUid), EDGE_SSH_PORT: String(config.port) },
     });
     const prepared = [hostPrep];
 
@@ -93,15 +111,21 @@ export class Edge extends pulumi.ComponentResource {
     const backupUser = this.backupJob(name, args, conn, prepared);
 
     const appImage = this.appImageRef(args);
-    const provider = this.dockerProvider(name, config, args.appRepositoryUrl);
+    const pull = this.appImagePull(name, args, conn, appImage, prepared);
+    const provider = this.dockerProvider(name, config);
+    const remoteWrite = args.remoteWrite;
     const containers = createContainers(this, name, {
       provider,
       appImage,
+      appImagePulled: pull.command,
       memoryMb: config.memoryMb,
       appReservationMb: args.appReservationMb ?? 256,
       appUid,
-      nginxConf: renderNginxConf({ serverName: host }),
-      agentConfig: pulumi.output(args.remoteWriteUrl).apply((url) => renderPrometheusAgentConfig({ site: host, remoteWriteUrl: url })),
+      nginxConf: renderNginxConf({ serverName: host, hsts: !tls.selfSigned }),
+      agentConfig: remoteWrite
+        ? pulumi.output(remoteWrite.url).apply((url) => renderPrometheusAgentConfig({ site: host, remoteWrite: { url } }))
+        : renderPrometheusAgentConfig({ site: host }),
+      agentSecrets: remoteWrite ? { token: pulumi.secret(remoteWrite.bearerToken), caPem: remoteWrite.caPem } : undefined,
       tlsHash: pulumi.secret(pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`))),
       dependsOn: [...prepared, ...tlsFiles],
     });
@@ -114,6 +138,7 @@ export class Edge extends pulumi.ComponentResource {
     this.appImage = pulumi.output(appImage);
     this.certificatePem = tls.certificatePem;
     this.backupUserArn = backupUser.arn;
+    this.pullUserArn = pull.user.arn;
     this.containerIds = containerIds;
     this.registerOutputs({
       url: this.url,
@@ -121,6 +146,7 @@ export class Edge extends pulumi.ComponentResource {
       appImage: this.appImage,
       certificatePem: this.certificatePem,
       backupUserArn: this.backupUserArn,
+      pullUserArn: this.pullUserArn,
       containerIds: this.containerIds,
     });
   }
@@ -172,23 +198,42 @@ export class Edge extends pulumi.ComponentResource {
     });
   }
 
-  /** Docker over SSH, authenticated to the stack's ECR registry with a short-lived token. */
-  private dockerProvider(name: string, config: EdgeConfig, appRepositoryUrl: pulumi.Input<string>): docker.Provider {
+  /**
+   * The app image pulled on the Pi, by digest, with the Pi's pull-only identity: the Docker
+   * provider then holds no registry token, whose daily change would be a diff in every preview.
+   * Runs again exactly when the image reference changes.
+   */
+  private appImagePull(name: string, args: EdgeArgs, conn: Connection, appImage: pulumi.Output<string>, prepared: pulumi.Resource[]) {
+    const credentials = ecrPullCredentials(this, name, { repositoryUrl: args.appRepositoryUrl });
+    const credentialsFile = remoteFile(this, `${name}-edge-ecr-credentials`, {
+      connection: conn,
+      path: ECR_CREDENTIALS,
+      content: credentials.credentialsFile,
+      mode: "0600",
+      secret: true,
+      dependsOn: prepared,
+    });
+    const command = remoteScript(this, `${name}-edge-app-pull`, {
+      connection: conn,
+      script: EDGE_SCRIPTS["ecr-pull.sh"],
+      env: {
+        EDGE_IMAGE: appImage,
+        // A non-ECR image (edge.appImage naming another registry) is pulled without logging in.
+        EDGE_ECR_REGION: appImage.apply((ref) => parseEcrRepositoryUrl(ref.split("@")[0])?.region ?? ""),
+        AWS_SHARED_CREDENTIALS_FILE: ECR_CREDENTIALS,
+      },
+      triggers: [appImage],
+      dependsOn: [...prepared, credentialsFile],
+    });
+    return { user: credentials.user, command };
+  }
+
+  /** Docker over SSH; no registry credentials (see appImagePull). */
+  private dockerProvider(name: string, config: EdgeConfig): docker.Provider {
     const { host } = target(config);
-    const token = aws.ecr.getAuthorizationTokenOutput({}, { parent: this });
     return new docker.Provider(
       `${name}-edge-docker`,
-      {
-        host: `ssh://${config.user}@${host}:${config.port}`,
-        sshOpts: dockerSshOpts(config, pulumi.getStack()),
-        registryAuth: [
-          {
-            address: pulumi.output(appRepositoryUrl).apply((url) => url.split("/")[0]),
-            username: token.userName,
-            password: pulumi.secret(token.password),
-          },
-        ],
-      },
+      { host: `ssh://${config.user}@${host}:${config.port}`, sshOpts: dockerSshOpts(config, pulumi.getStack()) },
       { parent: this },
     );
   }

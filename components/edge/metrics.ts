@@ -1,11 +1,21 @@
 import { stringify } from "yaml";
 
+/** Where the agent container finds the remote-write credentials (uploaded into it). */
+export const AGENT_SECRET_FILES = {
+  token: "/etc/prometheus/secrets/token",
+  ca: "/etc/prometheus/secrets/ca.pem",
+} as const;
+
 /** Inputs of the Prometheus agent configuration on the Pi. */
 export interface AgentConfigArgs {
   /** The Pi's name: the `site` external label and the `instance` of its targets. */
   site: string;
-  /** The cluster Prometheus' remote-write URL; undefined keeps samples in the agent's WAL only. */
-  remoteWriteUrl?: string;
+  /**
+   * Where samples go: the cluster API server's proxy to Prometheus' remote-write receiver,
+   * authenticated with the bearer token in AGENT_SECRET_FILES.token and verified against the CA in
+   * AGENT_SECRET_FILES.ca. Undefined keeps samples in the agent's WAL only.
+   */
+  remoteWrite?: { url: string };
   /** node exporter on the private network. Default `edge-node-exporter:9100`. */
   nodeExporterTarget?: string;
   /** The app's metrics endpoint on the private network. Default `edge-app:5000`. */
@@ -37,10 +47,13 @@ export function renderPrometheusAgentConfig(args: AgentConfigArgs): string {
       target("edge-app", args.appTarget ?? "edge-app:5000", "/metrics"),
     ],
   };
-  if (args.remoteWriteUrl) {
+  if (args.remoteWrite) {
     config.remote_write = [
       {
-        url: args.remoteWriteUrl,
+        url: args.remoteWrite.url,
+        // Files, not inline values: the token stays out of the config (and its hash, and logs).
+        authorization: { type: "Bearer", credentials_file: AGENT_SECRET_FILES.token },
+        tls_config: { ca_file: AGENT_SECRET_FILES.ca },
         queue_config: { max_samples_per_send: 1000, batch_send_deadline: "15s", min_backoff: "1s", max_backoff: "1m" },
       },
     ];

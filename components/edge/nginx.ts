@@ -22,6 +22,11 @@ export interface NginxConfArgs {
   logDir?: string;
   /** Where temporary files go (client bodies, proxy buffers). Default: nginx's compiled-in paths. */
   tempDir?: string;
+  /**
+   * Send HSTS (one year). Only with a provided certificate browsers trust: with a self-signed one
+   * HSTS would make the certificate warning impossible to click through. Default false.
+   */
+  hsts?: boolean;
 }
 
 /**
@@ -98,11 +103,13 @@ ${temp}
 
     add_header X-Content-Type-Options nosniff always;
     add_header X-Frame-Options DENY always;
-
+${args.hsts ? '    add_header Strict-Transport-Security "max-age=31536000" always;\n' : ""}
     set $app http://${upstream};
 
     location = /health {
       access_log off;
+      # Public like every other URL: rate limited too, or it is a free path to the app.
+      limit_req zone=per_client burst=${burst} nodelay;
       proxy_pass $app;
       proxy_connect_timeout 3s;
       proxy_read_timeout 5s;

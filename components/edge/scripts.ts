@@ -11,6 +11,7 @@ export const EDGE_SCRIPTS = {
   "edge-restore.sh": read("scripts/edge-restore.sh"),
   "pi-metrics.sh": read("scripts/pi-metrics.sh"),
   "health-gate.sh": read("scripts/health-gate.sh"),
+  "ecr-pull.sh": read("scripts/ecr-pull.sh"),
 } as const;
 
 /** systemd units installed on the Pi: the 03:00 backup and the 15 s Pi-metrics refresh. */

@@ -3,8 +3,8 @@
 # `aws s3 cp s3://<bucket>/edge/<site>/app-<stamp>.db.gz .`).
 # Usage: sudo edge-restore.sh BACKUP.db.gz
 # Verifies the backup before touching anything, stops the app, keeps the current database as
-# app.db.pre-restore-<stamp>, removes the stale -wal/-shm files (they belong to the old
-# database and would be replayed onto the restored one), then starts the app.
+# app.db.pre-restore-<stamp> together with its -wal/-shm (they belong to the old database: left
+# in place they would be replayed onto the restored one), then starts the app.
 set -euo pipefail
 
 BACKUP=${1:?usage: edge-restore.sh BACKUP.db.gz}
@@ -33,10 +33,17 @@ chmod 0640 "$work/restore.db"
 log "stopping $APP_CONTAINER"
 docker stop "$APP_CONTAINER" >/dev/null
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
+kept="$DB.pre-restore-$stamp"
 if [ -f "$DB" ]; then
-  mv "$DB" "$DB.pre-restore-$stamp"
-  log "kept the previous database as $DB.pre-restore-$stamp"
+  # The -wal holds committed transactions not yet in the main file: it moves with the database,
+  # renamed the way SQLite looks for it (<db>-wal), so the kept copy opens complete.
+  mv "$DB" "$kept"
+  for suffix in wal shm; do
+    if [ -f "$DB-$suffix" ]; then mv "$DB-$suffix" "$kept-$suffix"; fi
+  done
+  log "kept the previous database as $kept (with its -wal/-shm)"
 fi
+# Without a database they belong to nothing; replayed onto the restored file they would corrupt it.
 rm -f "$DB-wal" "$DB-shm"
 mv "$work/restore.db" "$DB"
 log "starting $APP_CONTAINER"

@@ -14,9 +14,14 @@ EDGE_TEXTFILE_DIR=${EDGE_TEXTFILE_DIR:-/var/lib/node_exporter/textfile}
 SWAP_FILE=${SWAP_FILE:-/swapfile}
 SWAP_MB=${SWAP_MB:-2048}
 JOURNAL_MAX=${JOURNAL_MAX:-64M}
+EDGE_SSH_PORT=${EDGE_SSH_PORT:-22}
 SYSROOT=${SYSROOT:-}
 
 log() { printf 'host-prep: %s\n' "$*"; }
+
+case "$EDGE_SSH_PORT" in
+  '' | *[!0-9]*) log "EDGE_SSH_PORT must be a port number, got '$EDGE_SSH_PORT'" >&2; exit 2 ;;
+esac
 
 # Writes $2 to $1 only when the content differs; returns 0 when it changed the file.
 write_if_changed() {
@@ -64,12 +69,12 @@ docker_daemon() {
 }
 
 firewall() {
-  # Deny incoming but SSH, HTTP and HTTPS. Docker's published ports bypass ufw (DOCKER chain in
+  # Deny incoming but SSH (the port the deploy connects to), HTTP and HTTPS. Docker's published ports bypass ufw (DOCKER chain in
   # nat), which is why only nginx publishes ports; the other containers publish nothing.
   ufw default deny incoming >/dev/null
   ufw default allow outgoing >/dev/null
   local port
-  for port in 22/tcp 80/tcp 443/tcp; do
+  for port in "$EDGE_SSH_PORT/tcp" 80/tcp 443/tcp; do
     ufw allow "$port" >/dev/null
   done
   ufw status | grep -q '^Status: active' || ufw --force enable
@@ -130,10 +135,47 @@ directories() {
   install -d -m 0700 -o root -g root "$SYSROOT/etc/edge/tls"
 }
 
+memory_cgroup() {
+  # The Raspberry Pi kernel boots with the memory controller disabled, and Docker then ignores
+  # --memory without failing. The kernel command line (one line) needs both parameters; they
+  # take effect at the next boot only.
+  local cmdline="$SYSROOT/boot/firmware/cmdline.txt"
+  [ -f "$cmdline" ] || cmdline="$SYSROOT/boot/cmdline.txt"
+  if [ -f "$cmdline" ]; then
+    local line param missing=()
+    line=$(head -n 1 "$cmdline")
+    for param in cgroup_enable=memory cgroup_memory=1; do
+      case " $line " in *" $param "*) ;; *) missing+=("$param") ;; esac
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+      printf '%s %s\n' "$line" "${missing[*]}" >"$cmdline.edge"
+      chmod --reference="$cmdline" "$cmdline.edge"
+      mv "$cmdline.edge" "$cmdline"
+      log "added ${missing[*]} to $cmdline"
+    fi
+  else
+    log "no cmdline.txt under /boot/firmware or /boot: not changing the kernel command line"
+  fi
+  # Active now? cgroup v2 lists its controllers; v1 has an enabled column in /proc/cgroups.
+  local controllers="$SYSROOT/sys/fs/cgroup/cgroup.controllers"
+  local active=no
+  if [ -f "$controllers" ]; then
+    tr ' ' '\n' <"$controllers" | grep -qx memory && active=yes
+  elif [ -f "$SYSROOT/proc/cgroups" ]; then
+    awk '$1 == "memory" && $4 == 1 { found = 1 } END { exit !found }' "$SYSROOT/proc/cgroups" && active=yes
+  fi
+  if [ "$active" != yes ]; then
+    printf 'host-prep: the memory cgroup is not active, so Docker would ignore the container memory limits.\n' >&2
+    printf 'host-prep: the kernel command line now enables it: reboot the Pi (sudo reboot) and run pulumi up again.\n' >&2
+    exit 3
+  fi
+}
+
 packages
 docker_daemon
 firewall
 swap
 sd_card
 directories
+memory_cgroup
 log "done"
