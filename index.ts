@@ -6,7 +6,7 @@ import { Cache } from "./components/cache";
 import { Cluster } from "./components/cluster";
 import { Database } from "./components/database";
 import { Edge } from "./components/edge";
-import { Monitoring } from "./components/monitoring";
+import { edgeSites, Monitoring } from "./components/monitoring";
 import { Network } from "./components/network";
 import { Registry } from "./components/registry";
 import { platformTags } from "./components/tags";
@@ -55,7 +55,19 @@ const app = new AppPlatform(
   opts,
 );
 const monitoring = config.monitoring.enabled
-  ? new Monitoring(name, { config: config.monitoring, provider: cluster.provider, storageClassName: cluster.storageClassName }, opts)
+  ? new Monitoring(
+      name,
+      {
+        config: config.monitoring,
+        provider: cluster.provider,
+        storageClassName: cluster.storageClassName,
+        clusterEndpoint: cluster.endpoint,
+        clusterCaPem: cluster.certificateAuthorityPem,
+        edgeSites: edgeSites(config),
+        waitFor: cluster.workloadsReady,
+      },
+      opts,
+    )
   : undefined;
 const edge = config.edge.enabled
   ? new Edge(
@@ -64,7 +76,7 @@ const edge = config.edge.enabled
         config: config.edge,
         backup: { bucketName: backups.bucketName, prefix: BACKUP_PREFIXES.edge, writerPolicyArn: backups.writerPolicyArns.edge, region: config.region },
         appRepositoryUrl: registry.repositoryUrls["edge-app"],
-        remoteWriteUrl: monitoring?.remoteWriteUrl,
+        remoteWrite: monitoring?.edgeRemoteWrite,
       },
       opts,
     )
@@ -86,6 +98,6 @@ export const appNamespace = app.namespace;
 export const appRoleArn = app.roleArn;
 export const monitoringNamespace = monitoring?.namespace;
 export const grafanaAdminPassword = monitoring?.grafanaAdminPassword;
-export const remoteWriteUrl = monitoring?.remoteWriteUrl;
+export const edgeRemoteWriteUrl = monitoring?.edgeRemoteWrite?.url;
 export const edgeUrl = edge?.url;
 export const edgeHealthCheck = edge?.healthCheck;

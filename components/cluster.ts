@@ -42,6 +42,11 @@ export class Cluster extends pulumi.ComponentResource {
   readonly oidcProviderUrl: pulumi.Output<string>;
   readonly kubeconfig: pulumi.Output<string>;
   readonly storageClassName = GP3_STORAGE_CLASS;
+  /** The API server's URL and its CA (PEM): what a client outside the VPC (the Pi) pins. */
+  readonly endpoint: pulumi.Output<string>;
+  readonly certificateAuthorityPem: pulumi.Output<string>;
+  /** What workloads with volumes wait for: nodes to run on, the EBS CSI driver and the gp3 class. */
+  readonly workloadsReady: pulumi.Resource[];
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:cluster:Cluster", name, {}, opts);
@@ -95,7 +100,7 @@ export class Cluster extends pulumi.ComponentResource {
     const clusterName = cluster.eksCluster.name;
 
     const nodeRole = this.nodeRole(name);
-    new aws.eks.NodeGroup(
+    const nodeGroup = new aws.eks.NodeGroup(
       `${name}-nodes`,
       {
         clusterName,
@@ -108,7 +113,8 @@ export class Cluster extends pulumi.ComponentResource {
         scalingConfig: { minSize: config.minNodes, maxSize: config.maxNodes, desiredSize: config.desiredNodes },
         updateConfig: { maxUnavailable: 1 },
       },
-      // The autoscaler owns the current size once the group exists.
+      // desiredNodes applies at creation; afterwards a scaling change (by hand, or by an autoscaler
+      // installed later) is not reverted by the next `up`.
       { parent: this, dependsOn: [cluster], ignoreChanges: ["scalingConfig.desiredSize"] },
     );
 
@@ -137,7 +143,7 @@ export class Cluster extends pulumi.ComponentResource {
       { kubeconfig, enableServerSideApply: true },
       { parent: this },
     );
-    new k8s.storage.v1.StorageClass(
+    const storageClass = new k8s.storage.v1.StorageClass(
       `${name}-gp3`,
       {
         metadata: { name: GP3_STORAGE_CLASS, annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
@@ -151,12 +157,16 @@ export class Cluster extends pulumi.ComponentResource {
     );
 
     this.name = clusterName;
+    this.endpoint = cluster.eksCluster.endpoint;
+    this.certificateAuthorityPem = cluster.eksCluster.certificateAuthority.apply((ca) => Buffer.from(ca.data ?? "", "base64").toString("utf8"));
+    this.workloadsReady = [nodeGroup, ebsCsi, storageClass];
     this.nodeSecurityGroupId = cluster.nodeSecurityGroupId;
     this.oidcProviderArn = cluster.oidcProviderArn;
     this.oidcProviderUrl = cluster.oidcProviderUrl;
     this.kubeconfig = kubeconfig;
     this.registerOutputs({
       name: this.name,
+      endpoint: this.endpoint,
       nodeSecurityGroupId: this.nodeSecurityGroupId,
       oidcProviderArn: this.oidcProviderArn,
       kubeconfig: this.kubeconfig,

@@ -18,7 +18,7 @@ const shared = {
   database: { engineVersion: "17" },
   cache: { engine: "redis" as const, engineVersion: "7.1" },
   registry: { repositories: ["backend", "frontend", "edge-app"] },
-  monitoring: { enabled: true, chartVersion: "79.5.0", remoteWriteSourceCidrs: [] as string[] },
+  monitoring: { enabled: true, chartVersion: "79.5.0", edgeRemoteWrite: false },
   edge: {
     enabled: false,
     port: 22,
@@ -57,7 +57,8 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     },
     cache: { ...shared.cache, nodeType: "cache.t4g.micro", replicas: 0, snapshotRetentionDays: 1 },
     registry: { ...shared.registry, keepImages: 10 },
-    backups: { retentionDays: 7, coldAfterDays: 1, objectLock: false },
+    // 7-day backups would pay Glacier IR's 90-day minimum: they stay in S3 Standard.
+    backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false },
     monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20 },
     edge: { ...shared.edge },
     cost: { monthlyBudgetUsd: 250, natProcessedGbPerMonth: 50, backupStoredGb: 10, registryStoredGb: 5, logsIngestedGbPerMonth: 5 },

@@ -170,8 +170,11 @@ export const registrySchema = z.strictObject({
 export const backupsSchema = z.strictObject({
   /** Days a backup object (and a noncurrent version) is kept before it expires. */
   retentionDays: integer(1, 3650, "S3 lifecycle expiration"),
-  /** Days after which backups move to a colder storage class. */
-  coldAfterDays: integer(1, 3650, "S3 lifecycle transition"),
+  /**
+   * Days after which backups move to Glacier Instant Retrieval; 0 keeps them in S3 Standard.
+   * Glacier IR bills at least 90 days, so it only pays for backups that stay there over ~16 days.
+   */
+  coldAfterDays: integer(0, 3650, "S3 lifecycle transition; 0 for none"),
   /** S3 Object Lock (governance mode) for the retention period. */
   objectLock: boolean,
 });
@@ -186,12 +189,11 @@ export const monitoringSchema = z.strictObject({
   /** Prometheus volume size, GB; Alertmanager and Grafana get small fixed volumes. */
   storageGb: integer(10, 16384, "gp3 volume size"),
   /**
-   * Networks (the Pi's public address) allowed to remote-write metrics into Prometheus through
-   * a load balancer; empty keeps the receiver closed and unexposed.
+   * Accept the Pi's metrics: Prometheus's remote-write receiver, reached through the cluster's API
+   * server (TLS, a service-account token allowed only to proxy to it). The Pi's address must be in
+   * cluster.publicAccessCidrs.
    */
-  remoteWriteSourceCidrs: z.array(ipv4Cidr("IPv4 networks in CIDR notation, e.g. 198.51.100.7/32"), {
-    error: "a list of IPv4 CIDRs",
-  }),
+  edgeRemoteWrite: boolean,
 });
 
 export const edgeSchema = z.strictObject({
@@ -336,6 +338,13 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
         expected: `container limits summing to at most ${hostMemoryMb - EDGE_OS_RESERVE_MB} MB (they sum to ${total} MB; the Pi's OS keeps ${EDGE_OS_RESERVE_MB} of ${hostMemoryMb} MB)`,
       });
   }
+  const monitoring = section(merged.monitoring);
+  if (monitoring.edgeRemoteWrite === true && Array.isArray(cluster.publicAccessCidrs) && cluster.publicAccessCidrs.length === 0)
+    problems.push({
+      path: ["monitoring", "edgeRemoteWrite"],
+      value: true,
+      expected: "false while cluster.publicAccessCidrs is empty (the Pi reaches the receiver through the cluster's public endpoint; add its address there)",
+    });
   if ((edge.tlsCertificate === undefined) !== (edge.tlsPrivateKey === undefined))
     problems.push({
       path: ["edge", edge.tlsCertificate === undefined ? "tlsCertificate" : "tlsPrivateKey"],

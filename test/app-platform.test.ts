@@ -8,7 +8,7 @@ describe("app platform", () => {
   for (const stack of STACKS) {
     it(`${stack}: the app's service account assumes a role that reads the DB secret and writes db/ only`, () => {
       const plan = planFor(stack);
-      const sa = one(plan, "kubernetes:core/v1:ServiceAccount");
+      const sa = one(plan, "kubernetes:core/v1:ServiceAccount", `platform-${stack}-app`);
       const role = one(plan, "aws:iam/role:Role", `platform-${stack}-app`);
       assert.equal(sa.inputs.metadata.annotations["eks.amazonaws.com/role-arn"], `arn:aws:iam::123456789012:role/${role.name}`);
       const trust = JSON.parse(role.inputs.assumeRolePolicy).Statement[0] as Statement;

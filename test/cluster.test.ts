@@ -41,11 +41,11 @@ describe("cluster", () => {
       const eks = one(planFor(stack), EKS);
       assert.equal(eks.inputs.endpointPrivateAccess, true);
       assert.equal(eks.inputs.endpointPublicAccess, true);
-      assert.deepEqual(eks.inputs.publicAccessCidrs, ["203.0.113.0/24"]);
+      assert.deepEqual(eks.inputs.publicAccessCidrs, ["203.0.113.0/24", prod ? "198.51.100.8/32" : "198.51.100.7/32"], "the office and the Pi");
       assert.ok(!eks.inputs.publicAccessCidrs.includes("0.0.0.0/0"));
     });
 
-    it(`${stack}: one managed arm64 node group, ${prod ? "on-demand, 2–10 nodes" : "Spot, 1–3 nodes"}, scaling left to the autoscaler`, () => {
+    it(`${stack}: one managed arm64 node group, ${prod ? "on-demand, 2–10 nodes" : "Spot, 1–3 nodes"}, later scaling changes not reverted`, () => {
       const nodes = one(planFor(stack), NODES);
       assert.equal(nodes.inputs.amiType, "AL2023_ARM_64_STANDARD");
       assert.ok((nodes.inputs.instanceTypes as string[]).every((t) => /^[a-z]+\d+g[a-z]*\./.test(t)), "Graviton types");
@@ -93,7 +93,8 @@ describe("cluster", () => {
   });
 
   it("an empty publicAccessCidrs makes the endpoint private only", () => {
-    const eks = one(planFor("dev", { "platform:cluster": { publicAccessCidrs: [] } }), EKS);
+    // The Pi's metrics come in through the public endpoint, so they are turned off with it.
+    const eks = one(planFor("dev", { "platform:cluster": { publicAccessCidrs: [] }, "platform:monitoring": { edgeRemoteWrite: false } }), EKS);
     assert.equal(eks.inputs.endpointPublicAccess, false);
     assert.equal(eks.inputs.publicAccessCidrs, undefined);
   });

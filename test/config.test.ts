@@ -128,7 +128,11 @@ describe("bad configuration", () => {
       expect: /^platform:edge\.memoryMb: got \{.*\}; expected container limits summing to at most 3072 MB \(they sum to 3264 MB/,
     },
     { name: "a TLS certificate without its key", patch: { "platform:edge": { enabled: false, tlsCertificate: "-----BEGIN CERTIFICATE-----" } }, expect: /^platform:edge\.tlsPrivateKey: got nothing; expected edge\.tlsCertificate and edge\.tlsPrivateKey set together/ },
-    { name: "remote-write source not a CIDR", patch: { "platform:monitoring": { remoteWriteSourceCidrs: ["198.51.100.7"] } }, expect: /^platform:monitoring\.remoteWriteSourceCidrs\[0\]: got "198\.51\.100\.7"; expected IPv4 networks in CIDR notation/ },
+    {
+      name: "edge remote write with a private-only cluster endpoint",
+      patch: { "platform:cluster": { publicAccessCidrs: [] }, "platform:monitoring": { edgeRemoteWrite: true } },
+      expect: /^platform:monitoring\.edgeRemoteWrite: got true; expected false while cluster\.publicAccessCidrs is empty/,
+    },
     { name: "negative usage assumption", patch: { "platform:cost": { natProcessedGbPerMonth: -5 } }, expect: /^platform:cost\.natProcessedGbPerMonth: got -5; expected GB per month, 0 or more/ },
     { name: "missing environment", patch: { "platform:environment": undefined }, expect: /^platform:environment: got nothing; expected "dev" or "prod"/ },
     { name: "missing region", patch: { "aws:region": undefined }, expect: /^aws:region: got nothing; expected an AWS region/ },

@@ -29,6 +29,8 @@ const REQUIRED_ALERTS = [
   "PiOverTemperature",
   "PiThrottled",
   "EdgeAppUnhealthy",
+  // One per expected Pi: a Pi that goes dark sends nothing the other edge alerts could see.
+  "EdgeSilent",
 ];
 
 interface Rule {
@@ -79,7 +81,8 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitoring-rules-"));
-    written = emitMonitoring(dir);
+    // As a stack with one Pi (site "home", the fixtures' label) sending its metrics.
+    written = emitMonitoring(dir, { edge: { enabled: true, host: "home" }, monitoring: { edgeRemoteWrite: true } });
     fs.copyFileSync(FIXTURE, path.join(dir, "monitoring/rules.test.yaml"));
     rules = (parse(fs.readFileSync(path.join(dir, "monitoring/rules.yaml"), "utf8")) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
     dashboards = written.filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Dashboard);
@@ -112,7 +115,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     const fires = new Set(cases.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname));
     const silent = new Set(cases.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname));
     for (const alert of REQUIRED_ALERTS) assert.ok(fires.has(alert), `${alert} is shown to fire`);
-    for (const alert of ["HighErrorRate", "PiOverTemperature", "PiThrottled", "EdgeAppUnhealthy", "TargetDown"]) {
+    for (const alert of ["HighErrorRate", "PiOverTemperature", "PiThrottled", "EdgeAppUnhealthy", "TargetDown", "EdgeSilent"]) {
       assert.ok(silent.has(alert), `${alert} is shown to stay silent`);
     }
   });

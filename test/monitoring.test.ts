@@ -1,14 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { RULE_GROUPS } from "../components/monitoring/rules";
+import { ruleGroups } from "../components/monitoring/rules";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const SERVICE = "kubernetes:core/v1:Service";
-const PI_CIDR = "198.51.100.7/32";
-const remoteWriteOpen = { "platform:monitoring": { remoteWriteSourceCidrs: [PI_CIDR] } };
-const remoteWriteClosed = { "platform:monitoring": { remoteWriteSourceCidrs: [] } };
+const remoteWriteClosed = { "platform:monitoring": { edgeRemoteWrite: false } };
 
 describe("monitoring", () => {
   for (const stack of STACKS) {
@@ -79,9 +77,9 @@ describe("monitoring", () => {
       assert.equal(rule.inputs.apiVersion, "monitoring.coreos.com/v1");
       assert.equal(rule.inputs.metadata.namespace, "monitoring");
       assert.deepEqual(rule.options.dependsOn, [`${RELEASE}::${name}-kube-prometheus-stack`]);
-      assert.deepEqual(rule.inputs.spec.groups, JSON.parse(JSON.stringify(RULE_GROUPS)));
+      assert.deepEqual(rule.inputs.spec.groups, JSON.parse(JSON.stringify(ruleGroups([`edge${prod ? "" : "-dev"}.example.com`]))));
       const alerts = (rule.inputs.spec.groups as { rules: { alert: string }[] }[]).flatMap((g) => g.rules.map((r) => r.alert));
-      assert.ok(alerts.includes("HighErrorRate") && alerts.includes("PiOverTemperature"));
+      assert.ok(alerts.includes("HighErrorRate") && alerts.includes("PiOverTemperature") && alerts.includes("EdgeSilent"));
 
       const dashboards = ofType(plan, CONFIGMAP).filter((c) => c.name.startsWith(`${name}-dashboard-`));
       assert.deepEqual(dashboards.map((d) => d.name).sort(), ["app", "infrastructure", "pi"].map((d) => `${name}-dashboard-${d}`));
@@ -96,34 +94,41 @@ describe("monitoring", () => {
       assert.deepEqual([sidecar.enabled, sidecar.label, sidecar.labelValue, sidecar.searchNamespace], [true, "grafana_dashboard", "1", "ALL"]);
     });
 
-    it(`${stack}: with no remote-write sources the receiver is off and nothing is exposed`, () => {
+    it(`${stack}: without edge remote write the receiver is off, and no Pi is expected`, () => {
       const plan = planFor(stack, remoteWriteClosed);
       assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
-      assert.deepEqual(ofType(plan, SERVICE), []);
-      assert.equal(plan.outputs.remoteWriteUrl, undefined);
+      assert.deepEqual(ofType(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role"), []);
+      assert.equal(plan.outputs.edgeRemoteWriteUrl, undefined);
+      const rule = one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule");
+      assert.ok(!JSON.stringify(rule.inputs.spec.groups).includes("EdgeSilent"));
     });
 
-    it(`${stack}: the stack file opens remote write to the Pi's address only, and the Pi's agent writes there`, () => {
+    it(`${stack}: the Pi remote-writes through the API server proxy: TLS with the cluster CA, a token allowed only that`, () => {
       const plan = planFor(stack);
-      const service = one(plan, SERVICE, `platform-${stack}-remote-write`);
-      assert.deepEqual(service.inputs.spec.loadBalancerSourceRanges, [stack === "prod" ? "198.51.100.8/32" : "198.51.100.7/32"]);
-      const agent = one(plan, "docker:index/container:Container", `platform-${stack}-edge-metrics-agent`);
-      const config = (agent.inputs.uploads as { file: string; content: string }[]).find((u) => u.file === "/etc/prometheus/agent.yml");
-      assert.ok(config?.content.includes(`url: ${String(plan.outputs.remoteWriteUrl)}`), "remote_write points at the receiver's URL");
+      assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, true);
+      assert.deepEqual(ofType(plan, SERVICE), [], "no load balancer: nothing new is exposed");
+      const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role", `${name}-edge-remote-write`);
+      assert.deepEqual(role.inputs.rules, [
+        { apiGroups: [""], resources: ["services/proxy"], resourceNames: ["kube-prometheus-stack-prometheus:9090"], verbs: ["create"] },
+      ]);
+      const binding = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", `${name}-edge-remote-write`);
+      assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "edge-remote-write", namespace: "monitoring" }]);
+      const token = one(plan, "kubernetes:core/v1:Secret", `${name}-edge-remote-write-token`);
+      assert.equal(token.inputs.type, "kubernetes.io/service-account-token");
+      assert.equal(token.inputs.metadata.annotations["kubernetes.io/service-account.name"], "edge-remote-write");
+      assert.equal(
+        plan.outputs.edgeRemoteWriteUrl,
+        "https://ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com/api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/write",
+      );
     });
   }
 
-  it("remote write from the Pi: receiver on, an internet-facing NLB open to the configured CIDR only", () => {
-    const plan = planFor("prod", remoteWriteOpen);
-    assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, true);
-    const service = one(plan, SERVICE, "platform-prod-remote-write");
-    assert.equal(service.inputs.spec.type, "LoadBalancer");
-    assert.deepEqual(service.inputs.spec.loadBalancerSourceRanges, [PI_CIDR]);
-    assert.equal(service.inputs.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-type"], "nlb");
-    assert.equal(service.inputs.metadata.annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"], "internet-facing");
-    assert.deepEqual(service.inputs.spec.selector, { "app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": "kube-prometheus-stack-prometheus" });
-    assert.deepEqual(service.inputs.spec.ports.map((p: { port: number }) => p.port), [9090]);
-    assert.deepEqual(service.options.dependsOn, [`${RELEASE}::platform-prod-kube-prometheus-stack`]);
-    assert.match(String(plan.outputs.remoteWriteUrl), /^http:\/\/[^/]+:9090\/api\/v1\/write$/);
+  it("the release waits for nodes, the EBS CSI driver and the gp3 class", () => {
+    const release = one(planFor("prod"), RELEASE);
+    assert.deepEqual([...(release.options.dependsOn ?? [])].sort(), [
+      "aws:eks/addon:Addon::platform-prod-ebs-csi",
+      "aws:eks/nodeGroup:NodeGroup::platform-prod-nodes",
+      "kubernetes:storage.k8s.io/v1:StorageClass::platform-prod-gp3",
+    ]);
   });
 });

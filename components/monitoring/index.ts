@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { MonitoringConfig } from "../../config";
+import type { Config, MonitoringConfig } from "../../config";
 import { renderDashboards } from "./dashboards";
 import {
   CHART_REPO,
@@ -11,17 +11,29 @@ import {
   RELEASE_NAME,
   releaseValues,
 } from "./release-values";
-import { remoteWriteService, remoteWriteUrl } from "./remote-write";
-import { prometheusRule } from "./rules";
+import { edgeRemoteWriteAccess, type RemoteWriteAccess } from "./remote-write";
+import { prometheusRule, ruleGroups } from "./rules";
 
 export { renderDashboards } from "./dashboards";
-export { renderRuleFile, RULE_GROUPS } from "./rules";
+export { renderRuleFile, RULE_GROUPS, ruleGroups } from "./rules";
+export type { RemoteWriteAccess } from "./remote-write";
+
+/** The parts of the config that say which Pis send metrics. */
+export interface EdgeSitesSource {
+  edge: Pick<Config["edge"], "enabled" | "host">;
+  monitoring: Pick<Config["monitoring"], "edgeRemoteWrite">;
+}
+
+/** The Pis this stack expects metrics from (their `site` label): the edge host, when it remote-writes. */
+export function edgeSites(config: EdgeSitesSource): string[] {
+  return config.edge.enabled && config.monitoring.edgeRemoteWrite && config.edge.host ? [config.edge.host] : [];
+}
 
 export interface MonitoringArgs {
   /**
-   * `platform:monitoring`: chart version (exact), retention days, Prometheus volume size, the
-   * remote-write source CIDRs (default none: receiver off, nothing exposed). `enabled` is the
-   * caller's decision: index.ts creates this component only when it is true.
+   * `platform:monitoring`: chart version (exact), retention days, Prometheus volume size, and
+   * `edgeRemoteWrite` (default false: receiver off). `enabled` is the caller's decision: index.ts
+   * creates this component only when it is true.
    */
   config: MonitoringConfig;
   /** The cluster's Kubernetes provider; every child goes through it. */
@@ -30,6 +42,16 @@ export interface MonitoringArgs {
   storageClassName: pulumi.Input<string>;
   /** Namespace to install into. Default `monitoring`. */
   namespace?: string;
+  /** The cluster's API server URL and CA (PEM), for the Pi's remote write (`config.edgeRemoteWrite`). */
+  clusterEndpoint: pulumi.Input<string>;
+  clusterCaPem: pulumi.Input<string>;
+  /** Pis expected to send metrics (their `site` label): each gets an alert when it goes silent. Default none. */
+  edgeSites?: string[];
+  /**
+   * What the release waits for: its volumes and pods need nodes, the EBS CSI driver and the gp3
+   * class within Helm's timeout (the cluster's `workloadsReady`). Default none.
+   */
+  waitFor?: pulumi.Resource[];
 }
 
 /**
@@ -37,15 +59,15 @@ export interface MonitoringArgs {
  * kube-state-metrics) installed by a Helm release that also applies the CRDs, with the platform's
  * alert rules as a PrometheusRule and its dashboards as ConfigMaps the Grafana sidecar loads.
  * Grafana's admin password is generated and handed to the chart through an existing Secret.
- * With `remoteWriteSourceCidrs`, Prometheus also accepts remote writes (the Pi's metrics) through
- * a load balancer open to those networks only.
+ * With `edgeRemoteWrite`, Prometheus also accepts the Pi's metrics by remote write through the
+ * API server's service proxy (TLS, a service-account token allowed to do nothing else).
  */
 export class Monitoring extends pulumi.ComponentResource {
   readonly namespace: pulumi.Output<string>;
   /** Grafana's `admin` password (secret). */
   readonly grafanaAdminPassword: pulumi.Output<string>;
-  /** Where the Pi's agent remote-writes to; undefined while the receiver is closed. */
-  readonly remoteWriteUrl: pulumi.Output<string | undefined>;
+  /** How the Pi's agent remote-writes (URL, token, CA); undefined unless `config.edgeRemoteWrite`. */
+  readonly edgeRemoteWrite: RemoteWriteAccess | undefined;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:monitoring:Monitoring", name, {}, opts);
@@ -71,7 +93,6 @@ export class Monitoring extends pulumi.ComponentResource {
       k8sOpts,
     );
 
-    const receiverOpen = config.remoteWriteSourceCidrs.length > 0;
     const release = new k8s.helm.v3.Release(
       `${name}-kube-prometheus-stack`,
       {
@@ -90,24 +111,22 @@ export class Monitoring extends pulumi.ComponentResource {
           config,
           storageClassName: args.storageClassName,
           grafanaAdminSecret: adminSecret.metadata.name,
-          remoteWriteReceiver: receiverOpen,
+          remoteWriteReceiver: config.edgeRemoteWrite,
         }),
       },
-      k8sOpts,
+      { ...k8sOpts, dependsOn: args.waitFor ?? [] },
     );
 
     // The PrometheusRule kind exists only once the release has applied the CRDs.
-    prometheusRule(`${name}-alert-rules`, ns, { ...k8sOpts, dependsOn: [release] });
+    prometheusRule(`${name}-alert-rules`, ns, ruleGroups(args.edgeSites ?? []), { ...k8sOpts, dependsOn: [release] });
     this.dashboards(name, ns, args.provider);
-
-    const service = receiverOpen
-      ? remoteWriteService(`${name}-remote-write`, { namespace: ns, sourceCidrs: config.remoteWriteSourceCidrs }, { ...k8sOpts, dependsOn: [release] })
-      : undefined;
 
     this.namespace = ns;
     this.grafanaAdminPassword = pulumi.secret(password.result);
-    this.remoteWriteUrl = service ? remoteWriteUrl(service) : pulumi.output(undefined);
-    this.registerOutputs({ namespace: this.namespace, grafanaAdminPassword: this.grafanaAdminPassword, remoteWriteUrl: this.remoteWriteUrl });
+    this.edgeRemoteWrite = config.edgeRemoteWrite
+      ? edgeRemoteWriteAccess(name, { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem }, { ...k8sOpts, dependsOn: [release] })
+      : undefined;
+    this.registerOutputs({ namespace: this.namespace, grafanaAdminPassword: this.grafanaAdminPassword, edgeRemoteWriteUrl: this.edgeRemoteWrite?.url });
   }
 
   private dashboards(name: string, ns: pulumi.Output<string>, provider: k8s.Provider): void {

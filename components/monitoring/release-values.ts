@@ -82,8 +82,10 @@ export function releaseValues(args: ReleaseValuesArgs): Record<string, unknown> 
       },
     },
     grafana: {
-      // The chart's adminPassword value only applies on first start; an existing Secret is the
-      // one source of truth, and rotating it is a `pulumi up`.
+      // The password reaches Grafana from this Secret (never in the chart's values or the release
+      // history). Grafana applies it only when it creates the admin user on its first start: to
+      // rotate, replace the RandomPassword, `pulumi up`, then run `grafana cli admin
+      // reset-admin-password "$GF_SECURITY_ADMIN_PASSWORD"` in the Grafana pod.
       admin: { existingSecret: args.grafanaAdminSecret, userKey: GRAFANA_ADMIN_KEYS.user, passwordKey: GRAFANA_ADMIN_KEYS.password },
       persistence: { enabled: true, type: "pvc", storageClassName, accessModes: ["ReadWriteOnce"], size: GRAFANA_STORAGE },
       // A ReadWriteOnce EBS volume cannot be attached to the old and the new pod at once.

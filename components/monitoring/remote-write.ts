@@ -2,48 +2,61 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { PROMETHEUS_CR_NAME, PROMETHEUS_PORT } from "./release-values";
 
-export interface RemoteWriteArgs {
+/** The chart's Prometheus Service (`<fullname>-prometheus`) and port, as the API server's proxy names them. */
+export const PROXY_TARGET = `${PROMETHEUS_CR_NAME}:${PROMETHEUS_PORT}`;
+
+export interface EdgeRemoteWriteArgs {
   namespace: pulumi.Input<string>;
-  /** Networks allowed through the load balancer (the Pi's public address). */
-  sourceCidrs: string[];
+  /** The cluster's API server URL (https://…), reached by the Pi through the public endpoint. */
+  clusterEndpoint: pulumi.Input<string>;
+  /** The cluster's CA (PEM), which the Pi pins for that TLS connection. */
+  clusterCaPem: pulumi.Input<string>;
+}
+
+/** What the Pi's metrics agent needs to remote-write: the URL, a bearer token (secret) and the CA to trust. */
+export interface RemoteWriteAccess {
+  url: pulumi.Output<string>;
+  bearerToken: pulumi.Output<string>;
+  caPem: pulumi.Output<string>;
 }
 
 /**
- * An internet-facing NLB in front of Prometheus for the Pi's metrics agent to remote-write to,
- * open only to `sourceCidrs`. There is no authentication beyond the source address and the
- * traffic is plain HTTP: see the README before widening the CIDRs.
+ * Remote write for the Pi through the API server's service proxy: TLS with the cluster's CA, a
+ * service-account token, and RBAC that allows only `create` (POST) on the proxy of Prometheus's
+ * Service. Nothing new is exposed: no load balancer, and the API endpoint keeps its CIDR limits.
  */
-export function remoteWriteService(name: string, args: RemoteWriteArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Service {
-  return new k8s.core.v1.Service(
-    name,
+export function edgeRemoteWriteAccess(name: string, args: EdgeRemoteWriteArgs, opts: pulumi.CustomResourceOptions): RemoteWriteAccess {
+  const namespace = args.namespace;
+  const account = new k8s.core.v1.ServiceAccount(`${name}-edge-remote-write`, { metadata: { name: "edge-remote-write", namespace } }, opts);
+  const role = new k8s.rbac.v1.Role(
+    `${name}-edge-remote-write`,
     {
-      metadata: {
-        name: "prometheus-remote-write",
-        namespace: args.namespace,
-        annotations: {
-          // Handled by the in-tree AWS load balancer controller EKS runs; the scheme annotation is
-          // what the AWS Load Balancer Controller reads if that is installed later.
-          "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
-          "service.beta.kubernetes.io/aws-load-balancer-scheme": "internet-facing",
-        },
-      },
-      spec: {
-        type: "LoadBalancer",
-        loadBalancerSourceRanges: args.sourceCidrs,
-        // The labels the operator puts on the Prometheus pods (the chart's own Service selects the same).
-        selector: { "app.kubernetes.io/name": "prometheus", "operator.prometheus.io/name": PROMETHEUS_CR_NAME },
-        ports: [{ name: "http-remote-write", protocol: "TCP", port: PROMETHEUS_PORT, targetPort: PROMETHEUS_PORT }],
-      },
+      metadata: { name: "edge-remote-write", namespace },
+      rules: [{ apiGroups: [""], resources: ["services/proxy"], resourceNames: [PROXY_TARGET], verbs: ["create"] }],
     },
     opts,
   );
-}
-
-/** The receiver's URL once the load balancer has a name; undefined until then. */
-export function remoteWriteUrl(service: k8s.core.v1.Service): pulumi.Output<string | undefined> {
-  return service.status.apply((status) => {
-    const ingress = status?.loadBalancer?.ingress?.[0];
-    const host = ingress?.hostname ?? ingress?.ip;
-    return host ? `http://${host}:${PROMETHEUS_PORT}/api/v1/write` : undefined;
-  });
+  new k8s.rbac.v1.RoleBinding(
+    `${name}-edge-remote-write`,
+    {
+      metadata: { name: "edge-remote-write", namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+      subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace }],
+    },
+    opts,
+  );
+  // A long-lived token for a device outside the cluster; rotate it by replacing this Secret.
+  const token = new k8s.core.v1.Secret(
+    `${name}-edge-remote-write-token`,
+    {
+      metadata: { name: "edge-remote-write-token", namespace, annotations: { "kubernetes.io/service-account.name": account.metadata.name } },
+      type: "kubernetes.io/service-account-token",
+    },
+    { ...opts, dependsOn: [account], additionalSecretOutputs: ["data"] },
+  );
+  return {
+    url: pulumi.interpolate`${args.clusterEndpoint}/api/v1/namespaces/${namespace}/services/${PROXY_TARGET}/proxy/api/v1/write`,
+    bearerToken: pulumi.secret(token.data.apply((data) => Buffer.from(data?.token ?? "", "base64").toString("utf8"))),
+    caPem: pulumi.output(args.clusterCaPem),
+  };
 }

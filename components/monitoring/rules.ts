@@ -149,6 +149,34 @@ export const RULE_GROUPS: RuleGroup[] = [
   },
 ];
 
+/**
+ * One alert per Pi the cluster expects metrics from: every other edge alert needs the Pi's own
+ * series, so a Pi, uplink or agent that goes dark would otherwise raise nothing.
+ */
+export function edgePresenceRules(sites: readonly string[]): RuleGroup[] {
+  if (sites.length === 0) return [];
+  return [
+    {
+      name: "platform-edge-presence",
+      rules: sites.map((site) => ({
+        alert: "EdgeSilent",
+        expr: `absent_over_time(up{site="${site}"}[10m])`,
+        for: "5m",
+        labels: { severity: "critical" as const },
+        annotations: {
+          summary: `No metrics from the Pi at ${site}`,
+          description: `Nothing has arrived from ${site} for 15 minutes: the Pi, its network or its metrics agent is down.`,
+        },
+      })),
+    },
+  ];
+}
+
+/** Every rule group: the static ones and one presence alert per expected Pi. */
+export function ruleGroups(edgeSites: readonly string[] = []): RuleGroup[] {
+  return [...RULE_GROUPS, ...edgePresenceRules(edgeSites)];
+}
+
 /** The rules as a Prometheus rule file (`groups:`), for `promtool` and `--emit`. */
 export function renderRuleFile(groups: RuleGroup[] = RULE_GROUPS): string {
   return stringify({ groups }, { lineWidth: 0 });
@@ -158,6 +186,7 @@ export function renderRuleFile(groups: RuleGroup[] = RULE_GROUPS): string {
 export function prometheusRule(
   name: string,
   namespace: pulumi.Input<string>,
+  groups: RuleGroup[],
   opts: pulumi.CustomResourceOptions,
 ): k8s.apiextensions.CustomResource {
   return new k8s.apiextensions.CustomResource(
@@ -166,7 +195,7 @@ export function prometheusRule(
       apiVersion: "monitoring.coreos.com/v1",
       kind: "PrometheusRule",
       metadata: { name: "platform-alerts", namespace, labels: { "app.kubernetes.io/part-of": "platform" } },
-      spec: { groups: RULE_GROUPS },
+      spec: { groups },
     },
     opts,
   );

@@ -104,7 +104,12 @@ function clusterOutputs(args: pulumi.runtime.MockResourceArgs, region: string): 
   };
   return {
     // The real output is an aws.eks.Cluster resource; a plain object serves the same property reads.
-    eksCluster: { name: clusterName, arn: `arn:aws:eks:${region}:${MOCK_ACCOUNT_ID}:cluster/${clusterName}` },
+    eksCluster: {
+      name: clusterName,
+      arn: `arn:aws:eks:${region}:${MOCK_ACCOUNT_ID}:cluster/${clusterName}`,
+      endpoint,
+      certificateAuthority: { data: Buffer.from("-----BEGIN CERTIFICATE-----\nmock cluster CA\n-----END CERTIFICATE-----\n").toString("base64") },
+    },
     kubeconfig,
     kubeconfigJson: JSON.stringify(kubeconfig),
     clusterSecurityGroupId: "sg-cluster0123456789",
