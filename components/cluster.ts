@@ -80,6 +80,11 @@ export class Cluster extends pulumi.ComponentResource {
         // Managed nodes then carry the EKS-created cluster security group, and nodeSecurityGroupId
         // is that group: the one the database and cache allow.
         skipDefaultSecurityGroups: true,
+        // Networking and DNS run as EKS managed add-ons (below), upgraded with the cluster version:
+        // kube-proxy through the component, the VPC CNI and CoreDNS adopted from the bootstrap
+        // install (the component manages CoreDNS only with its default node group).
+        kubeProxyAddonOptions: { enabled: true, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" },
+        corednsAddonOptions: { enabled: false },
         authenticationMode: "API",
         accessEntries: Object.fromEntries(
           config.adminRoleArns.map((principalArn, i) => [
@@ -117,6 +122,15 @@ export class Cluster extends pulumi.ComponentResource {
       // installed later) is not reverted by the next `up`.
       { parent: this, dependsOn: [cluster], ignoreChanges: ["scalingConfig.desiredSize"] },
     );
+
+    // The VPC CNI is there from the start (the bootstrap DaemonSet); CoreDNS pods need nodes.
+    for (const [addonName, after] of [["vpc-cni", cluster], ["coredns", nodeGroup]] as const) {
+      new aws.eks.Addon(
+        `${name}-${addonName}`,
+        { clusterName, addonName, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" },
+        { parent: this, dependsOn: [after] },
+      );
+    }
 
     const ebsCsiRole = irsaRole(this, `${name}-ebs-csi`, {
       oidcProviderArn: cluster.oidcProviderArn,

@@ -57,7 +57,7 @@ describe("cluster", () => {
 
     it(`${stack}: EBS CSI add-on with a role only its service account can assume, gp3 default StorageClass`, () => {
       const plan = planFor(stack);
-      const addon = one(plan, "aws:eks/addon:Addon");
+      const addon = one(plan, "aws:eks/addon:Addon", `platform-${stack}-ebs-csi`);
       assert.equal(addon.inputs.addonName, "aws-ebs-csi-driver");
       const role = one(plan, "aws:iam/role:Role", `platform-${stack}-ebs-csi`);
       assert.equal(addon.inputs.serviceAccountRoleArn, `arn:aws:iam::123456789012:role/${role.name}`);
@@ -70,6 +70,22 @@ describe("cluster", () => {
       assert.equal(storageClass.inputs.parameters.type, "gp3");
       assert.equal(storageClass.inputs.parameters.encrypted, "true");
       assert.equal(storageClass.inputs.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
+    });
+
+    it(`${stack}: kube-proxy, the VPC CNI and CoreDNS are EKS managed add-ons, CoreDNS once nodes exist`, () => {
+      const plan = planFor(stack);
+      const eks = one(plan, EKS);
+      assert.equal(eks.inputs.kubeProxyAddonOptions.enabled, true);
+      assert.equal(eks.inputs.corednsAddonOptions.enabled, false, "the component would leave CoreDNS self-managed without its default node group");
+      const vpcCni = one(plan, "aws:eks/addon:Addon", `platform-${stack}-vpc-cni`);
+      const coredns = one(plan, "aws:eks/addon:Addon", `platform-${stack}-coredns`);
+      assert.equal(vpcCni.inputs.addonName, "vpc-cni");
+      assert.equal(coredns.inputs.addonName, "coredns");
+      for (const addon of [vpcCni, coredns]) {
+        assert.equal(addon.inputs.clusterName, `platform-${stack}`);
+        assert.equal(addon.inputs.resolveConflictsOnCreate, "OVERWRITE", "adopts the bootstrap install");
+      }
+      assert.ok(coredns.options.dependsOn?.includes(`${NODES}::platform-${stack}-nodes`));
     });
 
     it(`${stack}: every Kubernetes resource goes through the cluster's provider, whose kubeconfig is secret`, () => {
