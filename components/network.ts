@@ -83,13 +83,24 @@ export class Network extends pulumi.ComponentResource {
       { namePrefix: `/vpc/${name}/flow-logs/`, retentionInDays: retentionDays },
       { parent: this },
     );
+    // Only this account's flow logs may use the role (the confused-deputy guard AWS recommends).
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const role = new aws.iam.Role(
       `${name}-flow-logs`,
       {
-        assumeRolePolicy: JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole" }],
-        }),
+        assumeRolePolicy: account.apply((accountId) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              {
+                Effect: "Allow",
+                Principal: { Service: "vpc-flow-logs.amazonaws.com" },
+                Action: "sts:AssumeRole",
+                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+              },
+            ],
+          }),
+        ),
       },
       { parent: this },
     );

@@ -41,6 +41,9 @@ describe("network", () => {
       assert.equal(endpoint.inputs.serviceName, "com.amazonaws.us-east-1.s3");
       assert.ok((endpoint.inputs.routeTableIds as string[]).length >= expected[stack].azs);
       const flowLog = one(plan, "aws:ec2/flowLog:FlowLog");
+      const trust = JSON.parse(one(plan, "aws:iam/role:Role", `platform-${stack}-flow-logs`).inputs.assumeRolePolicy).Statement[0];
+      assert.deepEqual(trust.Principal, { Service: "vpc-flow-logs.amazonaws.com" });
+      assert.deepEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } }, "only this account's flow logs");
       assert.equal(flowLog.inputs.trafficType, "ALL");
       const logGroup = one(plan, "aws:cloudwatch/logGroup:LogGroup", `platform-${stack}-flow-logs`);
       assert.equal(logGroup.inputs.retentionInDays, stack === "prod" ? 90 : 14);
