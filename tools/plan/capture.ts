@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, loadConfig } from "../../config";
+import { ConfigError, loadConfig, type Config } from "../../config";
 import { createMocks } from "./mocks";
 import { readStackConfig, SECRET_PLACEHOLDER, type StackConfig } from "./stack-config";
 
@@ -33,6 +33,8 @@ export interface CapturedOutput {
 export interface Capture {
   stack: string;
   project: string;
+  /** The stack's validated config, as the program received it. */
+  config: Config;
   resources: CapturedResource[];
   outputs: Record<string, CapturedOutput>;
 }
@@ -72,17 +74,19 @@ function optionsOf(opts: pulumi.CustomResourceOptions & pulumi.ComponentResource
   return options;
 }
 
-/** Runs config validation alone: the plan's exit 2 happens before any resource, the stack included. */
-export function preflight(config: StackConfig): void {
+/** Runs config validation alone, and returns the validated config: the plan's exit 2 happens before any resource, the stack included. */
+export function preflight(config: StackConfig): Config {
   const missing = config.missing.map((k) => `${k}: got nothing; declared in Pulumi.yaml without a default, so Pulumi.${config.stack}.yaml must set it`);
+  let loaded: Config;
   try {
-    loadConfig({ values: config.values, project: config.project, stack: config.stack });
+    loaded = loadConfig({ values: config.values, project: config.project, stack: config.stack });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const named = new Set(error.problems.map((p) => p.split(":").slice(0, 2).join(":")));
     throw new ConfigError([...missing.filter((m) => !named.has(m.split(":").slice(0, 2).join(":"))), ...error.problems]);
   }
   if (missing.length > 0) throw new ConfigError(missing);
+  return loaded;
 }
 
 /**
@@ -92,7 +96,7 @@ export function preflight(config: StackConfig): void {
  */
 export async function captureProgram(config: StackConfig, programPath = path.join(PROJECT_DIR, "index.ts")): Promise<Capture> {
   pulumi.runtime.setAllConfig(config.values, config.secretKeys);
-  preflight(config);
+  const loaded = preflight(config);
 
   const structure = new Map<string, { parent?: string; options: CapturedOptions }[]>();
   const inputs = new Map<string, Record<string, unknown>[]>();
@@ -139,7 +143,7 @@ export async function captureProgram(config: StackConfig, programPath = path.joi
       resources.push({ type, name, parent, inputs: resourceInputs, options: shape.options });
     });
   }
-  return { stack: config.stack, project: config.project, resources, outputs };
+  return { stack: config.stack, project: config.project, config: loaded, resources, outputs };
 }
 
 async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, CapturedOutput>> {

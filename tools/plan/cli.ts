@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig } from "../../config";
+import { ConfigError } from "../../config";
 import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff } from "../../cost";
 import { emitArtifacts } from "./emit";
 import { captureProgram, PROJECT_DIR } from "./capture";
@@ -39,7 +39,7 @@ async function main(argv: string[]): Promise<number> {
   const config = readStackConfig(values["config-dir"] ?? PROJECT_DIR, values.stack);
   try {
     const capture = await captureProgram(config);
-    const loaded = loadConfig({ values: config.values, project: config.project, stack: config.stack });
+    const loaded = capture.config;
     if (values.emit) {
       const written = emitArtifacts(values.emit, loaded);
       console.error(`wrote ${written.length} files under ${values.emit}`);
@@ -48,8 +48,9 @@ async function main(argv: string[]): Promise<number> {
     const base = values.compare ? costFromPlanJson(JSON.parse(fs.readFileSync(values.compare, "utf8")), values.compare) : undefined;
     const costDiff = base ? compareCost(base, cost) : undefined;
     // The pack's stack config, with the budget from the stack's own (possibly overridden) config.
-    const packConfig = hasPolicyConfig(values.stack) ? readPolicyConfig(values.stack) : {};
-    if (!hasPolicyConfig(values.stack)) console.error(`${policyConfigPath(values.stack)} does not exist: every rule takes its strictest default`);
+    const packConfigFound = hasPolicyConfig(values.stack);
+    if (!packConfigFound) console.error(`${policyConfigPath(values.stack)} does not exist: every rule takes its strictest default`);
+    const packConfig = packConfigFound ? readPolicyConfig(values.stack) : {};
     const policy = await evaluatePolicies(capture.resources, values.stack, {
       ...packConfig,
       "monthly-cost-budget": { ...loaded.cost, region: loaded.region },
