@@ -72,6 +72,12 @@ const sshPublicKey = z
 /** RAM the Pi's OS, page cache and Docker daemon keep beyond every container limit. */
 export const EDGE_OS_RESERVE_MB = 1024;
 
+/** The sum of the edge containers' memory limits and what it leaves the Pi's OS, MB. */
+export function edgeMemoryBudget(hostMemoryMb: number, limitsMb: Record<string, number>): { total: number; left: number } {
+  const total = Object.values(limitsMb).reduce((a, b) => a + b, 0);
+  return { total, left: hostMemoryMb - total };
+}
+
 const awsTagKey = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
 const LOG_RETENTIONS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] as const;
@@ -330,7 +336,7 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
   const limits = Object.values(memoryMb);
   const hostMemoryMb = edge.hostMemoryMb;
   if (isNumber(hostMemoryMb) && limits.length > 0 && limits.every(isNumber)) {
-    const total = (limits as number[]).reduce((a, b) => a + b, 0);
+    const { total } = edgeMemoryBudget(hostMemoryMb, memoryMb as Record<string, number>);
     if (hostMemoryMb - total < EDGE_OS_RESERVE_MB)
       problems.push({
         path: ["edge", "memoryMb"],

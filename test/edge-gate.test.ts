@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { EDGE_SCRIPTS } from "../components/edge";
 import { healthGate } from "../components/edge/gate";
+import { dockerSshOpts } from "../components/edge/host";
 import { loadConfig } from "../config";
 
 /**
@@ -53,7 +54,8 @@ describe("edge deploy gate during up", () => {
     }).edge;
     const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
     const container = new StandInContainer("app", { parent });
-    const stdout = await new Promise((resolve) => healthGate(parent, config, [container]).apply(resolve));
+    const sshOptions = dockerSshOpts(config, `gate-test-${process.pid}`);
+    const stdout = await new Promise((resolve) => healthGate(parent, config, sshOptions, [container]).apply(resolve));
 
     assert.equal(stdout, "health-gate: answered");
     assert.equal(calls.length, 1);

@@ -1,7 +1,7 @@
 import { local } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_NAMES } from "./containers";
-import { dockerSshOpts, target, type EdgeConfig } from "./host";
+import { target, type EdgeConfig } from "./host";
 import { EDGE_SCRIPTS } from "./scripts";
 
 /** What the plan and `pulumi preview` show for the gate: it checks running containers, so it runs in `up` only. */
@@ -40,8 +40,13 @@ export function healthGateCommand(config: EdgeConfig, sshOptions: string[], opti
  * drift check's `--expect-no-changes`) stays empty. A failure fails `pulumi up` with the app's and
  * nginx's last log lines.
  */
-export function healthGate(parent: pulumi.Resource, config: EdgeConfig, containers: pulumi.Resource[]): pulumi.Output<string> {
+export function healthGate(
+  parent: pulumi.Resource,
+  config: EdgeConfig,
+  sshOptions: pulumi.Input<string[]>,
+  containers: pulumi.Resource[],
+): pulumi.Output<string> {
   if (pulumi.runtime.isDryRun()) return pulumi.output(GATE_IN_PREVIEW);
-  const command = dockerSshOpts(config, pulumi.getStack()).apply((sshOptions) => healthGateCommand(config, sshOptions));
+  const command = pulumi.output(sshOptions).apply((options) => healthGateCommand(config, options));
   return local.runOutput({ command, stdin: EDGE_SCRIPTS["health-gate.sh"] }, { parent, dependsOn: containers }).stdout;
 }

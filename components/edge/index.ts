@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import { remote } from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { EDGE_OS_RESERVE_MB } from "../../config/schema";
+import { EDGE_OS_RESERVE_MB, edgeMemoryBudget } from "../../config/schema";
 import { backupCredentials, backupEnv, type EdgeBackupTarget } from "./backup";
 import { CONTAINER_NAMES, createContainers } from "./containers";
 import { ecrPullCredentials, parseEcrRepositoryUrl } from "./ecr";
@@ -54,8 +54,7 @@ export interface EdgeArgs {
 
 /** Throws unless the container limits leave the Pi's OS at least EDGE_OS_RESERVE_MB. */
 export function checkMemoryBudget(config: Pick<EdgeConfig, "hostMemoryMb" | "memoryMb">): number {
-  const total = Object.values(config.memoryMb).reduce((a, b) => a + b, 0);
-  const left = config.hostMemoryMb - total;
+  const { total, left } = edgeMemoryBudget(config.hostMemoryMb, config.memoryMb);
   if (left < EDGE_OS_RESERVE_MB)
     throw new Error(
       `edge.memoryMb: the container limits sum to ${total} MB of the Pi's ${config.hostMemoryMb} MB, leaving ${left} MB; ` +
@@ -112,7 +111,9 @@ export class Edge extends pulumi.ComponentResource {
 
     const appImage = this.appImageRef(args);
     const pull = this.appImagePull(name, args, conn, appImage, prepared);
-    const provider = this.dockerProvider(name, config);
+    // Computed once: it writes the pinned known_hosts (and key) the provider's and the gate's ssh read.
+    const sshOptions = dockerSshOpts(config, pulumi.getStack());
+    const provider = this.dockerProvider(name, config, sshOptions);
     const remoteWrite = args.remoteWrite;
     const containers = createContainers(this, name, {
       provider,
@@ -131,7 +132,7 @@ export class Edge extends pulumi.ComponentResource {
     });
 
     const containerIds = pulumi.all(Object.fromEntries(Object.entries(containers).map(([k, c]) => [CONTAINER_NAMES[k as keyof typeof CONTAINER_NAMES], c.id])));
-    const healthCheck = healthGate(this, config, Object.values(containers));
+    const healthCheck = healthGate(this, config, sshOptions, Object.values(containers));
 
     this.url = `https://${host}`;
     this.healthCheck = healthCheck;
@@ -229,11 +230,11 @@ export class Edge extends pulumi.ComponentResource {
   }
 
   /** Docker over SSH; no registry credentials (see appImagePull). */
-  private dockerProvider(name: string, config: EdgeConfig): docker.Provider {
+  private dockerProvider(name: string, config: EdgeConfig, sshOptions: pulumi.Output<string[]>): docker.Provider {
     const { host } = target(config);
     return new docker.Provider(
       `${name}-edge-docker`,
-      { host: `ssh://${config.user}@${host}:${config.port}`, sshOpts: dockerSshOpts(config, pulumi.getStack()) },
+      { host: `ssh://${config.user}@${host}:${config.port}`, sshOpts: sshOptions },
       { parent: this },
     );
   }
