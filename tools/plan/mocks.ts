@@ -61,14 +61,6 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
       return vpcOutputs(args);
     case "eks:index:Cluster":
       return clusterOutputs(args, region);
-    case "command:remote:Command":
-      // What a command prints is known only after it ran on the host.
-      return { stdout: "", stderr: "" };
-    case "kubernetes:core/v1:Service":
-      // A LoadBalancer Service gets its load balancer's DNS name from the cloud controller.
-      return (i.spec as { type?: string } | undefined)?.type === "LoadBalancer"
-        ? { status: { loadBalancer: { ingress: [{ hostname: `${args.name}-0123456789abcdef.elb.${region}.amazonaws.com` }] } } }
-        : {};
     case "random:index/randomPassword:RandomPassword":
       return { result: "mock-generated-password-0123456789abcdef" };
     default:
