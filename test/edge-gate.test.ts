@@ -29,7 +29,9 @@ describe("edge deploy gate during up", () => {
     const created: string[] = [];
     await pulumi.runtime.setMocks(
       {
-        newResource: (args) => {
+        // Creating a container takes a while: a gate that did not wait for it would run first.
+        newResource: async (args) => {
+          await new Promise((resolve) => setTimeout(resolve, 200));
           created.push(args.name);
           return { id: `${args.name}-id`, state: args.inputs };
         },
