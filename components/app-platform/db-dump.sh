@@ -23,10 +23,12 @@ status=0
 pg_dump --host="$DB_HOST" --port="$DB_PORT" --dbname="$DB_NAME" --format=custom --compress=6 --no-password \
   >"$work/dump.fifo" || status=$?
 
+# Written aside, then renamed: the uploader polls for the file and must never read it half-written.
 if [ "$status" -eq 0 ]; then
-  echo ok >"$work/dump.status"
+  echo ok >"$work/dump.status.tmp"
 else
   echo "pg_dump exited $status" >&2
-  echo "failed $status" >"$work/dump.status"
+  echo "failed $status" >"$work/dump.status.tmp"
 fi
+mv "$work/dump.status.tmp" "$work/dump.status"
 exit "$status"
