@@ -2,9 +2,11 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupsConfig } from "../config";
 
-/** The writers of the bucket, each confined to its own prefix. */
+/** The writers of the bucket, each confined to its own prefix; each Pi site writes under `edge/<site>/`. */
 export const BACKUP_PREFIXES = { db: "db/", edge: "edge/" } as const;
-export type BackupWriter = keyof typeof BACKUP_PREFIXES;
+
+/** The prefix one Pi site writes under: its own folder, so one site's identity cannot touch another's. */
+export const edgeSitePrefix = (site: string): string => `${BACKUP_PREFIXES.edge}${site}/`;
 
 export interface BackupsArgs {
   /** `platform:backups`: retention, cold-storage transition, object lock. */
@@ -17,15 +19,16 @@ export interface BackupsArgs {
  * The S3 backup bucket: private (public access blocked, bucket-owner-enforced), encrypted with a
  * rotating KMS key, versioned, TLS-only, lifecycle to Glacier Instant Retrieval and expiry at the
  * retention (noncurrent versions too), object lock where configured. Database dumps from the
- * cluster land under `db/`, the Pi's under `edge/`; each writer gets a policy that may only put
- * objects under its own prefix (no delete: a compromised writer cannot erase history).
+ * cluster land under `db/` (the writer policy here), each Pi site's under `edge/<site>/` (its own
+ * identity, EdgeSiteAccess, from writerStatements): a writer may only put objects under its own
+ * prefix (no delete: a compromised writer cannot erase history).
  */
 export class Backups extends pulumi.ComponentResource {
   readonly bucketName: pulumi.Output<string>;
   readonly bucketArn: pulumi.Output<string>;
   readonly kmsKeyArn: pulumi.Output<string>;
-  /** IAM policy ARN per writer, to attach to its role or user. */
-  readonly writerPolicyArns: Record<BackupWriter, pulumi.Output<string>>;
+  /** The IAM policy that may only put database dumps under `db/`. */
+  readonly dbWriterPolicyArn: pulumi.Output<string>;
 
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:backups:Backups", name, {}, opts);
@@ -84,17 +87,14 @@ export class Backups extends pulumi.ComponentResource {
       );
     }
 
-    this.writerPolicyArns = {
-      db: this.writerPolicy(name, "db", bucket.arn, key.arn).arn,
-      edge: this.writerPolicy(name, "edge", bucket.arn, key.arn).arn,
-    };
+    this.dbWriterPolicyArn = this.writerPolicy(name, "db", bucket.arn, key.arn).arn;
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.kmsKeyArn = key.arn;
-    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn, writerPolicyArns: this.writerPolicyArns });
+    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn, dbWriterPolicyArn: this.dbWriterPolicyArn });
   }
 
-  private writerPolicy(name: string, writer: BackupWriter, bucketArn: pulumi.Output<string>, keyArn: pulumi.Output<string>): aws.iam.Policy {
+  private writerPolicy(name: string, writer: "db", bucketArn: pulumi.Output<string>, keyArn: pulumi.Output<string>): aws.iam.Policy {
     return new aws.iam.Policy(
       `${name}-${writer}-writer`,
       {
@@ -125,26 +125,28 @@ export function tlsOnlyPolicy(bucketArn: string): string {
 
 /** Put objects (multipart included) under one prefix, with the bucket's KMS key through S3 only. */
 export function writerPolicyDocument(bucketArn: string, keyArn: string, prefix: string): string {
-  return JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [
-      {
-        Sid: "PutUnderOwnPrefix",
-        Effect: "Allow",
-        Action: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
-        Resource: `${bucketArn}/${prefix}*`,
-      },
-      {
-        // S3 asks KMS for a data key on upload, and to decrypt it again to complete a multipart
-        // upload (the CLI streams anything over 8 MB as one); only through S3, only this key.
-        Sid: "EncryptWithBucketKey",
-        Effect: "Allow",
-        Action: ["kms:GenerateDataKey", "kms:Decrypt"],
-        Resource: keyArn,
-        Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
-      },
-    ],
-  });
+  return JSON.stringify({ Version: "2012-10-17", Statement: writerStatements(bucketArn, keyArn, prefix) });
+}
+
+/** The statements of writerPolicyDocument, for an identity whose policy allows more (a Pi site's). */
+export function writerStatements(bucketArn: string, keyArn: string, prefix: string): Record<string, unknown>[] {
+  return [
+    {
+      Sid: "PutUnderOwnPrefix",
+      Effect: "Allow",
+      Action: ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+      Resource: `${bucketArn}/${prefix}*`,
+    },
+    {
+      // S3 asks KMS for a data key on upload, and to decrypt it again to complete a multipart
+      // upload (the CLI streams anything over 8 MB as one); only through S3, only this key.
+      Sid: "EncryptWithBucketKey",
+      Effect: "Allow",
+      Action: ["kms:GenerateDataKey", "kms:Decrypt"],
+      Resource: keyArn,
+      Condition: { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } },
+    },
+  ];
 }
 
 function lifecycleRules(config: BackupsConfig): aws.types.input.s3.BucketLifecycleConfigurationRule[] {

@@ -5,7 +5,10 @@ import type { Environment, PlatformConfig } from "./schema";
  * a stack file overrides any knob. Both columns have the same shape: prod adds availability
  * and safety, dev stays as cheap as a usable environment can be (see README "Sizing").
  */
-export type Defaults = Omit<PlatformConfig, "environment">;
+export type Defaults = Omit<PlatformConfig, "environment" | "kind" | "edge"> & {
+  /** Everything but what names one Pi (its site, host and host key), which each edge stack sets. */
+  edge: Omit<PlatformConfig["edge"], "site" | "host" | "hostKey">;
+};
 
 const shared = {
   network: { cidr: "10.0.0.0/16" },
@@ -18,9 +21,10 @@ const shared = {
   database: { engineVersion: "17" },
   cache: { engine: "redis" as const, engineVersion: "7.1" },
   registry: { repositories: ["backend", "frontend", "edge-app"] },
-  monitoring: { enabled: true, chartVersion: "79.5.0", edgeRemoteWrite: false },
+  monitoring: { enabled: true, chartVersion: "79.5.0" },
+  // A cloud stack serves no Pi until its stack file lists the sites.
+  edgeSites: [] as string[],
   edge: {
-    enabled: false,
     port: 22,
     user: "pi",
     backupRetentionDays: 7,
@@ -60,7 +64,10 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     // 7-day backups would pay Glacier IR's 90-day minimum: they stay in S3 Standard.
     backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false },
     monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20 },
+    edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
+    // An edge stack reads the cloud stack of its environment.
+    cloudStack: { stack: "dev" },
     cost: { monthlyBudgetUsd: 250, natProcessedGbPerMonth: 50, backupStoredGb: 10, registryStoredGb: 5, logsIngestedGbPerMonth: 5 },
     tags: { ...shared.tags },
   },
@@ -91,7 +98,9 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     registry: { ...shared.registry, keepImages: 30 },
     backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true },
     monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50 },
+    edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
+    cloudStack: { stack: "prod" },
     cost: { monthlyBudgetUsd: 1000, natProcessedGbPerMonth: 300, backupStoredGb: 100, registryStoredGb: 20, logsIngestedGbPerMonth: 30 },
     tags: { ...shared.tags },
   },

@@ -2,13 +2,17 @@ import * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import { environmentDefaults } from "./defaults";
 import {
+  COMMON_KEYS,
   crossFieldProblems,
   environmentSchema,
+  KIND_KEYS,
+  kindSchema,
   platformSchemas,
-  type EdgeConfig,
+  type CloudKey,
   type Environment,
   type PlatformConfig,
   type PlatformKey,
+  type StackKind,
 } from "./schema";
 import { closestKey } from "./suggest";
 
@@ -16,20 +20,52 @@ const NAMESPACE = "platform";
 const SECRET_KNOBS = new Set(["edge.sshPrivateKey", "edge.tlsPrivateKey"]);
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
-/** The validated, defaulted, frozen configuration every component receives. */
-export type Config = Readonly<
-  Omit<PlatformConfig, "edge"> & {
-    project: string;
-    stack: string;
-    region: string;
-    edge: Readonly<
-      Omit<EdgeConfig, "sshPrivateKey" | "tlsPrivateKey"> & {
-        sshPrivateKey?: pulumi.Output<string>;
-        tlsPrivateKey?: pulumi.Output<string>;
-      }
-    >;
+/** Where the program runs: the Pulumi project, stack and organization. */
+interface StackIdentity {
+  project: string;
+  stack: string;
+  /** The stack's organization (`organization` on a self-managed backend). */
+  organization: string;
+}
+
+/** `platform:edge` after validation: site, host and host key always present; the private keys as secrets. */
+export type EdgeConfig = Readonly<
+  Omit<PlatformConfig["edge"], "sshPrivateKey" | "tlsPrivateKey"> & {
+    sshPrivateKey?: pulumi.Output<string>;
+    tlsPrivateKey?: pulumi.Output<string>;
   }
 >;
+
+/** A cloud stack's validated configuration: AWS, and the Pi sites it serves. */
+export type CloudConfig = Readonly<
+  StackIdentity &
+    Pick<PlatformConfig, CloudKey | "environment" | "tags"> & {
+      kind: "cloud";
+      region: string;
+    }
+>;
+
+/** The cloud stack an edge stack reads, every part resolved. */
+export interface CloudStackRef {
+  organization: string;
+  project: string;
+  stack: string;
+  /** `<organization>/<project>/<stack>`, as a StackReference names it. */
+  name: string;
+}
+
+/** An edge stack's validated configuration: one Pi, and the cloud stack it reads. */
+export type EdgeStackConfig = Readonly<
+  StackIdentity &
+    Pick<PlatformConfig, "environment" | "tags"> & {
+      kind: "edge";
+      edge: EdgeConfig;
+      cloudStack: Readonly<CloudStackRef>;
+    }
+>;
+
+/** The validated, defaulted, frozen configuration: one of the two kinds of stack. */
+export type Config = CloudConfig | EdgeStackConfig;
 
 /** Bad configuration: every problem at once, each naming its full key, the value given and what is expected. */
 export class ConfigError extends pulumi.RunError {
@@ -44,10 +80,12 @@ export interface ConfigSource {
   values: Record<string, string>;
   project: string;
   stack: string;
+  /** Default `organization`, a self-managed backend's. */
+  organization?: string;
 }
 
 function currentSource(): ConfigSource {
-  return { values: pulumi.runtime.allConfig(), project: pulumi.getProject(), stack: pulumi.getStack() };
+  return { values: pulumi.runtime.allConfig(), project: pulumi.getProject(), stack: pulumi.getStack(), organization: pulumi.getOrganization() };
 }
 
 /** Structured values arrive as JSON; plain strings (`platform:environment: dev`) do not. */
@@ -109,6 +147,24 @@ function resolveEnvironment(raw: unknown, stack: string, problems: string[]): En
   return undefined;
 }
 
+function resolveKind(raw: unknown, stack: string, problems: string[]): StackKind | undefined {
+  const parsed = kindSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const expected = `"cloud" (AWS) or "edge" (one Raspberry Pi), what stack "${stack}" holds (set it in Pulumi.${stack}.yaml)`;
+  problems.push(problemLine(["kind"], raw, expected));
+  return undefined;
+}
+
+/** The keys a stack of this kind takes; a key of the other kind is a problem naming where it belongs. */
+function keysOf(kind: StackKind): PlatformKey[] {
+  return [...COMMON_KEYS, ...KIND_KEYS[kind]];
+}
+
+function otherKindLine(key: string, kind: StackKind): string {
+  const belongs = kind === "cloud" ? "an edge stack's file (platform:kind: edge)" : "the cloud stack's file (platform:kind: cloud)";
+  return `${NAMESPACE}:${key}: not a key of a ${kind} stack (platform:kind is "${kind}"); it belongs in ${belongs}`;
+}
+
 /** Objects merge key by key at every depth (`--path platform:edge.memoryMb.app` sets one limit); lists and values replace. */
 function mergeDefaults(fallback: unknown, given: unknown): unknown {
   if (given === undefined) return fallback;
@@ -119,7 +175,8 @@ function mergeDefaults(fallback: unknown, given: unknown): unknown {
 }
 
 function withDefaults(key: PlatformKey, given: unknown, environment: Environment): unknown {
-  return mergeDefaults(environmentDefaults[environment][key as Exclude<PlatformKey, "environment">], given);
+  const defaults = environmentDefaults[environment] as Partial<Record<PlatformKey, unknown>>;
+  return mergeDefaults(defaults[key], given);
 }
 
 function validateKey(key: PlatformKey, value: unknown, problems: string[]): unknown {
@@ -140,8 +197,8 @@ function validateKey(key: PlatformKey, value: unknown, problems: string[]): unkn
 
 /**
  * Reads the stack's configuration, fills the environment's defaults, validates everything and
- * returns one frozen object. Throws ConfigError listing every problem; no resource is created
- * before this returns.
+ * returns one frozen object of the stack's kind. Throws ConfigError listing every problem; no
+ * resource is created before this returns.
  */
 export function loadConfig(source: ConfigSource = currentSource()): Config {
   const problems: string[] = [];
@@ -156,35 +213,51 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
     if (!known.includes(key)) problems.push(unknownKeyLine([], key, known));
   }
 
+  const kind = resolveKind(given.kind, source.stack, problems);
   const region = source.values["aws:region"];
-  if (!region || !REGION_PATTERN.test(region))
+  if (kind === "cloud" && (!region || !REGION_PATTERN.test(region)))
     problems.push(`aws:region: got ${region === undefined ? "nothing" : JSON.stringify(region)}; expected an AWS region such as "us-east-1"`);
+  if (kind === "edge" && region !== undefined)
+    problems.push(`aws:region: got ${JSON.stringify(region)}; expected nothing: an edge stack uses its cloud stack's region (platform:cloudStack)`);
 
   const environment = resolveEnvironment(given.environment, source.stack, problems);
   const resolved: Partial<PlatformConfig> = {};
-  if (environment) {
-    resolved.environment = environment;
-    const merged: Record<string, unknown> = {};
-    for (const key of known as PlatformKey[]) {
-      if (key === "environment") continue;
-      merged[key] = withDefaults(key, given[key], environment);
-      const value = validateKey(key, merged[key], problems);
-      if (value !== undefined) (resolved as Record<string, unknown>)[key] = value;
+  if (kind) {
+    const keys = keysOf(kind);
+    for (const key of Object.keys(given)) if (known.includes(key) && !keys.includes(key as PlatformKey)) problems.push(otherKindLine(key, kind));
+    if (environment) {
+      const merged: Record<string, unknown> = {};
+      for (const key of keys) {
+        if (key === "environment" || key === "kind") continue;
+        merged[key] = withDefaults(key, given[key], environment);
+        const value = validateKey(key, merged[key], problems);
+        if (value !== undefined) (resolved as Record<string, unknown>)[key] = value;
+      }
+      for (const p of crossFieldProblems(merged)) problems.push(problemLine(p.path, p.value, p.expected));
     }
-    for (const p of crossFieldProblems(merged)) problems.push(problemLine(p.path, p.value, p.expected));
   }
 
-  if (problems.length > 0) throw new ConfigError([...new Set(problems)]);
+  if (problems.length > 0 || !kind || !environment) throw new ConfigError([...new Set(problems)]);
+  const identity: StackIdentity = { project: source.project, stack: source.stack, organization: source.organization ?? "organization" };
   const valid = resolved as PlatformConfig;
+  if (kind === "cloud") {
+    const cloud: Record<string, unknown> = { ...identity, kind, environment, region: region as string };
+    for (const key of [...KIND_KEYS.cloud, "tags"] as const) cloud[key] = valid[key];
+    return deepFreeze(cloud as CloudConfig);
+  }
   const { sshPrivateKey, tlsPrivateKey, ...edge } = valid.edge;
   const secret = (value: string | undefined) => (value === undefined ? undefined : pulumi.secret(value));
-  return deepFreeze({
-    ...valid,
-    project: source.project,
-    stack: source.stack,
-    region: region as string,
+  const organization = valid.cloudStack.organization ?? identity.organization;
+  const project = valid.cloudStack.project ?? identity.project;
+  const config: EdgeStackConfig = {
+    ...identity,
+    kind,
+    environment,
+    tags: valid.tags,
     edge: { ...edge, sshPrivateKey: secret(sshPrivateKey), tlsPrivateKey: secret(tlsPrivateKey) },
-  });
+    cloudStack: { organization, project, stack: valid.cloudStack.stack, name: `${organization}/${project}/${valid.cloudStack.stack}` },
+  };
+  return deepFreeze(config);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -63,11 +63,14 @@ const hostname = z
     error: "a DNS name or IPv4 address",
   });
 
+/** A DNS label: a site name is a folder in S3, a Kubernetes name part and a Prometheus label value. */
+const DNS_LABEL = "a DNS label: 1–63 lower-case letters, digits and hyphens, starting and ending with a letter or digit";
+const dnsLabel = z.string({ error: DNS_LABEL }).regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: DNS_LABEL });
+
+const SSH_HOST_KEY = 'the Pi\'s SSH host key line, e.g. "ssh-ed25519 AAAA…" (ssh-keyscan -t ed25519 <host>)';
 const sshPublicKey = z
-  .string({ error: 'an SSH public host key line, e.g. "ssh-ed25519 AAAA…"' })
-  .regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/, {
-    error: 'an SSH public host key line, e.g. "ssh-ed25519 AAAA…"',
-  });
+  .string({ error: SSH_HOST_KEY })
+  .regex(/^(ssh-ed25519|ecdsa-sha2-nistp(256|384|521)|ssh-rsa) [A-Za-z0-9+/=]+( .*)?$/, { error: SSH_HOST_KEY });
 
 /** RAM the Pi's OS, page cache and Docker daemon keep beyond every container limit. */
 export const EDGE_OS_RESERVE_MB = 1024;
@@ -194,27 +197,22 @@ export const monitoringSchema = z.strictObject({
   retentionDays: integer(1, 365, "Prometheus TSDB retention"),
   /** Prometheus volume size, GB; Alertmanager and Grafana get small fixed volumes. */
   storageGb: integer(10, 16384, "gp3 volume size"),
-  /**
-   * Accept the Pi's metrics: Prometheus's remote-write receiver, reached through the cluster's API
-   * server (TLS, a service-account token allowed only to proxy to it). The Pi's address must be in
-   * cluster.publicAccessCidrs.
-   */
-  edgeRemoteWrite: boolean,
 });
 
 export const edgeSchema = z.strictObject({
-  enabled: boolean,
+  /** This Pi's site: one of the cloud stack's `platform:edgeSites`; its backups land under `edge/<site>/`. */
+  site: dnsLabel,
   /** DNS name or address of the Pi, as reached from where `pulumi up` runs. */
-  host: hostname.optional(),
+  host: hostname,
   port: integer(1, 65535, "TCP port"),
   user: z
     .string({ error: "a Linux user name" })
     .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "a Linux user name" }),
   /** The Pi's SSH host public key, pinned: a changed host key fails the connection. */
-  hostKey: sshPublicKey.optional(),
+  hostKey: sshPublicKey,
   /** Private key (secret); when absent the SSH agent ($SSH_AUTH_SOCK) is used. */
   sshPrivateKey: text("a PEM/OpenSSH private key").optional(),
-  /** The app image pinned by digest; `edge-app@sha256:…` without a registry means this stack's ECR repository. */
+  /** The app image pinned by digest; `edge-app@sha256:…` without a registry means the cloud stack's ECR repository. */
   appImage: imageByDigest.optional(),
   backupRetentionDays: integer(1, 90, "backups kept on the Pi's SD card"),
   /** The Pi's RAM, MB: a Raspberry Pi 4 Model B with 4 GB. */
@@ -232,6 +230,24 @@ export const edgeSchema = z.strictObject({
   /** PEM private key of tlsCertificate (secret). */
   tlsPrivateKey: text("a PEM private key").optional(),
 });
+
+const PULUMI_NAME = "a Pulumi name: letters, digits, hyphens, underscores and dots";
+const pulumiName = z.string({ error: PULUMI_NAME }).regex(/^[A-Za-z0-9_.-]{1,100}$/, { error: PULUMI_NAME });
+
+/** The cloud stack an edge stack reads (a StackReference to `<organization>/<project>/<stack>`). */
+export const cloudStackSchema = z.strictObject({
+  /** Default: the edge stack's own organization (`organization` on a self-managed backend). */
+  organization: pulumiName.optional(),
+  /** Default: this project. */
+  project: pulumiName.optional(),
+  /** Default: the stack named like the environment (`dev` or `prod`). */
+  stack: pulumiName,
+});
+
+/** The Pi sites a cloud stack serves: an identity, a metrics credential and an EdgeSilent alert each. */
+export const edgeSitesSchema = z
+  .array(dnsLabel, { error: "a list of site names (DNS labels), [] for none" })
+  .refine((sites) => new Set(sites).size === sites.length, { error: "site names without duplicates" });
 
 export const costSchema = z.strictObject({
   /** The plan and the policy pack fail when the monthly estimate exceeds this. */
@@ -253,9 +269,14 @@ export const tagsSchema = z
 
 export const environmentSchema = z.enum(["dev", "prod"], { error: '"dev" or "prod"' });
 
+/** A cloud stack (AWS) or an edge stack (one Pi); the same program, different keys. */
+export const kindSchema = z.enum(["cloud", "edge"], { error: '"cloud" or "edge"' });
+export type StackKind = z.infer<typeof kindSchema>;
+
 /** Every `platform:` key, one schema per key. A key missing here is a typo and gets a "did you mean". */
 export const platformSchemas = {
   environment: environmentSchema,
+  kind: kindSchema,
   /** Protect stateful resources (database, cache, bucket, keys, repositories) from deletion by the stack. */
   protect: boolean,
   network: networkSchema,
@@ -265,13 +286,25 @@ export const platformSchemas = {
   registry: registrySchema,
   backups: backupsSchema,
   monitoring: monitoringSchema,
+  edgeSites: edgeSitesSchema,
   edge: edgeSchema,
+  cloudStack: cloudStackSchema,
   cost: costSchema,
   tags: tagsSchema,
 } as const;
 
 export type PlatformKey = keyof typeof platformSchemas;
+
+/** Which keys each kind of stack takes besides `environment`, `kind` and `tags`; a key of the other kind is an error. */
+export const KIND_KEYS = {
+  cloud: ["protect", "network", "cluster", "database", "cache", "registry", "backups", "monitoring", "edgeSites", "cost"],
+  edge: ["edge", "cloudStack"],
+} as const satisfies Record<StackKind, readonly PlatformKey[]>;
+export const COMMON_KEYS = ["environment", "kind", "tags"] as const satisfies readonly PlatformKey[];
+
 export type PlatformConfig = { [K in PlatformKey]: z.infer<(typeof platformSchemas)[K]> };
+export type CloudKey = (typeof KIND_KEYS.cloud)[number];
+export type EdgeKey = (typeof KIND_KEYS.edge)[number];
 export type Environment = z.infer<typeof environmentSchema>;
 export type NetworkConfig = PlatformConfig["network"];
 export type ClusterConfig = PlatformConfig["cluster"];
@@ -280,8 +313,10 @@ export type CacheConfig = PlatformConfig["cache"];
 export type RegistryConfig = PlatformConfig["registry"];
 export type BackupsConfig = PlatformConfig["backups"];
 export type MonitoringConfig = PlatformConfig["monitoring"];
-export type EdgeConfig = PlatformConfig["edge"];
 export type CostConfig = PlatformConfig["cost"];
+
+/** The ECR repository the Pi's app image comes from: a cloud stack serving sites must have it. */
+export const EDGE_APP_REPOSITORY = "edge-app";
 
 /** A problem that involves more than one knob, reported against the knob to change. */
 export interface CrossFieldProblem {
@@ -324,14 +359,6 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
   const { retentionDays, coldAfterDays } = backups;
   if (isNumber(retentionDays) && isNumber(coldAfterDays) && coldAfterDays >= retentionDays)
     problems.push({ path: ["backups", "coldAfterDays"], value: coldAfterDays, expected: `fewer days than backups.retentionDays (${retentionDays})` });
-  if (edge.enabled === true && !edge.host)
-    problems.push({ path: ["edge", "host"], value: undefined, expected: "the Pi's DNS name or address when edge.enabled is true" });
-  if (edge.enabled === true && !edge.hostKey)
-    problems.push({
-      path: ["edge", "hostKey"],
-      value: undefined,
-      expected: "the Pi's SSH host key when edge.enabled is true (ssh-keyscan -t ed25519 <host>)",
-    });
   const memoryMb = section(edge.memoryMb);
   const limits = Object.values(memoryMb);
   const hostMemoryMb = edge.hostMemoryMb;
@@ -345,11 +372,20 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       });
   }
   const monitoring = section(merged.monitoring);
-  if (monitoring.edgeRemoteWrite === true && Array.isArray(cluster.publicAccessCidrs) && cluster.publicAccessCidrs.length === 0)
+  const sites = Array.isArray(merged.edgeSites) ? merged.edgeSites : [];
+  if (sites.length > 0 && monitoring.enabled === true && Array.isArray(cluster.publicAccessCidrs) && cluster.publicAccessCidrs.length === 0)
     problems.push({
-      path: ["monitoring", "edgeRemoteWrite"],
-      value: true,
-      expected: "false while cluster.publicAccessCidrs is empty (the Pi reaches the receiver through the cluster's public endpoint; add its address there)",
+      path: ["edgeSites"],
+      value: sites,
+      expected:
+        "no sites while cluster.publicAccessCidrs is empty: each Pi sends its metrics through the cluster's public API endpoint, so add the Pis' public addresses there",
+    });
+  const repositories = section(merged.registry).repositories;
+  if (sites.length > 0 && Array.isArray(repositories) && !repositories.includes(EDGE_APP_REPOSITORY))
+    problems.push({
+      path: ["registry", "repositories"],
+      value: repositories,
+      expected: `a list including "${EDGE_APP_REPOSITORY}" while platform:edgeSites lists sites: the Pis pull their app image from it`,
     });
   if ((edge.tlsCertificate === undefined) !== (edge.tlsPrivateKey === undefined))
     problems.push({

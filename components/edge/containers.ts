@@ -1,7 +1,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { EDGE_IMAGES, EDGE_PLATFORM } from "./images";
-import { AGENT_SECRET_FILES } from "./metrics";
+import { AGENT_SECRETS_DIR } from "./metrics";
 import { EDGE_PATHS } from "./scripts";
 
 /** Container names double as DNS names on the private network (nginx and the agent use them). */
@@ -29,8 +29,8 @@ export interface ContainersArgs {
   appUid: number;
   nginxConf: string;
   agentConfig: pulumi.Input<string>;
-  /** The agent's remote-write bearer token (secret) and the CA that signs the endpoint; undefined without remote write. */
-  agentSecrets?: { token: pulumi.Input<string>; caPem: pulumi.Input<string> };
+  /** The remote commands that wrote the agent's token and CA under EDGE_PATHS.metricsSecrets. */
+  agentSecretFiles: pulumi.Resource[];
   /** sha256 of the certificate and key: a new certificate recreates nginx so it loads it. */
   tlsHash: pulumi.Input<string>;
   /** Host preparation and files the containers need first. */
@@ -181,20 +181,17 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
         "--web.listen-address=:9090",
       ],
       memory: mb.metricsAgent,
-      uploads: [
-        { file: "/etc/prometheus/agent.yml", content: args.agentConfig },
-        ...(args.agentSecrets
-          ? [
-              { file: AGENT_SECRET_FILES.token, content: pulumi.secret(args.agentSecrets.token) },
-              { file: AGENT_SECRET_FILES.ca, content: args.agentSecrets.caPem },
-            ]
-          : []),
+      // The token is not uploaded: a secret upload would hide the whole list (and the config) from
+      // every preview. It is a file on the Pi, mounted read-only; Prometheus re-reads it per request.
+      uploads: [{ file: "/etc/prometheus/agent.yml", content: args.agentConfig }],
+      volumes: [
+        { hostPath: EDGE_PATHS.prometheus, containerPath: "/prometheus" },
+        { hostPath: EDGE_PATHS.metricsSecrets, containerPath: AGENT_SECRETS_DIR, readOnly: true },
       ],
-      volumes: [{ hostPath: EDGE_PATHS.prometheus, containerPath: "/prometheus" }],
       networksAdvanced: on(internal, egress),
       healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"], interval: "30s", timeout: "5s", retries: 3 },
     },
-    after("metricsAgent"),
+    { ...after("metricsAgent"), dependsOn: [images.metricsAgent, internal, egress, ...args.agentSecretFiles] },
   );
 
   return { app, redis, nginx, nodeExporter, metricsAgent };

@@ -1,7 +1,7 @@
 import { local } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_NAMES } from "./containers";
-import { target, type EdgeConfig } from "./host";
+import type { EdgeConfig } from "./host";
 import { EDGE_SCRIPTS } from "./scripts";
 
 /** What the plan and `pulumi preview` show for the gate: it checks running containers, so it runs in `up` only. */
@@ -21,7 +21,7 @@ const shellQuote = (word: string): string => `'${word.replace(/'/g, `'\\''`)}'`;
  * ssh (the same pinned known_hosts and key as the Docker provider) and runs it there as root.
  */
 export function healthGateCommand(config: EdgeConfig, sshOptions: string[], options: HealthGateOptions = {}): string {
-  const { host } = target(config);
+  const { host } = config;
   const env = [
     `EDGE_HOST=${host}`,
     `EDGE_APP_CONTAINER=${CONTAINER_NAMES.app}`,

@@ -3,26 +3,21 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { remote, type types } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import type { Config } from "../../config";
+import type { EdgeConfig } from "../../config";
 import { sha256 } from "./scripts";
 
-export type EdgeConfig = Config["edge"];
+export type { EdgeConfig } from "../../config";
 export type Connection = types.input.remote.ConnectionArgs;
-
-/** The host name and key of an enabled edge config (config validation guarantees both). */
-export function target(config: EdgeConfig): { host: string; hostKey: string } {
-  if (!config.host || !config.hostKey) throw new Error("edge.host and edge.hostKey are required when edge is enabled");
-  return { host: config.host, hostKey: config.hostKey };
-}
 
 /**
  * SSH to the Pi with its host key pinned (a different key fails the connection instead of being
- * trusted), authenticated by the secret private key or, without one, by the SSH agent.
+ * trusted), authenticated by the secret private key or, without one, by the SSH agent: the
+ * provider reads $SSH_AUTH_SOCK itself, so no socket path (different on every machine) is stored.
  */
 export function connection(config: EdgeConfig): Connection {
-  const { host, hostKey } = target(config);
-  const auth = config.sshPrivateKey ? { privateKey: pulumi.secret(config.sshPrivateKey) } : { agentSocketPath: process.env.SSH_AUTH_SOCK };
-  return { host, port: config.port, user: config.user, hostKey, ...auth, dialErrorLimit: 5, perDialTimeout: 15 };
+  const { host, hostKey } = config;
+  const auth = config.sshPrivateKey ? { privateKey: pulumi.secret(config.sshPrivateKey) } : {};
+  return { host, port: config.port, user: config.user, hostKey, ...auth, dialErrorLimit: 3, perDialTimeout: 10 };
 }
 
 /** A known_hosts line for the pinned key; OpenSSH writes non-22 ports as [host]:port. */
@@ -31,30 +26,35 @@ export function knownHostsLine(host: string, port: number, hostKey: string): str
   return `${port === 22 ? host : `[${host}]:${port}`} ${type} ${key}\n`;
 }
 
-/** Where the Docker provider's ssh finds the pinned known_hosts and the key, relative to `~`. */
+/** Where the Docker provider's ssh finds the private key (when one is configured), relative to `~`. */
 export function sshFilesDir(stack: string): string {
   return `.ssh/pulumi-edge/${stack}`;
 }
 
 /**
- * Options for the Docker provider's ssh:// connection. The Docker provider runs the system `ssh`
- * client, which knows nothing of the command provider's pinned key: the same key is written to
- * a private known_hosts file and ssh is told to trust only it (StrictHostKeyChecking=yes). With a
- * configured private key, the key is written next to it (0600) for `-i`; otherwise ssh uses the
- * agent like the remote commands. The options name the files as `~/.ssh/pulumi-edge/<stack>/…`,
- * which ssh expands itself: the provider's inputs are the same on every machine, so a preview
- * from another checkout or CI shows no diff.
+ * Options for the Docker provider's ssh:// connection (and the deploy gate's ssh). The Docker
+ * provider runs the system `ssh` client, which knows nothing of the command provider's pinned
+ * key: ssh is told to trust only that key, given inline by KnownHostsCommand (OpenSSH 8.5+), and
+ * to read and write no known_hosts file. With a configured private key, the key is written to
+ * `~/.ssh/pulumi-edge/<stack>/id_edge` (0600) for `-i`, a name ssh expands itself, so the
+ * provider's inputs are the same on every machine; otherwise ssh uses the agent.
  */
 export function dockerSshOpts(config: EdgeConfig, stack: string): pulumi.Output<string[]> {
-  const { host, hostKey } = target(config);
-  const relative = sshFilesDir(stack);
-  const base = ["-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=~/${relative}/known_hosts`, "-o", "BatchMode=yes"];
+  const { host, hostKey } = config;
+  const base = [
+    "-o", "StrictHostKeyChecking=yes",
+    "-o", "UserKnownHostsFile=none",
+    "-o", "GlobalKnownHostsFile=none",
+    "-o", `KnownHostsCommand=/bin/echo ${knownHostsLine(host, config.port, hostKey).trim()}`,
+    "-o", "BatchMode=yes",
+    "-o", "ConnectTimeout=10",
+  ];
   const key: pulumi.Output<string | undefined> = config.sshPrivateKey ? config.sshPrivateKey : pulumi.output(undefined);
   return key.apply((privateKey) => {
-    // ssh expands ~ from the passwd entry, not $HOME: write where it will look.
-    const dir = privateDir(os.userInfo().homedir, relative);
-    writePrivateFile(path.join(dir, "known_hosts"), knownHostsLine(host, config.port, hostKey));
     if (privateKey === undefined) return base;
+    // ssh expands ~ from the passwd entry, not $HOME: write where it will look.
+    const relative = sshFilesDir(stack);
+    const dir = privateDir(os.userInfo().homedir, relative);
     writePrivateFile(path.join(dir, "id_edge"), privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`);
     return [...base, "-o", "IdentitiesOnly=yes", "-i", `~/${relative}/id_edge`];
   });
@@ -104,17 +104,19 @@ export interface RemoteFileArgs {
   mode: string;
   /** The content is a secret: the command logs nothing and its hash stays secret. */
   secret?: boolean;
+  /** `uid:gid` owning the file. Default `root:root`. */
+  owner?: string;
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** The shell command that writes stdin to `file` (root-owned, `mode`), atomically by rename. */
-export function installFileCommand(file: string, mode: string): string {
+/** The shell command that writes stdin to `file` (owned by `owner`, `mode`), atomically by rename. */
+export function installFileCommand(file: string, mode: string, owner = "root:root"): string {
   const tmp = `${file}.new`;
   const dir = path.posix.dirname(file);
   // Only a missing directory is created: install -d would reset an existing one's mode (/etc/edge/tls is 0700).
   return (
     `{ sudo test -d ${dir} || sudo install -d -m 0755 ${dir}; } && ` +
-    `sudo sh -c 'umask 077 && cat > ${tmp} && chown root:root ${tmp} && chmod ${mode} ${tmp} && mv ${tmp} ${file}'`
+    `sudo sh -c 'umask 077 && cat > ${tmp} && chown ${owner} ${tmp} && chmod ${mode} ${tmp} && mv ${tmp} ${file}'`
   );
 }
 
@@ -130,7 +132,7 @@ export function remoteFile(parent: pulumi.Resource, name: string, args: RemoteFi
     name,
     {
       connection: args.connection,
-      create: installFileCommand(file, args.mode),
+      create: installFileCommand(file, args.mode, args.owner),
       delete: `sudo rm -f ${file}`,
       stdin: content,
       triggers: [content.apply((c) => sha256(c ?? ""))],

@@ -3,12 +3,14 @@ import { remote } from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { EDGE_OS_RESERVE_MB, edgeMemoryBudget } from "../../config/schema";
-import { backupCredentials, backupEnv, type EdgeBackupTarget } from "./backup";
+import { BACKUP_PREFIXES } from "../backups";
+import type { EdgeSiteCredentials } from "../edge-sites";
+import { awsCredentialsFile, backupEnv } from "./backup";
 import { CONTAINER_NAMES, createContainers } from "./containers";
-import { ecrPullCredentials, parseEcrRepositoryUrl } from "./ecr";
-import { connection, dockerSshOpts, remoteFile, remoteScript, target, type Connection, type EdgeConfig } from "./host";
+import { parseEcrRepositoryUrl } from "./ecr";
+import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
-import { renderPrometheusAgentConfig } from "./metrics";
+import { AGENT_UID, renderPrometheusAgentConfig } from "./metrics";
 import { renderNginxConf } from "./nginx";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
@@ -16,36 +18,46 @@ import { healthGate } from "./gate";
 
 export { CONTAINER_NAMES, redisMaxMemoryMb } from "./containers";
 export { EDGE_IMAGES, EDGE_PLATFORM, resolveAppImage } from "./images";
-export { ecrPullPolicy, ecrRepositoryArn } from "./ecr";
+export { ecrPullStatements, ecrRepositoryArn } from "./ecr";
 export { knownHostsLine } from "./host";
 export { AGENT_SECRET_FILES, renderPrometheusAgentConfig } from "./metrics";
 export { renderNginxConf } from "./nginx";
 export { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS } from "./scripts";
-export type { EdgeBackupTarget } from "./backup";
 
-/** The pull identity's credentials on the Pi (root-only); the backup identity has its own file. */
-const ECR_CREDENTIALS = `${EDGE_PATHS.etc}/ecr-credentials`;
+/** The site's AWS credentials on the Pi (root-only): the backup upload and the image pull use them. */
+const AWS_CREDENTIALS = `${EDGE_PATHS.etc}/aws-credentials`;
+
+/** Where the Pi's metrics go: the cluster API server's proxy URL of Prometheus' remote-write receiver, and the CA that signs the API server's certificate. */
+export interface EdgeMetricsTarget {
+  /** `https://<api server>/api/v1/namespaces/<ns>/services/<prometheus>:9090/proxy/api/v1/write`. */
+  url: string;
+  caPem: string;
+}
+
+/** What the cloud stack gives this site, read through the edge stack's StackReference. */
+export interface EdgeCloudInputs {
+  /** The cloud stack's AWS region (the bucket's and the registry's). */
+  region: pulumi.Input<string>;
+  /** The S3 backup bucket; this site may only put objects under `edge/<site>/`. */
+  backupBucket: pulumi.Input<string>;
+  /** URL of the cloud stack's ECR `edge-app` repository (`<account>.dkr.ecr.<region>.amazonaws.com/edge-app`). */
+  appRepositoryUrl: pulumi.Input<string>;
+  /** The site's AWS access key and metrics token (secret). */
+  credentials: pulumi.Input<EdgeSiteCredentials>;
+  /** The remote-write receiver; undefined when the cloud stack has no monitoring (metrics stay on the Pi). */
+  metrics: pulumi.Input<EdgeMetricsTarget | undefined>;
+}
 
 export interface EdgeArgs {
-  /** `platform:edge`; construct the component only when `enabled` is true. */
+  /** `platform:edge`, validated: site, host and host key are always set. */
   config: EdgeConfig;
-  /** The backup bucket and the `edge/` writer policy, from the Backups component. */
-  backup: EdgeBackupTarget;
-  /** URL of the stack's ECR `edge-app` repository (`<account>.dkr.ecr.<region>.amazonaws.com/edge-app`). */
-  appRepositoryUrl: pulumi.Input<string>;
+  /** What the cloud stack gives this site. */
+  cloud: EdgeCloudInputs;
   /**
-   * Where the Pi's metrics go (Monitoring): the cluster API server's proxy URL of Prometheus'
-   * remote-write receiver, a service-account token it accepts (secret), and the cluster CA that
-   * signs the API server's certificate. Default undefined: metrics stay on the Pi.
+   * The AWS provider (cloud stack's region) for looking up the newest `edge-app` image when
+   * `edge.appImage` is unset. Default: none, which requires `edge.appImage`.
    */
-  remoteWrite?: {
-    /** `https://<api server>/api/v1/namespaces/<ns>/services/<prometheus>:9090/proxy/api/v1/write`. */
-    url: pulumi.Input<string>;
-    /** Bearer token for the API server (secret). */
-    bearerToken: pulumi.Input<string>;
-    /** PEM of the CA that signs the API server's certificate. */
-    caPem: pulumi.Input<string>;
-  };
+  awsProvider?: aws.Provider;
   /** uid and gid the app image runs as; it owns the SQLite directory. Default 1000. */
   appUid?: number;
   /** Memory the app is guaranteed under contention, MB. Default 256. */
@@ -64,10 +76,12 @@ export function checkMemoryBudget(config: Pick<EdgeConfig, "hostMemoryMb" | "mem
 }
 
 /**
- * The Raspberry Pi: host prepared over SSH (Docker, firewall, swap, SD-card settings, backup and
- * metrics timers), the app, Redis, nginx, node exporter and a Prometheus agent as containers
- * through the Docker API over SSH, nightly SQLite backups to S3 with a put-only identity, and a
- * health check through nginx that fails the deploy when the app does not answer.
+ * One Raspberry Pi site, the whole of an edge stack: host prepared over SSH (Docker, firewall,
+ * swap, SD-card settings, backup and metrics timers), the app, Redis, nginx, node exporter and a
+ * Prometheus agent as containers through the Docker API over SSH, nightly SQLite backups to S3
+ * with the site's put-only identity, and a health check through nginx that fails the deploy when
+ * the app does not answer. It creates no AWS resource: the site's identity and metrics token come
+ * from the cloud stack (EdgeSiteAccess), through `args.cloud`.
  */
 export class Edge extends pulumi.ComponentResource {
   /** https://<host> */
@@ -78,19 +92,14 @@ export class Edge extends pulumi.ComponentResource {
   readonly appImage: pulumi.Output<string>;
   /** nginx's certificate (PEM); self-signed unless configured. */
   readonly certificatePem: pulumi.Output<string>;
-  /** The IAM user the Pi uploads backups as. */
-  readonly backupUserArn: pulumi.Output<string>;
-  /** The IAM user the Pi pulls the app image as. */
-  readonly pullUserArn: pulumi.Output<string>;
   /** Docker container ids by name. */
   readonly containerIds: pulumi.Output<Record<string, string>>;
 
   constructor(name: string, args: EdgeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:edge:Edge", name, {}, opts);
-    const { config } = args;
-    if (!config.enabled) throw new Error("Edge: edge.enabled is false; do not create the component");
+    const { config, cloud } = args;
     checkMemoryBudget(config);
-    const { host } = target(config);
+    const { host, site } = config;
     const conn = connection(config);
     const appUid = args.appUid ?? 1000;
 
@@ -107,26 +116,52 @@ export class Edge extends pulumi.ComponentResource {
       remoteFile(this, `${name}-edge-tls-key`, { connection: conn, path: `${EDGE_PATHS.tls}/key.pem`, content: tls.privateKeyPem, mode: "0600", secret: true, dependsOn: prepared }),
     ];
 
-    const backupUser = this.backupJob(name, args, conn, prepared);
+    const credentials = pulumi.output(cloud.credentials);
+    const awsCredentials = remoteFile(this, `${name}-edge-aws-credentials`, {
+      connection: conn,
+      path: AWS_CREDENTIALS,
+      content: pulumi.secret(pulumi.all([credentials, cloud.region]).apply(([c, region]) => awsCredentialsFile({ ...c, region }))),
+      mode: "0600",
+      secret: true,
+      dependsOn: prepared,
+    });
+    this.backupJob(name, args, conn, [...prepared, awsCredentials]);
 
     const appImage = this.appImageRef(args);
-    const pull = this.appImagePull(name, args, conn, appImage, prepared);
-    // Computed once: it writes the pinned known_hosts (and key) the provider's and the gate's ssh read.
+    const pull = this.appImagePull(name, conn, appImage, [...prepared, awsCredentials]);
+    // Computed once: the provider's and the gate's ssh take the same options.
     const sshOptions = dockerSshOpts(config, pulumi.getStack());
-    const provider = this.dockerProvider(name, config, sshOptions);
-    const remoteWrite = args.remoteWrite;
+    const provider = new docker.Provider(`${name}-edge-docker`, { host: `ssh://${config.user}@${host}:${config.port}`, sshOpts: sshOptions }, { parent: this });
+    const metrics = pulumi.output(cloud.metrics);
+    // Both files exist either way (empty without remote write); the agent config names them only with it.
+    const agentSecretFiles = [
+      remoteFile(this, `${name}-edge-metrics-token`, {
+        connection: conn,
+        path: `${EDGE_PATHS.metricsSecrets}/token`,
+        content: pulumi.secret(pulumi.all([metrics, credentials]).apply(([target, c]) => (target ? (c.metricsToken ?? "") : ""))),
+        mode: "0400",
+        owner: `${AGENT_UID}:${AGENT_UID}`,
+        secret: true,
+        dependsOn: prepared,
+      }),
+      remoteFile(this, `${name}-edge-metrics-ca`, {
+        connection: conn,
+        path: `${EDGE_PATHS.metricsSecrets}/ca.pem`,
+        content: metrics.apply((target) => target?.caPem ?? ""),
+        mode: "0644",
+        dependsOn: prepared,
+      }),
+    ];
     const containers = createContainers(this, name, {
       provider,
       appImage,
-      appImagePulled: pull.command,
+      appImagePulled: pull,
       memoryMb: config.memoryMb,
       appReservationMb: args.appReservationMb ?? 256,
       appUid,
       nginxConf: renderNginxConf({ serverName: host, hsts: !tls.selfSigned }),
-      agentConfig: remoteWrite
-        ? pulumi.output(remoteWrite.url).apply((url) => renderPrometheusAgentConfig({ site: host, remoteWrite: { url } }))
-        : renderPrometheusAgentConfig({ site: host }),
-      agentSecrets: remoteWrite ? { token: pulumi.secret(remoteWrite.bearerToken), caPem: remoteWrite.caPem } : undefined,
+      agentConfig: metrics.apply((target) => renderPrometheusAgentConfig({ site, remoteWrite: target ? { url: target.url } : undefined })),
+      agentSecretFiles,
       tlsHash: pulumi.secret(pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`))),
       dependsOn: [...prepared, ...tlsFiles],
     });
@@ -138,37 +173,29 @@ export class Edge extends pulumi.ComponentResource {
     this.healthCheck = healthCheck;
     this.appImage = pulumi.output(appImage);
     this.certificatePem = tls.certificatePem;
-    this.backupUserArn = backupUser.arn;
-    this.pullUserArn = pull.user.arn;
     this.containerIds = containerIds;
     this.registerOutputs({
       url: this.url,
       healthCheck: this.healthCheck,
       appImage: this.appImage,
       certificatePem: this.certificatePem,
-      backupUserArn: this.backupUserArn,
-      pullUserArn: this.pullUserArn,
       containerIds: this.containerIds,
     });
   }
 
-  /** Backup and restore scripts, their identity and environment, and the systemd timers. */
-  private backupJob(name: string, args: EdgeArgs, conn: Connection, prepared: pulumi.Resource[]) {
-    const { host } = target(args.config);
-    const credentials = backupCredentials(this, name, args.backup);
-    const file = (key: string, path: string, content: pulumi.Input<string>, mode: string, secret = false) =>
-      remoteFile(this, `${name}-edge-${key}`, { connection: conn, path, content, mode, secret, dependsOn: prepared });
+  /** Backup and restore scripts, their environment, and the systemd timers. */
+  private backupJob(name: string, args: EdgeArgs, conn: Connection, prepared: pulumi.Resource[]): void {
+    const { site, backupRetentionDays } = args.config;
+    const file = (key: string, path: string, content: pulumi.Input<string>, mode: string) =>
+      remoteFile(this, `${name}-edge-${key}`, { connection: conn, path, content, mode, dependsOn: prepared });
     const env = pulumi
-      .output(args.backup.bucketName)
-      .apply((bucketName) =>
-        backupEnv({ bucketName, prefix: args.backup.prefix, region: args.backup.region, site: host, retentionDays: args.config.backupRetentionDays }),
-      );
+      .all([args.cloud.backupBucket, args.cloud.region])
+      .apply(([bucketName, region]) => backupEnv({ bucketName, prefix: BACKUP_PREFIXES.edge, region, site, retentionDays: backupRetentionDays }));
     const files = [
       file("backup-script", `${EDGE_PATHS.bin}/edge-backup.sh`, EDGE_SCRIPTS["edge-backup.sh"], "0755"),
       file("restore-script", `${EDGE_PATHS.bin}/edge-restore.sh`, EDGE_SCRIPTS["edge-restore.sh"], "0755"),
       file("metrics-script", `${EDGE_PATHS.bin}/pi-metrics.sh`, EDGE_SCRIPTS["pi-metrics.sh"], "0755"),
       file("backup-env", `${EDGE_PATHS.etc}/backup.env`, env, "0644"),
-      file("aws-credentials", `${EDGE_PATHS.etc}/aws-credentials`, credentials.credentialsFile, "0600", true),
       ...Object.entries(EDGE_UNITS).map(([unit, content]) => file(`unit-${unit.replace(".", "-")}`, `/etc/systemd/system/${unit}`, content, "0644")),
     ];
     const timers = "edge-backup.timer pi-metrics.timer";
@@ -184,58 +211,38 @@ export class Edge extends pulumi.ComponentResource {
       // Disable-then-enable on a change; the other order would leave the timers disabled.
       { parent: this, dependsOn: files, deleteBeforeReplace: true },
     );
-    return credentials.user;
   }
 
   /** `edge.appImage`, or the ECR repository's most recently pushed image, both by digest. */
   private appImageRef(args: EdgeArgs): pulumi.Output<string> {
-    return pulumi.output(args.appRepositoryUrl).apply((repositoryUrl) => {
+    return pulumi.output(args.cloud.appRepositoryUrl).apply((repositoryUrl) => {
       const configured = resolveAppImage(args.config.appImage, repositoryUrl);
       if (configured) return pulumi.output(configured);
+      if (!args.awsProvider) throw new pulumi.RunError("platform:edge.appImage: unset, and no AWS provider to look up the newest image; pin the image by digest");
       const repositoryName = repositoryUrl.split("/").slice(1).join("/");
       return aws.ecr
-        .getImageOutput({ repositoryName, mostRecent: true }, { parent: this })
+        .getImageOutput({ repositoryName, mostRecent: true }, { parent: this, provider: args.awsProvider })
         .apply((image) => `${repositoryUrl}@${image.imageDigest}`);
     });
   }
 
   /**
-   * The app image pulled on the Pi, by digest, with the Pi's pull-only identity: the Docker
-   * provider then holds no registry token, whose daily change would be a diff in every preview.
-   * Runs again exactly when the image reference changes.
+   * The app image pulled on the Pi, by digest, with the site's identity (pull-only on the edge
+   * repository): the Docker provider then holds no registry token, whose daily change would be a
+   * diff in every preview. Runs again exactly when the image reference changes.
    */
-  private appImagePull(name: string, args: EdgeArgs, conn: Connection, appImage: pulumi.Output<string>, prepared: pulumi.Resource[]) {
-    const credentials = ecrPullCredentials(this, name, { repositoryUrl: args.appRepositoryUrl });
-    const credentialsFile = remoteFile(this, `${name}-edge-ecr-credentials`, {
-      connection: conn,
-      path: ECR_CREDENTIALS,
-      content: credentials.credentialsFile,
-      mode: "0600",
-      secret: true,
-      dependsOn: prepared,
-    });
-    const command = remoteScript(this, `${name}-edge-app-pull`, {
+  private appImagePull(name: string, conn: Connection, appImage: pulumi.Output<string>, prepared: pulumi.Resource[]): remote.Command {
+    return remoteScript(this, `${name}-edge-app-pull`, {
       connection: conn,
       script: EDGE_SCRIPTS["ecr-pull.sh"],
       env: {
         EDGE_IMAGE: appImage,
         // A non-ECR image (edge.appImage naming another registry) is pulled without logging in.
         EDGE_ECR_REGION: appImage.apply((ref) => parseEcrRepositoryUrl(ref.split("@")[0])?.region ?? ""),
-        AWS_SHARED_CREDENTIALS_FILE: ECR_CREDENTIALS,
+        AWS_SHARED_CREDENTIALS_FILE: AWS_CREDENTIALS,
       },
       triggers: [appImage],
-      dependsOn: [...prepared, credentialsFile],
+      dependsOn: prepared,
     });
-    return { user: credentials.user, command };
-  }
-
-  /** Docker over SSH; no registry credentials (see appImagePull). */
-  private dockerProvider(name: string, config: EdgeConfig, sshOptions: pulumi.Output<string[]>): docker.Provider {
-    const { host } = target(config);
-    return new docker.Provider(
-      `${name}-edge-docker`,
-      { host: `ssh://${config.user}@${host}:${config.port}`, sshOpts: sshOptions },
-      { parent: this },
-    );
   }
 }

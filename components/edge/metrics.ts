@@ -1,6 +1,9 @@
 import { stringify } from "yaml";
 
-/** Where the agent container finds the remote-write credentials (uploaded into it). */
+/** Where the agent container finds the remote-write credentials (EDGE_PATHS.metricsSecrets, mounted read-only). */
+export const AGENT_SECRETS_DIR = "/etc/prometheus/secrets";
+/** The prom/prometheus image runs as nobody: the token file on the Pi is that user's, 0400. */
+export const AGENT_UID = 65534;
 export const AGENT_SECRET_FILES = {
   token: "/etc/prometheus/secrets/token",
   ca: "/etc/prometheus/secrets/ca.pem",

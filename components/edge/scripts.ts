@@ -34,6 +34,8 @@ export const EDGE_PATHS = {
   bin: "/usr/local/lib/edge",
   etc: "/etc/edge",
   tls: "/etc/edge/tls",
+  /** The metrics agent's remote-write token and CA, mounted read-only into its container. */
+  metricsSecrets: "/etc/edge/metrics",
 } as const;
 
 export const sha256 = (content: string): string => createHash("sha256").update(content).digest("hex");

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { Config, MonitoringConfig } from "../../config";
+import type { MonitoringConfig } from "../../config";
 import { renderDashboards } from "./dashboards";
 import {
   CHART_REPO,
@@ -11,29 +11,17 @@ import {
   RELEASE_NAME,
   releaseValues,
 } from "./release-values";
-import { edgeRemoteWriteAccess, type RemoteWriteAccess } from "./remote-write";
+import { edgeRemoteWriteReceiver, type RemoteWriteReceiver } from "./remote-write";
 import { prometheusRule, ruleGroups } from "./rules";
 
 export { renderDashboards } from "./dashboards";
 export { renderRuleFile, RULE_GROUPS, ruleGroups } from "./rules";
-export type { RemoteWriteAccess } from "./remote-write";
-
-/** The parts of the config that say which Pis send metrics. */
-export interface EdgeSitesSource {
-  edge: Pick<Config["edge"], "enabled" | "host">;
-  monitoring: Pick<Config["monitoring"], "edgeRemoteWrite">;
-}
-
-/** The Pis this stack expects metrics from (their `site` label): the edge host, when it remote-writes. */
-export function edgeSites(config: EdgeSitesSource): string[] {
-  return config.edge.enabled && config.monitoring.edgeRemoteWrite && config.edge.host ? [config.edge.host] : [];
-}
+export { siteRemoteWriteToken, type RemoteWriteReceiver } from "./remote-write";
 
 export interface MonitoringArgs {
   /**
-   * `platform:monitoring`: chart version (exact), retention days, Prometheus volume size, and
-   * `edgeRemoteWrite` (default false: receiver off). `enabled` is the caller's decision: index.ts
-   * creates this component only when it is true.
+   * `platform:monitoring`: chart version (exact), retention days, Prometheus volume size.
+   * `enabled` is the caller's decision: the cloud stack creates this component only when it is true.
    */
   config: MonitoringConfig;
   /** The cluster's Kubernetes provider; every child goes through it. */
@@ -42,10 +30,13 @@ export interface MonitoringArgs {
   storageClassName: pulumi.Input<string>;
   /** Namespace to install into. Default `monitoring`. */
   namespace?: string;
-  /** The cluster's API server URL and CA (PEM), for the Pi's remote write (`config.edgeRemoteWrite`). */
+  /** The cluster's API server URL and CA (PEM), for the Pis' remote write (when `edgeSites` is not empty). */
   clusterEndpoint: pulumi.Input<string>;
   clusterCaPem: pulumi.Input<string>;
-  /** Pis expected to send metrics (their `site` label): each gets an alert when it goes silent. Default none. */
+  /**
+   * The Pi sites expected to send metrics (their `site` label, `platform:edgeSites`): with any, the
+   * remote-write receiver is on, and each site gets an alert when it goes silent. Default none.
+   */
   edgeSites?: string[];
   /**
    * What the release waits for: its volumes and pods need nodes, the EBS CSI driver and the gp3
@@ -59,20 +50,21 @@ export interface MonitoringArgs {
  * kube-state-metrics) installed by a Helm release that also applies the CRDs, with the platform's
  * alert rules as a PrometheusRule and its dashboards as ConfigMaps the Grafana sidecar loads.
  * Grafana's admin password is generated and handed to the chart through an existing Secret.
- * With `edgeRemoteWrite`, Prometheus also accepts the Pi's metrics by remote write through the
- * API server's service proxy (TLS, a service-account token allowed to do nothing else).
+ * With edge sites, Prometheus also accepts the Pis' metrics by remote write through the API
+ * server's service proxy (TLS, per-site service-account tokens allowed to do nothing else).
  */
 export class Monitoring extends pulumi.ComponentResource {
   readonly namespace: pulumi.Output<string>;
   /** Grafana's `admin` password (secret). */
   readonly grafanaAdminPassword: pulumi.Output<string>;
-  /** How the Pi's agent remote-writes (URL, token, CA); undefined unless `config.edgeRemoteWrite`. */
-  readonly edgeRemoteWrite: RemoteWriteAccess | undefined;
+  /** Where the Pis' agents remote-write (URL, CA, the Role a site is bound to); undefined without edge sites. */
+  readonly edgeRemoteWrite: RemoteWriteReceiver | undefined;
 
   constructor(name: string, args: MonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:monitoring:Monitoring", name, {}, opts);
     const k8sOpts = { parent: this, provider: args.provider };
     const { config } = args;
+    const sites = args.edgeSites ?? [];
 
     const namespace = new k8s.core.v1.Namespace(
       `${name}-monitoring`,
@@ -111,21 +103,22 @@ export class Monitoring extends pulumi.ComponentResource {
           config,
           storageClassName: args.storageClassName,
           grafanaAdminSecret: adminSecret.metadata.name,
-          remoteWriteReceiver: config.edgeRemoteWrite,
+          remoteWriteReceiver: sites.length > 0,
         }),
       },
       { ...k8sOpts, dependsOn: args.waitFor ?? [] },
     );
 
     // The PrometheusRule kind exists only once the release has applied the CRDs.
-    prometheusRule(`${name}-alert-rules`, ns, ruleGroups(args.edgeSites ?? []), { ...k8sOpts, dependsOn: [release] });
+    prometheusRule(`${name}-alert-rules`, ns, ruleGroups(sites), { ...k8sOpts, dependsOn: [release] });
     this.dashboards(name, ns, args.provider);
 
     this.namespace = ns;
     this.grafanaAdminPassword = pulumi.secret(password.result);
-    this.edgeRemoteWrite = config.edgeRemoteWrite
-      ? edgeRemoteWriteAccess(name, { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem }, { ...k8sOpts, dependsOn: [release] })
-      : undefined;
+    this.edgeRemoteWrite =
+      sites.length > 0
+        ? edgeRemoteWriteReceiver(name, { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem }, { ...k8sOpts, dependsOn: [release] })
+        : undefined;
     this.registerOutputs({ namespace: this.namespace, grafanaAdminPassword: this.grafanaAdminPassword, edgeRemoteWriteUrl: this.edgeRemoteWrite?.url });
   }
 

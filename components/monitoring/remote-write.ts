@@ -5,58 +5,76 @@ import { PROMETHEUS_CR_NAME, PROMETHEUS_PORT } from "./release-values";
 /** The chart's Prometheus Service (`<fullname>-prometheus`) and port, as the API server's proxy names them. */
 export const PROXY_TARGET = `${PROMETHEUS_CR_NAME}:${PROMETHEUS_PORT}`;
 
+/** The Role every site's service account is bound to. */
+export const REMOTE_WRITE_ROLE = "edge-remote-write";
+
 export interface EdgeRemoteWriteArgs {
   namespace: pulumi.Input<string>;
-  /** The cluster's API server URL (https://…), reached by the Pi through the public endpoint. */
+  /** The cluster's API server URL (https://…), reached by the Pis through the public endpoint. */
   clusterEndpoint: pulumi.Input<string>;
-  /** The cluster's CA (PEM), which the Pi pins for that TLS connection. */
+  /** The cluster's CA (PEM), which the Pis pin for that TLS connection. */
   clusterCaPem: pulumi.Input<string>;
 }
 
-/** What the Pi's metrics agent needs to remote-write: the URL, a bearer token (secret) and the CA to trust. */
-export interface RemoteWriteAccess {
+/** Where the Pis remote-write, and what a site's credential is bound to. */
+export interface RemoteWriteReceiver {
+  /** `https://<api server>/api/v1/namespaces/<ns>/services/<prometheus>:9090/proxy/api/v1/write`. */
   url: pulumi.Output<string>;
-  bearerToken: pulumi.Output<string>;
+  /** PEM of the CA that signs the API server's certificate. */
   caPem: pulumi.Output<string>;
+  namespace: pulumi.Output<string>;
+  /** The Role allowing only `create` on the proxy of Prometheus' Service. */
+  roleName: pulumi.Output<string>;
 }
 
 /**
- * Remote write for the Pi through the API server's service proxy: TLS with the cluster's CA, a
- * service-account token, and RBAC that allows only `create` (POST) on the proxy of Prometheus's
- * Service. Nothing new is exposed: no load balancer, and the API endpoint keeps its CIDR limits.
+ * Remote write for the Pis through the API server's service proxy: TLS with the cluster's CA and
+ * RBAC that allows only `create` (POST) on the proxy of Prometheus's Service. Nothing new is
+ * exposed: no load balancer, and the API endpoint keeps its CIDR limits. Each site gets its own
+ * service account bound to this Role (siteRemoteWriteToken), so one site is revoked alone.
  */
-export function edgeRemoteWriteAccess(name: string, args: EdgeRemoteWriteArgs, opts: pulumi.CustomResourceOptions): RemoteWriteAccess {
-  const namespace = args.namespace;
-  const account = new k8s.core.v1.ServiceAccount(`${name}-edge-remote-write`, { metadata: { name: "edge-remote-write", namespace } }, opts);
+export function edgeRemoteWriteReceiver(name: string, args: EdgeRemoteWriteArgs, opts: pulumi.CustomResourceOptions): RemoteWriteReceiver {
   const role = new k8s.rbac.v1.Role(
     `${name}-edge-remote-write`,
     {
-      metadata: { name: "edge-remote-write", namespace },
+      metadata: { name: REMOTE_WRITE_ROLE, namespace: args.namespace },
       rules: [{ apiGroups: [""], resources: ["services/proxy"], resourceNames: [PROXY_TARGET], verbs: ["create"] }],
     },
     opts,
   );
+  return {
+    url: pulumi.interpolate`${args.clusterEndpoint}/api/v1/namespaces/${args.namespace}/services/${PROXY_TARGET}/proxy/api/v1/write`,
+    caPem: pulumi.output(args.clusterCaPem),
+    namespace: pulumi.output(args.namespace),
+    roleName: role.metadata.name,
+  };
+}
+
+/**
+ * One site's metrics credential: a service account `edge-<site>` bound to the receiver's Role,
+ * and a long-lived token for it (the Pi is outside the cluster). Revoke the site alone by
+ * replacing the token Secret (`pulumi up --replace <urn>`) or by removing the site.
+ */
+export function siteRemoteWriteToken(name: string, site: string, receiver: RemoteWriteReceiver, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+  const namespace = receiver.namespace;
+  const accountName = `edge-${site}`;
+  const account = new k8s.core.v1.ServiceAccount(`${name}-remote-write`, { metadata: { name: accountName, namespace } }, opts);
   new k8s.rbac.v1.RoleBinding(
-    `${name}-edge-remote-write`,
+    `${name}-remote-write`,
     {
-      metadata: { name: "edge-remote-write", namespace },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+      metadata: { name: accountName, namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: receiver.roleName },
       subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace }],
     },
     opts,
   );
-  // A long-lived token for a device outside the cluster; rotate it by replacing this Secret.
   const token = new k8s.core.v1.Secret(
-    `${name}-edge-remote-write-token`,
+    `${name}-remote-write-token`,
     {
-      metadata: { name: "edge-remote-write-token", namespace, annotations: { "kubernetes.io/service-account.name": account.metadata.name } },
+      metadata: { name: `${accountName}-token`, namespace, annotations: { "kubernetes.io/service-account.name": account.metadata.name } },
       type: "kubernetes.io/service-account-token",
     },
     { ...opts, dependsOn: [account], additionalSecretOutputs: ["data"] },
   );
-  return {
-    url: pulumi.interpolate`${args.clusterEndpoint}/api/v1/namespaces/${namespace}/services/${PROXY_TARGET}/proxy/api/v1/write`,
-    bearerToken: pulumi.secret(token.data.apply((data) => Buffer.from(data?.token ?? "", "base64").toString("utf8"))),
-    caPem: pulumi.output(args.clusterCaPem),
-  };
+  return pulumi.secret(token.data.apply((data) => Buffer.from(data?.token ?? "", "base64").toString("utf8")));
 }

@@ -1,5 +1,6 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { OFFLINE_PLAN_ENV } from "../../components/edge/reachability";
 import { ConfigError, loadConfig, type Config } from "../../config";
 import { createMocks } from "./mocks";
 import { readStackConfig, SECRET_PLACEHOLDER, type StackConfig } from "./stack-config";
@@ -30,6 +31,19 @@ export interface CapturedOutput {
   secret: boolean;
 }
 
+/** What a StackReference reads under the plan: another plan's outputs (secret ones redacted leaf by leaf). */
+export interface ReferencedStack {
+  outputs: Record<string, unknown>;
+  secretOutputNames: string[];
+}
+
+export interface CaptureOptions {
+  /** The stacks the program references, by full name (`<organization>/<project>/<stack>`). */
+  stackReferences?: Record<string, ReferencedStack>;
+  /** Let an edge stack probe its Pi over SSH, as `pulumi preview` and `up` do. Default false: the plan is offline. */
+  probeEdge?: boolean;
+}
+
 export interface Capture {
   stack: string;
   project: string;
@@ -43,6 +57,13 @@ export const PROJECT_DIR = path.resolve(__dirname, "../..");
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 
 export const resourceKey = (type: string, name: string): string => `${type}::${name}`;
+
+/** A secret output's shape with every leaf replaced: an edge stack's plan can still index into it. */
+export function redactLeaves(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactLeaves);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactLeaves(v)]));
+  return value === undefined || value === null ? value : SECRET_PLACEHOLDER;
+}
 
 /** Replaces the SDK's secret envelopes with "[secret]" so no captured value can leak one. */
 function redactSecrets(value: unknown): unknown {
@@ -94,20 +115,24 @@ export function preflight(config: StackConfig): Config {
  * and returns every registered resource with its parent, inputs and options, plus the outputs.
  * One program per process: the SDK keeps global state.
  */
-export async function captureProgram(config: StackConfig, programPath = path.join(PROJECT_DIR, "index.ts")): Promise<Capture> {
+export async function captureProgram(config: StackConfig, options: CaptureOptions = {}, programPath = path.join(PROJECT_DIR, "index.ts")): Promise<Capture> {
   pulumi.runtime.setAllConfig(config.values, config.secretKeys);
   const loaded = preflight(config);
+  if (options.probeEdge) delete process.env[OFFLINE_PLAN_ENV];
+  else process.env[OFFLINE_PLAN_ENV] = "1";
 
   const structure = new Map<string, { parent?: string; options: CapturedOptions }[]>();
   const inputs = new Map<string, Record<string, unknown>[]>();
   const order: { type: string; name: string }[] = [];
-  const mocks = createMocks(config.values["aws:region"]);
+  const region = loaded.kind === "cloud" ? loaded.region : undefined;
+  const mocks = createMocks(region ?? referencedRegion(options) ?? "us-east-1");
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
         const key = resourceKey(args.type, args.name);
         if (!inputs.has(key)) order.push({ type: args.type, name: args.name });
         inputs.set(key, [...(inputs.get(key) ?? []), redactSecrets(args.inputs) as Record<string, unknown>]);
+        if (args.type === STACK_REFERENCE) return referencedStack(String(args.inputs.name), options);
         return mocks.newResource(args);
       },
       call: (args) => mocks.call(args),
@@ -115,6 +140,7 @@ export async function captureProgram(config: StackConfig, programPath = path.joi
     config.project,
     config.stack,
     true,
+    loaded.organization,
   );
 
   // The stack's own outputs arrive unwrapped (secretness lost); keep the module's exports instead.
@@ -125,8 +151,10 @@ export async function captureProgram(config: StackConfig, programPath = path.joi
       structure.set(key, [...(structure.get(key) ?? []), { parent: describeResource(args.opts.parent), options: optionsOf(args.opts) }]);
       return undefined;
     });
+    // The program exports its main function (`export = async () => outputs`), as Pulumi runs it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    exported = { ...require(programPath) };
+    const program: unknown = require(programPath);
+    exported = typeof program === "function" ? { ...((await program()) as Record<string, unknown>) } : { ...(program as Record<string, unknown>) };
     return exported;
   });
   const outputs = await resolveOutputs(exported);
@@ -151,14 +179,40 @@ async function resolveOutputs(exported: Record<string, unknown>): Promise<Record
   for (const [name, value] of Object.entries(exported)) {
     const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
     const secret = await pulumi.isSecret(output);
-    const resolved = await new Promise<unknown>((resolve) => output.apply((v) => resolve(v)));
+    // An unknown value never reaches apply: say so instead of waiting for it forever.
+    const known = await (output as unknown as { isKnown: Promise<boolean> }).isKnown;
+    const resolved = known ? await new Promise<unknown>((resolve) => output.apply((v) => resolve(v))) : COMPUTED;
     // Pulumi drops undefined stack outputs too ("will not show as a stack output").
     if (resolved === undefined) continue;
-    outputs[name] = { value: secret ? SECRET_PLACEHOLDER : redactSecrets(resolved), secret };
+    outputs[name] = { value: secret ? redactLeaves(resolved) : redactSecrets(resolved), secret };
   }
   return outputs;
 }
 
-export function captureStack(stack: string, projectDir = PROJECT_DIR): Promise<Capture> {
-  return captureProgram(readStackConfig(projectDir, stack));
+const STACK_REFERENCE = "pulumi:pulumi:StackReference";
+/** An output the mocks leave unknown, as `pulumi preview` shows it. */
+const COMPUTED = "<computed>";
+
+/** The mock answer to a StackReference read: the referenced plan's outputs, or an error naming what to give. */
+function referencedStack(name: string, options: CaptureOptions): { id: string; state: Record<string, unknown> } {
+  const referenced = options.stackReferences?.[name];
+  if (!referenced) throw new Error(`the program references stack ${name}, and the plan has no plan of it (give --cloud-plan FILE)`);
+  return { id: name, state: { name, outputs: referenced.outputs, secretOutputNames: referenced.secretOutputNames } };
+}
+
+function referencedRegion(options: CaptureOptions): string | undefined {
+  const regions = Object.values(options.stackReferences ?? {}).map((r) => r.outputs.region);
+  return regions.find((r): r is string => typeof r === "string");
+}
+
+/** A finished plan as another stack's StackReference sees it. */
+export function asReferencedStack(capture: Pick<Capture, "outputs">): ReferencedStack {
+  return {
+    outputs: Object.fromEntries(Object.entries(capture.outputs).map(([k, o]) => [k, o.value])),
+    secretOutputNames: Object.entries(capture.outputs).filter(([, o]) => o.secret).map(([k]) => k),
+  };
+}
+
+export function captureStack(stack: string, projectDir = PROJECT_DIR, options: CaptureOptions = {}): Promise<Capture> {
+  return captureProgram(readStackConfig(projectDir, stack), options);
 }

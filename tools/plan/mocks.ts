@@ -55,12 +55,17 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
       return { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:policy/${name}` };
     case "aws:iam/user:User":
       return { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/${name}`, name };
+    case "aws:iam/accessKey:AccessKey":
+      return { secret: "mock-secret-access-key" };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${name}` };
     case "awsx:ec2:Vpc":
       return vpcOutputs(args);
     case "eks:index:Cluster":
       return clusterOutputs(args, region);
+    case "kubernetes:core/v1:Secret":
+      // The token controller fills a service-account token Secret's data.
+      return i.type === "kubernetes.io/service-account-token" ? { data: { token: Buffer.from("mock-service-account-token").toString("base64") } } : {};
     case "random:index/randomPassword:RandomPassword":
       return { result: "mock-generated-password-0123456789abcdef" };
     default:

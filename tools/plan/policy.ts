@@ -73,6 +73,8 @@ function settingsOf(policy: Policy, pack: PolicyPackConfig): Settings {
   const object = typeof entry === "object" && entry !== null ? entry : {};
   const { enforcementLevel, ...values } = object;
   const level = (typeof entry === "string" ? entry : enforcementLevel) ?? policy.enforcementLevel ?? "advisory";
+  // A disabled policy takes no config (an edge stack's budget rule has none to take).
+  if (level === "disabled") return { level, config: {} };
   const defaults = Object.fromEntries(
     Object.entries(policy.configSchema?.properties ?? {}).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default]),
   );

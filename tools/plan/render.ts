@@ -68,5 +68,7 @@ export function toJson(capture: Capture): Record<string, unknown> {
     stack: capture.stack,
     resources: capture.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent ?? null, inputs: r.inputs, options: r.options })),
     outputs: Object.fromEntries(Object.entries(capture.outputs).map(([k, o]) => [k, o.value])),
+    // Which outputs are secret (their leaves are "[secret]"): an edge stack's --cloud-plan reads this.
+    secretOutputs: Object.entries(capture.outputs).filter(([, o]) => o.secret).map(([k]) => k),
   };
 }

@@ -1,0 +1,124 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { CloudConfig } from "../config";
+import { EDGE_APP_REPOSITORY } from "../config/schema";
+import { AppPlatform } from "../components/app-platform";
+import { Backups, BACKUP_PREFIXES } from "../components/backups";
+import { Cache } from "../components/cache";
+import { Cluster } from "../components/cluster";
+import { Database } from "../components/database";
+import { EdgeSiteAccess, type EdgeSiteCredentials } from "../components/edge-sites";
+import { Monitoring } from "../components/monitoring";
+import { Network } from "../components/network";
+import { Registry } from "../components/registry";
+import { platformTags } from "../components/tags";
+
+/** What an edge stack reads from its cloud stack, by output name (the StackReference's contract). */
+export const CLOUD_OUTPUTS_FOR_EDGE = ["region", "backupBucket", "repositoryUrls", "edgeSites", "edgeSiteCredentials", "edgeMetrics"] as const;
+
+/**
+ * A cloud stack: VPC, EKS, RDS, ElastiCache, ECR, the backup bucket, monitoring, the app's
+ * platform on the cluster, and for each Pi site it serves (`platform:edgeSites`) that site's
+ * identity and metrics credential. It never contacts a Pi: no Docker or Command provider.
+ */
+export function cloudStack(config: CloudConfig) {
+  const name = `${config.project}-${config.stack}`;
+  const awsProvider = new aws.Provider("aws", {
+    region: config.region as aws.Region,
+    defaultTags: { tags: platformTags(config) },
+  });
+  const opts = { providers: { aws: awsProvider } };
+
+  const network = new Network(name, { config: config.network, region: config.region }, opts);
+  const backups = new Backups(name, { config: config.backups, protect: config.protect }, opts);
+  const registry = new Registry(name, { config: config.registry, protect: config.protect }, opts);
+  const cluster = new Cluster(
+    name,
+    {
+      config: config.cluster,
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      publicSubnetIds: network.publicSubnetIds,
+      protect: config.protect,
+    },
+    opts,
+  );
+  const dataPlane = {
+    vpcId: network.vpcId,
+    subnetIds: network.isolatedSubnetIds,
+    allowedSecurityGroupIds: [cluster.nodeSecurityGroupId],
+    protect: config.protect,
+  };
+  const database = new Database(name, { config: config.database, ...dataPlane }, opts);
+  const cache = new Cache(name, { config: config.cache, ...dataPlane }, opts);
+  const app = new AppPlatform(
+    name,
+    {
+      provider: cluster.provider,
+      oidcProviderArn: cluster.oidcProviderArn,
+      oidcProviderUrl: cluster.oidcProviderUrl,
+      database: { address: database.address, port: database.port, name: database.databaseName, masterSecretArn: database.masterSecretArn },
+      cache: { endpoint: cache.primaryEndpoint, port: cache.port, authToken: cache.authToken },
+      backup: { bucketName: backups.bucketName, prefix: BACKUP_PREFIXES.db, writerPolicyArn: backups.dbWriterPolicyArn, region: config.region },
+    },
+    opts,
+  );
+  const monitoring = config.monitoring.enabled
+    ? new Monitoring(
+        name,
+        {
+          config: config.monitoring,
+          provider: cluster.provider,
+          storageClassName: cluster.storageClassName,
+          clusterEndpoint: cluster.endpoint,
+          clusterCaPem: cluster.certificateAuthorityPem,
+          edgeSites: config.edgeSites,
+          waitFor: cluster.workloadsReady,
+        },
+        opts,
+      )
+    : undefined;
+  const receiver = monitoring?.edgeRemoteWrite;
+  const sites = config.edgeSites.map(
+    (site) =>
+      new EdgeSiteAccess(
+        `${name}-site-${site}`,
+        {
+          site,
+          backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
+          // Config validation guarantees the repository while sites are listed.
+          appRepositoryUrl: registry.repositoryUrls[EDGE_APP_REPOSITORY],
+          remoteWrite: receiver ? { receiver, provider: cluster.provider } : undefined,
+        },
+        opts,
+      ),
+  );
+
+  return {
+    region: config.region,
+    vpcId: network.vpcId,
+    publicSubnetIds: network.publicSubnetIds,
+    privateSubnetIds: network.privateSubnetIds,
+    isolatedSubnetIds: network.isolatedSubnetIds,
+    clusterName: cluster.name,
+    kubeconfig: cluster.kubeconfig,
+    databaseEndpoint: database.endpoint,
+    databaseSecretArn: database.masterSecretArn,
+    cacheEndpoint: cache.primaryEndpoint,
+    cacheAuthToken: cache.authToken,
+    repositoryUrls: registry.repositoryUrls,
+    backupBucket: backups.bucketName,
+    appNamespace: app.namespace,
+    appRoleArn: app.roleArn,
+    monitoringNamespace: monitoring?.namespace,
+    grafanaAdminPassword: monitoring?.grafanaAdminPassword,
+    /** The sites this stack serves: an edge stack whose site is not here refuses to run. */
+    edgeSites: Object.fromEntries(sites.map((s) => [s.site, { backupPrefix: s.backupPrefix }])),
+    /** Per site: its AWS access key and metrics token (secret). */
+    edgeSiteCredentials: pulumi.secret(
+      pulumi.all(Object.fromEntries(sites.map((s) => [s.site, s.credentials]))) as pulumi.Output<Record<string, EdgeSiteCredentials>>,
+    ),
+    /** Where the Pis remote-write, and the CA they pin; absent without monitoring or sites. */
+    edgeMetrics: receiver ? pulumi.all({ url: receiver.url, caPem: receiver.caPem }) : undefined,
+  };
+}

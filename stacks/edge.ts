@@ -1,0 +1,64 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, type EdgeStackConfig } from "../config";
+import { EDGE_APP_REPOSITORY } from "../config/schema";
+import { Edge, type EdgeMetricsTarget } from "../components/edge";
+import { OFFLINE_PLAN_ENV, probeSsh } from "../components/edge/reachability";
+import type { EdgeSiteCredentials } from "../components/edge-sites";
+import { platformTags } from "../components/tags";
+
+/** The resource name of the reference to the cloud stack. */
+export const CLOUD_STACK_REFERENCE = "cloud-stack";
+
+/** The cloud stack must list this site; otherwise nothing is created (and the message says where to add it). */
+async function requireSite(ref: pulumi.StackReference, config: EdgeStackConfig): Promise<void> {
+  const details = await ref.getOutputDetails("edgeSites");
+  const sites = Object.keys((details.value ?? {}) as Record<string, unknown>);
+  if (!sites.includes(config.edge.site))
+    throw new ConfigError([
+      `platform:edge.site: got ${JSON.stringify(config.edge.site)}; expected a site that stack ${config.cloudStack.name} serves ` +
+        `(its platform:edgeSites: ${sites.length ? sites.join(", ") : "none"}); add it there and run \`pulumi up\` on that stack first`,
+    ]);
+}
+
+/**
+ * An edge stack: one Pi site. It reads what the cloud stack made for the site (identity, metrics
+ * credential, bucket, registry) through a StackReference, checks that the cloud stack serves the
+ * site and that the Pi answers on SSH, then prepares the host and runs its containers. It creates
+ * no AWS network, cluster, database or cache; a Pi that is off fails this stack alone, quickly.
+ */
+export async function edgeStack(config: EdgeStackConfig) {
+  const { edge } = config;
+  const ref = new pulumi.StackReference(CLOUD_STACK_REFERENCE, { name: config.cloudStack.name });
+  await requireSite(ref, config);
+  if (process.env[OFFLINE_PLAN_ENV] !== "1") await probeSsh(edge.host, edge.port);
+
+  const region = ref.requireOutput("region") as pulumi.Output<string>;
+  const repositoryUrls = ref.requireOutput("repositoryUrls") as pulumi.Output<Record<string, string>>;
+  const credentials = ref.requireOutput("edgeSiteCredentials") as pulumi.Output<Record<string, EdgeSiteCredentials>>;
+  // The provider is needed only to look up the newest image when none is pinned.
+  const awsProvider = edge.appImage
+    ? undefined
+    : new aws.Provider("aws", { region: region as pulumi.Output<aws.Region>, defaultTags: { tags: platformTags(config) } });
+
+  // Named by environment, as the Pi's resources were named in the cloud stack: `pulumi state move` keeps them.
+  const component = new Edge(`${config.project}-${config.environment}`, {
+    config: edge,
+    cloud: {
+      region,
+      backupBucket: ref.requireOutput("backupBucket") as pulumi.Output<string>,
+      appRepositoryUrl: repositoryUrls.apply((urls) => urls[EDGE_APP_REPOSITORY]),
+      credentials: pulumi.secret(credentials.apply((all) => all[edge.site])),
+      metrics: ref.getOutput("edgeMetrics") as pulumi.Output<EdgeMetricsTarget | undefined>,
+    },
+    awsProvider,
+  });
+
+  return {
+    site: edge.site,
+    cloudStack: config.cloudStack.name,
+    edgeUrl: component.url,
+    edgeHealthCheck: component.healthCheck,
+    edgeAppImage: component.appImage,
+  };
+}
