@@ -109,8 +109,8 @@ describe("cluster", () => {
   });
 
   it("an empty publicAccessCidrs makes the endpoint private only", () => {
-    // The Pi's metrics come in through the public endpoint, so they are turned off with it.
-    const eks = one(planFor("dev", { "platform:cluster": { publicAccessCidrs: [] }, "platform:monitoring": { edgeRemoteWrite: false } }), EKS);
+    // The Pis' metrics come in through the public endpoint, so a stack without one serves no site.
+    const eks = one(planFor("dev", { "platform:cluster": { publicAccessCidrs: [] }, "platform:edgeSites": [] }), EKS);
     assert.equal(eks.inputs.endpointPublicAccess, false);
     assert.equal(eks.inputs.publicAccessCidrs, undefined);
   });

@@ -2,18 +2,11 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, environmentDefaults, loadConfig, platformSchemas } from "../config";
-import { readStackConfig } from "../tools/plan/stack-config";
-import { PROJECT_DIR, STACKS } from "./helpers/program";
+import { COMMON_KEYS, KIND_KEYS } from "../config/schema";
+import { loadCloud, loadEdge, sourceFor } from "./helpers/config";
+import { CLOUD_STACK_OF, EDGE_STACKS, STACKS } from "./helpers/program";
 
-function sourceFor(stack: string, patch: Record<string, unknown> = {}) {
-  const { values, project } = readStackConfig(PROJECT_DIR, stack);
-  const patched = { ...values };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === undefined) delete patched[key];
-    else patched[key] = typeof value === "string" ? value : JSON.stringify(value);
-  }
-  return { values: patched, project, stack };
-}
+const PI = { site: "lab", host: "pi.example.com", hostKey: "ssh-ed25519 AAAAC3Nza" };
 
 function problemsFor(patch: Record<string, unknown>, stack = "dev"): string[] {
   try {
@@ -27,20 +20,43 @@ function problemsFor(patch: Record<string, unknown>, stack = "dev"): string[] {
 
 describe("stack files", () => {
   for (const stack of STACKS) {
-    it(`Pulumi.${stack}.yaml validates and takes the ${stack} defaults`, () => {
-      const config = loadConfig(sourceFor(stack));
+    it(`Pulumi.${stack}.yaml validates as a cloud stack and takes the ${stack} defaults`, () => {
+      const config = loadCloud(sourceFor(stack));
       assert.equal(config.environment, stack);
       assert.equal(config.stack, stack);
       assert.equal(config.project, "platform");
       assert.equal(config.region, "us-east-1");
       assert.equal(config.cache.replicas, environmentDefaults[stack].cache.replicas);
       assert.ok(Object.isFrozen(config) && Object.isFrozen(config.database), "config is frozen");
+      assert.ok(config.edgeSites.length > 0, "the stack serves a Pi site");
+    });
+  }
+  for (const stack of EDGE_STACKS) {
+    it(`Pulumi.${stack}.yaml validates as an edge stack of one site, reading cloud stack ${CLOUD_STACK_OF[stack]}`, () => {
+      const config = loadEdge({ ...sourceFor(stack), organization: "acme" });
+      assert.equal(config.environment, CLOUD_STACK_OF[stack]);
+      assert.deepEqual(config.cloudStack, { organization: "acme", project: "platform", stack: CLOUD_STACK_OF[stack], name: `acme/platform/${CLOUD_STACK_OF[stack]}` });
+      assert.ok(config.edge.site && config.edge.host && config.edge.hostKey, "site, host and host key are set (non-optional types)");
+      assert.equal(config.edge.port, environmentDefaults[config.environment].edge.port);
+      const cloud = loadCloud(sourceFor(CLOUD_STACK_OF[stack]));
+      assert.ok(cloud.edgeSites.includes(config.edge.site), `cloud stack ${cloud.stack} serves site ${config.edge.site}`);
+      assert.ok(Object.isFrozen(config.edge), "config is frozen");
     });
   }
 
+  it("the cloud stack names another organization, project and stack when told", () => {
+    const config = loadEdge(sourceFor("edge-dev", { "platform:cloudStack": { organization: "acme", project: "infra", stack: "dev-eu" } }));
+    assert.equal(config.cloudStack.name, "acme/infra/dev-eu");
+  });
+
+  it("every key belongs to exactly one kind of stack, or to both", () => {
+    const all = [...COMMON_KEYS, ...KIND_KEYS.cloud, ...KIND_KEYS.edge].sort();
+    assert.deepEqual(all, Object.keys(platformSchemas).sort());
+  });
+
   it("the two stacks differ in availability and safety the way the requirements table says", () => {
-    const dev = loadConfig(sourceFor("dev"));
-    const prod = loadConfig(sourceFor("prod"));
+    const dev = loadCloud(sourceFor("dev"));
+    const prod = loadCloud(sourceFor("prod"));
     assert.equal(dev.network.natGateways, "single");
     assert.equal(prod.network.natGateways, "perAz");
     assert.equal(prod.network.azCount, 3);
@@ -61,8 +77,10 @@ describe("stack files", () => {
   it("both default columns have every key of the schema and validate on their own", () => {
     for (const stack of STACKS) {
       for (const key of Object.keys(platformSchemas)) {
-        if (key === "environment") continue;
-        const value = (environmentDefaults[stack] as Record<string, unknown>)[key];
+        if (key === "environment" || key === "kind") continue;
+        const defaults = (environmentDefaults[stack] as Record<string, unknown>)[key];
+        // An edge stack names its own Pi: the defaults have everything else.
+        const value = key === "edge" ? { site: "lab", host: "pi.example.com", hostKey: "ssh-ed25519 AAAA", ...(defaults as object) } : defaults;
         const parsed = platformSchemas[key as keyof typeof platformSchemas].safeParse(value);
         assert.ok(parsed.success, `${stack} default for ${key}: ${parsed.success ? "" : parsed.error.message}`);
       }
@@ -70,27 +88,29 @@ describe("stack files", () => {
   });
 
   it("a stack value overrides one knob and keeps the other defaults", () => {
-    const config = loadConfig(sourceFor("dev", { "platform:database": { backupRetentionDays: 14 } }));
+    const config = loadCloud(sourceFor("dev", { "platform:database": { backupRetentionDays: 14 } }));
     assert.equal(config.database.backupRetentionDays, 14);
     assert.equal(config.database.instanceClass, environmentDefaults.dev.database.instanceClass);
   });
 
   it("a nested knob set alone (pulumi config set --path platform:edge.memoryMb.app) keeps its siblings' defaults", () => {
-    const config = loadConfig(sourceFor("dev", { "platform:edge": { enabled: false, memoryMb: { app: 600 } } }));
+    const config = loadEdge(sourceFor("edge-dev", { "platform:edge": { site: "lab", host: "pi", hostKey: "ssh-ed25519 AAAA", memoryMb: { app: 600 } } }));
     assert.deepEqual(config.edge.memoryMb, { ...environmentDefaults.dev.edge.memoryMb, app: 600 });
   });
 
   it("the SSH private key becomes a Pulumi secret", async () => {
-    const config = loadConfig(
-      sourceFor("dev", { "platform:edge": { enabled: true, host: "pi.example.com", hostKey: "ssh-ed25519 AAAAC3Nza", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" } }),
+    const config = loadEdge(
+      sourceFor("edge-dev", { "platform:edge": { site: "lab", host: "pi.example.com", hostKey: "ssh-ed25519 AAAAC3Nza", sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----" } }),
     );
     assert.ok(config.edge.sshPrivateKey);
     assert.equal(await pulumi.isSecret(config.edge.sshPrivateKey), true);
   });
 
   it("a provided TLS private key becomes a Pulumi secret", async () => {
-    const config = loadConfig(
-      sourceFor("dev", { "platform:edge": { enabled: false, tlsCertificate: "-----BEGIN CERTIFICATE-----", tlsPrivateKey: "-----BEGIN PRIVATE KEY-----" } }),
+    const config = loadEdge(
+      sourceFor("edge-dev", {
+        "platform:edge": { site: "lab", host: "pi", hostKey: "ssh-ed25519 AAAA", tlsCertificate: "-----BEGIN CERTIFICATE-----", tlsPrivateKey: "-----BEGIN PRIVATE KEY-----" },
+      }),
     );
     assert.ok(config.edge.tlsPrivateKey);
     assert.equal(await pulumi.isSecret(config.edge.tlsPrivateKey), true);
@@ -114,29 +134,52 @@ describe("bad configuration", () => {
     { name: "desired outside min..max", patch: { "platform:cluster": { minNodes: 1, maxNodes: 3, desiredNodes: 4 } }, expect: /^platform:cluster\.desiredNodes: got 4; expected between cluster\.minNodes \(1\) and cluster\.maxNodes \(3\)/ },
     { name: "non-Graviton instance type", patch: { "platform:cluster": { instanceTypes: ["t3.medium"] } }, expect: /^platform:cluster\.instanceTypes\[0\]: got "t3\.medium"; expected a Graviton \(arm64\) instance type/ },
     { name: "max storage under allocated", patch: { "platform:database": { allocatedStorageGb: 100, maxAllocatedStorageGb: 50 } }, expect: /^platform:database\.maxAllocatedStorageGb: got 50; expected at least database\.allocatedStorageGb \(100\)/ },
-    { name: "port outside 1-65535", patch: { "platform:edge": { port: 70000 } }, expect: /^platform:edge\.port: got 70000; expected an integer from 1 to 65535/ },
-    { name: "edge enabled without a host", patch: { "platform:edge": { enabled: true, hostKey: "ssh-ed25519 AAAAC3Nza" } }, expect: /^platform:edge\.host: got nothing; expected the Pi's DNS name or address when edge\.enabled is true/ },
-    { name: "image not pinned by digest", patch: { "platform:edge": { appImage: "edge-app:latest" } }, expect: /^platform:edge\.appImage: got "edge-app:latest"; expected an image reference pinned by digest/ },
     { name: "chart version range", patch: { "platform:monitoring": { chartVersion: "^79.0.0" } }, expect: /^platform:monitoring\.chartVersion: got "\^79\.0\.0"; expected an exact chart version/ },
     { name: "EKS version as a number", patch: { "platform:cluster": { version: 1.3 } }, expect: /^platform:cluster\.version: got 1\.3; expected a Kubernetes minor version as a string/ },
     { name: "admin role not a role ARN", patch: { "platform:cluster": { adminRoleArns: ["arn:aws:iam::123:user/me"] } }, expect: /^platform:cluster\.adminRoleArns\[0\]: got "arn:aws:iam::123:user\/me"; expected an IAM role ARN/ },
     { name: "cold transition after expiry", patch: { "platform:backups": { retentionDays: 7, coldAfterDays: 7 } }, expect: /^platform:backups\.coldAfterDays: got 7; expected fewer days than backups\.retentionDays \(7\)/ },
     { name: "reserved tag prefix", patch: { "platform:tags": { "aws:owner": "me" } }, expect: /^platform:tags: got \{"aws:owner":"me"\}; expected tag names/ },
     {
-      name: "edge containers leaving the Pi's OS under 1 GB",
-      patch: { "platform:edge": { enabled: false, memoryMb: { app: 2048, redis: 512, nginx: 128, nodeExporter: 64, metricsAgent: 512 } } },
-      expect: /^platform:edge\.memoryMb: got \{.*\}; expected container limits summing to at most 3072 MB \(they sum to 3264 MB/,
+      name: "Pi sites with a private-only cluster endpoint",
+      patch: { "platform:cluster": { publicAccessCidrs: [] } },
+      expect: /^platform:edgeSites: got \["lab"\]; expected no sites while cluster\.publicAccessCidrs is empty/,
     },
-    { name: "a TLS certificate without its key", patch: { "platform:edge": { enabled: false, tlsCertificate: "-----BEGIN CERTIFICATE-----" } }, expect: /^platform:edge\.tlsPrivateKey: got nothing; expected edge\.tlsCertificate and edge\.tlsPrivateKey set together/ },
+    { name: "a site name that is not a DNS label", patch: { "platform:edgeSites": ["Lab_1"] }, expect: /^platform:edgeSites\[0\]: got "Lab_1"; expected a DNS label/ },
+    { name: "duplicate sites", patch: { "platform:edgeSites": ["lab", "lab"] }, expect: /^platform:edgeSites: got \["lab","lab"\]; expected site names without duplicates/ },
     {
-      name: "edge remote write with a private-only cluster endpoint",
-      patch: { "platform:cluster": { publicAccessCidrs: [] }, "platform:monitoring": { edgeRemoteWrite: true } },
-      expect: /^platform:monitoring\.edgeRemoteWrite: got true; expected false while cluster\.publicAccessCidrs is empty/,
+      name: "sites without the edge-app repository",
+      patch: { "platform:registry": { repositories: ["backend", "frontend"] } },
+      expect: /^platform:registry\.repositories: got \["backend","frontend"\]; expected a list including "edge-app" while platform:edgeSites lists sites/,
     },
+    { name: "edge keys in a cloud stack", patch: { "platform:edge": PI }, expect: /^platform:edge: not a key of a cloud stack \(platform:kind is "cloud"\); it belongs in an edge stack's file/ },
+    { name: "missing kind", patch: { "platform:kind": undefined }, expect: /^platform:kind: got nothing; expected "cloud" \(AWS\) or "edge"/ },
     { name: "negative usage assumption", patch: { "platform:cost": { natProcessedGbPerMonth: -5 } }, expect: /^platform:cost\.natProcessedGbPerMonth: got -5; expected GB per month, 0 or more/ },
     { name: "missing environment", patch: { "platform:environment": undefined }, expect: /^platform:environment: got nothing; expected "dev" or "prod"/ },
     { name: "missing region", patch: { "aws:region": undefined }, expect: /^aws:region: got nothing; expected an AWS region/ },
   ];
+  const edgeCases: typeof cases = [
+    { name: "port outside 1-65535", patch: { "platform:edge": { ...PI, port: 70000 } }, expect: /^platform:edge\.port: got 70000; expected an integer from 1 to 65535/ },
+    { name: "an edge stack without a host", patch: { "platform:edge": { site: "lab", hostKey: "ssh-ed25519 AAAAC3Nza" } }, expect: /^platform:edge\.host: got nothing; expected a DNS name or IPv4 address/ },
+    { name: "an edge stack without a host key", patch: { "platform:edge": { site: "lab", host: "pi" } }, expect: /^platform:edge\.hostKey: got nothing; expected the Pi's SSH host key line.*ssh-keyscan/ },
+    { name: "an edge stack without a site", patch: { "platform:edge": { host: "pi", hostKey: "ssh-ed25519 AAAA" } }, expect: /^platform:edge\.site: got nothing; expected a DNS label/ },
+    { name: "a site that is not a DNS label", patch: { "platform:edge": { ...PI, site: "-lab" } }, expect: /^platform:edge\.site: got "-lab"; expected a DNS label/ },
+    { name: "image not pinned by digest", patch: { "platform:edge": { ...PI, appImage: "edge-app:latest" } }, expect: /^platform:edge\.appImage: got "edge-app:latest"; expected an image reference pinned by digest/ },
+    {
+      name: "edge containers leaving the Pi's OS under 1 GB",
+      patch: { "platform:edge": { ...PI, memoryMb: { app: 2048, redis: 512, nginx: 128, nodeExporter: 64, metricsAgent: 512 } } },
+      expect: /^platform:edge\.memoryMb: got \{.*\}; expected container limits summing to at most 3072 MB \(they sum to 3264 MB/,
+    },
+    { name: "a TLS certificate without its key", patch: { "platform:edge": { ...PI, tlsCertificate: "-----BEGIN CERTIFICATE-----" } }, expect: /^platform:edge\.tlsPrivateKey: got nothing; expected edge\.tlsCertificate and edge\.tlsPrivateKey set together/ },
+    { name: "cloud keys in an edge stack", patch: { "platform:database": { multiAz: true } }, expect: /^platform:database: not a key of a edge stack \(platform:kind is "edge"\); it belongs in the cloud stack's file/ },
+    { name: "a region in an edge stack", patch: { "aws:region": "us-east-1" }, expect: /^aws:region: got "us-east-1"; expected nothing: an edge stack uses its cloud stack's region/ },
+    { name: "a cloud stack name that is not a Pulumi name", patch: { "platform:cloudStack": { stack: "dev prod" } }, expect: /^platform:cloudStack\.stack: got "dev prod"; expected a Pulumi name/ },
+  ];
+  for (const c of edgeCases) {
+    it(`rejects, in an edge stack, ${c.name}`, () => {
+      const problems = problemsFor(c.patch, "edge-dev");
+      assert.ok(problems.some((p) => c.expect.test(p)), `no problem matched ${c.expect}:\n${problems.join("\n")}`);
+    });
+  }
   for (const c of cases) {
     it(`rejects ${c.name}`, () => {
       const problems = problemsFor(c.patch);
@@ -148,18 +191,22 @@ describe("bad configuration", () => {
     const problems = problemsFor({
       "platform:databse": {},
       "platform:database": { backupRetentionDays: 99 },
-      "platform:edge": { enabled: true, port: 0 },
+      "platform:edgeSites": ["lab", "Lab"],
+      "platform:edge": { port: 0 },
     });
-    assert.equal(problems.length, 5, problems.join("\n"));
+    assert.equal(problems.length, 4, problems.join("\n"));
+    const edgeProblems = problemsFor({ "platform:edge": { site: "Lab", port: 0 }, "platform:network": {} }, "edge-dev");
+    // site, host, hostKey, port, and the cloud key
+    assert.equal(edgeProblems.length, 5, edgeProblems.join("\n"));
   });
 
   it("never echoes the TLS private key in a problem", () => {
-    const problems = problemsFor({ "platform:edge": { enabled: false, tlsPrivateKey: 7 } });
+    const problems = problemsFor({ "platform:edge": { ...PI, tlsPrivateKey: 7 } }, "edge-dev");
     assert.ok(problems.some((p) => p.startsWith("platform:edge.tlsPrivateKey: got [secret]")), problems.join("\n"));
   });
 
   it("never echoes the SSH private key in a problem", () => {
-    const problems = problemsFor({ "platform:edge": { sshPrivateKey: 42 } });
+    const problems = problemsFor({ "platform:edge": { ...PI, sshPrivateKey: 42 } }, "edge-dev");
     assert.ok(problems.some((p) => p.startsWith("platform:edge.sshPrivateKey: got [secret]")), problems.join("\n"));
     assert.ok(!problems.join("\n").includes("42"));
   });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadConfig } from "../config";
 import { compareCost, costFromPlanJson, estimateCost, PRICES, renderCost, renderCostDiff, type CostResource, type CostUsage } from "../cost";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { budgetPolicy, type BudgetConfig } from "../policies/rules/budget";
+import { loadCloud } from "./helpers/config";
 import { readStackConfig } from "../tools/plan/stack-config";
 import { PROJECT_DIR, planFor, STACKS } from "./helpers/program";
 
@@ -189,7 +189,7 @@ describe("cost estimate", () => {
 
 function stackCost(stack: string) {
   const source = readStackConfig(PROJECT_DIR, stack);
-  const config = loadConfig({ values: source.values, project: source.project, stack: source.stack });
+  const config = loadCloud({ values: source.values, project: source.project, stack: source.stack });
   const plan = planFor(stack);
   return { config, plan, estimate: estimateCost(plan.resources, { region: config.region, usage: config.cost }) };
 }

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EDGE_SCRIPTS } from "../components/edge";
 import { healthGate } from "../components/edge/gate";
 import { dockerSshOpts } from "../components/edge/host";
-import { loadConfig } from "../config";
+import { edgeConfigWith } from "./helpers/config";
 
 /**
  * The gate during `pulumi up` (not preview): under the SDK's mocks with preview off, it invokes
@@ -45,15 +45,7 @@ describe("edge deploy gate during up", () => {
       `gate-test-${process.pid}`,
       false,
     );
-    const config = loadConfig({
-      values: {
-        "aws:region": "us-east-1",
-        "platform:environment": "dev",
-        "platform:edge": JSON.stringify({ enabled: true, host: "pi.example.test", port: 2222, user: "pi", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb" }),
-      },
-      project: "platform",
-      stack: "dev",
-    }).edge;
+    const config = edgeConfigWith({ host: "pi.example.test", port: 2222, user: "pi" });
     const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
     const container = new StandInContainer("app", { parent });
     const sshOptions = dockerSshOpts(config, `gate-test-${process.pid}`);
@@ -64,7 +56,8 @@ describe("edge deploy gate during up", () => {
     assert.equal(calls[0].token, "command:local:run");
     assert.equal(calls[0].inputs.stdin, EDGE_SCRIPTS["health-gate.sh"]);
     const command = calls[0].inputs.command as string;
-    assert.match(command, /^'ssh' '-o' 'StrictHostKeyChecking=yes' '-o' 'UserKnownHostsFile=[^']+\/known_hosts'/);
+    // The pinned key travels in the options (no known_hosts file anywhere).
+    assert.match(command, /^'ssh' '-o' 'StrictHostKeyChecking=yes' '-o' 'UserKnownHostsFile=none' '-o' 'GlobalKnownHostsFile=none' '-o' 'KnownHostsCommand=\/bin\/echo \[pi\.example\.test\]:2222 ssh-ed25519 AAAA/);
     assert.match(command, /'-p' '2222' 'pi@pi\.example\.test' 'sudo env EDGE_HOST=pi\.example\.test EDGE_APP_CONTAINER=edge-app .* bash -s'$/);
   });
 });

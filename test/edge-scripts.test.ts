@@ -8,7 +8,7 @@ import { after, describe, it } from "node:test";
 import { parse } from "yaml";
 import { EDGE_SCRIPTS, EDGE_UNITS, renderNginxConf, renderPrometheusAgentConfig } from "../components/edge";
 import { emitEdge } from "../components/edge/emit";
-import { loadConfig } from "../config";
+import { loadEdge } from "./helpers/config";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
@@ -86,10 +86,10 @@ describe("edge scripts and configs (real tools)", () => {
 
   it("the emitted edge/nginx.conf passes nginx -t once its container paths point at a throwaway certificate", { skip: nginx.skip ?? openssl.skip }, () => {
     const out = tmpdir("edge-emit-");
-    const config = loadConfig({
-      values: { "aws:region": "eu-west-1", "platform:environment": "prod", "platform:edge": JSON.stringify({ enabled: true, host: "edge.test", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM251zLcH9UeGDYfDXNfkP+vbG5KPanbtNLH2YztNigV" }) },
+    const config = loadEdge({
+      values: { "platform:kind": "edge", "platform:environment": "prod", "platform:edge": JSON.stringify({ site: "shop", host: "edge.test", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM251zLcH9UeGDYfDXNfkP+vbG5KPanbtNLH2YztNigV" }) },
       project: "platform",
-      stack: "prod",
+      stack: "edge-prod",
     });
     const written = emitEdge(out, config);
     for (const file of ["edge/nginx.conf", "edge/prometheus-agent.yml", "edge/backup.env", ...Object.keys(EDGE_SCRIPTS).map((s) => `edge/scripts/${s}`), ...Object.keys(EDGE_UNITS).map((u) => `edge/systemd/${u}`)])

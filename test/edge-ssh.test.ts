@@ -9,13 +9,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { EDGE_SCRIPTS } from "../components/edge";
 import { healthGateCommand } from "../components/edge/gate";
 import { dockerSshOpts, installFileCommand, privateDir } from "../components/edge/host";
-import { loadConfig } from "../config";
+import { probeSsh } from "../components/edge/reachability";
+import { edgeConfigWith } from "./helpers/config";
 import { requireTool } from "./helpers/tools";
 
 /**
  * The SSH side against a real sshd on loopback: the Docker provider's ssh options (the pinned
- * key written to known_hosts, StrictHostKeyChecking=yes) accept the right host key and refuse a
- * different one, and the commands the remote.Command resources run install files as intended.
+ * key given inline by KnownHostsCommand, StrictHostKeyChecking=yes, no known_hosts file) accept
+ * the right host key and refuse a different one, the reachability probe accepts a real server,
+ * and the commands the remote.Command resources run install files as intended.
  * The one stand-in is `sudo` (the test runs as root; a PATH shim that just runs the command).
  * The command provider's own SSH client (Go) is not run: that needs the Pulumi engine.
  */
@@ -87,11 +89,7 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
   });
 
   function edgeConfig(pinned: string, extra: Record<string, string> = {}) {
-    return loadConfig({
-      values: { "aws:region": "eu-west-1", "platform:environment": "dev", "platform:edge": JSON.stringify({ enabled: true, host: "127.0.0.1", port, user: "root", hostKey: pinned, ...extra }) },
-      project: "platform",
-      stack: `ssh-test-${process.pid}`,
-    }).edge;
+    return edgeConfigWith({ host: "127.0.0.1", port, user: "root", hostKey: pinned, ...extra }, `ssh-test-${process.pid}`);
   }
 
   function sshWith(opts: string[], command: string, input?: string) {
@@ -105,20 +103,34 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
     assert.equal(result.stdout.trim(), "connected");
   });
 
-  it("name the files as ~/.ssh/pulumi-edge/<stack>/… (no machine path), and ssh finds the written key there", async () => {
+  it("write no known_hosts anywhere, name the key file as ~/.ssh/pulumi-edge/<stack>/id_edge (no machine path), and ssh finds it there", async () => {
     const stack = `ssh-test-${process.pid}`;
     const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey, { sshPrivateKey: fs.readFileSync(clientKey, "utf8") }), stack));
-    assert.ok(opts.includes(`UserKnownHostsFile=~/.ssh/pulumi-edge/${stack}/known_hosts`), opts.join(" "));
+    assert.ok(opts.includes("UserKnownHostsFile=none") && opts.includes("GlobalKnownHostsFile=none"), opts.join(" "));
+    assert.ok(opts.includes(`KnownHostsCommand=/bin/echo [127.0.0.1]:${port} ${hostKey.split(" ").slice(0, 2).join(" ")}`), opts.join(" "));
     assert.equal(opts[opts.indexOf("-i") + 1], `~/.ssh/pulumi-edge/${stack}/id_edge`);
     assert.ok(!opts.some((o) => o.includes(os.userInfo().homedir) || o.includes(os.tmpdir())), "nothing machine-specific");
     const dirOnDisk = path.join(os.userInfo().homedir, ".ssh/pulumi-edge", stack);
     assert.equal(fs.statSync(dirOnDisk).mode & 0o777, 0o700);
-    for (const file of ["known_hosts", "id_edge"]) assert.equal(fs.statSync(path.join(dirOnDisk, file)).mode & 0o777, 0o600, file);
-    assert.deepEqual(fs.readdirSync(dirOnDisk).sort(), ["id_edge", "known_hosts"], "no temporary files left");
-    // No -i of the test's own: ssh itself expands ~ in -i and UserKnownHostsFile.
+    assert.equal(fs.statSync(path.join(dirOnDisk, "id_edge")).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(dirOnDisk), ["id_edge"], "only the key: no known_hosts, no temporary files");
+    // No -i of the test's own: ssh itself expands ~ in -i.
     const result = spawnSync("ssh", [...opts, "-p", String(port), "root@127.0.0.1", "echo connected"], { encoding: "utf8", timeout: 20000 });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.trim(), "connected");
+  });
+
+  it("without a private key, write nothing at all (the agent holds the key)", async () => {
+    const stack = `ssh-test-agent-${process.pid}`;
+    const opts = await outputValue(dockerSshOpts(edgeConfigWith({ host: "127.0.0.1", port, hostKey }, stack), stack));
+    assert.ok(!opts.includes("-i"));
+    assert.ok(!fs.existsSync(path.join(os.userInfo().homedir, ".ssh/pulumi-edge", stack)), "no directory for this stack");
+  });
+
+  it("the reachability probe accepts a real SSH server", async () => {
+    const started = Date.now();
+    await probeSsh("127.0.0.1", port, { timeoutMs: 5000 });
+    assert.ok(Date.now() - started < 5000);
   });
 
   it("the key directory is reset to 0700, and refused when it is a symlink or someone else's", () => {

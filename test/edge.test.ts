@@ -9,42 +9,66 @@ import { parse } from "yaml";
 import { checkMemoryBudget, EDGE_SCRIPTS, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
 import { GATE_IN_PREVIEW } from "../components/edge/gate";
 import { connection } from "../components/edge/host";
-import { loadConfig } from "../config";
+import { environmentDefaults } from "../config";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
-import { ofType, one, planFor, PROJECT_DIR, STACKS, type Plan, type PlannedResource } from "./helpers/program";
+import { CLOUD_STACK_REFERENCE } from "../stacks/edge";
+import { edgeConfigWith } from "./helpers/config";
+import { CLOUD_STACK_OF, EDGE_STACKS, ofType, one, planFor, PROJECT_DIR, STACKS, type Plan, type PlannedResource } from "./helpers/program";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
-function stackEdge(stack: string): { host: string; hostKey: string } {
-  const file = parse(fs.readFileSync(`${PROJECT_DIR}/Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, { host: string; hostKey: string }> };
+function stackEdge(stack: string): { site: string; host: string; hostKey: string } {
+  const file = parse(fs.readFileSync(`${PROJECT_DIR}/Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, { site: string; host: string; hostKey: string }> };
   return file.config["platform:edge"];
 }
 
-const edgeResources = (plan: Plan, stack: string) => plan.resources.filter((r) => r.parent === `platform:edge:Edge::platform-${stack}`);
+/** The Edge component keeps the names it had in the cloud stack: platform-<environment>. */
+const componentName = (stack: (typeof EDGE_STACKS)[number]) => `platform-${CLOUD_STACK_OF[stack]}`;
+const edgeResources = (plan: Plan, stack: (typeof EDGE_STACKS)[number]) => plan.resources.filter((r) => r.parent === `platform:edge:Edge::${componentName(stack)}`);
 const containers = (plan: Plan) => ofType(plan, "docker:index/container:Container");
 const commands = (plan: Plan) => ofType(plan, "command:remote:Command");
 
-function edgeConfig(edge: Record<string, unknown>, secrets: Record<string, string> = {}) {
-  return loadConfig({
-    values: {
-      "aws:region": "eu-west-1",
-      "platform:environment": "dev",
-      "platform:edge": JSON.stringify({ enabled: true, host: "pi.example.net", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb", ...edge, ...secrets }),
-    },
-    project: "platform",
-    stack: "dev",
-  }).edge;
-}
+const edgeConfig = (edge: Record<string, unknown>, secrets: Record<string, string> = {}) => edgeConfigWith({ ...edge, ...secrets });
 
-describe("edge", () => {
+describe("cloud stacks never contact a Pi", () => {
   for (const stack of STACKS) {
+    it(`${stack}: no docker: or command: resource, no Docker or Command provider, no stack reference`, () => {
+      const plan = planFor(stack);
+      const touching = plan.resources.filter((r) => /^(docker|command):/.test(r.type) || /^pulumi:providers:(docker|command)$/.test(r.type) || r.type === "pulumi:pulumi:StackReference");
+      assert.deepEqual(touching.map((r) => `${r.type}::${r.name}`), []);
+      assert.equal(ofType(plan, "platform:edge:Edge").length, 0);
+    });
+  }
+});
+
+describe("edge stacks", () => {
+  for (const stack of EDGE_STACKS) {
+    const name = componentName(stack);
     describe(stack, () => {
       it("is one platform:edge:Edge component whose children are all parented to it", () => {
         const plan = planFor(stack);
-        one(plan, "platform:edge:Edge", `platform-${stack}`);
+        one(plan, "platform:edge:Edge", name);
         for (const r of [...containers(plan), ...commands(plan), ...ofType(plan, "docker:index/remoteImage:RemoteImage")])
-          assert.equal(r.parent, `platform:edge:Edge::platform-${stack}`, r.name);
+          assert.equal(r.parent, `platform:edge:Edge::${name}`, r.name);
+      });
+
+      it("reads its environment's cloud stack through exactly one StackReference, and creates no AWS network, cluster, database or cache", () => {
+        const plan = planFor(stack);
+        const ref = one(plan, "pulumi:pulumi:StackReference", CLOUD_STACK_REFERENCE);
+        assert.equal(ref.inputs.name, `organization/platform/${CLOUD_STACK_OF[stack]}`);
+        const forbidden = /^(aws:(ec2|eks|rds|elasticache|s3|kms|iam|ecr)\/|awsx:|eks:|kubernetes:)/;
+        assert.deepEqual(plan.resources.filter((r) => forbidden.test(r.type)).map((r) => r.type), []);
+        // Only the provider that looks up the newest image when none is pinned.
+        assert.deepEqual(plan.resources.filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws").map((r) => r.type), ["pulumi:providers:aws"]);
+        assert.equal(plan.outputs.site, stackEdge(stack).site);
+      });
+
+      it("stores nothing machine-specific: no agent socket path, no home directory", () => {
+        const plan = planFor(stack);
+        const text = JSON.stringify(edgeResources(plan, stack).map((r) => r.inputs));
+        assert.doesNotMatch(text, /agentSocketPath|SSH_AUTH_SOCK/);
+        assert.ok(!text.includes(`${os.userInfo().homedir}/`), "no home directory");
       });
 
       it("pins the host key for the remote commands and for the Docker provider's ssh", () => {
@@ -52,40 +76,39 @@ describe("edge", () => {
         const { host, hostKey } = stackEdge(stack);
         // The command provider holds the whole connection (it carries the private key) as a secret.
         for (const c of commands(plan)) assert.equal(c.inputs.connection, "[secret]", `${c.name} connection is secret`);
-        const provider = one(plan, "pulumi:providers:docker", `platform-${stack}-edge-docker`);
+        const provider = one(plan, "pulumi:providers:docker", `${name}-edge-docker`);
         assert.equal(provider.inputs.host, `ssh://pi@${host}:22`);
         const sshOpts = JSON.parse(provider.inputs.sshOpts) as string[];
         assert.ok(sshOpts.includes("StrictHostKeyChecking=yes"));
-        // The same inputs on every machine: ssh expands ~ (from the passwd entry) itself.
-        assert.ok(sshOpts.includes(`UserKnownHostsFile=~/.ssh/pulumi-edge/${stack}/known_hosts`), sshOpts.join(" "));
-        const knownHostsFile = path.join(os.userInfo().homedir, `.ssh/pulumi-edge/${stack}/known_hosts`);
-        assert.equal(fs.readFileSync(knownHostsFile, "utf8"), `${host} ${hostKey}\n`, "the known_hosts file trusts exactly the pinned key");
-        assert.equal(fs.statSync(knownHostsFile).mode & 0o777, 0o600);
-        assert.equal(fs.statSync(path.dirname(knownHostsFile)).mode & 0o777, 0o700);
+        // The pinned key travels in the options: no known_hosts file is read or written.
+        assert.ok(sshOpts.includes(`KnownHostsCommand=/bin/echo ${host} ${hostKey}`), sshOpts.join(" "));
+        assert.ok(sshOpts.includes("UserKnownHostsFile=none") && sshOpts.includes("GlobalKnownHostsFile=none"), sshOpts.join(" "));
+        assert.ok(!fs.existsSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/${stack}`)), "the plan wrote nothing under ~/.ssh");
         // A registry token in the provider would change on every run: a diff in every preview.
         assert.equal(provider.inputs.registryAuth, undefined, "the provider holds no registry credentials");
       });
 
       it("runs host preparation and installs scripts again only when their content changes", () => {
         const plan = planFor(stack);
-        const prep = one(plan, "command:remote:Command", `platform-${stack}-edge-host-prep`);
+        const prep = one(plan, "command:remote:Command", `${name}-edge-host-prep`);
         assert.equal(prep.inputs.stdin, EDGE_SCRIPTS["host-prep.sh"], "the script travels on stdin");
         assert.deepEqual(prep.inputs.triggers, [sha256(EDGE_SCRIPTS["host-prep.sh"])]);
         assert.match(prep.inputs.create, /^sudo env EDGE_USER=pi EDGE_APP_UID=\d+ EDGE_SSH_PORT=22 bash -s$/);
         const installed = { "edge-backup.sh": "backup-script", "edge-restore.sh": "restore-script", "pi-metrics.sh": "metrics-script" } as const;
         for (const [file, key] of Object.entries(installed)) {
-          const c = one(plan, "command:remote:Command", `platform-${stack}-edge-${key}`);
+          const c = one(plan, "command:remote:Command", `${name}-edge-${key}`);
           assert.equal(c.inputs.stdin, EDGE_SCRIPTS[file as keyof typeof EDGE_SCRIPTS]);
           assert.deepEqual(c.inputs.triggers, [sha256(c.inputs.stdin)]);
           assert.match(c.inputs.create, new RegExp(`chmod 0755 /usr/local/lib/edge/${file.replace(".", "\\.")}\\.new`));
         }
         for (const [unit, content] of Object.entries(EDGE_UNITS)) {
-          const c = one(plan, "command:remote:Command", `platform-${stack}-edge-unit-${unit.replace(".", "-")}`);
+          const c = one(plan, "command:remote:Command", `${name}-edge-unit-${unit.replace(".", "-")}`);
           assert.equal(c.inputs.stdin, content);
           assert.deepEqual(c.inputs.triggers, [sha256(content)]);
         }
         for (const c of commands(plan)) {
-          assert.ok(Array.isArray(c.inputs.triggers) && c.inputs.triggers.length > 0, `${c.name} has triggers`);
+          // A secret file's trigger (the hash of its content) is itself secret.
+          assert.ok((Array.isArray(c.inputs.triggers) && c.inputs.triggers.length > 0) || c.inputs.triggers === "[secret]", `${c.name} has triggers`);
           // A trigger change replaces the command; create-before-delete would undo the new file or timer.
           if (c.inputs.delete) assert.equal(c.options.deleteBeforeReplace, true, `${c.name} deletes before it replaces`);
         }
@@ -94,7 +117,8 @@ describe("edge", () => {
 
       it("every container: limit from config, health check, unless-stopped, arm64 image by digest", () => {
         const plan = planFor(stack);
-        const limits = { "edge-app": 512, "edge-redis": 192, "edge-nginx": 128, "edge-node-exporter": 64, "edge-metrics-agent": 192 };
+        const m = environmentDefaults[CLOUD_STACK_OF[stack]].edge.memoryMb;
+        const limits = { "edge-app": m.app, "edge-redis": m.redis, "edge-nginx": m.nginx, "edge-node-exporter": m.nodeExporter, "edge-metrics-agent": m.metricsAgent };
         assert.deepEqual(containers(plan).map((c) => c.inputs.name).sort(), Object.keys(limits).sort());
         for (const c of containers(plan)) {
           assert.equal(c.inputs.memory, limits[c.inputs.name as keyof typeof limits], `${c.inputs.name} memory`);
@@ -110,7 +134,7 @@ describe("edge", () => {
           assert.equal(image.inputs.platform, "linux/arm64");
         }
         const total = Object.values(limits).reduce((a, b) => a + b, 0);
-        assert.ok(4096 - total >= EDGE_OS_RESERVE_MB);
+        assert.ok(environmentDefaults[CLOUD_STACK_OF[stack]].edge.hostMemoryMb - total >= EDGE_OS_RESERVE_MB);
         const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
         assert.equal(app.inputs.memoryReservation, 256);
         assert.match(app.inputs.image, /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/edge-app@sha256:/, "the stack's ECR repository");
@@ -118,8 +142,8 @@ describe("edge", () => {
         const redis = containers(plan).find((c) => c.inputs.name === "edge-redis") as PlannedResource;
         const flag = (name: string) => redis.inputs.command[redis.inputs.command.indexOf(name) + 1];
         assert.equal(flag("--appendonly"), "yes");
-        assert.equal(flag("--maxmemory"), `${redisMaxMemoryMb(192)}mb`);
-        assert.ok(redisMaxMemoryMb(192) < 192);
+        assert.equal(flag("--maxmemory"), `${redisMaxMemoryMb(m.redis)}mb`);
+        assert.ok(redisMaxMemoryMb(m.redis) < m.redis);
         assert.equal(flag("--maxmemory-policy"), "allkeys-lru");
       });
 
@@ -130,7 +154,7 @@ describe("edge", () => {
           else assert.equal(c.inputs.ports, undefined, `${c.inputs.name} publishes nothing`);
           assert.ok(!c.inputs.networkMode, `${c.inputs.name} is not on the host network`);
         }
-        const internal = one(plan, "docker:index/network:Network", `platform-${stack}-edge-internal`);
+        const internal = one(plan, "docker:index/network:Network", `${name}-edge-internal`);
         assert.equal(internal.inputs.internal, true);
         const networks = Object.fromEntries(containers(plan).map((c) => [c.inputs.name, c.inputs.networksAdvanced.map((n: { name: string }) => n.name).sort()]));
         assert.deepEqual(networks, {
@@ -144,48 +168,34 @@ describe("edge", () => {
         assert.match(nginx.inputs.uploads[0].content, new RegExp(`server_name ${stackEdge(stack).host.replace(/\./g, "\\.")};`));
       });
 
-      it("backs up as an IAM user that has the edge writer policy only; the key reaches the Pi as a 0600 secret", () => {
+      it("backs up under edge/<site>/ with the credentials the cloud stack made for the site (a 0600 secret on the Pi)", () => {
         const plan = planFor(stack);
-        const user = one(plan, "aws:iam/user:User", `platform-${stack}-edge-backup`);
-        const attached = plan.resources.filter((r) => r.type === "aws:iam/userPolicyAttachment:UserPolicyAttachment" && r.inputs.user === user.name);
-        assert.deepEqual(attached.map((a) => a.inputs.policyArn), [`arn:aws:iam::123456789012:policy/platform-${stack}-edge-writer`]);
-        assert.equal(ofType(plan, "aws:iam/userPolicy:UserPolicy").filter((p) => p.inputs.user === user.name).length, 0, "no inline policy");
-        one(plan, "aws:iam/accessKey:AccessKey", `platform-${stack}-edge-backup`);
-        const credentials = one(plan, "command:remote:Command", `platform-${stack}-edge-aws-credentials`);
+        const credentials = one(plan, "command:remote:Command", `${name}-edge-aws-credentials`);
         assert.equal(credentials.inputs.logging, "none");
-        assert.notEqual(typeof credentials.inputs.stdin, "string", "the credentials file is never plain text in the plan");
+        assert.equal(credentials.inputs.stdin, "[secret]", "the credentials file is never plain text in the plan");
         assert.match(credentials.inputs.create, /umask 077 .*chmod 0600 \/etc\/edge\/aws-credentials\.new/);
-        const env = one(plan, "command:remote:Command", `platform-${stack}-edge-backup-env`);
-        assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_BUCKET=${plan.outputs.backupBucket}$`, "m"));
-        assert.match(env.inputs.stdin, /^EDGE_BACKUP_PREFIX=edge\/$/m);
-        assert.match(env.inputs.stdin, /^EDGE_BACKUP_RETENTION_DAYS=7$/m);
-        const key = one(plan, "command:remote:Command", `platform-${stack}-edge-tls-key`);
+        const env = one(plan, "command:remote:Command", `${name}-edge-backup-env`);
+        const cloud = planFor(CLOUD_STACK_OF[stack]);
+        assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_BUCKET=${cloud.outputs.backupBucket}$`, "m"));
+        // The script writes under <prefix><site>/: exactly the prefix the cloud stack gave the site.
+        const prefix = /^EDGE_BACKUP_PREFIX=(.*)$/m.exec(env.inputs.stdin)?.[1];
+        const site = /^EDGE_SITE=(.*)$/m.exec(env.inputs.stdin)?.[1];
+        assert.equal(`${prefix}${site}/`, (cloud.outputs.edgeSites as Record<string, { backupPrefix: string }>)[stackEdge(stack).site].backupPrefix);
+        assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_RETENTION_DAYS=${environmentDefaults[CLOUD_STACK_OF[stack]].edge.backupRetentionDays}$`, "m"));
+        assert.match(env.inputs.stdin, /^AWS_DEFAULT_REGION=us-east-1$/m);
+        const key = one(plan, "command:remote:Command", `${name}-edge-tls-key`);
         assert.equal(key.inputs.logging, "none");
-        assert.notEqual(typeof key.inputs.stdin, "string");
+        assert.notEqual(typeof key.inputs.stdin, "string", "never plain text in the plan");
       });
 
-      it("pulls the app image on the Pi, by digest, as a pull-only IAM user; the provider pulls only public images", () => {
+      it("pulls the app image on the Pi, by digest, with the site's identity; the provider pulls only public images", () => {
         const plan = planFor(stack);
-        const repositoryArn = "arn:aws:ecr:us-east-1:123456789012:repository/edge-app";
-        const user = one(plan, "aws:iam/user:User", `platform-${stack}-edge-ecr-pull`);
-        const policy = one(plan, "aws:iam/userPolicy:UserPolicy", `platform-${stack}-edge-ecr-pull`);
-        assert.equal(policy.inputs.user, user.name);
-        assert.deepEqual(JSON.parse(policy.inputs.policy).Statement, [
-          { Sid: "RegistryToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-          { Sid: "PullEdgeApp", Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: repositoryArn },
-        ]);
-        assert.equal(plan.resources.filter((r) => r.type === "aws:iam/userPolicyAttachment:UserPolicyAttachment" && r.inputs.user === user.name).length, 0);
-        one(plan, "aws:iam/accessKey:AccessKey", `platform-${stack}-edge-ecr-pull`);
-        const credentials = one(plan, "command:remote:Command", `platform-${stack}-edge-ecr-credentials`);
-        assert.equal(credentials.inputs.logging, "none");
-        assert.notEqual(typeof credentials.inputs.stdin, "string", "the credentials file is never plain text in the plan");
-        assert.match(credentials.inputs.create, /umask 077 .*chmod 0600 \/etc\/edge\/ecr-credentials\.new/);
-
         const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
-        const pull = one(plan, "command:remote:Command", `platform-${stack}-edge-app-pull`);
+        const credentials = one(plan, "command:remote:Command", `${name}-edge-aws-credentials`);
+        const pull = one(plan, "command:remote:Command", `${name}-edge-app-pull`);
         assert.equal(pull.inputs.stdin, EDGE_SCRIPTS["ecr-pull.sh"]);
         assert.deepEqual(pull.inputs.triggers, [sha256(EDGE_SCRIPTS["ecr-pull.sh"]), app.inputs.image], "pulls again exactly when the image changes");
-        assert.equal(pull.inputs.create, `sudo env EDGE_IMAGE=${app.inputs.image} EDGE_ECR_REGION=us-east-1 AWS_SHARED_CREDENTIALS_FILE=/etc/edge/ecr-credentials bash -s`);
+        assert.equal(pull.inputs.create, `sudo env EDGE_IMAGE=${app.inputs.image} EDGE_ECR_REGION=us-east-1 AWS_SHARED_CREDENTIALS_FILE=/etc/edge/aws-credentials bash -s`);
         assert.ok(pull.options.dependsOn?.includes(`command:remote:Command::${credentials.name}`));
         assert.ok(app.options.dependsOn?.includes(`command:remote:Command::${pull.name}`), "the container waits for the pull");
         const images = ofType(plan, "docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name as string);
@@ -198,18 +208,27 @@ describe("edge", () => {
         const agent = containers(plan).find((c) => c.inputs.name === "edge-metrics-agent") as PlannedResource;
         const uploads = agent.inputs.uploads as { file: string; content: unknown }[];
         const config = parse(uploads.find((u) => u.file === "/etc/prometheus/agent.yml")?.content as string) as { remote_write?: Record<string, unknown>[] };
-        if (!config.remote_write) {
-          assert.deepEqual(uploads.map((u) => u.file), ["/etc/prometheus/agent.yml"], "no credentials without remote write");
-          return;
-        }
+        assert.ok(config.remote_write, "the cloud stack has monitoring: the agent remote-writes");
         const [rw] = config.remote_write;
         assert.match(rw.url as string, /^https:\/\/[^/]+\/api\/v1\/namespaces\/monitoring\/services\/[\w-]+:9090\/proxy\/api\/v1\/write$/);
         assert.deepEqual(rw.authorization, { type: "Bearer", credentials_file: "/etc/prometheus/secrets/token" });
         assert.deepEqual(rw.tls_config, { ca_file: "/etc/prometheus/secrets/ca.pem" });
-        const token = uploads.find((u) => u.file === "/etc/prometheus/secrets/token");
-        const ca = uploads.find((u) => u.file === "/etc/prometheus/secrets/ca.pem");
-        assert.ok(token && typeof token.content !== "string", "the token is uploaded, never plain text in the plan");
-        assert.match(ca?.content as string, /-----BEGIN CERTIFICATE-----/);
+        assert.deepEqual(uploads.map((u) => u.file), ["/etc/prometheus/agent.yml"], "no secret in the container's inputs");
+        // The token and CA are files on the Pi (the token the agent user's, 0400), mounted read-only.
+        const token = one(plan, "command:remote:Command", `${name}-edge-metrics-token`);
+        assert.equal(token.inputs.stdin, "[secret]", "the token is never plain text in the plan");
+        assert.equal(token.inputs.logging, "none");
+        assert.match(token.inputs.create, /chown 65534:65534 \/etc\/edge\/metrics\/token\.new && chmod 0400/);
+        const ca = one(plan, "command:remote:Command", `${name}-edge-metrics-ca`);
+        assert.match(ca.inputs.stdin as string, /-----BEGIN CERTIFICATE-----/);
+        assert.deepEqual(agent.inputs.volumes.find((v: { containerPath: string }) => v.containerPath === "/etc/prometheus/secrets"), {
+          hostPath: "/etc/edge/metrics",
+          containerPath: "/etc/prometheus/secrets",
+          readOnly: true,
+        });
+        for (const file of [token, ca]) assert.ok(agent.options.dependsOn?.includes(`command:remote:Command::${file.name}`));
+        // Every series carries the site's label, which the cloud's EdgeSilent alert for the site watches.
+        assert.deepEqual((config as { global: { external_labels: Record<string, string> } }).global.external_labels, { site: stackEdge(stack).site });
       });
 
       it("nginx rate-limits /health too, and sends no HSTS with the self-signed certificate", () => {
@@ -222,9 +241,9 @@ describe("edge", () => {
 
       it("self-signs an ECDSA P-256 certificate for the host, renewed before it expires", () => {
         const plan = planFor(stack);
-        const key = one(plan, "tls:index/privateKey:PrivateKey", `platform-${stack}-edge-tls`);
+        const key = one(plan, "tls:index/privateKey:PrivateKey", `${name}-edge-tls`);
         assert.deepEqual([key.inputs.algorithm, key.inputs.ecdsaCurve], ["ECDSA", "P256"]);
-        const cert = one(plan, "tls:index/selfSignedCert:SelfSignedCert", `platform-${stack}-edge-tls`);
+        const cert = one(plan, "tls:index/selfSignedCert:SelfSignedCert", `${name}-edge-tls`);
         assert.deepEqual(cert.inputs.dnsNames, [stackEdge(stack).host]);
         assert.ok(cert.inputs.validityPeriodHours >= 24 * 365 && cert.inputs.earlyRenewalHours > 0);
       });
@@ -238,21 +257,23 @@ describe("edge", () => {
     });
   }
 
-  it("dev and prod differ only by configuration (host names and keys)", () => {
-    const shape = (stack: string) => {
-      const { host, hostKey } = stackEdge(stack);
+  it("edge-dev and edge-prod differ only by configuration (names, keys, sites, the cloud stack's names)", () => {
+    const shape = (stack: (typeof EDGE_STACKS)[number]) => {
+      const { site, host, hostKey } = stackEdge(stack);
+      const env = CLOUD_STACK_OF[stack];
       return edgeResources(planFor(stack), stack)
         .map((r) => JSON.stringify({ type: r.type, name: r.name, inputs: r.inputs, options: r.options }))
-        .map((s) => s.split(`platform-${stack}`).join("platform-STACK").split(host).join("HOST").split(hostKey).join("HOSTKEY"))
-        .map((s) => s.replace(/"triggers":\["[a-f0-9]{64}"\]/g, '"triggers":["HASH"]').replace(/pulumi-edge\/\w+\//g, "pulumi-edge/STACK/"))
+        .map((s) => s.split(`platform-${env}`).join("platform-ENV").split(host).join("HOST").split(hostKey).join("HOSTKEY"))
+        .map((s) => s.split(`EDGE_SITE=${site}`).join("EDGE_SITE=SITE").split(`site: ${site}`).join("site: SITE").split(`instance: ${site}`).join("instance: SITE"))
+        .map((s) => s.replace(/"triggers":\["[a-f0-9]{64}"\]/g, '"triggers":["HASH"]'))
         .sort();
     };
-    assert.deepEqual(shape("prod"), shape("dev"));
+    assert.deepEqual(shape("edge-prod"), shape("edge-dev"));
   });
 
   it("sends HSTS once a provided certificate replaces the self-signed one", () => {
     const pem = (kind: string) => `-----BEGIN ${kind}-----\nMIIB\n-----END ${kind}-----\n`;
-    const plan = planFor("dev", { "platform:edge": { tlsCertificate: pem("CERTIFICATE"), tlsPrivateKey: pem("PRIVATE KEY") } });
+    const plan = planFor("edge-dev", { "platform:edge": { tlsCertificate: pem("CERTIFICATE"), tlsPrivateKey: pem("PRIVATE KEY") } });
     assert.equal(ofType(plan, "tls:index/selfSignedCert:SelfSignedCert").length, 0);
     const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
     assert.match(nginx.inputs.uploads[0].content, /^ {4}add_header Strict-Transport-Security "max-age=31536000" always;$/m);
@@ -260,7 +281,7 @@ describe("edge", () => {
 
   it("refuses container limits that leave the Pi's OS under 1 GB (plan exits with the problem)", () => {
     assert.throws(
-      () => planFor("dev", { "platform:edge": { memoryMb: { app: 2560, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 } } }),
+      () => planFor("edge-dev", { "platform:edge": { memoryMb: { app: 2560, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 } } }),
       (error: Error) => /exited 2/.test(error.message) && /platform:edge\.memoryMb/.test(error.message) && /1024/.test(error.message),
     );
   });
@@ -282,9 +303,24 @@ describe("edge", () => {
     assert.equal(withKey.agentSocketPath, undefined);
     const withAgent = connection(edgeConfig({}));
     assert.equal(withAgent.privateKey, undefined);
-    assert.equal(withAgent.agentSocketPath, process.env.SSH_AUTH_SOCK);
+    // The provider reads $SSH_AUTH_SOCK itself: a path in the inputs would differ on every machine.
+    assert.equal(withAgent.agentSocketPath, undefined);
     assert.equal(withAgent.hostKey, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb");
     assert.equal(knownHostsLine("pi.example.net", 2222, "ssh-ed25519 AAAA comment"), "[pi.example.net]:2222 ssh-ed25519 AAAA\n");
+  });
+
+  it("a pinned app image needs no AWS provider in the edge stack", () => {
+    const plan = planFor("edge-prod", { "platform:edge": { appImage: `edge-app@sha256:${"a".repeat(64)}` } });
+    assert.equal(ofType(plan, "pulumi:providers:aws").length, 0);
+    const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
+    assert.equal(app.inputs.image, `123456789012.dkr.ecr.us-east-1.amazonaws.com/edge-app@sha256:${"a".repeat(64)}`);
+  });
+
+  it("refuses a site its cloud stack does not serve (plan exits 2 naming the key and the sites there are)", () => {
+    assert.throws(
+      () => planFor("edge-dev", { "platform:edge": { site: "garage" } }),
+      (error: Error) => /exited 2/.test(error.message) && /platform:edge\.site: got "garage"; expected a site that stack organization\/platform\/dev serves \(its platform:edgeSites: lab\)/.test(error.message),
+    );
   });
 
   it("resolves edge.appImage: a bare edge-app digest means the stack's ECR repository", () => {

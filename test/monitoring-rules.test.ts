@@ -82,7 +82,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitoring-rules-"));
     // As a stack with one Pi (site "home", the fixtures' label) sending its metrics.
-    written = emitMonitoring(dir, { edge: { enabled: true, host: "home" }, monitoring: { edgeRemoteWrite: true } });
+    written = emitMonitoring(dir, ["home"]);
     fs.copyFileSync(FIXTURE, path.join(dir, "monitoring/rules.test.yaml"));
     rules = (parse(fs.readFileSync(path.join(dir, "monitoring/rules.yaml"), "utf8")) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
     dashboards = written.filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Dashboard);

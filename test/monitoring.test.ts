@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { ruleGroups } from "../components/monitoring/rules";
+import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const SERVICE = "kubernetes:core/v1:Service";
-const remoteWriteClosed = { "platform:monitoring": { edgeRemoteWrite: false } };
+const noSites = { "platform:edgeSites": [] };
 
 describe("monitoring", () => {
   for (const stack of STACKS) {
@@ -77,7 +78,7 @@ describe("monitoring", () => {
       assert.equal(rule.inputs.apiVersion, "monitoring.coreos.com/v1");
       assert.equal(rule.inputs.metadata.namespace, "monitoring");
       assert.deepEqual(rule.options.dependsOn, [`${RELEASE}::${name}-kube-prometheus-stack`]);
-      assert.deepEqual(rule.inputs.spec.groups, JSON.parse(JSON.stringify(ruleGroups([`edge${prod ? "" : "-dev"}.example.com`]))));
+      assert.deepEqual(rule.inputs.spec.groups, JSON.parse(JSON.stringify(ruleGroups(loadCloud(sourceFor(stack)).edgeSites))));
       const alerts = (rule.inputs.spec.groups as { rules: { alert: string }[] }[]).flatMap((g) => g.rules.map((r) => r.alert));
       assert.ok(alerts.includes("HighErrorRate") && alerts.includes("PiOverTemperature") && alerts.includes("EdgeSilent"));
 
@@ -94,11 +95,13 @@ describe("monitoring", () => {
       assert.deepEqual([sidecar.enabled, sidecar.label, sidecar.labelValue, sidecar.searchNamespace], [true, "grafana_dashboard", "1", "ALL"]);
     });
 
-    it(`${stack}: without edge remote write the receiver is off, and no Pi is expected`, () => {
-      const plan = planFor(stack, remoteWriteClosed);
+    it(`${stack}: with no Pi sites the receiver is off, and no Pi is expected`, () => {
+      const plan = planFor(stack, noSites);
       assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
       assert.deepEqual(ofType(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role"), []);
-      assert.equal(plan.outputs.edgeRemoteWriteUrl, undefined);
+      assert.equal(plan.outputs.edgeMetrics, undefined);
+      assert.deepEqual(plan.outputs.edgeSites, {});
+      assert.equal(ofType(plan, "platform:edge:SiteAccess").length, 0);
       const rule = one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule");
       assert.ok(!JSON.stringify(rule.inputs.spec.groups).includes("EdgeSilent"));
     });
@@ -111,15 +114,22 @@ describe("monitoring", () => {
       assert.deepEqual(role.inputs.rules, [
         { apiGroups: [""], resources: ["services/proxy"], resourceNames: ["kube-prometheus-stack-prometheus:9090"], verbs: ["create"] },
       ]);
-      const binding = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", `${name}-edge-remote-write`);
-      assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: "edge-remote-write", namespace: "monitoring" }]);
-      const token = one(plan, "kubernetes:core/v1:Secret", `${name}-edge-remote-write-token`);
-      assert.equal(token.inputs.type, "kubernetes.io/service-account-token");
-      assert.equal(token.inputs.metadata.annotations["kubernetes.io/service-account.name"], "edge-remote-write");
+      const sites = loadCloud(sourceFor(stack)).edgeSites;
+      // One service account, token and binding to that Role per site: one site is revoked alone.
+      for (const site of sites) {
+        const binding = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", `${name}-site-${site}-remote-write`);
+        assert.deepEqual(binding.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "edge-remote-write" });
+        assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: `edge-${site}`, namespace: "monitoring" }]);
+        const token = one(plan, "kubernetes:core/v1:Secret", `${name}-site-${site}-remote-write-token`);
+        assert.equal(token.inputs.type, "kubernetes.io/service-account-token");
+        assert.equal(token.inputs.metadata.annotations["kubernetes.io/service-account.name"], `edge-${site}`);
+      }
+      const metrics = plan.outputs.edgeMetrics as { url: string; caPem: string };
       assert.equal(
-        plan.outputs.edgeRemoteWriteUrl,
+        metrics.url,
         "https://ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com/api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/write",
       );
+      assert.match(metrics.caPem, /BEGIN CERTIFICATE/);
     });
   }
 

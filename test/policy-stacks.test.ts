@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { loadConfig } from "../config";
 import { evaluatePolicies, readPolicyConfig, type PlanResource } from "../tools/plan/policy";
+import { loadCloud } from "./helpers/config";
 import { readStackConfig } from "../tools/plan/stack-config";
 import { planFor, PROJECT_DIR, STACKS } from "./helpers/program";
 
@@ -55,7 +55,7 @@ describe("the pack on the project's own stacks", () => {
 
     it(`${stack}: the policy config matches the stack (environment, budget)`, () => {
       const source = readStackConfig(PROJECT_DIR, stack);
-      const config = loadConfig({ values: source.values, project: source.project, stack: source.stack });
+      const config = loadCloud({ values: source.values, project: source.project, stack: source.stack });
       const policyConfig = readPolicyConfig(stack) as Record<string, Record<string, unknown>>;
       assert.equal(policyConfig["rds-multi-az"].environment, source.values["platform:environment"]);
       assert.deepEqual(policyConfig["monthly-cost-budget"], { ...config.cost, region: config.region });

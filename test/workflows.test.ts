@@ -21,6 +21,7 @@ const ROOT = path.resolve(__dirname, "..");
 const WORKFLOWS = path.join(ROOT, ".github/workflows");
 const SCRIPTS = path.join(ROOT, ".github/scripts");
 const STACKS = ["dev", "prod"] as const;
+const EDGE_STACKS = ["edge-dev", "edge-prod"] as const;
 
 interface Step { uses?: string; run?: string; with?: Record<string, unknown>; if?: string; env?: Record<string, string>; id?: string }
 interface Job {
@@ -129,7 +130,7 @@ describe("credentials and permissions", () => {
       assert.equal(perms["id-token"] === "write", assumesRole, `${file} ${name}`);
       if (assumesRole) oidcJobs++;
     }
-    assert.equal(oidcJobs, 4, "preview, deploy-dev, deploy-prod, drift");
+    assert.equal(oidcJobs, 6, "preview, deploy-dev, deploy-prod, deploy-edge-dev, deploy-edge-prod, drift");
   });
 
   it("a job that runs pulumi against a stack has AWS credentials first", () => {
@@ -160,9 +161,11 @@ describe("pull requests", () => {
     assert.match(typeof job.container === "object" ? job.container.image : String(job.container), /^debian:/);
   });
 
-  it("offline plan of both stacks against the base branch, summary and one sticky comment", () => {
+  it("offline plan of every stack (cloud and edge) against the base branch, summary and one sticky comment", () => {
     const plan = pr.jobs["offline-plan"];
-    assert.deepEqual((plan.strategy?.matrix as { stack: string[] }).stack, [...STACKS]);
+    assert.deepEqual((plan.strategy?.matrix as { stack: string[] }).stack, [...STACKS, ...EDGE_STACKS]);
+    const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice("Pulumi.".length, -".yaml".length));
+    assert.deepEqual([...STACKS, ...EDGE_STACKS].sort(), stackFiles.sort(), "every stack file is planned");
     const checkouts = stepsOf(plan).filter((s) => s.uses?.startsWith("actions/checkout@"));
     assert.ok(checkouts.some((s) => s.with?.ref === "${{ github.event.pull_request.base.sha }}"), "base branch checked out");
     assert.ok(stepsOf(plan).some((s) => s.run?.includes(".github/scripts/offline-plan.sh")));
@@ -225,6 +228,30 @@ describe("main", () => {
       assert.equal(aws?.with?.["role-to-assume"], `\${{ vars.AWS_ROLE_ARN_${stack.toUpperCase()} }}`);
     });
   }
+
+  for (const stack of EDGE_STACKS) {
+    const cloud = stack.replace("edge-", "");
+    it(`deploy-${stack}: its own job after cloud stack ${cloud} only, that no other job needs; the SSH key in a job-local agent`, () => {
+      const job = main.jobs[`deploy-${stack}`];
+      assert.equal(job.needs, `deploy-${cloud}`);
+      assert.equal(envName(job), stack);
+      for (const [name, other] of Object.entries(main.jobs))
+        assert.ok(![other.needs].flat().includes(`deploy-${stack}`), `${name} must not wait for a Pi`);
+      const [step] = pulumiSteps(job);
+      assert.equal(step.with?.command, "up");
+      assert.match(String(step.with?.["stack-name"]), new RegExp(`\\b${stack}\\b`));
+      assert.equal(step.with?.policyPackConfigs, `policies/config/${stack}.json`);
+      assert.ok(fs.existsSync(path.join(ROOT, "policies/config", `${stack}.json`)));
+      assert.equal(job.concurrency?.["cancel-in-progress"], false);
+      const agent = stepsOf(job).find((s) => s.run?.includes("ssh-agent"));
+      assert.match(agent?.run ?? "", /ssh-agent -a "\$RUNNER_TEMP\/ssh-agent\.sock"/, "the agent socket is in the job's temporary directory");
+      assert.doesNotMatch(JSON.stringify(job), /~\/\.ssh|\$HOME/, "nothing written under the runner's home");
+    });
+  }
+
+  it("the prod cloud deploy never waits for an edge stack", () => {
+    assert.deepEqual([main.jobs["deploy-prod"].needs].flat(), ["deploy-dev"]);
+  });
 
   it("no workflow that deploys cancels runs in progress", () => {
     assert.notEqual(main.concurrency?.["cancel-in-progress"], true);

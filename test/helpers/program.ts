@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -37,6 +37,18 @@ export function runPlanCli(args: string[]): PlanRun {
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** As runPlanCli, without blocking the test runner's event loop (for tests that serve sockets themselves). */
+export function runPlanCliAsync(args: string[]): Promise<PlanRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_DIR, "tools/plan/cli.ts"), ...args], { cwd: PROJECT_DIR });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr }));
+  });
+}
+
 type Overrides = Record<string, unknown>;
 
 function deepMerge(base: unknown, patch: unknown): unknown {
@@ -53,7 +65,8 @@ function deepMerge(base: unknown, patch: unknown): unknown {
  */
 export function stackDirWith(stack: string, overrides: Overrides): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `plan-${stack}-`));
-  fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+  // Every stack file: an edge stack's plan also plans the cloud stack it references.
+  for (const file of fs.readdirSync(PROJECT_DIR).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))) fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(dir, file));
   const original = parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Overrides };
   const config = deepMerge(original.config, overrides);
   fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify({ config }));
@@ -89,4 +102,8 @@ export function one(plan: Plan, type: string, name?: string): PlannedResource {
   return found[0];
 }
 
+/** The cloud stacks (AWS). */
 export const STACKS = ["dev", "prod"] as const;
+/** The edge stacks (one Pi site each), and the cloud stack each reads. */
+export const EDGE_STACKS = ["edge-dev", "edge-prod"] as const;
+export const CLOUD_STACK_OF = { "edge-dev": "dev", "edge-prod": "prod" } as const;
