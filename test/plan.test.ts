@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { readStackConfig } from "../tools/plan/stack-config";
@@ -63,6 +64,7 @@ describe("offline plan", () => {
     const run = runPlanCli(["--stack", "edge-dev", "--config-dir", dir, "--json"]);
     assert.equal(run.status, 0, run.stderr);
     assert.ok(!run.stdout.includes("c2VjcmV0LWNpcGhlcnRleHQ="));
+    assert.ok(!fs.existsSync(path.join(os.userInfo().homedir, ".ssh/pulumi-edge/edge-dev")), "the offline plan writes no key under ~/.ssh");
   });
 
   it("merges Pulumi.yaml defaults under the stack file, key by key", () => {

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { remote, type types } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import type { EdgeConfig } from "../../config";
+import { OFFLINE_PLAN_ENV } from "./reachability";
 import { sha256 } from "./scripts";
 
 export type { EdgeConfig } from "../../config";
@@ -54,8 +55,11 @@ export function dockerSshOpts(config: EdgeConfig, stack: string): pulumi.Output<
     if (privateKey === undefined) return base;
     // ssh expands ~ from the passwd entry, not $HOME: write where it will look.
     const relative = sshFilesDir(stack);
-    const dir = privateDir(os.userInfo().homedir, relative);
-    writePrivateFile(path.join(dir, "id_edge"), privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`);
+    // The offline plan has no Pi to reach: it writes nothing outside the repository.
+    if (process.env[OFFLINE_PLAN_ENV] !== "1") {
+      const dir = privateDir(os.userInfo().homedir, relative);
+      writePrivateFile(path.join(dir, "id_edge"), privateKey.endsWith("\n") ? privateKey : `${privateKey}\n`);
+    }
     return [...base, "-o", "IdentitiesOnly=yes", "-i", `~/${relative}/id_edge`];
   });
 }
