@@ -21,6 +21,7 @@ import { findTool, requireTool } from "./helpers/tools";
 const SCRIPTS_DIR = path.join(PROJECT_DIR, "components/edge/scripts");
 const FIXTURES = path.join(PROJECT_DIR, "test/fixtures/edge");
 const sqlite = requireTool("sqlite3");
+const systemdAnalyze = requireTool("systemd-analyze");
 
 const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const script = (name: keyof typeof EDGE_SCRIPTS) => path.join(SCRIPTS_DIR, name);
@@ -446,5 +447,34 @@ describe("the edge backup's systemd units", () => {
     assert.match(EDGE_UNITS["edge-backup.timer"], /^OnCalendar=\*-\*-\* 03:00:00$/m);
     assert.match(EDGE_UNITS["edge-backup.service"], /^ExecStart=\/usr\/local\/lib\/edge\/edge-backup\.sh$/m);
     assert.match(EDGE_UNITS["edge-backup.service"], /^Environment=AWS_SHARED_CREDENTIALS_FILE=\/etc\/edge\/aws-credentials$/m);
+  });
+
+  it("the oneshot service has a start timeout longer than the script's three timed steps (copy, check, upload)", () => {
+    const unit = EDGE_UNITS["edge-backup.service"];
+    assert.match(unit, /^Type=oneshot$/m);
+    assert.doesNotMatch(unit, /^RuntimeMaxSec=/m, "no effect on a oneshot");
+    const limit = /^TimeoutStartSec=(\d+)h$/m.exec(unit);
+    assert.ok(limit, "TimeoutStartSec= in hours");
+    const step = /EDGE_BACKUP_STEP_TIMEOUT:-(\d+)\}/.exec(EDGE_SCRIPTS["edge-backup.sh"]);
+    assert.ok(step, "the script's default step timeout");
+    assert.ok(3 * Number(step[1]) < Number(limit[1]) * 3600, `3 × ${step[1]} s < ${limit[1]} h`);
+  });
+
+  it("systemd-analyze verify accepts the service and the timer without a warning", { skip: systemdAnalyze.skip }, () => {
+    const dir = tmpdir("edge-units-");
+    try {
+      // ExecStart must name an executable that exists: the script itself, installed here.
+      const installed = path.join(dir, "edge-backup.sh");
+      fs.copyFileSync(script("edge-backup.sh"), installed);
+      fs.chmodSync(installed, 0o755);
+      fs.writeFileSync(path.join(dir, "edge-backup.service"), EDGE_UNITS["edge-backup.service"].replace("/usr/local/lib/edge/edge-backup.sh", installed));
+      fs.writeFileSync(path.join(dir, "edge-backup.timer"), EDGE_UNITS["edge-backup.timer"]);
+      const result = run("systemd-analyze", ["verify", path.join(dir, "edge-backup.service"), path.join(dir, "edge-backup.timer")]);
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      // Unknown keys and unparsable values are only warnings (exit 0): there must be none.
+      assert.equal(result.stdout + result.stderr, "");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
