@@ -12,6 +12,9 @@ export function awsCredentialsFile(args: { accessKeyId: string; secretAccessKey:
 export function backupEnv(args: { bucketName: string; prefix: string; region: string; site: string; retentionDays: number }): string {
   return [
     `EDGE_DB=${EDGE_PATHS.database}`,
+    // The app's other files and the (non-secret) configuration go into the same archive.
+    `EDGE_DATA_DIR=${EDGE_PATHS.data}`,
+    `EDGE_CONFIG_DIR=${EDGE_PATHS.etc}`,
     `EDGE_BACKUP_DIR=${EDGE_PATHS.backups}`,
     `EDGE_BACKUP_RETENTION_DAYS=${args.retentionDays}`,
     `EDGE_BACKUP_BUCKET=${args.bucketName}`,
