@@ -14,6 +14,7 @@ import {
   type PlatformKey,
   type StackKind,
 } from "./schema";
+import { PRICES } from "../cost/prices";
 import { closestKey } from "./suggest";
 
 const NAMESPACE = "platform";
@@ -234,6 +235,7 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
         if (value !== undefined) (resolved as Record<string, unknown>)[key] = value;
       }
       for (const p of crossFieldProblems(merged)) problems.push(problemLine(p.path, p.value, p.expected));
+      if (kind === "cloud") problems.push(...unpricedProblems(merged, region));
     }
   }
 
@@ -258,6 +260,31 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
     cloudStack: { organization, project, stack: valid.cloudStack.stack, name: `${organization}/${project}/${valid.cloudStack.stack}` },
   };
   return deepFreeze(config);
+}
+
+const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+
+/**
+ * The cost estimate never counts a resource as free because its price is missing: a region, node
+ * type, database class or cache node type the price table (cost/prices.ts) does not have is a
+ * config error naming what it has. Add a price there, with its source and date, to use another.
+ */
+function unpricedProblems(merged: Record<string, unknown>, region: string | undefined): string[] {
+  if (!region) return [];
+  const table = Object.hasOwn(PRICES, region) ? PRICES[region] : undefined;
+  const fix = "add it, with its source, to cost/prices.ts first";
+  if (!table) return [`aws:region: got ${JSON.stringify(region)}; expected a region the cost estimate prices (${Object.keys(PRICES).join(", ")}); ${fix}`];
+  const section = (key: string) => (isPlainObject(merged[key]) ? merged[key] : {}) as Record<string, unknown>;
+  const checks: [string[], unknown, Record<string, unknown>][] = [
+    [["cluster", "instanceTypes"], section("cluster").instanceTypes, table.ec2],
+    [["database", "instanceClass"], section("database").instanceClass, table.rdsPostgres],
+    [["cache", "nodeType"], section("cache").nodeType, table.elasticache],
+  ];
+  return checks.flatMap(([path, value, priced]) =>
+    asList(value)
+      .filter((v) => typeof v === "string" && !Object.hasOwn(priced, v))
+      .map((v) => problemLine(path, v, `one the cost estimate prices in ${region} (${Object.keys(priced).join(", ")}); ${fix}`)),
+  );
 }
 
 function deepFreeze<T>(value: T): T {

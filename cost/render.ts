@@ -17,9 +17,14 @@ function quantity(l: CostLine): string {
 
 const unitPrice = (usd: number) => `$${Number(usd.toPrecision(4))}`;
 
+/** Text columns are cut at this width ("…"), so a table stays within 160 columns in CI logs. */
+const MAX_TEXT_COLUMN = 44;
+const fit = (cell: string) => (cell.length > MAX_TEXT_COLUMN ? `${cell.slice(0, MAX_TEXT_COLUMN - 1)}…` : cell);
+
 function table(rows: string[][], rightAligned: Set<number>): string[] {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd());
+  const cells = rows.map((r) => r.map((cell, c) => (rightAligned.has(c) ? cell : fit(cell))));
+  const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  return cells.map((r) => r.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd());
 }
 
 /** The estimate as a text table, largest lines first, with the total, the budget when given, and what could not be priced. */
@@ -36,7 +41,7 @@ export function renderCost(estimate: CostEstimate, budgetUsd?: number): string {
     out.push(`  budget ${money(budgetUsd)}: ${estimate.monthly > budgetUsd ? `OVER by ${money(estimate.monthly - budgetUsd)}` : `within (${share}%)`}`);
   }
   if (estimate.unpriced.length) {
-    out.push(`  not priced (${estimate.unpriced.length}; the total leaves them out):`);
+    out.push(`  not priced (${estimate.unpriced.length}): the total is only a lower bound, and the budget policy fails until they are priced`);
     for (const u of estimate.unpriced) out.push(`    ${shortResource(u.resource)}: ${u.reason}`);
   }
   return out.join("\n");

@@ -60,7 +60,7 @@ describe("plan cost output", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cost-")), "old.json");
     fs.writeFileSync(file, JSON.stringify({ stack: "dev", resources: [] }));
     const run = runPlanCli(["--stack", "dev", "--compare", file]);
-    assert.equal(run.status, 1);
+    assert.equal(run.status, 2, "a usage error");
     assert.match(run.stderr, /old\.json has no "cost" section/);
   });
 });

@@ -157,7 +157,7 @@ describe("cost estimate", () => {
       estimate.unpriced.map((u) => [u.resource, u.type]),
       [["aws:dynamodb/table:Table::sessions", "aws:dynamodb/table:Table"]],
     );
-    assert.match(renderCost(estimate), /not priced \(1; the total leaves them out\):\n {4}sessions \(Table\): no price for this type/);
+    assert.match(renderCost(estimate), /not priced \(1\): the total is only a lower bound, and the budget policy fails until they are priced\n {4}sessions \(Table\): no price for this type/);
   });
 
   it("a known type with an unknown size (instance type, storage class) is unpriced with the reason", () => {
@@ -328,9 +328,11 @@ describe("budget policy", () => {
     assert.match(violations[0], /cannot estimate the monthly cost: no prices for region "eu-west-1"/);
   });
 
-  it("says the estimate is a lower bound when resources are unpriced", () => {
+  it("fails, naming them, when resources are unpriced, even far under the budget: an unpriced resource never counts as zero", () => {
     const withTable = [...FIXTURE, { type: "aws:dynamodb/table:Table", name: "sessions", inputs: {} }];
-    assert.match(runPolicy(budgetPolicy, withTable, config(300))[0], /\(a lower bound: 1 resources are not priced\)/);
+    const violations = runPolicy(budgetPolicy, withTable, config(100_000));
+    assert.equal(violations.length, 1);
+    assert.match(violations[0], /only a lower bound: 1 resources have no price \(aws:dynamodb\/table:Table::sessions: no price for this type/);
   });
 
   for (const stack of STACKS)

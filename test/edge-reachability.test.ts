@@ -63,17 +63,17 @@ describe("an unreachable Pi fails quickly and clearly", () => {
   });
 
   // The whole edge stack, as `pulumi preview` runs it (the plan with --check-reachability): one
-  // line, exit 1, nothing planned, well under 30 s with the default timeout.
+  // line, exit 3 (the plan could not run), nothing planned, well under 30 s with the default timeout.
   for (const [what, port] of [
     ["closed port", () => closedPort()],
     ["silent port", async () => silent.port],
   ] as const) {
-    it(`the edge stack's plan with a ${what}: one line naming host and port, exit 1, in under 30 s`, async () => {
+    it(`the edge stack's plan with a ${what}: one line naming host and port, exit 3, in under 30 s`, async () => {
       const dir = stackDirWith("edge-dev", { "platform:edge": { host: "127.0.0.1", port: await port() } });
       const started = Date.now();
       const run = await runPlanCliAsync(["--stack", "edge-dev", "--config-dir", dir, "--check-reachability"]);
       const elapsed = (Date.now() - started) / 1000;
-      assert.equal(run.status, 1, run.stderr);
+      assert.equal(run.status, 3, run.stderr);
       assert.equal(run.stdout, "", "nothing planned");
       const lines = run.stderr.trim().split("\n").filter((l) => !l.includes("policies/config"));
       assert.equal(lines.length, 1, run.stderr);

@@ -79,8 +79,8 @@ describe("offline plan", () => {
 
   it("a stack file that does not exist is an error, not an empty plan", () => {
     const run = runPlanCli(["--stack", "nope"]);
-    assert.equal(run.status, 1);
-    assert.match(run.stderr, /no stack file Pulumi\.nope\.yaml/);
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /^Stack nope: unknown stack "nope": no Pulumi\.nope\.yaml in .*; the stacks there are dev, edge-dev, edge-prod, prod\n$/);
     assert.ok(fs.existsSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml")));
   });
 });

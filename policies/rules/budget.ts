@@ -51,6 +51,15 @@ export const budgetPolicy: StackValidationPolicy = {
     const result = estimateStack(args, report);
     if (!result) return;
     const { estimate, config } = result;
+    // A resource without a price is never counted as free: the budget cannot be shown to hold.
+    if (estimate.unpriced.length > 0) {
+      const names = estimate.unpriced.map((u) => `${u.resource}: ${u.reason}`).join("; ");
+      report(
+        `the estimate ($${estimate.monthly.toFixed(2)}/month) is only a lower bound: ${estimate.unpriced.length} resources have no price (${names}). ` +
+          "Add their prices to cost/prices.ts (or the type to cost/free.ts with the reason it costs nothing).",
+      );
+      return;
+    }
     if (estimate.monthly <= config.monthlyBudgetUsd) return;
     const largest = [...estimate.lines]
       .sort((a, b) => b.monthly - a.monthly)

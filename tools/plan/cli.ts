@@ -3,35 +3,41 @@ import { parseArgs } from "node:util";
 import { EdgeUnreachableError } from "../../components/edge/reachability";
 import { ConfigError, type Config, type EdgeStackConfig } from "../../config";
 import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff } from "../../cost";
+import { compareResources, renderChanges, resourcesFromPlanJson, type ChangeSet } from "./changes";
 import { emitArtifacts } from "./emit";
+import { EXIT, UsageError } from "./errors";
 import { asReferencedStack, captureProgram, preflight, PROJECT_DIR, type Capture, type ReferencedStack } from "./capture";
 import { evaluatePolicies, hasMandatoryViolation, hasPolicyConfig, policyConfigPath, readPolicyConfig, renderViolations, type PolicyPackConfig } from "./policy";
-import { renderOutputs, renderTree, toJson } from "./render";
+import { maskMockValues } from "./mocks";
+import { offlineHeader, renderOutputs, renderTree, toJson, wrapLines } from "./render";
 import { readStackConfig } from "./stack-config";
 import { exitAfterFlush } from "../exit";
 
-const USAGE = `usage: npm run plan -- --stack NAME [--json] [--emit DIR] [--config-dir DIR] [--compare OTHER.json]
-                       [--cloud-plan CLOUD.json] [--check-reachability]
+const USAGE = `usage: npm run plan -- --stack NAME [--json] [--out FILE] [--emit DIR] [--config-dir DIR]
+                       [--compare BASE.json] [--cloud-plan CLOUD.json] [--check-reachability]
 
 Runs the program under the Pulumi SDK's mocks with the stack's configuration
 (Pulumi.yaml, then Pulumi.NAME.yaml) and prints what it would register.
 --emit writes what the program renders (nginx config, scripts, rules, dashboards) under DIR.
 --config-dir reads Pulumi.yaml and the stack files from DIR instead of the project.
---compare prints the monthly cost difference against an earlier plan's --json output.
+--out FILE writes the plan's JSON to FILE (nothing else in it), whatever stdout shows.
+--compare BASE.json lists what changes against an earlier plan (--out or --json output):
+created, updated, replaced and deleted resources with the inputs that changed, a warning for
+each stateful resource replaced or deleted, and the monthly cost difference.
 An edge stack reads its cloud stack (platform:cloudStack) through a StackReference: the plan
 answers it with the cloud stack's offline plan, computed first from Pulumi.<cloud stack>.yaml,
 or read from --cloud-plan CLOUD.json (that stack's saved --json plan).
 --check-reachability lets an edge stack try its Pi's SSH port first, as preview and up do.
 The policy pack (policies/) is evaluated with policies/config/NAME.json; violations are listed
 by level and under "policy" in --json.
-Exit codes: 0 planned, 1 a mandatory policy violation, an unreachable Pi (or any other failure),
-2 invalid configuration.`;
-
-export const EXIT_INVALID_CONFIG = 2;
+Exit codes: 0 planned, 1 a mandatory policy violation, 2 invalid configuration or usage,
+3 the plan could not run (an error in the program, or an unreachable Pi). Errors are one line;
+DEBUG=1 adds the stack trace.`;
 
 interface Flags {
   stack: string;
   json: boolean;
+  out?: string;
   configDir: string;
   emit?: string;
   compare?: string;
@@ -43,7 +49,7 @@ interface Flags {
 async function referencedCloudStack(config: EdgeStackConfig, flags: Flags): Promise<Record<string, ReferencedStack>> {
   const { name, stack } = config.cloudStack;
   if (flags.cloudPlan) {
-    const saved = JSON.parse(fs.readFileSync(flags.cloudPlan, "utf8")) as { stack?: string; outputs?: Record<string, unknown>; secretOutputs?: string[] };
+    const saved = readPlanFile("--cloud-plan", flags.cloudPlan) as { stack?: string; outputs?: Record<string, unknown>; secretOutputs?: string[] };
     if (saved.stack !== stack || !saved.outputs)
       throw new ConfigError([`--cloud-plan: ${flags.cloudPlan} is ${saved.stack ? `a plan of stack ${saved.stack}` : "not a plan's --json output"}; platform:cloudStack.stack is ${stack}`]);
     return { [name]: { outputs: saved.outputs, secretOutputNames: saved.secretOutputs ?? [] } };
@@ -52,6 +58,21 @@ async function referencedCloudStack(config: EdgeStackConfig, flags: Flags): Prom
     throw new ConfigError([`platform:cloudStack.stack: got ${JSON.stringify(stack)}; expected a stack with a Pulumi.${stack}.yaml here, or its saved plan given as --cloud-plan FILE`]);
   const cloud = await captureProgram(readStackConfig(flags.configDir, stack));
   return { [name]: asReferencedStack(cloud) };
+}
+
+/** A saved plan given by a flag, read and parsed, or a usage error naming the flag and the file. */
+function readPlanFile(flag: string, file: string): unknown {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch {
+    throw new UsageError(`${flag}: cannot read ${file} (write it with \`npm run plan -- --stack NAME --out FILE\`)`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${flag}: ${file} is not JSON (${(error as Error).message}); write it with \`npm run plan -- --stack NAME --out FILE\``);
+  }
 }
 
 function costOf(capture: Capture, config: Config) {
@@ -77,64 +98,106 @@ async function plan(flags: Flags): Promise<number> {
     console.error(`wrote ${written.length} files under ${flags.emit}`);
   }
   const cost = costOf(capture, loaded);
-  const base = flags.compare && cost ? costFromPlanJson(JSON.parse(fs.readFileSync(flags.compare, "utf8")), flags.compare) : undefined;
+  const baseJson = flags.compare ? readPlanFile("--compare", flags.compare) : undefined;
+  const asUsage = <T>(read: () => T): T => {
+    try {
+      return read();
+    } catch (error) {
+      throw new UsageError(`--compare: ${(error as Error).message}`);
+    }
+  };
+  const changes: ChangeSet | undefined = baseJson ? compareResources(asUsage(() => resourcesFromPlanJson(baseJson, flags.compare as string)), capture.resources) : undefined;
+  const base = baseJson && cost ? asUsage(() => costFromPlanJson(baseJson, flags.compare as string)) : undefined;
   const costDiff = base && cost ? compareCost(base, cost) : undefined;
   const policy = await evaluatePolicies(capture.resources, flags.stack, packConfigFor(flags, loaded));
-  if (flags.json) console.log(JSON.stringify({ ...toJson(capture), policy, ...(cost ? { cost } : {}), ...(costDiff ? { costDiff } : {}) }, null, 2));
+  const json = JSON.stringify({ ...toJson(capture), policy, ...(cost ? { cost } : {}), ...(changes ? { changes } : {}), ...(costDiff ? { costDiff } : {}) }, null, 2);
+  if (flags.out) fs.writeFileSync(flags.out, `${json}\n`);
+  if (flags.json) console.log(json);
   else {
     const costText = cost && loaded.kind === "cloud" ? renderCost(cost, loaded.cost.monthlyBudgetUsd) : "Cost: an edge stack bills nothing on AWS (its site's identity is in its cloud stack).";
-    console.log([renderTree(capture), renderOutputs(capture), costText, costDiff ? renderCostDiff(costDiff) : "", renderViolations(policy)].filter(Boolean).join("\n\n"));
+    const sections = [
+      offlineHeader(flags.stack),
+      changes ? renderChanges(changes, flags.compare as string) : "",
+      renderTree(capture),
+      renderOutputs(capture),
+      costText,
+      costDiff ? renderCostDiff(costDiff) : "",
+      renderViolations(policy),
+    ];
+    // A terminal's width; at most 160 columns in a pipe or a file (CI logs, PR comments).
+    const width = process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 160;
+    console.log(wrapLines(maskMockValues(sections.filter(Boolean).join("\n\n")), width));
   }
-  return hasMandatoryViolation(policy) ? 1 : 0;
+  return hasMandatoryViolation(policy) ? EXIT.policy : EXIT.planned;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      stack: { type: "string", short: "s" },
-      json: { type: "boolean" },
-      "config-dir": { type: "string" },
-      emit: { type: "string" },
-      compare: { type: "string" },
-      "cloud-plan": { type: "string" },
-      "check-reachability": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
-  if (values.help || !values.stack) {
-    (values.help ? console.log : console.error)(USAGE);
-    return values.help ? 0 : 1;
+function parseFlags(argv: string[]): Flags | "help" {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        stack: { type: "string", short: "s" },
+        json: { type: "boolean" },
+        out: { type: "string" },
+        "config-dir": { type: "string" },
+        emit: { type: "string" },
+        compare: { type: "string" },
+        "cloud-plan": { type: "string" },
+        "check-reachability": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split("\n")[0]} (npm run plan -- --help)`);
   }
-  const flags: Flags = {
+  if (values.help) return "help";
+  if (!values.stack) throw new UsageError("--stack NAME is required (npm run plan -- --help)");
+  return {
     stack: values.stack,
     json: values.json ?? false,
+    out: values.out,
     configDir: values["config-dir"] ?? PROJECT_DIR,
     emit: values.emit,
     compare: values.compare,
     cloudPlan: values["cloud-plan"],
     checkReachability: values["check-reachability"] ?? false,
   };
+}
+
+/** One line per error (the problems of a config error each on their own), the exit code by kind. */
+function report(error: unknown, stack: string | undefined): number {
+  const prefix = stack ? `Stack ${stack}: ` : "";
+  const debug = process.env.DEBUG === "1" && error instanceof Error && error.stack ? `\n${error.stack}` : "";
+  if (error instanceof ConfigError || error instanceof UsageError) {
+    console.error(`${prefix}${error.message}${debug}`);
+    return EXIT.usage;
+  }
+  if (error instanceof EdgeUnreachableError) {
+    console.error(`${prefix}${error.message}${debug}`);
+    return EXIT.internal;
+  }
+  const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
+  console.error(`${prefix}error: ${message}${debug || " (DEBUG=1 for the stack trace)"}`);
+  return EXIT.internal;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let flags: Flags | "help" | undefined;
   try {
+    flags = parseFlags(argv);
+    if (flags === "help") {
+      console.log(USAGE);
+      return EXIT.planned;
+    }
     return await plan(flags);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Stack ${flags.stack}: ${error.message}`);
-      return EXIT_INVALID_CONFIG;
-    }
-    if (error instanceof EdgeUnreachableError) {
-      console.error(`Stack ${flags.stack}: ${error.message}`);
-      return 1;
-    }
-    throw error;
+    return report(error, typeof flags === "object" ? flags.stack : undefined);
   }
 }
 
 main(process.argv.slice(2)).then(
   (code) => exitAfterFlush(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
-    exitAfterFlush(1);
-  },
+  (error: unknown) => exitAfterFlush(report(error, undefined)),
 );

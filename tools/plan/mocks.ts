@@ -10,6 +10,18 @@ export const MOCK_ACCOUNT_ID = "123456789012";
 
 type State = Record<string, unknown>;
 
+/**
+ * The values these mocks invent, as the text output masks them (`<computed>`, `<account>`), so
+ * that nothing made up here reads like a real id. The JSON output keeps them: tools parse it.
+ */
+export function maskMockValues(text: string): string {
+  return text
+    .replaceAll(MOCK_ACCOUNT_ID, "<account>")
+    .replace(/\b(vpc-0123456789abcdef0|subnet-(public|private|isolated)-\d|rtb-subnet-\w+-\d|sg-(cluster|nodes)0123456789)\b/g, "<computed>")
+    .replace(/ABCDEF0123456789(\.gr7)?|abcdefghijkl|abcdef\.use1/g, "<computed>")
+    .replace(/mock-[a-z0-9-]+/g, "<computed>");
+}
+
 function service(type: string): string {
   const [pkg, mod] = type.split(":");
   return pkg === "aws" ? mod.split("/")[0] : pkg;

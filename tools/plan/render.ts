@@ -16,8 +16,9 @@ const KEY_INPUTS: Record<string, string[]> = {
 
 const NOISE = new Set(["tags", "tagsAll", "__defaults"]);
 
+/** One line per value: embedded newlines (scripts, PEM) are shown escaped, never breaking the tree. */
 function short(value: unknown): string {
-  const text = typeof value === "string" ? value : JSON.stringify(value);
+  const text = (typeof value === "string" ? value : JSON.stringify(value)).replace(/\r?\n/g, "\\n");
   return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 1)}…` : text;
 }
 
@@ -71,4 +72,40 @@ export function toJson(capture: Capture): Record<string, unknown> {
     // Which outputs are secret (their leaves are "[secret]"): an edge stack's --cloud-plan reads this.
     secretOutputs: Object.entries(capture.outputs).filter(([, o]) => o.secret).map(([k]) => k),
   };
+}
+
+/** What the text output says first: nothing was contacted, and what stands for the cloud's values. */
+export function offlineHeader(stack: string): string {
+  return `Offline plan of stack ${stack} under the Pulumi SDK's mocks: nothing was contacted; values the cloud computes show as <computed>, the account as <account>.`;
+}
+
+/**
+ * Lines no wider than `width`: a long line breaks at a space, its continuation indented under
+ * its start (the tree's prefix plus four spaces); a word longer than the room is cut with "…".
+ */
+export function wrapLines(text: string, width: number): string {
+  return text
+    .split("\n")
+    .flatMap((line) => {
+      if (line.length <= width) return [line];
+      const indent = " ".repeat(Math.min(/^[│├└─ ]*/u.exec(line)?.[0].length ?? 0, width / 2) + 4);
+      const out: string[] = [];
+      let rest = line;
+      let prefix = "";
+      while ((prefix + rest).length > width) {
+        const room = width - prefix.length;
+        const cut = rest.lastIndexOf(" ", room);
+        if (cut <= 0) {
+          out.push(`${prefix}${rest.slice(0, room - 1)}…`);
+          rest = "";
+          break;
+        }
+        out.push(`${prefix}${rest.slice(0, cut).trimEnd()}`);
+        rest = rest.slice(cut).trimStart();
+        prefix = indent;
+      }
+      if (rest) out.push(`${prefix}${rest}`);
+      return out;
+    })
+    .join("\n");
 }

@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parse } from "yaml";
+import { parse, YAMLParseError } from "yaml";
+import { UsageError } from "./errors";
 
 /** A stack's configuration as the Pulumi CLI would hand it to the program. */
 export interface StackConfig {
@@ -51,9 +52,29 @@ function qualify(key: string, project: string): string {
   return key.includes(":") ? key : `${project}:${key}`;
 }
 
+/** A YAML file as an object; a syntax error names the file, line and column. */
 function readYaml(file: string): Yaml {
-  const parsed: unknown = parse(fs.readFileSync(file, "utf8"));
+  let parsed: unknown;
+  try {
+    parsed = parse(fs.readFileSync(file, "utf8"));
+  } catch (error) {
+    if (!(error instanceof YAMLParseError)) throw error;
+    const at = error.linePos?.[0];
+    const where = at ? `${path.basename(file)}:${at.line}:${at.col}` : path.basename(file);
+    throw new UsageError(`${where}: ${error.message.split("\n")[0]}`);
+  }
+  if (parsed !== null && parsed !== undefined && (typeof parsed !== "object" || Array.isArray(parsed)))
+    throw new UsageError(`${path.basename(file)}: expected a mapping at the top level`);
   return (parsed ?? {}) as Yaml;
+}
+
+/** The stacks with a file in `projectDir` (`Pulumi.<stack>.yaml`). */
+export function stacksIn(projectDir: string): string[] {
+  return fs
+    .readdirSync(projectDir)
+    .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .sort();
 }
 
 /**
@@ -61,10 +82,12 @@ function readYaml(file: string): Yaml {
  * key by key, the way the CLI does before it starts the program.
  */
 export function readStackConfig(projectDir: string, stack: string): StackConfig {
+  if (!fs.existsSync(path.join(projectDir, "Pulumi.yaml"))) throw new UsageError(`no Pulumi.yaml in ${projectDir}`);
   const projectFile = readYaml(path.join(projectDir, "Pulumi.yaml"));
   const project = String(projectFile.name);
   const stackPath = path.join(projectDir, `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(stackPath)) throw new Error(`no stack file ${path.basename(stackPath)} in ${projectDir}`);
+  if (!fs.existsSync(stackPath))
+    throw new UsageError(`unknown stack "${stack}": no ${path.basename(stackPath)} in ${projectDir}; the stacks there are ${stacksIn(projectDir).join(", ") || "none"}`);
   const stackConfig = (readYaml(stackPath).config ?? {}) as Yaml;
 
   const merged = new Map<string, unknown>();
