@@ -12,7 +12,7 @@ describe("offline plan", () => {
     it(`--stack ${stack} prints the resource tree and exits 0`, () => {
       const run = runPlanCli(["--stack", stack]);
       assert.equal(run.status, 0, run.stderr);
-      assert.match(run.stdout, new RegExp(`^platform-${stack} \\(pulumi:pulumi:Stack, \\d+ resources\\)`));
+      assert.match(run.stdout, new RegExp(`^Offline plan of stack ${stack} .*\\n\\nplatform-${stack} \\(pulumi:pulumi:Stack, \\d+ resources\\)`));
       assert.match(run.stdout, /pulumi:providers:aws {2}aws/);
     });
 

@@ -141,7 +141,7 @@ describe("S3", () => {
 
 // ---------------------------------------------------------------------------------------------
 const DB = res("aws:rds/instance:Instance", "db", {
-  engine: "postgres", publiclyAccessible: false, storageEncrypted: true, manageMasterUserPassword: true, backupRetentionPeriod: 30,
+  engine: "postgres", instanceClass: "db.t4g.medium", allocatedStorage: 100, storageType: "gp3", publiclyAccessible: false, storageEncrypted: true, manageMasterUserPassword: true, backupRetentionPeriod: 30,
   performanceInsightsEnabled: true, multiAz: true, deletionProtection: true, skipFinalSnapshot: false,
 }, { protect: true });
 

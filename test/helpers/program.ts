@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -76,19 +77,41 @@ export function stackDirWith(stack: string, overrides: Overrides): string {
 const cache = new Map<string, Plan>();
 
 /**
+ * `npm test` sets PLATFORM_PLAN_CACHE to a fresh directory for the run: each test file is its
+ * own process, and without it every file planned dev and prod again (about 40 plans of 2–3 s).
+ * A plan is written there once (atomically, by rename) and read by every other file.
+ */
+function sharedPlanFile(key: string): string | undefined {
+  const dir = process.env.PLATFORM_PLAN_CACHE;
+  return dir ? path.join(dir, `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.json`) : undefined;
+}
+
+/**
  * The whole program under mocks for a stack, with that stack's real config file (optionally with
- * overrides), as the plan's JSON. Memoised per stack and overrides within a test file.
+ * overrides), as the plan's JSON. Memoised per stack and overrides, within a file and, under
+ * `npm test`, across the run's files.
  */
 export function planFor(stack: string, overrides?: Overrides): Plan {
   const key = `${stack}:${JSON.stringify(overrides ?? {})}`;
   const cached = cache.get(key);
   if (cached) return cached;
+  const shared = sharedPlanFile(key);
+  if (shared && fs.existsSync(shared)) {
+    const plan = JSON.parse(fs.readFileSync(shared, "utf8")) as Plan;
+    cache.set(key, plan);
+    return plan;
+  }
   const args = ["--stack", stack, "--json"];
   if (overrides) args.push("--config-dir", stackDirWith(stack, overrides));
   const run = runPlanCli(args);
   if (run.status !== 0) throw new Error(`plan --stack ${stack} exited ${run.status}:\n${run.stderr}`);
   const plan = JSON.parse(run.stdout) as Plan;
   cache.set(key, plan);
+  if (shared) {
+    const tmp = `${shared}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, run.stdout);
+    fs.renameSync(tmp, shared);
+  }
   return plan;
 }
 
