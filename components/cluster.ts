@@ -34,10 +34,14 @@ export interface ClusterArgs {
   protect: boolean;
 }
 
-/** One EKS access entry per configured principal, keyed by its name, with its level's policy on the whole cluster. */
+/**
+ * One EKS access entry per configured principal, keyed by its name, with its level's policy on the
+ * whole cluster; except the principal that creates the cluster, whose admin entry EKS makes itself
+ * (@pulumi/eks sets bootstrapClusterCreatorAdminPermissions) and would refuse a second time.
+ */
 export function accessEntries(principals: ClusterConfig["accessPrincipals"]): Record<string, eks.types.input.AccessEntryArgs> {
   return Object.fromEntries(
-    principals.map(({ name, arn, level }) => [
+    principals.filter((p) => !p.createsCluster).map(({ name, arn, level }) => [
       name,
       { principalArn: arn, accessPolicies: { [level]: { policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } } } },
     ]),

@@ -140,6 +140,12 @@ export const clusterSchema = z.strictObject({
       name: dnsLabel,
       arn: iamRoleArn,
       level: z.enum(CLUSTER_ACCESS_LEVELS, { error: '"admin" (deploy and break-glass roles) or "view" (preview and drift roles)' }),
+      /**
+       * The role that runs `pulumi up` and so creates the cluster: EKS gives it an admin entry at
+       * creation (@pulumi/eks always asks for it), and a second entry for it would fail, so the
+       * program declares none. At most one, and an admin.
+       */
+      createsCluster: boolean.optional(),
     }),
     { error: 'a list of { name, arn, level: "admin" | "view" }' },
   ),
@@ -432,12 +438,20 @@ function clusterAccessProblems(merged: Record<string, unknown>): CrossFieldProbl
   const problems: CrossFieldProblem[] = [];
   const cluster = section(merged.cluster);
   const principals = Array.isArray(cluster.accessPrincipals) ? cluster.accessPrincipals.map(section) : undefined;
-  if (principals && merged.protect === true && !principals.some((p) => p.level === "admin"))
+  // The creator's entry is EKS's, not this program's: a protected stack declares a break-glass admin.
+  if (principals && merged.protect === true && !principals.some((p) => p.level === "admin" && p.createsCluster !== true))
     problems.push({
       path: ["cluster", "accessPrincipals"],
       value: cluster.accessPrincipals,
       expected:
-        'at least one { name, arn, level: "admin" } in a protected stack (platform:protect, prod\'s default): the deploy role, and a break-glass role',
+        'at least one { name, arn, level: "admin" } besides the role that creates the cluster, in a protected stack (platform:protect, prod\'s default): a break-glass role',
+    });
+  const creators = (principals ?? []).filter((p) => p.createsCluster === true);
+  if (creators.length > 1 || creators.some((p) => p.level !== "admin"))
+    problems.push({
+      path: ["cluster", "accessPrincipals"],
+      value: creators.map((p) => p.name),
+      expected: 'createsCluster on one principal at most, of level "admin": the role that runs `pulumi up` (EKS makes its admin entry)',
     });
   for (const field of ["name", "arn"] as const) {
     const seen = (principals ?? []).map((p) => p[field]).filter((v) => typeof v === "string");

@@ -10,6 +10,7 @@ const EKS = "eks:index:Cluster";
 const NODES = "aws:eks/nodeGroup:NodeGroup";
 const ADMIN = "arn:aws:iam::111122223333:role/platform-admin";
 
+interface Principal { name: string; arn: string; level: "admin" | "view"; createsCluster?: boolean }
 interface Entry { principalArn: string; accessPolicies: Record<string, { policyArn: string; accessScope: { type: string } }> }
 /** The `platform:` section of a stack file as written (what a reviewer reads). */
 const stackConfig = (stack: string) =>
@@ -111,16 +112,28 @@ describe("cluster", () => {
 
   for (const stack of STACKS) {
     it(`${stack}: one access entry per configured principal, keyed by its name, with its level's AWS policy on the whole cluster`, () => {
-      const principals = (stackConfig(stack).cluster as { accessPrincipals: { name: string; arn: string; level: "admin" | "view" }[] }).accessPrincipals;
-      assert.ok(principals.some((p) => p.level === "admin") && principals.some((p) => p.level === "view"), "the stack file names a deploy and a read-only role");
+      const principals = (stackConfig(stack).cluster as { accessPrincipals: Principal[] }).accessPrincipals;
+      assert.ok(principals.some((p) => p.level === "admin" && !p.createsCluster), "an admin besides the creator: break-glass");
+      assert.ok(principals.some((p) => p.level === "view"), "a read-only role for previews and drift");
       const entries = one(planFor(stack), EKS).inputs.accessEntries as Record<string, Entry>;
-      assert.deepEqual(Object.keys(entries).sort(), principals.map((p) => p.name).sort());
-      for (const { name, arn, level } of principals) {
+      const declared = principals.filter((p) => !p.createsCluster);
+      assert.deepEqual(Object.keys(entries).sort(), declared.map((p) => p.name).sort());
+      for (const { name, arn, level } of declared) {
         assert.equal(entries[name].principalArn, arn);
         assert.deepEqual(Object.values(entries[name].accessPolicies), [{ policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } }], name);
       }
     });
   }
+
+  it("the principal that creates the cluster gets no declared entry (EKS makes its admin entry, a second one would fail)", () => {
+    const principals: Principal[] = [
+      { name: "deploy", arn: "arn:aws:iam::111122223333:role/deploy", level: "admin", createsCluster: true },
+      { name: "break-glass", arn: ADMIN, level: "admin" },
+    ];
+    const entries = one(planFor("prod", { "platform:cluster": { accessPrincipals: principals } }), EKS).inputs.accessEntries as Record<string, Entry>;
+    assert.deepEqual(Object.keys(entries), ["break-glass"]);
+    assert.ok(!Object.values(entries).some((e) => e.principalArn.endsWith("role/deploy")));
+  });
 
   it("admin is AWS's cluster-admin policy, view the read-everything admin-view policy, nothing else", () => {
     assert.deepEqual(ACCESS_POLICY_ARNS, {
