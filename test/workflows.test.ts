@@ -410,6 +410,32 @@ describe("require-role.sh", () => {
   });
 });
 
+describe("the set-up checklist (docs/ci.md)", () => {
+  const checklist = fs.readFileSync(path.join(ROOT, "docs/ci.md"), "utf8");
+
+  it("names every variable, secret and environment the workflows use, and the README links to it", () => {
+    const names = new Set<string>();
+    for (const file of files) {
+      for (const ref of references(source(file))) if (/^(vars|secrets)\.[A-Z_]+$/.test(ref)) names.add(ref.split(".")[1]);
+      for (const { job } of allJobs().filter((j) => j.file === file)) {
+        const env = typeof job.environment === "object" ? job.environment.name : job.environment;
+        if (env) for (const stack of env.includes("matrix.stack") ? STACKS : [""]) names.add(env.replace("${{ matrix.stack }}", stack));
+      }
+    }
+    assert.ok(names.size >= 15, [...names].join(" "));
+    for (const name of names) assert.ok(checklist.includes(`\`${name}\``), `docs/ci.md does not name \`${name}\``);
+    assert.match(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"), /\[docs\/ci\.md\]\(docs\/ci\.md\)/);
+  });
+
+  it("its stack names and KMS aliases are the stack files' own", () => {
+    for (const stack of [...STACKS, ...EDGE_STACKS]) {
+      const provider = String((parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { secretsprovider?: string }).secretsprovider);
+      const generic = provider.replace(/-(dev|prod)-/, "-<env>-");
+      assert.ok(checklist.includes(generic.split("?")[0]), `${stack}: ${generic}`);
+    }
+  });
+});
+
 describe("per-environment secrets", () => {
   const stackFile = (stack: string) => parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { secretsprovider?: string; config: Record<string, unknown> };
 
