@@ -554,10 +554,13 @@ describe("plan report (job summary and PR comment)", () => {
 });
 
 describe("offline-plan.sh against the real plan", () => {
-  it("writes the report for dev, comparing with a base checkout (here: this one, so no difference)", () => {
+  it("writes the report for dev, comparing with a base checkout (here: this one, so no difference), and nothing outside its directory", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plan-"));
     const summary = path.join(out, "summary.md");
-    const r = spawnSync("bash", [path.join(SCRIPTS, "offline-plan.sh"), "dev", out, ROOT], { cwd: ROOT, env: { ...process.env, GITHUB_STEP_SUMMARY: summary }, encoding: "utf8" });
+    // A fresh, empty home: the plan must leave it so (nothing of a run outside OUT_DIR).
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plan-home-"));
+    const r = spawnSync("bash", [path.join(SCRIPTS, "offline-plan.sh"), "dev", out, ROOT], { cwd: ROOT, env: { ...process.env, HOME: home, GITHUB_STEP_SUMMARY: summary }, encoding: "utf8" });
+    assert.deepEqual(fs.readdirSync(home), [], "the offline plan wrote into the home directory");
     const report = fs.readFileSync(path.join(out, "report.md"), "utf8");
     assert.equal(r.status, 0, `${r.stderr}\n${report}`);
     assert.match(report, /^### Stack `dev`: planned/);
