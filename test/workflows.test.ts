@@ -166,6 +166,13 @@ describe("credentials and permissions", () => {
     for (const file of files) assert.doesNotMatch(source(file), /ROLE_ARN[A-Z_]*\s*\|\|/, `${file}: a role with a fallback`);
   });
 
+  it("live jobs wait for the repository to opt in (CLOUD_CI, EDGE_CI for the Pis), so a fresh fork stays green on the offline checks", () => {
+    for (const { file, name, job } of allJobs()) {
+      if (!stepsOf(job).some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))) continue;
+      assert.match(job.if ?? "", name.startsWith("deploy-edge-") ? /vars\.EDGE_CI == 'true'/ : /vars\.CLOUD_CI == 'true'/, `${file} ${name}`);
+    }
+  });
+
   it("every pulumi job keeps the CLI's files in the job's temporary directory and removes them at the end", () => {
     for (const { file, name, job } of allJobs()) {
       const steps = stepsOf(job);
