@@ -8,12 +8,22 @@ import { irsaRole } from "./irsa";
 /** Every control-plane log type EKS can ship to CloudWatch. */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"];
 export const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+/**
+ * The AWS access policy of each level in `platform:cluster.accessPrincipals`. `view` is the
+ * admin-view policy (every resource, Secrets included, read-only): a refresh reads the Secrets
+ * this stack manages. Kubernetes authorizes a server-side dry-run as the write it simulates, so
+ * no read-only policy admits one (README "CI").
+ */
+export const ACCESS_POLICY_ARNS: Record<ClusterConfig["accessPrincipals"][number]["level"], string> = {
+  admin: CLUSTER_ADMIN_POLICY_ARN,
+  view: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
+};
 /** Node AMI for the arm64 node groups: Graviton nodes run the same images as the Pi. */
 export const NODE_AMI_TYPE = "AL2023_ARM_64_STANDARD";
 export const GP3_STORAGE_CLASS = "gp3";
 
 export interface ClusterArgs {
-  /** `platform:cluster`: version, node sizes, Spot, endpoint CIDRs, admin roles. */
+  /** `platform:cluster`: version, node sizes, Spot, endpoint CIDRs, access principals. */
   config: ClusterConfig;
   vpcId: pulumi.Input<string>;
   /** Nodes and the control plane's network interfaces. */
@@ -22,6 +32,20 @@ export interface ClusterArgs {
   publicSubnetIds: pulumi.Input<pulumi.Input<string>[]>;
   /** Protect the secrets-encryption key and turn on EKS deletion protection (`platform:protect`). */
   protect: boolean;
+}
+
+/**
+ * One EKS access entry per configured principal, keyed by its name, with its level's policy on the
+ * whole cluster; except the principal that creates the cluster, whose admin entry EKS makes itself
+ * (@pulumi/eks sets bootstrapClusterCreatorAdminPermissions) and would refuse a second time.
+ */
+export function accessEntries(principals: ClusterConfig["accessPrincipals"]): Record<string, eks.types.input.AccessEntryArgs> {
+  return Object.fromEntries(
+    principals.filter((p) => !p.createsCluster).map(({ name, arn, level }) => [
+      name,
+      { principalArn: arn, accessPolicies: { [level]: { policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } } } },
+    ]),
+  );
 }
 
 /**
@@ -86,12 +110,7 @@ export class Cluster extends pulumi.ComponentResource {
         kubeProxyAddonOptions: { enabled: true, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" },
         corednsAddonOptions: { enabled: false },
         authenticationMode: "API",
-        accessEntries: Object.fromEntries(
-          config.adminRoleArns.map((principalArn, i) => [
-            `admin-${i}`,
-            { principalArn, accessPolicies: { admin: { policyArn: CLUSTER_ADMIN_POLICY_ARN, accessScope: { type: "cluster" } } } },
-          ]),
-        ),
+        accessEntries: accessEntries(config.accessPrincipals),
         createOidcProvider: true,
         enabledClusterLogTypes: CONTROL_PLANE_LOG_TYPES,
         encryptionConfigKeyArn: secretsKey.arn,

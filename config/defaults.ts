@@ -16,7 +16,10 @@ const shared = {
     // In EKS standard support until 2027 (README "Versions"); upgradePolicy STANDARD is set in code.
     version: "1.35",
     publicAccessCidrs: [] as string[],
-    adminRoleArns: [] as string[],
+    // Stack files name their roles (README "CI"); a protected stack must name an admin.
+    accessPrincipals: [] as { name: string; arn: string; level: "admin" | "view" }[],
+    // The endpoint is public, limited to publicAccessCidrs; "inVpcRunner" for a private-only endpoint.
+    ciApiAccess: "publicEndpoint" as const,
   },
   database: { engineVersion: "17" },
   cache: { engine: "redis" as const, engineVersion: "7.1" },

@@ -45,6 +45,9 @@ const gravitonInstanceType = ec2InstanceType.refine((t) => /^[a-z]+\d+g[a-z]*\./
   error: 'a Graviton (arm64) instance type, e.g. "t4g.medium" or "m7g.large" (nodes run the arm64 images)',
 });
 
+/** EKS access levels a principal can have (components/cluster.ts maps each to an AWS access policy). */
+export const CLUSTER_ACCESS_LEVELS = ["admin", "view"] as const;
+
 const iamRoleArn = z
   .string({ error: "an IAM role ARN, arn:aws:iam::<account>:role/<name>" })
   .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, {
@@ -121,8 +124,37 @@ export const clusterSchema = z.strictObject({
   publicAccessCidrs: z.array(ipv4Cidr("IPv4 networks in CIDR notation, e.g. 203.0.113.0/24"), {
     error: "a list of IPv4 CIDRs",
   }),
-  /** IAM roles granted cluster-admin through EKS access entries. */
-  adminRoleArns: z.array(iamRoleArn, { error: "a list of IAM role ARNs" }),
+  /** Removed: replaced by `accessPrincipals` (kept so a stack file still using it gets the migration, not "unknown key"). */
+  adminRoleArns: z
+    .never({ error: 'nothing: this key was replaced by cluster.accessPrincipals; move each role there as { name, arn, level: "admin" }' })
+    .optional(),
+  /**
+   * Who may use the Kubernetes API, as EKS access entries with AWS's access policies: `admin`
+   * (AmazonEKSClusterAdminPolicy: the deploy role, the break-glass role) or `view`
+   * (AmazonEKSAdminViewPolicy: read everything, Secrets included, which a preview or drift
+   * refresh of this stack's Kubernetes resources reads; no writes). `name` keys the entry, so
+   * reordering the list replaces nothing.
+   */
+  accessPrincipals: z.array(
+    z.strictObject({
+      name: dnsLabel,
+      arn: iamRoleArn,
+      level: z.enum(CLUSTER_ACCESS_LEVELS, { error: '"admin" (deploy and break-glass roles) or "view" (preview and drift roles)' }),
+      /**
+       * The role that runs `pulumi up` and so creates the cluster: EKS gives it an admin entry at
+       * creation (@pulumi/eks always asks for it), and a second entry for it would fail, so the
+       * program declares none. At most one, and an admin.
+       */
+      createsCluster: boolean.optional(),
+    }),
+    { error: 'a list of { name, arn, level: "admin" | "view" }' },
+  ),
+  /**
+   * How CI's `pulumi` reaches the API endpoint: `publicEndpoint` (a runner whose egress range is in
+   * publicAccessCidrs) or `inVpcRunner` (a self-hosted runner inside the VPC, through the private
+   * endpoint). See README "CI".
+   */
+  ciApiAccess: z.enum(["publicEndpoint", "inVpcRunner"], { error: '"publicEndpoint" or "inVpcRunner"' }),
   /** Root volume of each node, GB (gp3). */
   nodeDiskGb: integer(20, 1000, "node root volume"),
   /** Retention of the control-plane log group, days (created by the stack so it never keeps logs forever). */
@@ -380,6 +412,7 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       expected:
         "no sites while cluster.publicAccessCidrs is empty: each Pi sends its metrics through the cluster's public API endpoint, so add the Pis' public addresses there",
     });
+  problems.push(...clusterAccessProblems(merged));
   const repositories = section(merged.registry).repositories;
   if (sites.length > 0 && Array.isArray(repositories) && !repositories.includes(EDGE_APP_REPOSITORY))
     problems.push({
@@ -392,6 +425,46 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       path: ["edge", edge.tlsCertificate === undefined ? "tlsCertificate" : "tlsPrivateKey"],
       value: undefined,
       expected: "edge.tlsCertificate and edge.tlsPrivateKey set together, or neither (a self-signed certificate)",
+    });
+  return problems;
+}
+
+/**
+ * Cluster access: a protected stack (prod) must name an admin principal, or nobody but the role
+ * that happened to create the cluster could manage it; names and roles appear once; CI must
+ * have a way to reach the API endpoint.
+ */
+function clusterAccessProblems(merged: Record<string, unknown>): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const cluster = section(merged.cluster);
+  const principals = Array.isArray(cluster.accessPrincipals) ? cluster.accessPrincipals.map(section) : undefined;
+  // The creator's entry is EKS's, not this program's: a protected stack declares a break-glass admin.
+  if (principals && merged.protect === true && !principals.some((p) => p.level === "admin" && p.createsCluster !== true))
+    problems.push({
+      path: ["cluster", "accessPrincipals"],
+      value: cluster.accessPrincipals,
+      expected:
+        'at least one { name, arn, level: "admin" } besides the role that creates the cluster, in a protected stack (platform:protect, prod\'s default): a break-glass role',
+    });
+  const creators = (principals ?? []).filter((p) => p.createsCluster === true);
+  if (creators.length > 1 || creators.some((p) => p.level !== "admin"))
+    problems.push({
+      path: ["cluster", "accessPrincipals"],
+      value: creators.map((p) => p.name),
+      expected: 'createsCluster on one principal at most, of level "admin": the role that runs `pulumi up` (EKS makes its admin entry)',
+    });
+  for (const field of ["name", "arn"] as const) {
+    const seen = (principals ?? []).map((p) => p[field]).filter((v) => typeof v === "string");
+    const repeated = [...new Set(seen.filter((v, i) => seen.indexOf(v) !== i))];
+    if (repeated.length > 0)
+      problems.push({ path: ["cluster", "accessPrincipals"], value: repeated, expected: `each ${field} once (EKS has one access entry per role)` });
+  }
+  if (cluster.ciApiAccess === "publicEndpoint" && Array.isArray(cluster.publicAccessCidrs) && cluster.publicAccessCidrs.length === 0)
+    problems.push({
+      path: ["cluster", "ciApiAccess"],
+      value: cluster.ciApiAccess,
+      expected:
+        '"inVpcRunner" while cluster.publicAccessCidrs is empty (the endpoint is private: CI needs a runner inside the VPC), or add the CI runners\' egress range to cluster.publicAccessCidrs',
     });
   return problems;
 }

@@ -1,11 +1,23 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
-import { one, planFor, STACKS } from "./helpers/program";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { ACCESS_POLICY_ARNS, CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
+import { one, planFor, PROJECT_DIR, runPlanCli, STACKS, stackDirWith } from "./helpers/program";
 
 const EKS = "eks:index:Cluster";
 const NODES = "aws:eks/nodeGroup:NodeGroup";
 const ADMIN = "arn:aws:iam::111122223333:role/platform-admin";
+
+interface Principal { name: string; arn: string; level: "admin" | "view"; createsCluster?: boolean }
+interface Entry { principalArn: string; accessPolicies: Record<string, { policyArn: string; accessScope: { type: string } }> }
+/** The `platform:` section of a stack file as written (what a reviewer reads). */
+const stackConfig = (stack: string) =>
+  Object.fromEntries(
+    Object.entries((parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config)
+      .filter(([k]) => k.startsWith("platform:")).map(([k, v]) => [k.slice("platform:".length), v]),
+  ) as Record<string, unknown>;
 
 describe("cluster", () => {
   for (const stack of STACKS) {
@@ -98,19 +110,62 @@ describe("cluster", () => {
     });
   }
 
-  it("access entries grant cluster admin to each configured role", () => {
-    const eks = one(planFor("prod", { "platform:cluster": { adminRoleArns: [ADMIN] } }), EKS);
-    const entries = Object.values(eks.inputs.accessEntries as Record<string, { principalArn: string; accessPolicies: Record<string, { policyArn: string; accessScope: { type: string } }> }>);
-    assert.equal(entries.length, 1);
-    assert.equal(entries[0].principalArn, ADMIN);
-    const [policy] = Object.values(entries[0].accessPolicies);
-    assert.equal(policy.policyArn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy");
-    assert.deepEqual(policy.accessScope, { type: "cluster" });
+  for (const stack of STACKS) {
+    it(`${stack}: one access entry per configured principal, keyed by its name, with its level's AWS policy on the whole cluster`, () => {
+      const principals = (stackConfig(stack).cluster as { accessPrincipals: Principal[] }).accessPrincipals;
+      assert.ok(principals.some((p) => p.level === "admin" && !p.createsCluster), "an admin besides the creator: break-glass");
+      assert.ok(principals.some((p) => p.level === "view"), "a read-only role for previews and drift");
+      const entries = one(planFor(stack), EKS).inputs.accessEntries as Record<string, Entry>;
+      const declared = principals.filter((p) => !p.createsCluster);
+      assert.deepEqual(Object.keys(entries).sort(), declared.map((p) => p.name).sort());
+      for (const { name, arn, level } of declared) {
+        assert.equal(entries[name].principalArn, arn);
+        assert.deepEqual(Object.values(entries[name].accessPolicies), [{ policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } }], name);
+      }
+    });
+  }
+
+  it("the principal that creates the cluster gets no declared entry (EKS makes its admin entry, a second one would fail)", () => {
+    const principals: Principal[] = [
+      { name: "deploy", arn: "arn:aws:iam::111122223333:role/deploy", level: "admin", createsCluster: true },
+      { name: "break-glass", arn: ADMIN, level: "admin" },
+    ];
+    const entries = one(planFor("prod", { "platform:cluster": { accessPrincipals: principals } }), EKS).inputs.accessEntries as Record<string, Entry>;
+    assert.deepEqual(Object.keys(entries), ["break-glass"]);
+    assert.ok(!Object.values(entries).some((e) => e.principalArn.endsWith("role/deploy")));
+  });
+
+  it("admin is AWS's cluster-admin policy, view the read-everything admin-view policy, nothing else", () => {
+    assert.deepEqual(ACCESS_POLICY_ARNS, {
+      admin: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+      view: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
+    });
+  });
+
+  it("a break-glass role added in config becomes one more admin entry; reordering keeps the keys", () => {
+    const principals = [
+      { name: "preview", arn: "arn:aws:iam::111122223333:role/p", level: "view" },
+      { name: "break-glass", arn: ADMIN, level: "admin" },
+    ];
+    const entries = one(planFor("dev", { "platform:cluster": { accessPrincipals: principals } }), EKS).inputs.accessEntries as Record<string, Entry>;
+    assert.deepEqual(Object.keys(entries).sort(), ["break-glass", "preview"]);
+    assert.equal(entries["break-glass"].principalArn, ADMIN);
+    assert.equal(Object.values(entries["break-glass"].accessPolicies)[0].policyArn, ACCESS_POLICY_ARNS.admin);
+  });
+
+  it("prod without an admin principal, or CI with no way to the API, is invalid configuration: exit 2, key named, nothing planned", () => {
+    const noAdmin = runPlanCli(["--stack", "prod", "--config-dir", stackDirWith("prod", { "platform:cluster": { accessPrincipals: [{ name: "preview", arn: ADMIN, level: "view" }] } })]);
+    assert.equal(noAdmin.status, 2, noAdmin.stderr);
+    assert.match(noAdmin.stderr, /platform:cluster\.accessPrincipals: .*expected at least one \{ name, arn, level: "admin" \}/);
+    assert.doesNotMatch(noAdmin.stdout, /eks:index:Cluster/);
+    const noPath = runPlanCli(["--stack", "dev", "--config-dir", stackDirWith("dev", { "platform:cluster": { publicAccessCidrs: [] }, "platform:edgeSites": [] })]);
+    assert.equal(noPath.status, 2, noPath.stderr);
+    assert.match(noPath.stderr, /platform:cluster\.ciApiAccess: got "publicEndpoint"; expected "inVpcRunner"/);
   });
 
   it("an empty publicAccessCidrs makes the endpoint private only", () => {
     // The Pis' metrics come in through the public endpoint, so a stack without one serves no site.
-    const eks = one(planFor("dev", { "platform:cluster": { publicAccessCidrs: [] }, "platform:edgeSites": [] }), EKS);
+    const eks = one(planFor("dev", { "platform:cluster": { publicAccessCidrs: [], ciApiAccess: "inVpcRunner" }, "platform:edgeSites": [] }), EKS);
     assert.equal(eks.inputs.endpointPublicAccess, false);
     assert.equal(eks.inputs.publicAccessCidrs, undefined);
   });

@@ -102,10 +102,10 @@ describe("actions and images are pinned", () => {
     for (const s of installs) assert.equal(String(s.with?.["pulumi-version"]), pkg.dependencies["@pulumi/pulumi"]);
   });
 
-  it("setup-node installs Node 20 and checkouts keep no token on disk", () => {
+  it("setup-node installs Node 24 (LTS; 20 has reached end of life) and checkouts keep no token on disk", () => {
     for (const { file, name, job } of allJobs()) {
       for (const s of stepsOf(job)) {
-        if (s.uses?.startsWith("actions/setup-node@")) assert.equal(String(s.with?.["node-version"]), "20", `${file} ${name}`);
+        if (s.uses?.startsWith("actions/setup-node@")) assert.equal(String(s.with?.["node-version"]), "24", `${file} ${name}`);
         if (s.uses?.startsWith("actions/checkout@")) assert.equal(s.with?.["persist-credentials"], false, `${file} ${name}`);
       }
     }
@@ -113,9 +113,14 @@ describe("actions and images are pinned", () => {
 });
 
 describe("credentials and permissions", () => {
-  it("no stored AWS keys anywhere in workflows or their scripts", () => {
+  it("no stored AWS keys, Pulumi token or config passphrase anywhere in workflows or their scripts", () => {
     const texts = [...files.map((f) => path.join(WORKFLOWS, f)), ...fs.readdirSync(SCRIPTS).map((f) => path.join(SCRIPTS, f))];
-    for (const file of texts) assert.doesNotMatch(fs.readFileSync(file, "utf8"), /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key/, file);
+    for (const file of texts)
+      assert.doesNotMatch(
+        fs.readFileSync(file, "utf8"),
+        /AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|aws-access-key-id|aws-secret-access-key|PULUMI_ACCESS_TOKEN|PULUMI_CONFIG_PASSPHRASE/,
+        file,
+      );
   });
 
   it("every workflow defaults to read-only contents and grants nothing more at the top", () => {
@@ -123,14 +128,17 @@ describe("credentials and permissions", () => {
   });
 
   it("id-token: write exactly on the jobs that assume an AWS role through OIDC", () => {
-    let oidcJobs = 0;
+    const oidcJobs: string[] = [];
     for (const { file, name, job } of allJobs()) {
       const perms = typeof job.permissions === "object" ? job.permissions : {};
       const assumesRole = stepsOf(job).some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") && s.with?.["role-to-assume"]);
       assert.equal(perms["id-token"] === "write", assumesRole, `${file} ${name}`);
-      if (assumesRole) oidcJobs++;
+      if (assumesRole) oidcJobs.push(`${file}:${name}`);
     }
-    assert.equal(oidcJobs, 6, "preview, deploy-dev, deploy-prod, deploy-edge-dev, deploy-edge-prod, drift");
+    assert.deepEqual(oidcJobs.sort(), [
+      "drift.yml:drift", "main.yml:deploy-dev", "main.yml:deploy-edge-dev", "main.yml:deploy-edge-prod", "main.yml:deploy-prod",
+      "main.yml:preview-prod", "pull-request.yml:preview-dev",
+    ]);
   });
 
   it("a job that runs pulumi against a stack has AWS credentials first", () => {
@@ -142,7 +150,46 @@ describe("credentials and permissions", () => {
       assert.ok(aws >= 0 && aws < pulumi, `${file} ${name}`);
     }
   });
+
+  it("every role comes from one variable through require-role.sh: no `||` fallback to another role, a missing one fails the job", () => {
+    for (const { file, name, job } of allJobs()) {
+      const steps = stepsOf(job);
+      const aws = steps.find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+      if (!aws) continue;
+      assert.equal(aws.with?.["role-to-assume"], "${{ steps.role.outputs.arn }}", `${file} ${name}`);
+      const role = steps.find((s) => s.id === "role");
+      assert.ok(role && steps.indexOf(role) < steps.indexOf(aws), `${file} ${name}: the role step comes first`);
+      assert.match(role.run ?? "", /^bash \.github\/scripts\/require-role\.sh /, `${file} ${name}`);
+      assert.match(role.env?.ROLE ?? "", /^\$\{\{ vars(\.[A-Z_]+|\[matrix\.roleVariable\]) \}\}$/, `${file} ${name}: one variable, nothing else`);
+      assert.ok(!job.if?.includes("AWS_ROLE") && !job.if?.includes("PREVIEW_ROLE"), `${file} ${name}: a missing role fails, it does not skip`);
+    }
+    for (const file of files) assert.doesNotMatch(source(file), /ROLE_ARN[A-Z_]*\s*\|\|/, `${file}: a role with a fallback`);
+  });
+
+  it("live jobs wait for the repository to opt in (CLOUD_CI, EDGE_CI for the Pis), so a fresh fork stays green on the offline checks", () => {
+    for (const { file, name, job } of allJobs()) {
+      if (!stepsOf(job).some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))) continue;
+      assert.match(job.if ?? "", name.startsWith("deploy-edge-") ? /vars\.EDGE_CI == 'true'/ : /vars\.CLOUD_CI == 'true'/, `${file} ${name}`);
+    }
+  });
+
+  it("every pulumi job keeps the CLI's files in the job's temporary directory and removes them at the end", () => {
+    for (const { file, name, job } of allJobs()) {
+      const steps = stepsOf(job);
+      if (!steps.some((s) => s.uses?.startsWith("pulumi/actions@"))) continue;
+      const home = steps.findIndex((s) => s.run?.includes('PULUMI_HOME=$RUNNER_TEMP/pulumi-home'));
+      const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+      assert.ok(home >= 0 && home < pulumi, `${file} ${name}`);
+      const cleanup = steps.at(-1);
+      assert.equal(cleanup?.if, "always()", `${file} ${name}`);
+      assert.equal(cleanup?.run, 'rm -rf "$RUNNER_TEMP/pulumi-home"', `${file} ${name}`);
+      assert.doesNotMatch(JSON.stringify(job), /~\/|\$HOME/, `${file} ${name}: nothing under the runner's home`);
+    }
+  });
 });
+
+/** Every `secrets.X`, `vars.X` and `vars[...]` a text refers to. */
+const references = (text: string) => [...text.matchAll(/\b(secrets|vars)(\.[A-Za-z_]+|\[[^\]]+\])/g)].map((m) => m[0]);
 
 describe("pull requests", () => {
   const pr = workflow("pull-request.yml");
@@ -154,14 +201,17 @@ describe("pull requests", () => {
     assert.equal(pr.jobs.checks.uses, "./.github/workflows/checks.yml");
   });
 
-  it("the shared checks run .ci/run (apt tools, npm ci, npm test) on Debian as root", () => {
-    const job = workflow("checks.yml").jobs.checks;
+  it("the shared checks run .ci/run (apt tools, npm ci, npm test) on Debian as root, with no secret or environment", () => {
+    const checks = workflow("checks.yml");
+    const job = checks.jobs.checks;
     assert.ok(stepsOf(job).some((s) => s.run?.trim() === "bash .ci/run"));
     assert.ok(usesAction(job, "actions/setup-node"));
     assert.match(typeof job.container === "object" ? job.container.image : String(job.container), /^debian:/);
+    assert.deepEqual(references(source("checks.yml")), []);
+    assert.equal(job.environment, undefined);
   });
 
-  it("offline plan of every stack (cloud and edge) against the base branch, summary and one sticky comment", () => {
+  it("offline plan of every stack (cloud and edge) against the base branch, summary and one sticky comment, no credentials", () => {
     const plan = pr.jobs["offline-plan"];
     assert.deepEqual((plan.strategy?.matrix as { stack: string[] }).stack, [...STACKS, ...EDGE_STACKS]);
     const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice("Pulumi.".length, -".yaml".length));
@@ -169,6 +219,8 @@ describe("pull requests", () => {
     const checkouts = stepsOf(plan).filter((s) => s.uses?.startsWith("actions/checkout@"));
     assert.ok(checkouts.some((s) => s.with?.ref === "${{ github.event.pull_request.base.sha }}"), "base branch checked out");
     assert.ok(stepsOf(plan).some((s) => s.run?.includes(".github/scripts/offline-plan.sh")));
+    assert.deepEqual(references(JSON.stringify(plan)), [], "the offline plan runs under mocks: no secret, no variable");
+    assert.equal(plan.environment, undefined);
     const comment = pr.jobs["plan-comment"];
     assert.deepEqual(comment.permissions, { "pull-requests": "write" });
     assert.match(comment.if ?? "", /head\.repo\.full_name == github\.repository/);
@@ -177,57 +229,94 @@ describe("pull requests", () => {
     assert.match(script, /createComment/);
   });
 
-  it("preview: not for forks, only stacks with a role, policy pack and its per-stack config, PR comment", () => {
-    const gate = pr.jobs["preview-stacks"];
-    assert.match(gate.if ?? "", /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
-    const preview = pr.jobs.preview;
-    assert.equal(preview.needs, "preview-stacks");
-    assert.equal(preview.environment, "preview", "the PR's code meets the stack secrets only behind the preview environment");
-    const [step] = pulumiSteps(preview);
-    assert.equal(step.with?.command, "preview");
-    assert.equal(step.with?.policyPacks, "policies");
-    assert.equal(step.with?.policyPackConfigs, "policies/config/${{ matrix.stack }}.json");
-    assert.equal(step.with?.["comment-on-pr"], true);
-    assert.equal(step.with?.diff, true);
-    assert.match(String(step.with?.["stack-name"]), /matrix\.stack/);
+  it("no job a pull request triggers can reach prod: no prod secret, variable, environment, role or stack outside the offline plan", () => {
+    for (const [name, job] of Object.entries(pr.jobs)) {
+      const text = JSON.stringify(job);
+      for (const ref of references(text)) assert.doesNotMatch(ref, /PROD/i, `${name}: ${ref}`);
+      assert.doesNotMatch(String(typeof job.environment === "object" ? job.environment.name : (job.environment ?? "")), /prod/i, name);
+      if (name !== "offline-plan" && name !== "plan-comment") assert.doesNotMatch(text, /prod/i, `${name} mentions prod`);
+    }
   });
 
-  it("with both roles set, the preview matrix holds dev and prod, each with its role", () => {
-    const roles = { ROLE_DEV: "arn:aws:iam::111111111111:role/preview-dev", ROLE_PROD: "arn:aws:iam::222222222222:role/preview-prod" };
-    const out = stackMatrix(roles);
-    assert.equal(out.any, "true");
-    assert.deepEqual(JSON.parse(out.matrix), { include: [{ stack: "dev", role: roles.ROLE_DEV }, { stack: "prod", role: roles.ROLE_PROD }] });
+  it("the live preview is of dev only, not for forks, in environment preview-dev with the read-only dev role, policy pack, PR comment", () => {
+    const preview = pr.jobs["preview-dev"];
+    assert.match(preview.if ?? "", /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
+    assert.equal(preview.environment, "preview-dev");
+    const role = stepsOf(preview).find((s) => s.id === "role");
+    assert.equal(role?.env?.ROLE, "${{ vars.AWS_PREVIEW_ROLE_ARN_DEV }}");
+    assert.match(role?.run ?? "", /require-role\.sh AWS_PREVIEW_ROLE_ARN_DEV preview-dev$/);
+    const steps = pulumiSteps(preview);
+    assert.equal(steps.length, 1);
+    const [step] = steps;
+    assert.equal(step.with?.command, "preview");
+    assert.equal(step.with?.["stack-name"], "dev");
+    assert.equal(step.with?.policyPacks, "policies");
+    assert.equal(step.with?.policyPackConfigs, "policies/config/dev.json");
+    assert.equal(step.with?.["comment-on-pr"], true);
+    assert.equal(step.with?.diff, true);
+    assert.equal(preview.strategy, undefined, "no matrix that could grow a prod entry");
   });
 
   it("each stack's policy-pack config file exists", () => {
-    for (const stack of STACKS) assert.ok(fs.existsSync(path.join(ROOT, "policies/config", `${stack}.json`)), stack);
+    for (const stack of [...STACKS, ...EDGE_STACKS]) assert.ok(fs.existsSync(path.join(ROOT, "policies/config", `${stack}.json`)), stack);
   });
 });
 
 describe("main", () => {
   const main = workflow("main.yml");
   const envName = (job: Job) => (typeof job.environment === "object" ? job.environment.name : job.environment);
+  const roleOf = (job: Job) => stepsOf(job).find((s) => s.id === "role")?.env?.ROLE;
 
-  it("on push to main: checks, then dev, then prod", () => {
+  it("on push to main: checks, then dev; prod's preview after the checks; prod's up after both", () => {
     assert.deepEqual((main.on.push as { branches: string[] }).branches, ["main"]);
     assert.equal(main.jobs["deploy-dev"].needs, "checks");
-    assert.equal(main.jobs["deploy-prod"].needs, "deploy-dev");
+    assert.equal(main.jobs["preview-prod"].needs, "checks");
+    assert.deepEqual([main.jobs["deploy-prod"].needs].flat().sort(), ["deploy-dev", "preview-prod"]);
+  });
+
+  it("prod's preview runs in preview-prod with the read-only prod role, writes the diff to the job summary, and names the commit it previewed", () => {
+    const job = main.jobs["preview-prod"];
+    assert.equal(envName(job), "preview-prod");
+    assert.equal(roleOf(job), "${{ vars.AWS_PREVIEW_ROLE_ARN_PROD }}");
+    const [step] = pulumiSteps(job);
+    assert.equal(step.with?.command, "preview");
+    assert.equal(step.with?.["stack-name"], "prod");
+    assert.equal(step.with?.policyPackConfigs, "policies/config/prod.json");
+    assert.equal(step.with?.["comment-on-summary"], true, "what the approver reads");
+    const checkout = stepsOf(job).find((s) => s.uses?.startsWith("actions/checkout@"));
+    assert.equal(checkout?.with?.ref, "${{ github.sha }}");
+    assert.equal((job as Job & { outputs?: Record<string, string> }).outputs?.commit, "${{ steps.commit.outputs.sha }}");
+    assert.match(stepsOf(job).find((s) => s.id === "commit")?.run ?? "", /git rev-parse HEAD/);
+  });
+
+  it("prod's up applies the commit prod's preview showed, behind the prod environment", () => {
+    const job = main.jobs["deploy-prod"];
+    assert.equal(envName(job), "prod");
+    const checkout = stepsOf(job).find((s) => s.uses?.startsWith("actions/checkout@"));
+    assert.equal(checkout?.with?.ref, "${{ needs.preview-prod.outputs.commit }}");
   });
 
   for (const stack of STACKS) {
-    it(`deploy-${stack}: environment ${stack}, pulumi up with the policy pack, never cancelled in flight`, () => {
+    it(`deploy-${stack}: environment ${stack}, its deploy role, pulumi up with the policy pack, never cancelled in flight`, () => {
       const job = main.jobs[`deploy-${stack}`];
       assert.equal(envName(job), stack);
       const [step] = pulumiSteps(job);
       assert.equal(step.with?.command, "up");
-      assert.match(String(step.with?.["stack-name"]), new RegExp(`\\b${stack}\\b`));
+      assert.equal(step.with?.["stack-name"], stack);
       assert.equal(step.with?.policyPacks, "policies");
       assert.equal(step.with?.policyPackConfigs, `policies/config/${stack}.json`);
       assert.equal(job.concurrency?.["cancel-in-progress"], false);
-      const aws = stepsOf(job).find((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
-      assert.equal(aws?.with?.["role-to-assume"], `\${{ vars.AWS_ROLE_ARN_${stack.toUpperCase()} }}`);
+      assert.equal(roleOf(job), `\${{ vars.AWS_ROLE_ARN_${stack.toUpperCase()} }}`);
     });
   }
+
+  it("a dev job refers to nothing of prod, a prod job to nothing of dev", () => {
+    for (const [name, job] of Object.entries(main.jobs)) {
+      const other = /prod/.test(name) ? /DEV/ : /dev/.test(name) ? /PROD/ : undefined;
+      if (!other) continue;
+      for (const ref of references(JSON.stringify(job))) assert.doesNotMatch(ref, other, `${name}: ${ref}`);
+    }
+  });
 
   for (const stack of EDGE_STACKS) {
     const cloud = stack.replace("edge-", "");
@@ -235,13 +324,13 @@ describe("main", () => {
       const job = main.jobs[`deploy-${stack}`];
       assert.equal(job.needs, `deploy-${cloud}`);
       assert.equal(envName(job), stack);
+      assert.equal(roleOf(job), `\${{ vars.AWS_ROLE_ARN_${stack.toUpperCase().replace("-", "_")} }}`);
       for (const [name, other] of Object.entries(main.jobs))
         assert.ok(![other.needs].flat().includes(`deploy-${stack}`), `${name} must not wait for a Pi`);
       const [step] = pulumiSteps(job);
       assert.equal(step.with?.command, "up");
-      assert.match(String(step.with?.["stack-name"]), new RegExp(`\\b${stack}\\b`));
+      assert.equal(step.with?.["stack-name"], stack);
       assert.equal(step.with?.policyPackConfigs, `policies/config/${stack}.json`);
-      assert.ok(fs.existsSync(path.join(ROOT, "policies/config", `${stack}.json`)));
       assert.equal(job.concurrency?.["cancel-in-progress"], false);
       const agent = stepsOf(job).find((s) => s.run?.includes("ssh-agent"));
       assert.match(agent?.run ?? "", /ssh-agent -a "\$RUNNER_TEMP\/ssh-agent\.sock"/, "the agent socket is in the job's temporary directory");
@@ -249,8 +338,11 @@ describe("main", () => {
     });
   }
 
-  it("the prod cloud deploy never waits for an edge stack", () => {
-    assert.deepEqual([main.jobs["deploy-prod"].needs].flat(), ["deploy-dev"]);
+  it("cloud jobs never wait for an edge stack, and edge jobs run on the edge runners", () => {
+    for (const [name, job] of Object.entries(main.jobs)) {
+      if (name.startsWith("deploy-edge-")) assert.match(JSON.stringify(job), /PULUMI_EDGE_RUNS_ON/, name);
+      else for (const need of [job.needs ?? []].flat()) assert.ok(!need.startsWith("deploy-edge-"), `${name} needs ${need}`);
+    }
   });
 
   it("no workflow that deploys cancels runs in progress", () => {
@@ -264,7 +356,7 @@ describe("drift", () => {
 
   it("daily and on demand; fails on drift and opens or updates an issue labelled drift", () => {
     assert.ok("schedule" in drift.on && "workflow_dispatch" in drift.on);
-    assert.match(drift.jobs.stacks.if ?? "", /default_branch/, "only the deployed branch's program is compared");
+    assert.match(job.if ?? "", /default_branch/, "only the deployed branch's program is compared");
     const check = stepsOf(job).find((s) => s.id === "check");
     assert.match(check?.run ?? "", /drift-check\.sh/);
     const script = fs.readFileSync(path.join(SCRIPTS, "drift-check.sh"), "utf8");
@@ -275,30 +367,96 @@ describe("drift", () => {
     assert.match(String(issue?.with?.script), /issues\.createComment/);
     assert.equal((job.permissions as Record<string, string>).issues, "write");
   });
+
+  it("per cloud stack, in that stack's read-only environment with that environment's read-only role", () => {
+    const include = (job.strategy?.matrix as { include: { stack: string; roleVariable: string }[] }).include;
+    assert.deepEqual(include, STACKS.map((stack) => ({ stack, roleVariable: `AWS_PREVIEW_ROLE_ARN_${stack.toUpperCase()}` })));
+    assert.equal(job.environment, "preview-${{ matrix.stack }}");
+    const role = stepsOf(job).find((s) => s.id === "role");
+    assert.equal(role?.env?.ROLE, "${{ vars[matrix.roleVariable] }}");
+    assert.ok(!/AWS_ROLE_ARN/.test(source("drift.yml")), "never a deploy role");
+  });
 });
 
-/** Runs stack-matrix.sh with the given role variables; returns what it wrote to GITHUB_OUTPUT. */
-function stackMatrix(env: Record<string, string>): Record<string, string> & { status: string; stderr: string } {
+/** Runs require-role.sh with ROLE set; returns its status, what it wrote to GITHUB_OUTPUT and printed. */
+function requireRole(role: string | undefined, variable = "AWS_PREVIEW_ROLE_ARN_DEV", environment = "preview-dev") {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-"));
   const output = path.join(dir, "output");
   fs.writeFileSync(output, "");
-  const run = spawnSync("bash", [path.join(SCRIPTS, "stack-matrix.sh")], { env: { PATH: process.env.PATH, GITHUB_OUTPUT: output, ...env }, encoding: "utf8" });
-  const pairs = fs.readFileSync(output, "utf8").split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]);
-  return { ...Object.fromEntries(pairs), status: String(run.status), stderr: run.stderr };
+  const env: Record<string, string> = { PATH: process.env.PATH ?? "", GITHUB_OUTPUT: output };
+  if (role !== undefined) env.ROLE = role;
+  const run = spawnSync("bash", [path.join(SCRIPTS, "require-role.sh"), variable, environment], { env, encoding: "utf8" });
+  return { status: run.status, output: fs.readFileSync(output, "utf8"), stdout: run.stdout };
 }
 
-describe("stack-matrix.sh", () => {
-  it("skips stacks without a role, and everything when none is set", () => {
-    assert.deepEqual(JSON.parse(stackMatrix({ ROLE_DEV: "", ROLE_PROD: "arn:aws:iam::222222222222:role/p" }).matrix).include.map((i: { stack: string }) => i.stack), ["prod"]);
-    const none = stackMatrix({});
-    assert.equal(none.any, "false");
-    assert.deepEqual(JSON.parse(none.matrix), { include: [] });
+describe("require-role.sh", () => {
+  const bash = requireTool("bash");
+
+  it("a role ARN: exit 0, arn=<ARN> for the credentials step", { skip: bash.skip }, () => {
+    const r = requireRole("arn:aws:iam::111122223333:role/platform-dev-preview");
+    assert.equal(r.status, 0);
+    assert.equal(r.output, "arn=arn:aws:iam::111122223333:role/platform-dev-preview\n");
   });
 
-  it("refuses a value that is not a role ARN instead of splicing it into JSON", () => {
-    const bad = stackMatrix({ ROLE_DEV: 'arn:aws:iam::111111111111:role/x","stack":"prod' });
-    assert.equal(bad.status, "1");
-    assert.match(bad.stderr, /not an IAM role ARN/);
+  it("no role: the job fails closed, naming the variable and the environment to set it in", { skip: bash.skip }, () => {
+    for (const role of [undefined, ""]) {
+      const r = requireRole(role, "AWS_PREVIEW_ROLE_ARN_PROD", "preview-prod");
+      assert.equal(r.status, 1);
+      assert.equal(r.output, "");
+      assert.match(r.stdout, /^::error title=AWS role::set the variable AWS_PREVIEW_ROLE_ARN_PROD of environment preview-prod/);
+    }
+  });
+
+  it("refuses a value that is not a role ARN (a user, or something spliced into JSON)", { skip: bash.skip }, () => {
+    for (const bad of ["arn:aws:iam::111122223333:user/me", 'arn:aws:iam::111111111111:role/x","stack":"prod']) {
+      const r = requireRole(bad);
+      assert.equal(r.status, 1, bad);
+      assert.equal(r.output, "");
+      assert.match(r.stdout, /not an IAM role ARN/);
+    }
+  });
+});
+
+describe("the set-up checklist (docs/ci.md)", () => {
+  const checklist = fs.readFileSync(path.join(ROOT, "docs/ci.md"), "utf8");
+
+  it("names every variable, secret and environment the workflows use, and the README links to it", () => {
+    const names = new Set<string>();
+    for (const file of files) {
+      for (const ref of references(source(file))) if (/^(vars|secrets)\.[A-Z_]+$/.test(ref)) names.add(ref.split(".")[1]);
+      for (const { job } of allJobs().filter((j) => j.file === file)) {
+        const env = typeof job.environment === "object" ? job.environment.name : job.environment;
+        if (env) for (const stack of env.includes("matrix.stack") ? STACKS : [""]) names.add(env.replace("${{ matrix.stack }}", stack));
+      }
+    }
+    assert.ok(names.size >= 15, [...names].join(" "));
+    for (const name of names) assert.ok(checklist.includes(`\`${name}\``), `docs/ci.md does not name \`${name}\``);
+    assert.match(fs.readFileSync(path.join(ROOT, "README.md"), "utf8"), /\[docs\/ci\.md\]\(docs\/ci\.md\)/);
+  });
+
+  it("its stack names and KMS aliases are the stack files' own", () => {
+    for (const stack of [...STACKS, ...EDGE_STACKS]) {
+      const provider = String((parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { secretsprovider?: string }).secretsprovider);
+      const generic = provider.replace(/-(dev|prod)-/, "-<env>-");
+      assert.ok(checklist.includes(generic.split("?")[0]), `${stack}: ${generic}`);
+    }
+  });
+});
+
+describe("per-environment secrets", () => {
+  const stackFile = (stack: string) => parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { secretsprovider?: string; config: Record<string, unknown> };
+
+  it("every stack file encrypts its secrets with its environment's KMS key, never a passphrase; dev and prod keys differ", () => {
+    const keys = new Map<string, string>();
+    for (const stack of [...STACKS, ...EDGE_STACKS]) {
+      const file = stackFile(stack);
+      const environment = String(file.config["platform:environment"]);
+      assert.match(file.secretsprovider ?? "", /^awskms:\/\/alias\/[\w/-]+\?region=[a-z0-9-]+$/, stack);
+      assert.ok(file.secretsprovider?.includes(`-${environment}-`), `${stack}: the ${environment} key`);
+      keys.set(environment, keys.get(environment) ?? String(file.secretsprovider));
+      assert.equal(file.secretsprovider, keys.get(environment), `${stack}: one key per environment`);
+    }
+    assert.notEqual(keys.get("dev"), keys.get("prod"));
   });
 });
 
@@ -403,10 +561,13 @@ describe("plan report (job summary and PR comment)", () => {
 });
 
 describe("offline-plan.sh against the real plan", () => {
-  it("writes the report for dev, comparing with a base checkout (here: this one, so no difference)", () => {
+  it("writes the report for dev, comparing with a base checkout (here: this one, so no difference), and nothing outside its directory", () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plan-"));
     const summary = path.join(out, "summary.md");
-    const r = spawnSync("bash", [path.join(SCRIPTS, "offline-plan.sh"), "dev", out, ROOT], { cwd: ROOT, env: { ...process.env, GITHUB_STEP_SUMMARY: summary }, encoding: "utf8" });
+    // A fresh, empty home: the plan must leave it so (nothing of a run outside OUT_DIR).
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plan-home-"));
+    const r = spawnSync("bash", [path.join(SCRIPTS, "offline-plan.sh"), "dev", out, ROOT], { cwd: ROOT, env: { ...process.env, HOME: home, GITHUB_STEP_SUMMARY: summary }, encoding: "utf8" });
+    assert.deepEqual(fs.readdirSync(home), [], "the offline plan wrote into the home directory");
     const report = fs.readFileSync(path.join(out, "report.md"), "utf8");
     assert.equal(r.status, 0, `${r.stderr}\n${report}`);
     assert.match(report, /^### Stack `dev`: planned/);

@@ -12,6 +12,10 @@ out=${2:?usage: offline-plan.sh STACK OUT_DIR [BASE_CHECKOUT_DIR]}
 base=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out"
+# Everything the plan's tools write goes under OUT_DIR (the job's temporary directory in CI):
+# npm's logs, the TypeScript loader's cache, any temporary file; nothing in the runner's home.
+export npm_config_cache="$out/npm-cache" npm_config_logs_dir="$out/npm-logs" npm_config_update_notifier=false TMPDIR="$out/tmp"
+mkdir -p "$TMPDIR"
 
 head_status=0
 npm run --silent plan -- --stack "$stack" --json >"$out/head.json" 2>"$out/head.err" || head_status=$?
