@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { renderReport, type PlanJson } from "../.github/scripts/plan-report";
+import { planFor } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
 /**
@@ -540,6 +541,18 @@ describe("plan report (job summary and PR comment)", () => {
     assert.doesNotMatch(md, /\| changed \| eks/, "unchanged lines are not listed as changes");
     assert.match(md, /- `x`: no price/);
     assert.match(md, /Full plan output: resource tree \(3 resources\)/);
+  });
+
+  it("leads with the change list and a caution for each stateful resource replaced", () => {
+    type Resource = { type: string; inputs: Record<string, unknown> };
+    const headPlan = planFor("dev");
+    const basePlan = JSON.parse(JSON.stringify(headPlan)) as { resources: Resource[] };
+    const bucket = basePlan.resources.find((r) => r.type === "aws:s3/bucket:Bucket") as Resource;
+    bucket.inputs.objectLockEnabled = !bucket.inputs.objectLockEnabled;
+    const md = renderReport({ stack: "dev", head: headPlan as PlanJson, base: basePlan as PlanJson, exitCode: 0 });
+    const lines = md.split("\n");
+    assert.match(lines[2], /^\*\*Changes:\*\* 0 to create, 0 to update, 1 to replace, 0 to delete, \d+ unchanged\.$/);
+    assert.match(md, /> \[!CAUTION\]\n> \*\*REPLACE\*\* of a stateful resource \(bucket\): `aws:s3\/bucket:Bucket` `platform-dev-bucket` \(because objectLockEnabled changed\)/);
   });
 
   it("a plan compared with itself shows no difference", () => {

@@ -12,6 +12,7 @@
 import fs from "node:fs";
 import { parseArgs } from "node:util";
 import { compareCost, costFromPlanJson, type CostSummary } from "../../cost";
+import { compareResources } from "../../tools/plan/changes";
 
 /** What the report reads of a plan's `--json`; every section is optional so an old base still renders. */
 export interface PlanJson {
@@ -97,9 +98,26 @@ function treeSection(tree: string | undefined, count: number): string[] {
 
 function statusOf(exitCode: number | undefined): string {
   if (exitCode === undefined || exitCode === 0) return "planned";
-  if (exitCode === 1) return "**failed** (a mandatory policy is violated, or the plan errored)";
+  if (exitCode === 1) return "**failed** (a mandatory policy is violated)";
   if (exitCode === 2) return "**failed**: invalid configuration";
+  if (exitCode === 3) return "**failed**: the plan could not run";
   return `**failed** (exit ${exitCode})`;
+}
+
+/** What changes against the base branch, first: counts, then a warning per stateful replace or delete. */
+function changesSection(head: PlanJson, base: PlanJson | undefined): string[] {
+  type Resource = { type: string; name: string; inputs: Record<string, unknown> };
+  const valid = (list: unknown[] | undefined) =>
+    (list ?? []).filter((r): r is Resource => typeof (r as Resource).type === "string" && typeof (r as Resource).name === "string" && typeof (r as Resource).inputs === "object");
+  if (!base?.resources?.length || !head.resources?.length) return [];
+  const set = compareResources(valid(base.resources), valid(head.resources));
+  const { counts } = set;
+  const out = [`**Changes:** ${counts.create} to create, ${counts.update} to update, ${counts.replace} to replace, ${counts.delete} to delete, ${counts.same} unchanged.`];
+  for (const c of set.changes.filter((c) => c.stateful && (c.action === "replace" || c.action === "delete")))
+    out.push("", `> [!CAUTION]\n> **${c.action.toUpperCase()}** of a stateful resource (${c.stateful}): \`${c.type}\` \`${c.name}\`${c.replacedBy ? ` (because ${c.replacedBy.join(", ")} changed)` : ""}: its data is lost unless restored from a backup.`);
+  const listed = set.changes.slice(0, 50).map((c) => `- \`${c.action}\` \`${c.type}\` \`${c.name}\`${c.paths.length ? `: ${c.paths.slice(0, 8).join(", ")}` : ""}`);
+  if (listed.length) out.push("", "<details><summary>Changed resources</summary>", "", ...listed, ...(set.changes.length > 50 ? [`- … and ${set.changes.length - 50} more`] : []), "", "</details>");
+  return out;
 }
 
 /** The markdown section for one stack. */
@@ -108,6 +126,7 @@ export function renderReport(input: ReportInput): string {
   const base = costOf(input.base, "the base branch");
   return [
     `### Stack \`${input.stack}\`: ${statusOf(input.exitCode)}`, "",
+    ...changesSection(input.head, input.base), "",
     ...policySection(input.head), "",
     ...diffSection(head, base), "",
     ...linesSection(input.head), "",
