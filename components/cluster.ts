@@ -18,9 +18,18 @@ export const ACCESS_POLICY_ARNS: Record<ClusterConfig["accessPrincipals"][number
   admin: CLUSTER_ADMIN_POLICY_ARN,
   view: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy",
 };
+/**
+ * Instance metadata on every node: IMDSv2 only, with a hop limit of 1, so a pod (one network hop
+ * further) cannot get the node role's credentials; host-network agents (VPC CNI) still can.
+ */
+export const NODE_METADATA_OPTIONS = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" } as const;
+/** The AL2023 AMIs' root device, which the launch template sizes. */
+export const NODE_ROOT_DEVICE = "/dev/xvda";
 /** Node AMI for the arm64 node groups: Graviton nodes run the same images as the Pi. */
 export const NODE_AMI_TYPE = "AL2023_ARM_64_STANDARD";
 export const GP3_STORAGE_CLASS = "gp3";
+/** The VPC CNI add-on's configuration: NetworkPolicy enforcement on (off by default). */
+export const VPC_CNI_CONFIGURATION = { enableNetworkPolicy: "true" } as const;
 
 export interface ClusterArgs {
   /** `platform:cluster`: version, node sizes, Spot, endpoint CIDRs, access principals. */
@@ -124,6 +133,19 @@ export class Cluster extends pulumi.ComponentResource {
     const clusterName = cluster.eksCluster.name;
 
     const nodeRole = this.nodeRole(name);
+    // With a launch template the root volume is sized there (EKS refuses diskSize next to one).
+    const launchTemplate = new aws.ec2.LaunchTemplate(
+      `${name}-nodes`,
+      {
+        description: `Nodes of ${name}: IMDSv2 with hop limit 1, encrypted gp3 root volume`,
+        metadataOptions: NODE_METADATA_OPTIONS,
+        blockDeviceMappings: [
+          { deviceName: NODE_ROOT_DEVICE, ebs: { volumeSize: config.nodeDiskGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+        ],
+        updateDefaultVersion: true,
+      },
+      { parent: this },
+    );
     const nodeGroup = new aws.eks.NodeGroup(
       `${name}-nodes`,
       {
@@ -133,7 +155,8 @@ export class Cluster extends pulumi.ComponentResource {
         amiType: NODE_AMI_TYPE,
         instanceTypes: config.instanceTypes,
         capacityType: config.spot ? "SPOT" : "ON_DEMAND",
-        diskSize: config.nodeDiskGb,
+        // By name: the cost estimate finds the template's volume size through it.
+        launchTemplate: { name: launchTemplate.name, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
         scalingConfig: { minSize: config.minNodes, maxSize: config.maxNodes, desiredSize: config.desiredNodes },
         updateConfig: { maxUnavailable: 1 },
       },
@@ -142,11 +165,24 @@ export class Cluster extends pulumi.ComponentResource {
       { parent: this, dependsOn: [cluster], ignoreChanges: ["scalingConfig.desiredSize"] },
     );
 
-    // The VPC CNI is there from the start (the bootstrap DaemonSet); CoreDNS pods need nodes.
-    for (const [addonName, after] of [["vpc-cni", cluster], ["coredns", nodeGroup]] as const) {
+    // The VPC CNI is there from the start (the bootstrap DaemonSet); CoreDNS and metrics-server
+    // pods need nodes. The CNI enforces NetworkPolicies (its network policy agent); metrics-server
+    // gives HPAs their CPU and memory metrics.
+    const addons = [
+      ["vpc-cni", cluster, VPC_CNI_CONFIGURATION],
+      ["coredns", nodeGroup, undefined],
+      ["metrics-server", nodeGroup, undefined],
+    ] as const;
+    for (const [addonName, after, configuration] of addons) {
       new aws.eks.Addon(
         `${name}-${addonName}`,
-        { clusterName, addonName, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" },
+        {
+          clusterName,
+          addonName,
+          ...(configuration ? { configurationValues: JSON.stringify(configuration) } : {}),
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "OVERWRITE",
+        },
         { parent: this, dependsOn: [after] },
       );
     }

@@ -10,6 +10,8 @@ import { Database } from "../components/database";
 import { EdgeSiteAccess, type EdgeSiteCredentials } from "../components/edge-sites";
 import { Monitoring } from "../components/monitoring";
 import { Network } from "../components/network";
+import { NetworkPolicies } from "../components/network-policies";
+import { tierCidrs } from "../components/subnet-layout";
 import { Registry } from "../components/registry";
 import { platformTags } from "../components/tags";
 
@@ -78,6 +80,18 @@ export function cloudStack(config: CloudConfig) {
         opts,
       )
     : undefined;
+  new NetworkPolicies(
+    name,
+    {
+      provider: cluster.provider,
+      appNamespace: app.namespace,
+      monitoringNamespace: monitoring?.namespace,
+      publicSubnetCidrs: tierCidrs(config.network.cidr, "public", config.network.azCount),
+      privateSubnetCidrs: tierCidrs(config.network.cidr, "private", config.network.azCount),
+      dependsOn: cluster.workloadsReady,
+    },
+    opts,
+  );
   const receiver = monitoring?.edgeRemoteWrite;
   const sites = config.edgeSites.map(
     (site) =>

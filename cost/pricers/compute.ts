@@ -34,11 +34,18 @@ export function nodeGroup(r: CostResource, ctx: PricingContext): Outcome {
   const discount = ctx.prices.spotDiscount.fraction;
   const hourly = spot ? onDemand.usd * (1 - discount) : onDemand.usd;
   const market = spot ? `Spot (assumed -${Math.round(discount * 100)}%)` : "on-demand";
-  const diskGb = asNumber(r.inputs.diskSize) ?? EKS_DEFAULT_DISK_GB;
+  const diskGb = asNumber(r.inputs.diskSize) ?? launchTemplateDiskGb(r, ctx) ?? EKS_DEFAULT_DISK_GB;
   return lines(
     line(`EC2 ${instanceType} ${market}`, nodes * HOURS_PER_MONTH, onDemand, hourly),
     line("EBS gp3 node root volumes", nodes * diskGb, ctx.prices.ebsGp3GbMonth),
   );
+}
+
+/** The root volume size of the node group's launch template (referenced by name), when the plan has it. */
+function launchTemplateDiskGb(r: CostResource, ctx: PricingContext): number | undefined {
+  const name = asString(at(r.inputs, "launchTemplate", "name"));
+  const template = name ? ctx.resources.find((t) => t.type === "aws:ec2/launchTemplate:LaunchTemplate" && (t.inputs.name === name || t.name === name)) : undefined;
+  return template ? asNumber(at(template.inputs, "blockDeviceMappings", 0, "ebs", "volumeSize")) : undefined;
 }
 
 export function ec2Instance(r: CostResource, ctx: PricingContext): Outcome {

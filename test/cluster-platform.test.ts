@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { NODE_METADATA_OPTIONS } from "../components/cluster";
+import { tierCidrs } from "../components/subnet-layout";
+import { environmentDefaults } from "../config";
+import { ofType, one, planFor, STACKS } from "./helpers/program";
+
+const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
+
+describe("cluster as a platform (part of issue 13)", () => {
+  for (const stack of STACKS) {
+    const name = `platform-${stack}`;
+
+    it(`${stack}: every node the stack creates requires IMDSv2 with a hop limit of 1; the root volume is an encrypted gp3 of the configured size`, () => {
+      const plan = planFor(stack);
+      const group = one(plan, "aws:eks/nodeGroup:NodeGroup");
+      const template = one(plan, "aws:ec2/launchTemplate:LaunchTemplate");
+      assert.equal(group.inputs.launchTemplate.name, template.name);
+      assert.equal(group.inputs.diskSize, undefined, "sized by the template");
+      assert.deepEqual(template.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" });
+      assert.equal(NODE_METADATA_OPTIONS.httpPutResponseHopLimit, 1);
+      const [root] = template.inputs.blockDeviceMappings;
+      assert.deepEqual(root.ebs, { volumeSize: environmentDefaults[stack].cluster.nodeDiskGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" });
+      // Every EC2 node in the stack goes through this template.
+      assert.deepEqual(ofType(plan, "aws:eks/nodeGroup:NodeGroup").filter((g) => !g.inputs.launchTemplate), []);
+      assert.deepEqual(ofType(plan, "aws:ec2/instance:Instance").filter((i) => i.inputs.metadataOptions?.httpTokens !== "required"), []);
+    });
+
+    it(`${stack}: metrics-server as an EKS add-on (HPAs), the VPC CNI enforcing NetworkPolicies`, () => {
+      const plan = planFor(stack);
+      const metrics = one(plan, "aws:eks/addon:Addon", `${name}-metrics-server`);
+      assert.equal(metrics.inputs.addonName, "metrics-server");
+      assert.ok(metrics.options.dependsOn?.includes(`aws:eks/nodeGroup:NodeGroup::${name}-nodes`), "after the nodes it runs on");
+      const cni = one(plan, "aws:eks/addon:Addon", `${name}-vpc-cni`);
+      assert.deepEqual(JSON.parse(cni.inputs.configurationValues), { enableNetworkPolicy: "true" });
+    });
+
+    it(`${stack}: default-deny ingress in app and monitoring, with only the platform's allows`, () => {
+      const plan = planFor(stack);
+      const policies = ofType(plan, POLICY);
+      const byNs = (ns: string) => policies.filter((p) => p.inputs.metadata.namespace === ns);
+      for (const ns of ["app", "monitoring"]) {
+        const deny = byNs(ns).find((p) => p.inputs.metadata.name === "default-deny-ingress");
+        assert.deepEqual(deny?.inputs.spec, { podSelector: {}, policyTypes: ["Ingress"] }, `${ns} default deny`);
+      }
+      const { cidr, azCount } = { cidr: stack === "prod" ? "10.1.0.0/16" : environmentDefaults.dev.network.cidr, azCount: environmentDefaults[stack].network.azCount };
+      const app = byNs("app").find((p) => p.inputs.metadata.name === "allow-platform");
+      assert.deepEqual(app?.inputs.spec.ingress, [
+        {
+          from: [
+            { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
+            ...tierCidrs(cidr, "public", azCount).map((c) => ({ ipBlock: { cidr: c } })),
+          ],
+        },
+      ]);
+      const monitoring = byNs("monitoring").find((p) => p.inputs.metadata.name === "allow-platform");
+      assert.deepEqual(monitoring?.inputs.spec.ingress[1].ports, [{ protocol: "TCP", port: 9090 }, { protocol: "TCP", port: 10250 }], "the control plane reaches only Prometheus and the webhook");
+      assert.ok(!JSON.stringify(policies.map((p) => p.inputs.spec)).includes('"0.0.0.0/0"'), "nothing open to the world");
+    });
+  }
+});
