@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { allPolicies } from "../policies/rules";
-import { readPolicyConfig } from "../tools/plan/policy";
+import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config";
 
 /*
  * The pack as the Pulumi CLI runs it: policies/index.ts started as its own process (PolicyPack

@@ -4,7 +4,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { evaluatePolicies, readPolicyConfig, type PlanResource } from "../tools/plan/policy";
+import { evaluatePolicies, type PlanResource } from "../tools/plan/policy";
+import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config";
+import { environmentDefaults } from "../config";
+import { EDGE_OS_RESERVE_MB } from "../config/schema";
 import { loadCloud } from "./helpers/config";
 import { readStackConfig } from "../tools/plan/stack-config";
 import { planFor, PROJECT_DIR, STACKS } from "./helpers/program";
@@ -53,7 +56,7 @@ describe("the pack on the project's own stacks", () => {
       assert.deepEqual(violations.filter((v) => v.policy !== "monthly-cost-budget"), []);
     });
 
-    it(`${stack}: the policy config matches the stack (environment, budget)`, () => {
+    it(`${stack}: the policy config is derived from the stack's own config (environment, budget, region)`, () => {
       const source = readStackConfig(PROJECT_DIR, stack);
       const config = loadCloud({ values: source.values, project: source.project, stack: source.stack });
       const policyConfig = readPolicyConfig(stack) as Record<string, Record<string, unknown>>;
@@ -61,6 +64,18 @@ describe("the pack on the project's own stacks", () => {
       assert.deepEqual(policyConfig["monthly-cost-budget"], { ...config.cost, region: config.region });
     });
   }
+
+  it("a new stack needs only its stack file: its policy config follows its config (a budget set there is the one checked)", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "new-stack-"));
+    for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f.replace("prod", "staging")));
+    fs.appendFileSync(path.join(dir, "Pulumi.staging.yaml"), "  platform:cost:\n    monthlyBudgetUsd: 1234\n");
+    const policyConfig = readPolicyConfig("staging", dir) as Record<string, Record<string, unknown>>;
+    assert.equal(policyConfig["stateful-resources-protected"].environment, "prod");
+    assert.equal(policyConfig["monthly-cost-budget"].monthlyBudgetUsd, 1234);
+    const edge = readPolicyConfig("edge-prod") as Record<string, unknown>;
+    assert.equal(edge["monthly-cost-budget"], "disabled", "an edge stack bills nothing on AWS");
+    assert.deepEqual(edge["edge-memory-budget"], { hostMemoryMb: environmentDefaults.prod.edge.hostMemoryMb, reserveMb: EDGE_OS_RESERVE_MB });
+  });
 
   it("the pack catches a regression in the real program: prod without protect", async () => {
     const resources = planResources("prod").map((r) => ({ ...r, options: { ...r.options, protect: undefined } }));

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { allPolicies } from "../policies/rules";
-import { evaluatePolicies, readPolicyConfig, renderViolations, type PlanResource, type PolicyPackConfig, type PolicyReport } from "../tools/plan/policy";
+import { evaluatePolicies, renderViolations, type PlanResource, type PolicyPackConfig, type PolicyReport } from "../tools/plan/policy";
+import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config";
 
 /** The SDK's sentinel for a value unknown at preview (an output of a resource not yet created). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";

@@ -192,6 +192,16 @@ describe("credentials and permissions", () => {
 /** Every `secrets.X`, `vars.X` and `vars[...]` a text refers to. */
 const references = (text: string) => [...text.matchAll(/\b(secrets|vars)(\.[A-Za-z_]+|\[[^\]]+\])/g)].map((m) => m[0]);
 
+
+/** The job derives the pack's configuration for `stack` from its stack file, before the Pulumi step that reads it. */
+function assertDerivedPackConfig(job: Job, stack: string): void {
+  const steps = stepsOf(job);
+  const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
+  const derive = steps.findIndex((s) => s.run?.trim() === `npm run --silent policy:config -- --stack ${stack} --out "$RUNNER_TEMP/policy-pack.json"`);
+  assert.ok(derive >= 0 && derive < pulumi, `${stack}: the pack config is derived before the Pulumi step`);
+  assert.equal(steps[pulumi].with?.policyPackConfigs, "${{ runner.temp }}/policy-pack.json");
+}
+
 describe("pull requests", () => {
   const pr = workflow("pull-request.yml");
 
@@ -252,14 +262,14 @@ describe("pull requests", () => {
     assert.equal(step.with?.command, "preview");
     assert.equal(step.with?.["stack-name"], "dev");
     assert.equal(step.with?.policyPacks, "policies");
-    assert.equal(step.with?.policyPackConfigs, "policies/config/dev.json");
+    assertDerivedPackConfig(preview, "dev");
     assert.equal(step.with?.["comment-on-pr"], true);
     assert.equal(step.with?.diff, true);
     assert.equal(preview.strategy, undefined, "no matrix that could grow a prod entry");
   });
 
-  it("each stack's policy-pack config file exists", () => {
-    for (const stack of [...STACKS, ...EDGE_STACKS]) assert.ok(fs.existsSync(path.join(ROOT, "policies/config", `${stack}.json`)), stack);
+  it("no per-stack policy-pack file: a new stack needs only its Pulumi.<stack>.yaml", () => {
+    assert.deepEqual(fs.readdirSync(path.join(ROOT, "policies/config")), ["thresholds.json"]);
   });
 });
 
@@ -282,7 +292,7 @@ describe("main", () => {
     const [step] = pulumiSteps(job);
     assert.equal(step.with?.command, "preview");
     assert.equal(step.with?.["stack-name"], "prod");
-    assert.equal(step.with?.policyPackConfigs, "policies/config/prod.json");
+    assertDerivedPackConfig(job, "prod");
     assert.equal(step.with?.["comment-on-summary"], true, "what the approver reads");
     const checkout = stepsOf(job).find((s) => s.uses?.startsWith("actions/checkout@"));
     assert.equal(checkout?.with?.ref, "${{ github.sha }}");
@@ -305,7 +315,7 @@ describe("main", () => {
       assert.equal(step.with?.command, "up");
       assert.equal(step.with?.["stack-name"], stack);
       assert.equal(step.with?.policyPacks, "policies");
-      assert.equal(step.with?.policyPackConfigs, `policies/config/${stack}.json`);
+      assertDerivedPackConfig(job, stack);
       assert.equal(job.concurrency?.["cancel-in-progress"], false);
       assert.equal(roleOf(job), `\${{ vars.AWS_ROLE_ARN_${stack.toUpperCase()} }}`);
     });
@@ -331,7 +341,7 @@ describe("main", () => {
       const [step] = pulumiSteps(job);
       assert.equal(step.with?.command, "up");
       assert.equal(step.with?.["stack-name"], stack);
-      assert.equal(step.with?.policyPackConfigs, `policies/config/${stack}.json`);
+      assertDerivedPackConfig(job, stack);
       assert.equal(job.concurrency?.["cancel-in-progress"], false);
       const agent = stepsOf(job).find((s) => s.run?.includes("ssh-agent"));
       assert.match(agent?.run ?? "", /ssh-agent -a "\$RUNNER_TEMP\/ssh-agent\.sock"/, "the agent socket is in the job's temporary directory");

@@ -1,12 +1,12 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { evaluatePolicies, hasMandatoryViolation, policyConfigPath, type PlanResource } from "./plan/policy";
+import { evaluatePolicies, hasMandatoryViolation, type PlanResource } from "./plan/policy";
 import { exitAfterFlush } from "./exit";
 
 const USAGE = `usage: npm run policy:check -- FILE.json --stack NAME
 
 Evaluates the policy pack (policies/), with the stack's policy configuration
-(policies/config/NAME.json), against the resources in FILE.json: an array of
+(derived from Pulumi.NAME.yaml: npm run policy:config -- --stack NAME), against the resources in FILE.json: an array of
 { "type", "name", "parent", "inputs", "options" } as in the plan's --json
 "resources", or an object with such a "resources" array (the plan's whole --json).
 Prints {"policy": {"violations": [...]}}; no cloud call is made.
@@ -48,10 +48,6 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!values.stack || positionals.length !== 1) {
     console.error(USAGE);
-    return EXIT_USAGE;
-  }
-  if (!fs.existsSync(policyConfigPath(values.stack))) {
-    console.error(`no policy configuration for stack ${values.stack}: ${policyConfigPath(values.stack)} does not exist`);
     return EXIT_USAGE;
   }
   try {

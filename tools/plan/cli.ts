@@ -7,7 +7,8 @@ import { compareResources, renderChanges, resourcesFromPlanJson, type ChangeSet 
 import { emitArtifacts } from "./emit";
 import { EXIT, UsageError } from "./errors";
 import { asReferencedStack, captureProgram, preflight, PROJECT_DIR, type Capture, type ReferencedStack } from "./capture";
-import { evaluatePolicies, hasMandatoryViolation, hasPolicyConfig, policyConfigPath, readPolicyConfig, renderViolations, type PolicyPackConfig } from "./policy";
+import { policyConfigFor } from "../policy-config";
+import { evaluatePolicies, hasMandatoryViolation, renderViolations } from "./policy";
 import { maskMockValues } from "./mocks";
 import { offlineHeader, renderOutputs, renderTree, toJson, wrapLines } from "./render";
 import { readStackConfig } from "./stack-config";
@@ -28,8 +29,8 @@ An edge stack reads its cloud stack (platform:cloudStack) through a StackReferen
 answers it with the cloud stack's offline plan, computed first from Pulumi.<cloud stack>.yaml,
 or read from --cloud-plan CLOUD.json (that stack's saved --json plan).
 --check-reachability lets an edge stack try its Pi's SSH port first, as preview and up do.
-The policy pack (policies/) is evaluated with policies/config/NAME.json; violations are listed
-by level and under "policy" in --json.
+The policy pack (policies/) is evaluated with the stack's pack configuration (npm run
+policy:config -- --stack NAME); violations are listed by level and under "policy" in --json.
 Exit codes: 0 planned, 1 a mandatory policy violation, 2 invalid configuration or usage,
 3 the plan could not run (an error in the program, or an unreachable Pi). Errors are one line;
 DEBUG=1 adds the stack trace.`;
@@ -79,14 +80,6 @@ function costOf(capture: Capture, config: Config) {
   return config.kind === "cloud" ? estimateCost(capture.resources, { region: config.region, usage: config.cost }) : undefined;
 }
 
-/** The pack's stack config; a cloud stack's budget comes from its own (possibly overridden) config, an edge stack has none to check. */
-function packConfigFor(flags: Flags, config: Config): PolicyPackConfig {
-  const found = hasPolicyConfig(flags.stack);
-  if (!found) console.error(`${policyConfigPath(flags.stack)} does not exist: every rule takes its strictest default`);
-  const pack = found ? readPolicyConfig(flags.stack) : {};
-  if (config.kind === "edge") return { ...pack, "monthly-cost-budget": "disabled" };
-  return { ...pack, "monthly-cost-budget": { ...config.cost, region: config.region } };
-}
 
 async function plan(flags: Flags): Promise<number> {
   const stackConfig = readStackConfig(flags.configDir, flags.stack);
@@ -109,7 +102,7 @@ async function plan(flags: Flags): Promise<number> {
   const changes: ChangeSet | undefined = baseJson ? compareResources(asUsage(() => resourcesFromPlanJson(baseJson, flags.compare as string)), capture.resources) : undefined;
   const base = baseJson && cost ? asUsage(() => costFromPlanJson(baseJson, flags.compare as string)) : undefined;
   const costDiff = base && cost ? compareCost(base, cost) : undefined;
-  const policy = await evaluatePolicies(capture.resources, flags.stack, packConfigFor(flags, loaded));
+  const policy = await evaluatePolicies(capture.resources, flags.stack, policyConfigFor(loaded));
   const json = JSON.stringify({ ...toJson(capture), policy, ...(cost ? { cost } : {}), ...(changes ? { changes } : {}), ...(costDiff ? { costDiff } : {}) }, null, 2);
   if (flags.out) fs.writeFileSync(flags.out, `${json}\n`);
   if (flags.json) console.log(json);

@@ -1,5 +1,3 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as policySdk from "@pulumi/policy";
 import type {
   EnforcementLevel,
@@ -13,6 +11,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { allPolicies } from "../../policies/rules";
+import { policyConfigForStack } from "../policy-config";
 
 /** A resource as the plan's `--json` lists it (and as `policy:check` reads it). */
 export interface PlanResource {
@@ -42,17 +41,8 @@ export interface PolicyReport {
 /** A `--policy-pack-config` file: per policy, a level or an object with `enforcementLevel` and the policy's settings. */
 export type PolicyPackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
 
-export const POLICY_CONFIG_DIR = path.resolve(__dirname, "../../policies/config");
-export const policyConfigPath = (stack: string, dir = POLICY_CONFIG_DIR): string => path.join(dir, `${stack}.json`);
 const PROJECT = "platform";
 const STACK_TYPE = "pulumi:pulumi:Stack";
-
-/** The stack's policy configuration, `policies/config/<stack>.json` (what `--policy-pack-config` gets). */
-export function readPolicyConfig(stack: string, dir = POLICY_CONFIG_DIR): PolicyPackConfig {
-  const file = policyConfigPath(stack, dir);
-  if (!fs.existsSync(file)) throw new Error(`no policy configuration for stack ${stack}: ${file} does not exist`);
-  return JSON.parse(fs.readFileSync(file, "utf8")) as PolicyPackConfig;
-}
 
 // The SDK's own unknown-checking proxy, so a rule that reads an unknown value fails here as it would under the engine.
 const sdk = policySdk as unknown as { unknownCheckingProxy: <T>(v: T) => T; UnknownValueError: new (...args: never[]) => Error };
@@ -156,11 +146,11 @@ function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
 
 /**
  * Evaluates the pack (policies/rules) against a resource list, with a stack's policy configuration
- * (`policies/config/<stack>.json` unless given), calling each policy as the engine does: resource
+ * (derived from the stack's config by tools/policy-config.ts unless given), calling each policy as the engine does: resource
  * validations per resource, stack validations once with every resource.
  */
 export async function evaluatePolicies(resources: PlanResource[], stack: string, config?: PolicyPackConfig): Promise<PolicyReport> {
-  const pack = config ?? readPolicyConfig(stack);
+  const pack = config ?? policyConfigForStack(stack);
   checkConfigNames(pack);
   const policyResources = toPolicyResources(resources, stack);
   const byUrn = new Map(policyResources.map((r) => [r.urn, r]));
@@ -224,6 +214,3 @@ export function renderViolations(report: PolicyReport): string {
   }
   return lines.join("\n");
 }
-
-/** Whether the stack has a policy configuration (the plan evaluates the pack only then). */
-export const hasPolicyConfig = (stack: string, dir = POLICY_CONFIG_DIR): boolean => fs.existsSync(policyConfigPath(stack, dir));
