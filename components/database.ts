@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { DatabaseConfig } from "../config";
 import { ingressOnlyFrom } from "./ingress";
 
@@ -51,10 +52,12 @@ export class Database extends pulumi.ComponentResource {
       sources: args.allowedSecurityGroupIds,
     });
 
-    // Auto-named, so a change that replaces it creates the new group before the old one is deleted.
+    // One group per major version, named after it: raising engineVersion creates the new family's
+    // group first, upgrades the instance onto it (applyImmediately), then deletes the old group.
     const parameters = new aws.rds.ParameterGroup(
       `${name}-postgres`,
       {
+        namePrefix: `${name}-postgres${config.engineVersion}-`,
         family: `postgres${config.engineVersion}`,
         description: `PostgreSQL ${config.engineVersion} for ${name}: TLS only, slow-query and connection logs`,
         parameters: [
@@ -79,6 +82,7 @@ export class Database extends pulumi.ComponentResource {
     );
 
     const finalSnapshot = config.deletionProtection;
+    const monitoringRole = config.monitoringIntervalSeconds > 0 ? enhancedMonitoringRole(this, name) : undefined;
     const instance = new aws.rds.Instance(
       `${name}-postgres`,
       {
@@ -87,6 +91,7 @@ export class Database extends pulumi.ComponentResource {
         engineVersion: config.engineVersion,
         instanceClass: config.instanceClass,
         allocatedStorage: config.allocatedStorageGb,
+        // 0 turns storage autoscaling off (RDS rejects a ceiling equal to the allocated storage).
         maxAllocatedStorage: config.maxAllocatedStorageGb,
         storageType: "gp3",
         storageEncrypted: true,
@@ -104,7 +109,12 @@ export class Database extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         deletionProtection: config.deletionProtection,
         skipFinalSnapshot: !finalSnapshot,
-        finalSnapshotIdentifier: finalSnapshot ? `${name}-final` : undefined,
+        finalSnapshotIdentifier: finalSnapshot ? finalSnapshotName(this, identifier, name) : undefined,
+        // Automated backups (and PITR) outlive the instance for their retention where configured.
+        deleteAutomatedBackups: !config.retainAutomatedBackups,
+        applyImmediately: config.applyImmediately,
+        monitoringInterval: config.monitoringIntervalSeconds,
+        monitoringRoleArn: monitoringRole?.arn,
         performanceInsightsEnabled: true,
         performanceInsightsRetentionPeriod: 7,
         enabledCloudwatchLogsExports: [...LOG_EXPORTS],
@@ -113,7 +123,7 @@ export class Database extends pulumi.ComponentResource {
         allowMajorVersionUpgrade: true,
         iamDatabaseAuthenticationEnabled: true,
       },
-      { parent: this, protect: args.protect, dependsOn: logGroups },
+      { parent: this, protect: args.protect, dependsOn: monitoringRole ? [...logGroups, monitoringRole] : logGroups },
     );
 
     this.address = instance.address;
@@ -129,3 +139,51 @@ export class Database extends pulumi.ComponentResource {
     });
   }
 }
+
+/**
+ * The final snapshot's name, unique per instance: RDS refuses a deletion whose final snapshot name
+ * exists, so a fixed name fails the second time an environment is torn down. The suffix is new
+ * whenever the stack recreates the instance (a new stack, or a change that replaces it).
+ */
+function finalSnapshotName(parent: pulumi.Resource, identifier: string, name: string): pulumi.Output<string> {
+  const suffix = new random.RandomId(
+    `${name}-final-snapshot`,
+    { byteLength: 4, keepers: { identifier } },
+    { parent },
+  );
+  return pulumi.interpolate`${identifier}-final-${suffix.hex}`;
+}
+
+/** The role RDS Enhanced Monitoring publishes OS metrics with; only this account's RDS may assume it. */
+function enhancedMonitoringRole(parent: pulumi.Resource, name: string): aws.iam.Role {
+  const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
+  const role = new aws.iam.Role(
+    `${name}-rds-monitoring`,
+    {
+      description: `RDS Enhanced Monitoring for ${name}-postgres`,
+      assumeRolePolicy: account.apply((accountId) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "monitoring.rds.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
+          ],
+        }),
+      ),
+    },
+    { parent },
+  );
+  new aws.iam.RolePolicyAttachment(
+    `${name}-rds-monitoring`,
+    { role: role.name, policyArn: ENHANCED_MONITORING_POLICY },
+    { parent },
+  );
+  return role;
+}
+
+/** AWS's managed policy for Enhanced Monitoring: writes to the RDSOSMetrics log group only. */
+export const ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";

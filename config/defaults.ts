@@ -58,6 +58,10 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       backupRetentionDays: 7,
       deletionProtection: false,
       logRetentionDays: 14,
+      // Dev takes changes at once: nothing waits for a window, and the drift check stays quiet.
+      applyImmediately: true,
+      retainAutomatedBackups: false,
+      monitoringIntervalSeconds: 0,
     },
     cache: { ...shared.cache, nodeType: "cache.t4g.micro", replicas: 0, snapshotRetentionDays: 1 },
     registry: { ...shared.registry, keepImages: 10 },
@@ -93,6 +97,11 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       backupRetentionDays: 30,
       deletionProtection: true,
       logRetentionDays: 90,
+      // Prod too: a change reviewed in the PR's preview lands when it is approved, not days later
+      // (the drift check would report it all week); restarts it causes are in the preview.
+      applyImmediately: true,
+      retainAutomatedBackups: true,
+      monitoringIntervalSeconds: 60,
     },
     cache: { ...shared.cache, nodeType: "cache.t4g.small", replicas: 1, snapshotRetentionDays: 7 },
     registry: { ...shared.registry, keepImages: 30 },

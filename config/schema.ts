@@ -138,13 +138,28 @@ export const databaseSchema = z.strictObject({
     .string({ error: 'an RDS instance class with its "db." prefix, e.g. "db.t4g.micro"' })
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an RDS instance class with its "db." prefix, e.g. "db.t4g.micro"' }),
   allocatedStorageGb: integer(20, 65536, "gp3 storage for RDS PostgreSQL"),
-  /** Upper bound of storage autoscaling; equal to allocatedStorageGb turns autoscaling off. */
-  maxAllocatedStorageGb: integer(20, 65536, "gp3 storage for RDS PostgreSQL"),
+  /**
+   * Upper bound of storage autoscaling; 0 turns autoscaling off. RDS rejects a bound equal to the
+   * allocated storage and wants it at least 10% above it (checked with allocatedStorageGb).
+   */
+  maxAllocatedStorageGb: integer(0, 65536, "gp3 storage for RDS PostgreSQL; 0 turns storage autoscaling off"),
   multiAz: boolean,
   backupRetentionDays: integer(0, 35, "RDS automated backup retention"),
   deletionProtection: boolean,
   /** Retention of the exported PostgreSQL log groups, days. */
   logRetentionDays,
+  /**
+   * Apply changes at once rather than in the weekly maintenance window. Pending changes make the
+   * daily drift check report a difference all week; applying at once may restart the instance
+   * (class, parameter group family, major version) outside the window.
+   */
+  applyImmediately: boolean,
+  /** Keep the automated backups (and PITR) for their retention after the instance is deleted. */
+  retainAutomatedBackups: boolean,
+  /** Enhanced Monitoring (OS metrics) interval, seconds; 0 turns it off. */
+  monitoringIntervalSeconds: z.union([0, 1, 5, 10, 15, 30, 60].map((n) => z.literal(n)), {
+    error: "one of 0, 1, 5, 10, 15, 30, 60 (RDS Enhanced Monitoring interval in seconds; 0 turns it off)",
+  }),
 });
 
 export const cacheSchema = z.strictObject({
@@ -325,6 +340,9 @@ export interface CrossFieldProblem {
   expected: string;
 }
 
+/** The lowest storage-autoscaling ceiling RDS accepts: 10% above the allocated storage. */
+export const minAutoscalingCeiling = (allocatedGb: number): number => Math.ceil((allocatedGb * 11) / 10);
+
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const section = (v: unknown): Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
@@ -350,11 +368,11 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       expected: `between cluster.minNodes (${minNodes}) and cluster.maxNodes (${maxNodes})`,
     });
   const { allocatedStorageGb, maxAllocatedStorageGb } = database;
-  if (isNumber(allocatedStorageGb) && isNumber(maxAllocatedStorageGb) && maxAllocatedStorageGb < allocatedStorageGb)
+  if (isNumber(allocatedStorageGb) && isNumber(maxAllocatedStorageGb) && maxAllocatedStorageGb > 0 && maxAllocatedStorageGb < minAutoscalingCeiling(allocatedStorageGb))
     problems.push({
       path: ["database", "maxAllocatedStorageGb"],
       value: maxAllocatedStorageGb,
-      expected: `at least database.allocatedStorageGb (${allocatedStorageGb})`,
+      expected: `0 (no storage autoscaling) or at least ${minAutoscalingCeiling(allocatedStorageGb)} GB, 10% above database.allocatedStorageGb (${allocatedStorageGb}): RDS rejects a lower ceiling`,
     });
   const { retentionDays, coldAfterDays } = backups;
   if (isNumber(retentionDays) && isNumber(coldAfterDays) && coldAfterDays >= retentionDays)

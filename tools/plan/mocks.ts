@@ -66,6 +66,8 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
     case "kubernetes:core/v1:Secret":
       // The token controller fills a service-account token Secret's data.
       return i.type === "kubernetes.io/service-account-token" ? { data: { token: Buffer.from("mock-service-account-token").toString("base64") } } : {};
+    case "random:index/randomId:RandomId":
+      return { hex: "0a1b2c3d", b64Url: "ChssPQ", dec: "169552957" };
     case "random:index/randomPassword:RandomPassword":
       return { result: "mock-generated-password-0123456789abcdef" };
     default:
