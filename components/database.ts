@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { DatabaseConfig } from "../config";
+import type { DrTarget } from "./backups";
 import { ingressOnlyFrom } from "./ingress";
 
 export const POSTGRES_PORT = 5432;
@@ -22,6 +23,8 @@ export interface DatabaseArgs {
   databaseName?: string;
   /** Master user name; its password is generated and rotated by Secrets Manager. Default `app_admin`. */
   masterUsername?: string;
+  /** Replicate the automated backups (snapshots and transaction logs, so PITR too) to the DR region. */
+  dr?: DrTarget;
 }
 
 /**
@@ -125,6 +128,22 @@ export class Database extends pulumi.ComponentResource {
       },
       { parent: this, protect: args.protect, dependsOn: monitoringRole ? [...logGroups, monitoringRole] : logGroups },
     );
+
+    if (args.dr) {
+      const inDr = { parent: this, provider: args.dr.provider };
+      // The instance is encrypted: its replicated backups need a key in the DR region.
+      const key = new aws.kms.Key(
+        `${name}-postgres-dr-key`,
+        { description: `Encrypts ${identifier}'s automated backups replicated to ${args.dr.region}`, enableKeyRotation: true, deletionWindowInDays: 30 },
+        { ...inDr, protect: args.protect },
+      );
+      new aws.kms.Alias(`${name}-postgres-dr-key`, { namePrefix: `alias/${name}-postgres-dr-`, targetKeyId: key.keyId }, inDr);
+      new aws.rds.InstanceAutomatedBackupsReplication(
+        `${name}-postgres-dr`,
+        { sourceDbInstanceArn: instance.arn, retentionPeriod: args.dr.retentionDays, kmsKeyId: key.arn },
+        { ...inDr, protect: args.protect },
+      );
+    }
 
     this.address = instance.address;
     this.endpoint = instance.endpoint;

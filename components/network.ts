@@ -9,6 +9,11 @@ export interface NetworkArgs {
   config: NetworkConfig;
   /** Region of the AWS provider, for the S3 gateway endpoint's service name. */
   region: string;
+  /**
+   * Protect the VPC (and, through it, its subnets, route tables and NAT gateways) from deletion by
+   * the stack (`platform:protect`): deleting it takes every workload and the data tier with it.
+   */
+  protect?: boolean;
 }
 
 /**
@@ -44,7 +49,7 @@ export class Network extends pulumi.ComponentResource {
         ],
         natGateways: { strategy: config.natGateways === "perAz" ? "OnePerAz" : "Single" },
       },
-      { parent: this },
+      { parent: this, protect: args.protect ?? false },
     );
 
     new aws.ec2.VpcEndpoint(

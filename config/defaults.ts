@@ -66,7 +66,9 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     cache: { ...shared.cache, nodeType: "cache.t4g.micro", replicas: 0, snapshotRetentionDays: 1 },
     registry: { ...shared.registry, keepImages: 10 },
     // 7-day backups would pay Glacier IR's 90-day minimum: they stay in S3 Standard.
-    backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false },
+    backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false, objectLockMode: "GOVERNANCE" },
+    // No copy outside the region in dev; the region is where it goes when one is turned on.
+    dr: { enabled: false, region: "us-west-2", retentionDays: 7 },
     monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20 },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
@@ -105,7 +107,9 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     },
     cache: { ...shared.cache, nodeType: "cache.t4g.small", replicas: 1, snapshotRetentionDays: 7 },
     registry: { ...shared.registry, keepImages: 30 },
-    backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true },
+    // Compliance mode: not even the account's root user can delete a backup before its retention.
+    backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true, objectLockMode: "COMPLIANCE" },
+    dr: { enabled: true, region: "us-west-2", retentionDays: 30 },
     monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50 },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },

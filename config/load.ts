@@ -234,6 +234,9 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
         if (value !== undefined) (resolved as Record<string, unknown>)[key] = value;
       }
       for (const p of crossFieldProblems(merged)) problems.push(problemLine(p.path, p.value, p.expected));
+      const dr = merged.dr as { enabled?: unknown; region?: unknown } | undefined;
+      if (kind === "cloud" && dr?.enabled === true && dr.region === region)
+        problems.push(problemLine(["dr", "region"], dr.region, `a region other than aws:region (${region}): the DR copy must survive the loss of the primary region`));
     }
   }
 

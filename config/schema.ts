@@ -201,6 +201,23 @@ export const backupsSchema = z.strictObject({
   coldAfterDays: integer(0, 3650, "S3 lifecycle transition; 0 for none"),
   /** S3 Object Lock (governance mode) for the retention period. */
   objectLock: boolean,
+  /**
+   * Object Lock mode: GOVERNANCE (privileged users may lift it) or COMPLIANCE (nobody, not even
+   * the root user, can delete or shorten it before the retention ends).
+   */
+  objectLockMode: z.enum(["GOVERNANCE", "COMPLIANCE"], { error: '"GOVERNANCE" or "COMPLIANCE"' }),
+});
+
+const AWS_REGION = 'an AWS region such as "us-west-2"';
+
+/** A copy outside the primary region: RDS automated backups and the backup bucket, replicated. */
+export const drSchema = z.strictObject({
+  /** Replicate RDS automated backups and the backup bucket to `region`. */
+  enabled: boolean,
+  /** The DR region; it must differ from aws:region. */
+  region: z.string({ error: AWS_REGION }).regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, { error: AWS_REGION }),
+  /** Days the replicated RDS automated backups and the replica bucket's objects are kept. */
+  retentionDays: integer(1, 35, "RDS replicated automated backup retention"),
 });
 
 export const monitoringSchema = z.strictObject({
@@ -300,6 +317,7 @@ export const platformSchemas = {
   cache: cacheSchema,
   registry: registrySchema,
   backups: backupsSchema,
+  dr: drSchema,
   monitoring: monitoringSchema,
   edgeSites: edgeSitesSchema,
   edge: edgeSchema,
@@ -312,7 +330,7 @@ export type PlatformKey = keyof typeof platformSchemas;
 
 /** Which keys each kind of stack takes besides `environment`, `kind` and `tags`; a key of the other kind is an error. */
 export const KIND_KEYS = {
-  cloud: ["protect", "network", "cluster", "database", "cache", "registry", "backups", "monitoring", "edgeSites", "cost"],
+  cloud: ["protect", "network", "cluster", "database", "cache", "registry", "backups", "monitoring", "edgeSites", "cost", "dr"],
   edge: ["edge", "cloudStack"],
 } as const satisfies Record<StackKind, readonly PlatformKey[]>;
 export const COMMON_KEYS = ["environment", "kind", "tags"] as const satisfies readonly PlatformKey[];
@@ -328,6 +346,7 @@ export type CacheConfig = PlatformConfig["cache"];
 export type RegistryConfig = PlatformConfig["registry"];
 export type BackupsConfig = PlatformConfig["backups"];
 export type MonitoringConfig = PlatformConfig["monitoring"];
+export type DrConfig = PlatformConfig["dr"];
 export type CostConfig = PlatformConfig["cost"];
 
 /** The ECR repository the Pi's app image comes from: a cloud stack serving sites must have it. */
@@ -373,6 +392,13 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       path: ["database", "maxAllocatedStorageGb"],
       value: maxAllocatedStorageGb,
       expected: `0 (no storage autoscaling) or at least ${minAutoscalingCeiling(allocatedStorageGb)} GB, 10% above database.allocatedStorageGb (${allocatedStorageGb}): RDS rejects a lower ceiling`,
+    });
+  const dr = section(merged.dr);
+  if (dr.enabled === true && database.backupRetentionDays === 0)
+    problems.push({
+      path: ["database", "backupRetentionDays"],
+      value: 0,
+      expected: "at least 1 while dr.enabled is true: RDS replicates automated backups only when it takes them",
     });
   const { retentionDays, coldAfterDays } = backups;
   if (isNumber(retentionDays) && isNumber(coldAfterDays) && coldAfterDays >= retentionDays)

@@ -28,9 +28,17 @@ export function cloudStack(config: CloudConfig) {
     defaultTags: { tags: platformTags(config) },
   });
   const opts = { providers: { aws: awsProvider } };
+  // The copy outside the primary region (platform:dr): RDS automated backups and the backup bucket.
+  const dr = config.dr.enabled
+    ? {
+        region: config.dr.region,
+        retentionDays: config.dr.retentionDays,
+        provider: new aws.Provider("aws-dr", { region: config.dr.region as aws.Region, defaultTags: { tags: platformTags(config) } }),
+      }
+    : undefined;
 
-  const network = new Network(name, { config: config.network, region: config.region }, opts);
-  const backups = new Backups(name, { config: config.backups, protect: config.protect }, opts);
+  const network = new Network(name, { config: config.network, region: config.region, protect: config.protect }, opts);
+  const backups = new Backups(name, { config: config.backups, protect: config.protect, dr, region: config.region }, opts);
   const registry = new Registry(name, { config: config.registry, protect: config.protect }, opts);
   const cluster = new Cluster(
     name,
@@ -49,7 +57,7 @@ export function cloudStack(config: CloudConfig) {
     allowedSecurityGroupIds: [cluster.nodeSecurityGroupId],
     protect: config.protect,
   };
-  const database = new Database(name, { config: config.database, ...dataPlane }, opts);
+  const database = new Database(name, { config: config.database, ...dataPlane, dr }, opts);
   const cache = new Cache(name, { config: config.cache, ...dataPlane }, opts);
   const app = new AppPlatform(
     name,

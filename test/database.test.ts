@@ -47,6 +47,25 @@ describe("database", () => {
       assert.equal(db.inputs.deleteAutomatedBackups, !prod, "prod keeps its automated backups after the instance is deleted");
     });
 
+    it(`${stack}: automated backups ${prod ? "replicated to us-west-2 for 30 days, encrypted with a key there" : "stay in the region"}`, () => {
+      const plan = planFor(stack);
+      const replications = ofType(plan, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication");
+      assert.equal(replications.length, prod ? 1 : 0);
+      if (!prod) return;
+      const [replication] = replications;
+      const db = one(plan, INSTANCE);
+      assert.equal(replication.inputs.sourceDbInstanceArn, `arn:aws:rds:us-east-1:123456789012:${db.inputs.identifier}`);
+      assert.equal(replication.inputs.retentionPeriod, 30);
+      assert.equal(replication.options.provider, "pulumi:providers:aws::aws-dr");
+      assert.equal(one(plan, "pulumi:providers:aws", "aws-dr").inputs.region, "us-west-2");
+      const key = one(plan, "aws:kms/key:Key", "platform-prod-postgres-dr-key");
+      assert.equal(key.options.provider, "pulumi:providers:aws::aws-dr");
+      assert.equal(key.inputs.enableKeyRotation, true);
+      assert.equal(replication.inputs.kmsKeyId, `arn:aws:kms:us-east-1:123456789012:key/${key.name}`);
+      assert.equal(replication.options.protect, true);
+      assert.equal(key.options.protect, true);
+    });
+
     it(`${stack}: changes apply at once, not in the maintenance window (the drift check would report them all week)`, () => {
       assert.equal(one(planFor(stack), INSTANCE).inputs.applyImmediately, true);
     });
