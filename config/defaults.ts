@@ -11,7 +11,7 @@ export type Defaults = Omit<PlatformConfig, "environment" | "kind" | "edge"> & {
 };
 
 const shared = {
-  network: { cidr: "10.0.0.0/16" },
+  network: { cidr: "10.0.0.0/16", availabilityZoneIds: [] as string[] },
   cluster: {
     // In EKS standard support until 2027 (README "Versions"); upgradePolicy STANDARD is set in code.
     version: "1.35",

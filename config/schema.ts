@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EKS_UNSUPPORTED_ZONE_IDS } from "../components/availability-zones";
 
 /**
  * The schema of every `platform:` key, after the environment's defaults are filled in.
@@ -90,6 +91,8 @@ const logRetentionDays = z.number({ error: `a CloudWatch Logs retention: ${LOG_R
   { error: `a CloudWatch Logs retention: ${LOG_RETENTIONS.join(", ")} days` },
 );
 
+const ZONE_ID = 'an availability zone ID such as "use1-az1" (aws ec2 describe-availability-zones --query "AvailabilityZones[].ZoneId")';
+
 const VPC_CIDR = "an IPv4 network in CIDR notation with a prefix from /16 to /20, e.g. 10.0.0.0/16";
 
 export const networkSchema = z.strictObject({
@@ -103,6 +106,19 @@ export const networkSchema = z.strictObject({
   natGateways: z.enum(["single", "perAz"], { error: '"single" or "perAz"' }),
   /** Retention of the VPC flow-log group, in days. */
   flowLogRetentionDays: logRetentionDays,
+  /**
+   * Availability zones by zone ID (the same zone in every account, unlike names), azCount of them;
+   * empty: the region's first zones by ID that EKS supports.
+   */
+  availabilityZoneIds: z
+    .array(
+      z
+        .string({ error: ZONE_ID })
+        .regex(/^[a-z]{2,5}\d-az\d{1,2}$/, { error: ZONE_ID })
+        .refine((id) => !EKS_UNSUPPORTED_ZONE_IDS.includes(id), { error: `a zone EKS supports (not ${EKS_UNSUPPORTED_ZONE_IDS.join(", ")})` }),
+      { error: "a list of zone IDs, [] to choose automatically" },
+    )
+    .refine((ids) => new Set(ids).size === ids.length, { error: "zone IDs without duplicates" }),
 });
 
 export const clusterSchema = z.strictObject({
@@ -392,6 +408,13 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       path: ["database", "maxAllocatedStorageGb"],
       value: maxAllocatedStorageGb,
       expected: `0 (no storage autoscaling) or at least ${minAutoscalingCeiling(allocatedStorageGb)} GB, 10% above database.allocatedStorageGb (${allocatedStorageGb}): RDS rejects a lower ceiling`,
+    });
+  const network = section(merged.network);
+  if (Array.isArray(network.availabilityZoneIds) && network.availabilityZoneIds.length > 0 && isNumber(network.azCount) && network.availabilityZoneIds.length !== network.azCount)
+    problems.push({
+      path: ["network", "availabilityZoneIds"],
+      value: network.availabilityZoneIds,
+      expected: `[] or exactly network.azCount (${network.azCount}) zone IDs`,
     });
   const dr = section(merged.dr);
   if (dr.enabled === true && database.backupRetentionDays === 0)

@@ -9,7 +9,7 @@ import { Cluster } from "../components/cluster";
 import { Database } from "../components/database";
 import { EdgeSiteAccess, type EdgeSiteCredentials } from "../components/edge-sites";
 import { Monitoring } from "../components/monitoring";
-import { Network } from "../components/network";
+import { Network, resolveZones } from "../components/network";
 import { Registry } from "../components/registry";
 import { platformTags } from "../components/tags";
 
@@ -21,7 +21,7 @@ export const CLOUD_OUTPUTS_FOR_EDGE = ["region", "backupBucket", "repositoryUrls
  * platform on the cluster, and for each Pi site it serves (`platform:edgeSites`) that site's
  * identity and metrics credential. It never contacts a Pi: no Docker or Command provider.
  */
-export function cloudStack(config: CloudConfig) {
+export async function cloudStack(config: CloudConfig) {
   const name = `${config.project}-${config.stack}`;
   const awsProvider = new aws.Provider("aws", {
     region: config.region as aws.Region,
@@ -37,7 +37,8 @@ export function cloudStack(config: CloudConfig) {
       }
     : undefined;
 
-  const network = new Network(name, { config: config.network, region: config.region, protect: config.protect }, opts);
+  const availabilityZoneNames = await resolveZones(config.region, config.network.availabilityZoneIds, config.network.azCount, awsProvider);
+  const network = new Network(name, { config: config.network, region: config.region, protect: config.protect, availabilityZoneNames }, opts);
   const backups = new Backups(name, { config: config.backups, protect: config.protect, dr, region: config.region }, opts);
   const registry = new Registry(name, { config: config.registry, protect: config.protect }, opts);
   const cluster = new Cluster(

@@ -157,7 +157,11 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
         case "aws:index/getPartition:getPartition":
           return { partition: "aws", dnsSuffix: "amazonaws.com" };
         case "aws:index/getAvailabilityZones:getAvailabilityZones":
-          return { names: ["a", "b", "c"].map((s) => `${region}${s}`), zoneIds: ["az1", "az2", "az3"].map((z) => `use1-${z}`) };
+          // us-east-1's six zones, names mapped to zone IDs as in one account (the mapping differs per account).
+          return {
+            names: ["a", "b", "c", "d", "e", "f"].map((s) => `${region}${s}`),
+            zoneIds: ["az1", "az2", "az4", "az6", "az3", "az5"].map((z) => `use1-${z}`),
+          };
         case "aws:iam/getPolicyDocument:getPolicyDocument":
           return policyDocument(args.inputs);
         case "aws:ecr/getImage:getImage":
