@@ -46,6 +46,7 @@ export class Database extends pulumi.ComponentResource {
     super("platform:database:Database", name, {}, opts);
     const { config } = args;
     this.databaseName = args.databaseName ?? "app";
+    const masterUsername = args.masterUsername ?? "app_admin";
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-postgres`, { subnetIds: args.subnetIds }, { parent: this });
     const securityGroup = ingressOnlyFrom(this, `${name}-postgres`, {
@@ -99,7 +100,7 @@ export class Database extends pulumi.ComponentResource {
         storageType: "gp3",
         storageEncrypted: true,
         dbName: this.databaseName,
-        username: args.masterUsername ?? "app_admin",
+        username: masterUsername,
         manageMasterUserPassword: true,
         dbSubnetGroupName: subnetGroup.name,
         vpcSecurityGroupIds: [securityGroup.id],
@@ -112,7 +113,9 @@ export class Database extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         deletionProtection: config.deletionProtection,
         skipFinalSnapshot: !finalSnapshot,
-        finalSnapshotIdentifier: finalSnapshot ? finalSnapshotName(this, identifier, name) : undefined,
+        finalSnapshotIdentifier: finalSnapshot
+          ? finalSnapshotName(this, name, { identifier, dbName: this.databaseName, username: masterUsername, storageEncrypted: "true" })
+          : undefined,
         // Automated backups (and PITR) outlive the instance for their retention where configured.
         deleteAutomatedBackups: !config.retainAutomatedBackups,
         applyImmediately: config.applyImmediately,
@@ -161,16 +164,14 @@ export class Database extends pulumi.ComponentResource {
 
 /**
  * The final snapshot's name, unique per instance: RDS refuses a deletion whose final snapshot name
- * exists, so a fixed name fails the second time an environment is torn down. The suffix is new
- * whenever the stack recreates the instance (a new stack, or a change that replaces it).
+ * exists, so a fixed name fails the second time an environment is torn down. The suffix goes with
+ * the stack (a destroyed and recreated environment gets a new one) and changes with every input
+ * whose change replaces the instance (`replacedBy`), so a replacement's deletion and the next one
+ * use different names.
  */
-function finalSnapshotName(parent: pulumi.Resource, identifier: string, name: string): pulumi.Output<string> {
-  const suffix = new random.RandomId(
-    `${name}-final-snapshot`,
-    { byteLength: 4, keepers: { identifier } },
-    { parent },
-  );
-  return pulumi.interpolate`${identifier}-final-${suffix.hex}`;
+function finalSnapshotName(parent: pulumi.Resource, name: string, replacedBy: Record<string, pulumi.Input<string>>): pulumi.Output<string> {
+  const suffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4, keepers: replacedBy }, { parent });
+  return pulumi.interpolate`${replacedBy.identifier}-final-${suffix.hex}`;
 }
 
 /** The role RDS Enhanced Monitoring publishes OS metrics with; only this account's RDS may assume it. */

@@ -41,7 +41,10 @@ describe("database", () => {
       assert.equal(db.inputs.skipFinalSnapshot, !prod);
       if (prod) {
         const suffix = one(planFor(stack), "random:index/randomId:RandomId", "platform-prod-final-snapshot");
-        assert.deepEqual(suffix.inputs.keepers, { identifier: db.inputs.identifier }, "a new name whenever the instance is recreated");
+        // A new suffix whenever an input that replaces the instance changes.
+        assert.equal(suffix.inputs.keepers.identifier, db.inputs.identifier);
+        assert.equal(suffix.inputs.keepers.dbName, db.inputs.dbName);
+        assert.equal(suffix.inputs.keepers.username, db.inputs.username);
         assert.match(db.inputs.finalSnapshotIdentifier, /^platform-prod-postgres-final-[0-9a-f]{8}$/);
       } else assert.equal(db.inputs.finalSnapshotIdentifier, undefined);
       assert.equal(db.inputs.deleteAutomatedBackups, !prod, "prod keeps its automated backups after the instance is deleted");
