@@ -293,23 +293,58 @@ export function replicationPolicyDocument(p: { from: string; fromKey: string; to
   });
 }
 
+/** The database dump tiers under `db/` (db-upload.sh picks one by date); everything else is daily. */
+export const DUMP_TIERS = ["daily", "weekly", "monthly"] as const;
+
+/**
+ * Days each tier is kept and where it lives: daily copies for the retention, weekly ones for
+ * weeklyRetentionDays, monthly archives for monthlyRetentionDays in Glacier Flexible Retrieval
+ * (from day 1, where they stay past its 90-day minimum). A tier set to 0 keeps the daily retention.
+ */
+export function tierRetention(config: BackupsConfig): Record<(typeof DUMP_TIERS)[number], { days: number; archive: boolean }> {
+  const monthly = config.monthlyRetentionDays || config.retentionDays;
+  return {
+    daily: { days: config.retentionDays, archive: false },
+    weekly: { days: config.weeklyRetentionDays || config.retentionDays, archive: false },
+    monthly: { days: monthly, archive: monthly >= 90 },
+  };
+}
+
 function lifecycleRules(config: BackupsConfig): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+  const cold = config.coldAfterDays > 0 ? [{ days: config.coldAfterDays, storageClass: "GLACIER_IR" }] : undefined;
+  const rule = (id: string, prefix: string | undefined, days: number, transitions = cold) => ({
+    id,
+    status: "Enabled",
+    filter: prefix === undefined ? {} : { prefix },
+    transitions,
+    expiration: { days },
+    noncurrentVersionExpiration: { noncurrentDays: days },
+    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+  });
+  const tiers = tierRetention(config);
+  // S3 applies the shortest of overlapping expirations, so no catch-all rule once a tier outlives the daily retention.
+  const tiered = tiers.weekly.days > config.retentionDays || tiers.monthly.days > config.retentionDays;
+  if (!tiered) return [rule("cold-then-expire", undefined, config.retentionDays), DELETE_MARKER_RULE];
   return [
-    {
-      id: "cold-then-expire",
-      status: "Enabled",
-      filter: {},
-      transitions: config.coldAfterDays > 0 ? [{ days: config.coldAfterDays, storageClass: "GLACIER_IR" }] : undefined,
-      expiration: { days: config.retentionDays },
-      noncurrentVersionExpiration: { noncurrentDays: config.retentionDays },
-      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-    },
-    {
-      // Expiration leaves delete markers behind on a versioned bucket; this rule sweeps them.
-      id: "expired-delete-markers",
-      status: "Enabled",
-      filter: {},
-      expiration: { expiredObjectDeleteMarker: true },
-    },
+    rule("edge-cold-then-expire", BACKUP_PREFIXES.edge, config.retentionDays),
+    // Dumps written before the tiers existed (db/<year>/…).
+    rule("db-untiered-cold-then-expire", `${BACKUP_PREFIXES.db}2`, config.retentionDays),
+    ...DUMP_TIERS.map((tier) =>
+      rule(
+        `db-${tier}`,
+        `${BACKUP_PREFIXES.db}${tier}/`,
+        tiers[tier].days,
+        tiers[tier].archive ? [{ days: 1, storageClass: "GLACIER" }] : tiers[tier].days > (config.coldAfterDays || Infinity) ? cold : undefined,
+      ),
+    ),
+    DELETE_MARKER_RULE,
   ];
 }
+
+const DELETE_MARKER_RULE: aws.types.input.s3.BucketLifecycleConfigurationRule = {
+  // Expiration leaves delete markers behind on a versioned bucket; this rule sweeps them.
+  id: "expired-delete-markers",
+  status: "Enabled",
+  filter: {},
+  expiration: { expiredObjectDeleteMarker: true },
+};

@@ -66,7 +66,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     cache: { ...shared.cache, nodeType: "cache.t4g.micro", replicas: 0, snapshotRetentionDays: 1 },
     registry: { ...shared.registry, keepImages: 10 },
     // 7-day backups would pay Glacier IR's 90-day minimum: they stay in S3 Standard.
-    backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false, objectLockMode: "GOVERNANCE" },
+    backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false, objectLockMode: "GOVERNANCE", weeklyRetentionDays: 0, monthlyRetentionDays: 0 },
     // No copy outside the region in dev; the region is where it goes when one is turned on.
     dr: { enabled: false, region: "us-west-2", retentionDays: 7 },
     monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20 },
@@ -108,7 +108,8 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     cache: { ...shared.cache, nodeType: "cache.t4g.small", replicas: 1, snapshotRetentionDays: 7 },
     registry: { ...shared.registry, keepImages: 30 },
     // Compliance mode: not even the account's root user can delete a backup before its retention.
-    backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true, objectLockMode: "COMPLIANCE" },
+    // Database dumps: daily for 30 days, Sundays' for 13 weeks, the 1st of the month's for a year (archived).
+    backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true, objectLockMode: "COMPLIANCE", weeklyRetentionDays: 91, monthlyRetentionDays: 365 },
     dr: { enabled: true, region: "us-west-2", retentionDays: 30 },
     monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50 },
     edgeSites: [...shared.edgeSites],

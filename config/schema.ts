@@ -222,6 +222,10 @@ export const backupsSchema = z.strictObject({
    * the root user, can delete or shorten it before the retention ends).
    */
   objectLockMode: z.enum(["GOVERNANCE", "COMPLIANCE"], { error: '"GOVERNANCE" or "COMPLIANCE"' }),
+  /** Days Sunday's database dump (db/weekly/) is kept; 0: as long as the daily ones. */
+  weeklyRetentionDays: integer(0, 3650, "S3 lifecycle expiration of the weekly tier; 0 for none"),
+  /** Days the dump of the 1st of the month (db/monthly/) is kept, in Glacier Flexible Retrieval from 90 days up; 0: as long as the daily ones. */
+  monthlyRetentionDays: integer(0, 3650, "S3 lifecycle expiration of the monthly tier; 0 for none"),
 });
 
 const AWS_REGION = 'an AWS region such as "us-west-2"';
@@ -424,6 +428,11 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       expected: "at least 1 while dr.enabled is true: RDS replicates automated backups only when it takes them",
     });
   const { retentionDays, coldAfterDays } = backups;
+  for (const tier of ["weeklyRetentionDays", "monthlyRetentionDays"] as const) {
+    const days = backups[tier];
+    if (isNumber(retentionDays) && isNumber(days) && days > 0 && days <= retentionDays)
+      problems.push({ path: ["backups", tier], value: days, expected: `0 (no such tier) or more days than backups.retentionDays (${retentionDays})` });
+  }
   if (isNumber(retentionDays) && isNumber(coldAfterDays) && coldAfterDays >= retentionDays)
     problems.push({ path: ["backups", "coldAfterDays"], value: coldAfterDays, expected: `fewer days than backups.retentionDays (${retentionDays})` });
   const memoryMb = section(edge.memoryMb);

@@ -67,6 +67,26 @@ describe("backups", () => {
       assert.ok(rules.some((r) => r.expiration?.expiredObjectDeleteMarker === true));
     });
 
+    it(`${stack}: database dumps in tiers: ${prod ? "daily 30 days, weekly 91, monthly 365 archived in Glacier" : "one tier, no catch-all beyond it"}`, () => {
+      const rules = one(planFor(stack), "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `platform-${stack}-lifecycle`).inputs.rules as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const byPrefix = (prefix: string) => rules.find((r) => r.filter?.prefix === prefix);
+      if (!prod) {
+        assert.equal(rules.filter((r) => r.expiration?.days !== undefined).length, 1, "one rule for everything");
+        return;
+      }
+      // S3 applies the shortest of overlapping expirations: no rule may cover the longer tiers with a shorter one.
+      for (const r of rules.filter((r) => r.expiration?.days !== undefined)) assert.ok(r.filter?.prefix, `rule ${r.id} has a prefix`);
+      assert.equal(byPrefix("db/daily/")?.expiration.days, 30);
+      assert.equal(byPrefix("db/weekly/")?.expiration.days, 91);
+      assert.deepEqual(byPrefix("db/weekly/")?.transitions, [{ days: 7, storageClass: "GLACIER_IR" }]);
+      const monthly = byPrefix("db/monthly/");
+      assert.equal(monthly?.expiration.days, 365);
+      assert.equal(monthly?.noncurrentVersionExpiration.noncurrentDays, 365);
+      assert.deepEqual(monthly?.transitions, [{ days: 1, storageClass: "GLACIER" }]);
+      assert.equal(byPrefix("edge/")?.expiration.days, 30, "the Pi's archives keep the daily retention");
+      assert.equal(byPrefix("db/2")?.expiration.days, 30, "dumps from before the tiers still expire");
+    });
+
     it(`${stack}: object lock ${prod ? "on, compliance mode for the retention" : "off"}`, () => {
       const plan = planFor(stack);
       assert.equal(one(plan, "aws:s3/bucket:Bucket", `platform-${stack}-bucket`).inputs.objectLockEnabled, prod);

@@ -103,9 +103,13 @@ describe("cloud database restore (db-restore.sh)", () => {
       assert.equal(dump.code, 0, dump.stderr);
       assert.equal(upload.code, 0, upload.stderr);
       dumpKey = /uploaded s3:\/\/backups\/(\S+)/.exec(upload.stdout)?.[1] ?? "";
-      assert.match(dumpKey, /^db\/\d{4}\/\d{2}\/\d{2}\/app-.*\.dump$/);
+      assert.match(dumpKey, /^db\/(daily|weekly|monthly)\/\d{4}\/\d{2}\/\d{2}\/app-.*\.dump$/);
+      // An older complete dump in a tier whose name sorts after today's: age, not the key, decides.
+      const older = path.join(bucket, "backups/db/weekly/2000/01/02/app-2000-01-02T030000Z.dump");
+      fs.mkdirSync(path.dirname(older), { recursive: true });
+      fs.copyFileSync(path.join(bucket, "backups", dumpKey), older);
       // A later night whose dump failed: its partial object and .FAILED marker must be passed over.
-      const failed = path.join(bucket, "backups/db/2999/01/01/app-2999-01-01T030000Z.dump");
+      const failed = path.join(bucket, "backups/db/monthly/2999/01/01/app-2999-01-01T030000Z.dump");
       fs.mkdirSync(path.dirname(failed), { recursive: true });
       fs.writeFileSync(failed, "PGDMP partial");
       fs.writeFileSync(`${failed}.FAILED`, "dump failed at 2999-01-01T030000Z\n");
@@ -113,7 +117,7 @@ describe("cloud database restore (db-restore.sh)", () => {
 
     after(() => server.stop());
 
-    it("restores the newest complete dump into a new database, identical table by table, with the credentials file removed", async () => {
+    it("restores the newest complete dump of any tier into a new database, identical table by table, with the credentials file removed", async () => {
       const work = path.join(server.tmp, "restore-work");
       fs.mkdirSync(work);
       fs.writeFileSync(path.join(work, "secret.json"), JSON.stringify({ username: "admin", password: server.password }));

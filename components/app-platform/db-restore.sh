@@ -51,10 +51,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The newest dump: keys carry the date and a UTC stamp, so their order is their age.
+# The newest dump of any tier (daily/, weekly/, monthly/): file names end in a UTC stamp, so
+# ordering by the name (not the whole key, whose tier comes first) orders them by age.
 if [ -z "$key" ]; then
   aws s3 ls "s3://${BUCKET}/${prefix}" --recursive | awk '{print $4}' >"$work/keys.txt"
-  key=$(grep '\.dump$' "$work/keys.txt" | sort -r | while read -r k; do
+  key=$(grep '\.dump$' "$work/keys.txt" | awk -F/ '{print $NF " " $0}' | sort -r | cut -d' ' -f2 | while read -r k; do
     if ! grep -qxF "$k.FAILED" "$work/keys.txt"; then
       echo "$k"
       break
