@@ -8,11 +8,24 @@ export const BACKUP_PREFIXES = { db: "db/", edge: "edge/" } as const;
 /** The prefix one Pi site writes under: its own folder, so one site's identity cannot touch another's. */
 export const edgeSitePrefix = (site: string): string => `${BACKUP_PREFIXES.edge}${site}/`;
 
+/** Where a copy outside the primary region goes (`platform:dr`), with a provider for that region. */
+export interface DrTarget {
+  region: string;
+  /** Days the copies there are kept. */
+  retentionDays: number;
+  /** An AWS provider for the DR region. */
+  provider: pulumi.ProviderResource;
+}
+
 export interface BackupsArgs {
   /** `platform:backups`: retention, cold-storage transition, object lock. */
   config: BackupsConfig;
-  /** Protect the bucket and its key from deletion by the stack (`platform:protect`). */
+  /** Protect the bucket, its key and every setting that keeps it safe from deletion by the stack (`platform:protect`). */
   protect: boolean;
+  /** Replicate the bucket to a bucket of its own, with its own key and lifecycle, in the DR region. */
+  dr?: DrTarget;
+  /** The primary region, for the replication role's KMS conditions. */
+  region?: string;
 }
 
 /**
@@ -48,7 +61,8 @@ export class Backups extends pulumi.ComponentResource {
       { objectLockEnabled: config.objectLock, forceDestroy: !protect },
       stateful,
     );
-    const bucketChild = { parent: this, dependsOn: [bucket] };
+    // Deleting one of these (a rename, a replacement) would turn its protection off: protected with the bucket.
+    const bucketChild = { parent: this, dependsOn: [bucket], protect };
 
     new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, bucketChild);
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
@@ -72,7 +86,7 @@ export class Backups extends pulumi.ComponentResource {
     new aws.s3.BucketPolicy(
       `${name}-tls-only`,
       { bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) },
-      { parent: this, dependsOn: [publicAccess] },
+      { parent: this, dependsOn: [publicAccess], protect },
     );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
@@ -82,16 +96,113 @@ export class Backups extends pulumi.ComponentResource {
     if (config.objectLock) {
       new aws.s3.BucketObjectLockConfiguration(
         `${name}-object-lock`,
-        { bucket: bucket.id, rule: { defaultRetention: { mode: "GOVERNANCE", days: config.retentionDays } } },
-        { parent: this, dependsOn: [versioning] },
+        { bucket: bucket.id, rule: { defaultRetention: { mode: config.objectLockMode, days: config.retentionDays } } },
+        { parent: this, dependsOn: [versioning], protect },
       );
     }
+    if (args.dr) this.replicate(name, config, args.dr, args.region ?? "", { bucket, key, versioning }, protect);
 
     this.dbWriterPolicyArn = this.writerPolicy(name, "db", bucket.arn, key.arn).arn;
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.kmsKeyArn = key.arn;
     this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn, dbWriterPolicyArn: this.dbWriterPolicyArn });
+  }
+
+  /**
+   * A bucket in the DR region set up like this one (private, TLS-only, versioned, its own rotating
+   * KMS key, object lock in the same mode, its own lifecycle) and the replication of every object
+   * into it. Delete markers are not replicated: deleting a backup here never deletes the copy.
+   */
+  private replicate(
+    name: string,
+    config: BackupsConfig,
+    dr: DrTarget,
+    primaryRegion: string,
+    source: { bucket: aws.s3.Bucket; key: aws.kms.Key; versioning: aws.s3.BucketVersioning },
+    protect: boolean,
+  ): void {
+    const inDr = { parent: this, provider: dr.provider };
+    const key = new aws.kms.Key(
+      `${name}-replica-key`,
+      { description: `Encrypts the ${name} backup replica in ${dr.region}`, enableKeyRotation: true, deletionWindowInDays: 30 },
+      { ...inDr, protect },
+    );
+    new aws.kms.Alias(`${name}-replica-key`, { namePrefix: `alias/${name}-replica-`, targetKeyId: key.keyId }, inDr);
+    const replica = new aws.s3.Bucket(`${name}-replica`, { objectLockEnabled: config.objectLock, forceDestroy: !protect }, { ...inDr, protect });
+    const child = { ...inDr, dependsOn: [replica], protect };
+    new aws.s3.BucketOwnershipControls(`${name}-replica-ownership`, { bucket: replica.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-replica-public-access`,
+      { bucket: replica.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      child,
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-replica-encryption`,
+      { bucket: replica.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
+      child,
+    );
+    const versioning = new aws.s3.BucketVersioning(`${name}-replica-versioning`, { bucket: replica.id, versioningConfiguration: { status: "Enabled" } }, child);
+    new aws.s3.BucketPolicy(`${name}-replica-tls-only`, { bucket: replica.id, policy: replica.arn.apply(tlsOnlyPolicy) }, { ...inDr, dependsOn: [publicAccess], protect });
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-replica-lifecycle`,
+      // Replicas land in Standard-IA already (replicaStorageClass): no transition, expiry at the DR retention.
+      { bucket: replica.id, rules: lifecycleRules({ ...config, retentionDays: dr.retentionDays, coldAfterDays: 0 }) },
+      { ...inDr, dependsOn: [versioning] },
+    );
+    if (config.objectLock) {
+      new aws.s3.BucketObjectLockConfiguration(
+        `${name}-replica-object-lock`,
+        { bucket: replica.id, rule: { defaultRetention: { mode: config.objectLockMode, days: dr.retentionDays } } },
+        { ...inDr, dependsOn: [versioning], protect },
+      );
+    }
+
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
+    const role = new aws.iam.Role(
+      `${name}-replication`,
+      {
+        description: `S3 replicates the ${name} backup bucket to ${dr.region}`,
+        assumeRolePolicy: account.apply((accountId) =>
+          JSON.stringify({
+            Version: "2012-10-17",
+            Statement: [
+              { Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": accountId } } },
+            ],
+          }),
+        ),
+      },
+      { parent: this },
+    );
+    const policy = new aws.iam.RolePolicy(
+      `${name}-replication`,
+      {
+        role: role.id,
+        policy: pulumi
+          .all([source.bucket.arn, source.key.arn, replica.arn, key.arn])
+          .apply(([from, fromKey, to, toKey]) => replicationPolicyDocument({ from, fromKey, to, toKey, fromRegion: primaryRegion, toRegion: dr.region })),
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketReplicationConfig(
+      `${name}-replication`,
+      {
+        bucket: source.bucket.id,
+        role: role.arn,
+        rules: [
+          {
+            id: "everything-to-dr",
+            status: "Enabled",
+            priority: 1,
+            filter: {},
+            deleteMarkerReplication: { status: "Disabled" },
+            sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
+            destination: { bucket: replica.arn, storageClass: replicaStorageClass(dr.retentionDays), encryptionConfiguration: { replicaKmsKeyId: key.arn } },
+          },
+        ],
+      },
+      { parent: this, dependsOn: [source.versioning, versioning, policy], protect },
+    );
   }
 
   private writerPolicy(name: string, writer: "db", bucketArn: pulumi.Output<string>, keyArn: pulumi.Output<string>): aws.iam.Policy {
@@ -149,23 +260,91 @@ export function writerStatements(bucketArn: string, keyArn: string, prefix: stri
   ];
 }
 
+/**
+ * Standard-IA bills at least 30 days per object, so replicas kept 30 days or more go there directly;
+ * shorter-lived ones stay in Standard.
+ */
+export function replicaStorageClass(retentionDays: number): "STANDARD_IA" | "STANDARD" {
+  return retentionDays >= 30 ? "STANDARD_IA" : "STANDARD";
+}
+
+/** What S3 needs to replicate SSE-KMS objects (object lock settings included) and nothing more; no deletes. */
+export function replicationPolicyDocument(p: { from: string; fromKey: string; to: string; toKey: string; fromRegion: string; toRegion: string }): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "ReadReplicationConfig", Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: p.from },
+      {
+        Sid: "ReadSourceVersions",
+        Effect: "Allow",
+        Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging", "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
+        Resource: `${p.from}/*`,
+      },
+      { Sid: "WriteReplicas", Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"], Resource: `${p.to}/*` },
+      { Sid: "DecryptSource", Effect: "Allow", Action: "kms:Decrypt", Resource: p.fromKey, Condition: { StringLike: { "kms:ViaService": `s3.${p.fromRegion}.amazonaws.com` } } },
+      {
+        Sid: "EncryptReplica",
+        Effect: "Allow",
+        Action: ["kms:Encrypt", "kms:GenerateDataKey"],
+        Resource: p.toKey,
+        Condition: { StringLike: { "kms:ViaService": `s3.${p.toRegion}.amazonaws.com` } },
+      },
+    ],
+  });
+}
+
+/** The database dump tiers under `db/` (db-upload.sh picks one by date); everything else is daily. */
+export const DUMP_TIERS = ["daily", "weekly", "monthly"] as const;
+
+/**
+ * Days each tier is kept and where it lives: daily copies for the retention, weekly ones for
+ * weeklyRetentionDays, monthly archives for monthlyRetentionDays in Glacier Flexible Retrieval
+ * (from day 1, where they stay past its 90-day minimum). A tier set to 0 keeps the daily retention.
+ */
+export function tierRetention(config: BackupsConfig): Record<(typeof DUMP_TIERS)[number], { days: number; archive: boolean }> {
+  const monthly = config.monthlyRetentionDays || config.retentionDays;
+  return {
+    daily: { days: config.retentionDays, archive: false },
+    weekly: { days: config.weeklyRetentionDays || config.retentionDays, archive: false },
+    monthly: { days: monthly, archive: monthly >= 90 },
+  };
+}
+
 function lifecycleRules(config: BackupsConfig): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+  const cold = config.coldAfterDays > 0 ? [{ days: config.coldAfterDays, storageClass: "GLACIER_IR" }] : undefined;
+  const rule = (id: string, prefix: string | undefined, days: number, transitions = cold) => ({
+    id,
+    status: "Enabled",
+    filter: prefix === undefined ? {} : { prefix },
+    transitions,
+    expiration: { days },
+    noncurrentVersionExpiration: { noncurrentDays: days },
+    abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+  });
+  const tiers = tierRetention(config);
+  // S3 applies the shortest of overlapping expirations, so no catch-all rule once a tier outlives the daily retention.
+  const tiered = tiers.weekly.days > config.retentionDays || tiers.monthly.days > config.retentionDays;
+  if (!tiered) return [rule("cold-then-expire", undefined, config.retentionDays), DELETE_MARKER_RULE];
   return [
-    {
-      id: "cold-then-expire",
-      status: "Enabled",
-      filter: {},
-      transitions: config.coldAfterDays > 0 ? [{ days: config.coldAfterDays, storageClass: "GLACIER_IR" }] : undefined,
-      expiration: { days: config.retentionDays },
-      noncurrentVersionExpiration: { noncurrentDays: config.retentionDays },
-      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
-    },
-    {
-      // Expiration leaves delete markers behind on a versioned bucket; this rule sweeps them.
-      id: "expired-delete-markers",
-      status: "Enabled",
-      filter: {},
-      expiration: { expiredObjectDeleteMarker: true },
-    },
+    rule("edge-cold-then-expire", BACKUP_PREFIXES.edge, config.retentionDays),
+    // Dumps written before the tiers existed (db/<year>/…).
+    rule("db-untiered-cold-then-expire", `${BACKUP_PREFIXES.db}2`, config.retentionDays),
+    ...DUMP_TIERS.map((tier) =>
+      rule(
+        `db-${tier}`,
+        `${BACKUP_PREFIXES.db}${tier}/`,
+        tiers[tier].days,
+        tiers[tier].archive ? [{ days: 1, storageClass: "GLACIER" }] : tiers[tier].days > (config.coldAfterDays || Infinity) ? cold : undefined,
+      ),
+    ),
+    DELETE_MARKER_RULE,
   ];
 }
+
+const DELETE_MARKER_RULE: aws.types.input.s3.BucketLifecycleConfigurationRule = {
+  // Expiration leaves delete markers behind on a versioned bucket; this rule sweeps them.
+  id: "expired-delete-markers",
+  status: "Enabled",
+  filter: {},
+  expiration: { expiredObjectDeleteMarker: true },
+};

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import type { DatabaseConfig } from "../config";
+import type { DrTarget } from "./backups";
 import { ingressOnlyFrom } from "./ingress";
 
 export const POSTGRES_PORT = 5432;
@@ -21,6 +23,8 @@ export interface DatabaseArgs {
   databaseName?: string;
   /** Master user name; its password is generated and rotated by Secrets Manager. Default `app_admin`. */
   masterUsername?: string;
+  /** Replicate the automated backups (snapshots and transaction logs, so PITR too) to the DR region. */
+  dr?: DrTarget;
 }
 
 /**
@@ -42,6 +46,7 @@ export class Database extends pulumi.ComponentResource {
     super("platform:database:Database", name, {}, opts);
     const { config } = args;
     this.databaseName = args.databaseName ?? "app";
+    const masterUsername = args.masterUsername ?? "app_admin";
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-postgres`, { subnetIds: args.subnetIds }, { parent: this });
     const securityGroup = ingressOnlyFrom(this, `${name}-postgres`, {
@@ -51,10 +56,12 @@ export class Database extends pulumi.ComponentResource {
       sources: args.allowedSecurityGroupIds,
     });
 
-    // Auto-named, so a change that replaces it creates the new group before the old one is deleted.
+    // One group per major version, named after it: raising engineVersion creates the new family's
+    // group first, upgrades the instance onto it (applyImmediately), then deletes the old group.
     const parameters = new aws.rds.ParameterGroup(
       `${name}-postgres`,
       {
+        namePrefix: `${name}-postgres${config.engineVersion}-`,
         family: `postgres${config.engineVersion}`,
         description: `PostgreSQL ${config.engineVersion} for ${name}: TLS only, slow-query and connection logs`,
         parameters: [
@@ -79,6 +86,7 @@ export class Database extends pulumi.ComponentResource {
     );
 
     const finalSnapshot = config.deletionProtection;
+    const monitoringRole = config.monitoringIntervalSeconds > 0 ? enhancedMonitoringRole(this, name) : undefined;
     const instance = new aws.rds.Instance(
       `${name}-postgres`,
       {
@@ -87,11 +95,12 @@ export class Database extends pulumi.ComponentResource {
         engineVersion: config.engineVersion,
         instanceClass: config.instanceClass,
         allocatedStorage: config.allocatedStorageGb,
+        // 0 turns storage autoscaling off (RDS rejects a ceiling equal to the allocated storage).
         maxAllocatedStorage: config.maxAllocatedStorageGb,
         storageType: "gp3",
         storageEncrypted: true,
         dbName: this.databaseName,
-        username: args.masterUsername ?? "app_admin",
+        username: masterUsername,
         manageMasterUserPassword: true,
         dbSubnetGroupName: subnetGroup.name,
         vpcSecurityGroupIds: [securityGroup.id],
@@ -104,7 +113,14 @@ export class Database extends pulumi.ComponentResource {
         copyTagsToSnapshot: true,
         deletionProtection: config.deletionProtection,
         skipFinalSnapshot: !finalSnapshot,
-        finalSnapshotIdentifier: finalSnapshot ? `${name}-final` : undefined,
+        finalSnapshotIdentifier: finalSnapshot
+          ? finalSnapshotName(this, name, { identifier, dbName: this.databaseName, username: masterUsername, storageEncrypted: "true" })
+          : undefined,
+        // Automated backups (and PITR) outlive the instance for their retention where configured.
+        deleteAutomatedBackups: !config.retainAutomatedBackups,
+        applyImmediately: config.applyImmediately,
+        monitoringInterval: config.monitoringIntervalSeconds,
+        monitoringRoleArn: monitoringRole?.arn,
         performanceInsightsEnabled: true,
         performanceInsightsRetentionPeriod: 7,
         enabledCloudwatchLogsExports: [...LOG_EXPORTS],
@@ -113,8 +129,24 @@ export class Database extends pulumi.ComponentResource {
         allowMajorVersionUpgrade: true,
         iamDatabaseAuthenticationEnabled: true,
       },
-      { parent: this, protect: args.protect, dependsOn: logGroups },
+      { parent: this, protect: args.protect, dependsOn: monitoringRole ? [...logGroups, monitoringRole] : logGroups },
     );
+
+    if (args.dr) {
+      const inDr = { parent: this, provider: args.dr.provider };
+      // The instance is encrypted: its replicated backups need a key in the DR region.
+      const key = new aws.kms.Key(
+        `${name}-postgres-dr-key`,
+        { description: `Encrypts ${identifier}'s automated backups replicated to ${args.dr.region}`, enableKeyRotation: true, deletionWindowInDays: 30 },
+        { ...inDr, protect: args.protect },
+      );
+      new aws.kms.Alias(`${name}-postgres-dr-key`, { namePrefix: `alias/${name}-postgres-dr-`, targetKeyId: key.keyId }, inDr);
+      new aws.rds.InstanceAutomatedBackupsReplication(
+        `${name}-postgres-dr`,
+        { sourceDbInstanceArn: instance.arn, retentionPeriod: args.dr.retentionDays, kmsKeyId: key.arn },
+        { ...inDr, protect: args.protect },
+      );
+    }
 
     this.address = instance.address;
     this.endpoint = instance.endpoint;
@@ -129,3 +161,49 @@ export class Database extends pulumi.ComponentResource {
     });
   }
 }
+
+/**
+ * The final snapshot's name, unique per instance: RDS refuses a deletion whose final snapshot name
+ * exists, so a fixed name fails the second time an environment is torn down. The suffix goes with
+ * the stack (a destroyed and recreated environment gets a new one) and changes with every input
+ * whose change replaces the instance (`replacedBy`), so a replacement's deletion and the next one
+ * use different names.
+ */
+function finalSnapshotName(parent: pulumi.Resource, name: string, replacedBy: Record<string, pulumi.Input<string>>): pulumi.Output<string> {
+  const suffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4, keepers: replacedBy }, { parent });
+  return pulumi.interpolate`${replacedBy.identifier}-final-${suffix.hex}`;
+}
+
+/** The role RDS Enhanced Monitoring publishes OS metrics with; only this account's RDS may assume it. */
+function enhancedMonitoringRole(parent: pulumi.Resource, name: string): aws.iam.Role {
+  const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
+  const role = new aws.iam.Role(
+    `${name}-rds-monitoring`,
+    {
+      description: `RDS Enhanced Monitoring for ${name}-postgres`,
+      assumeRolePolicy: account.apply((accountId) =>
+        JSON.stringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Effect: "Allow",
+              Principal: { Service: "monitoring.rds.amazonaws.com" },
+              Action: "sts:AssumeRole",
+              Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+            },
+          ],
+        }),
+      ),
+    },
+    { parent },
+  );
+  new aws.iam.RolePolicyAttachment(
+    `${name}-rds-monitoring`,
+    { role: role.name, policyArn: ENHANCED_MONITORING_POLICY },
+    { parent },
+  );
+  return role;
+}
+
+/** AWS's managed policy for Enhanced Monitoring: writes to the RDSOSMetrics log group only. */
+export const ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";

@@ -1,7 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import type { NetworkConfig } from "../config";
+import { ConfigError, type NetworkConfig } from "../config";
+import { chooseZones } from "./availability-zones";
 import { tierCidrs } from "./subnet-layout";
 
 export interface NetworkArgs {
@@ -9,6 +10,13 @@ export interface NetworkArgs {
   config: NetworkConfig;
   /** Region of the AWS provider, for the S3 gateway endpoint's service name. */
   region: string;
+  /** Zone names to build in, azCount of them (resolveZones: chosen by zone ID, EKS-supported only). */
+  availabilityZoneNames: string[];
+  /**
+   * Protect the VPC (and, through it, its subnets, route tables and NAT gateways) from deletion by
+   * the stack (`platform:protect`): deleting it takes every workload and the data tier with it.
+   */
+  protect?: boolean;
 }
 
 /**
@@ -32,7 +40,7 @@ export class Network extends pulumi.ComponentResource {
       `${name}-vpc`,
       {
         cidrBlock: config.cidr,
-        numberOfAvailabilityZones: config.azCount,
+        availabilityZoneNames: args.availabilityZoneNames,
         enableDnsHostnames: true,
         enableDnsSupport: true,
         subnetStrategy: "Auto",
@@ -44,7 +52,7 @@ export class Network extends pulumi.ComponentResource {
         ],
         natGateways: { strategy: config.natGateways === "perAz" ? "OnePerAz" : "Single" },
       },
-      { parent: this },
+      { parent: this, protect: args.protect ?? false },
     );
 
     new aws.ec2.VpcEndpoint(
@@ -135,5 +143,18 @@ export class Network extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+  }
+}
+
+/** Looks up the region's zones (standard zones only, no Local or Wavelength Zones) and chooses among them. */
+export async function resolveZones(region: string, wantedIds: readonly string[], count: number, provider: pulumi.ProviderResource): Promise<string[]> {
+  const zones = await aws.getAvailabilityZones(
+    { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
+    { provider },
+  );
+  try {
+    return chooseZones(region, { names: zones.names, zoneIds: zones.zoneIds }, wantedIds, count);
+  } catch (e) {
+    throw new ConfigError([(e as Error).message]);
   }
 }

@@ -11,7 +11,7 @@ export type Defaults = Omit<PlatformConfig, "environment" | "kind" | "edge"> & {
 };
 
 const shared = {
-  network: { cidr: "10.0.0.0/16" },
+  network: { cidr: "10.0.0.0/16", availabilityZoneIds: [] as string[] },
   cluster: {
     // In EKS standard support until 2027 (README "Versions"); upgradePolicy STANDARD is set in code.
     version: "1.35",
@@ -61,11 +61,17 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       backupRetentionDays: 7,
       deletionProtection: false,
       logRetentionDays: 14,
+      // Dev takes changes at once: nothing waits for a window, and the drift check stays quiet.
+      applyImmediately: true,
+      retainAutomatedBackups: false,
+      monitoringIntervalSeconds: 0,
     },
     cache: { ...shared.cache, nodeType: "cache.t4g.micro", replicas: 0, snapshotRetentionDays: 1 },
     registry: { ...shared.registry, keepImages: 10 },
     // 7-day backups would pay Glacier IR's 90-day minimum: they stay in S3 Standard.
-    backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false },
+    backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false, objectLockMode: "GOVERNANCE", weeklyRetentionDays: 0, monthlyRetentionDays: 0 },
+    // No copy outside the region in dev; the region is where it goes when one is turned on.
+    dr: { enabled: false, region: "us-west-2", retentionDays: 7 },
     monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20 },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
@@ -96,10 +102,18 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       backupRetentionDays: 30,
       deletionProtection: true,
       logRetentionDays: 90,
+      // Prod too: a change reviewed in the PR's preview lands when it is approved, not days later
+      // (the drift check would report it all week); restarts it causes are in the preview.
+      applyImmediately: true,
+      retainAutomatedBackups: true,
+      monitoringIntervalSeconds: 60,
     },
     cache: { ...shared.cache, nodeType: "cache.t4g.small", replicas: 1, snapshotRetentionDays: 7 },
     registry: { ...shared.registry, keepImages: 30 },
-    backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true },
+    // Compliance mode: not even the account's root user can delete a backup before its retention.
+    // Database dumps: daily for 30 days, Sundays' for 13 weeks, the 1st of the month's for a year (archived).
+    backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true, objectLockMode: "COMPLIANCE", weeklyRetentionDays: 91, monthlyRetentionDays: 365 },
+    dr: { enabled: true, region: "us-west-2", retentionDays: 30 },
     monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50 },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },

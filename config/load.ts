@@ -236,6 +236,9 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
       }
       for (const p of crossFieldProblems(merged)) problems.push(problemLine(p.path, p.value, p.expected));
       if (kind === "cloud") problems.push(...unpricedProblems(merged, region));
+      const dr = merged.dr as { enabled?: unknown; region?: unknown } | undefined;
+      if (kind === "cloud" && dr?.enabled === true && dr.region === region)
+        problems.push(problemLine(["dr", "region"], dr.region, `a region other than aws:region (${region}): the DR copy must survive the loss of the primary region`));
     }
   }
 

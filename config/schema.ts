@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { EKS_UNSUPPORTED_ZONE_IDS } from "../components/availability-zones";
 
 /**
  * The schema of every `platform:` key, after the environment's defaults are filled in.
@@ -93,6 +94,8 @@ const logRetentionDays = z.number({ error: `a CloudWatch Logs retention: ${LOG_R
   { error: `a CloudWatch Logs retention: ${LOG_RETENTIONS.join(", ")} days` },
 );
 
+const ZONE_ID = 'an availability zone ID such as "use1-az1" (aws ec2 describe-availability-zones --query "AvailabilityZones[].ZoneId")';
+
 const VPC_CIDR = "an IPv4 network in CIDR notation with a prefix from /16 to /20, e.g. 10.0.0.0/16";
 
 export const networkSchema = z.strictObject({
@@ -106,6 +109,19 @@ export const networkSchema = z.strictObject({
   natGateways: z.enum(["single", "perAz"], { error: '"single" or "perAz"' }),
   /** Retention of the VPC flow-log group, in days. */
   flowLogRetentionDays: logRetentionDays,
+  /**
+   * Availability zones by zone ID (the same zone in every account, unlike names), azCount of them;
+   * empty: the region's first zones by ID that EKS supports.
+   */
+  availabilityZoneIds: z
+    .array(
+      z
+        .string({ error: ZONE_ID })
+        .regex(/^[a-z]{2,5}\d-az\d{1,2}$/, { error: ZONE_ID })
+        .refine((id) => !EKS_UNSUPPORTED_ZONE_IDS.includes(id), { error: `a zone EKS supports (not ${EKS_UNSUPPORTED_ZONE_IDS.join(", ")})` }),
+      { error: "a list of zone IDs, [] to choose automatically" },
+    )
+    .refine((ids) => new Set(ids).size === ids.length, { error: "zone IDs without duplicates" }),
 });
 
 export const clusterSchema = z.strictObject({
@@ -170,13 +186,28 @@ export const databaseSchema = z.strictObject({
     .string({ error: 'an RDS instance class with its "db." prefix, e.g. "db.t4g.micro"' })
     .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, { error: 'an RDS instance class with its "db." prefix, e.g. "db.t4g.micro"' }),
   allocatedStorageGb: integer(20, 65536, "gp3 storage for RDS PostgreSQL"),
-  /** Upper bound of storage autoscaling; equal to allocatedStorageGb turns autoscaling off. */
-  maxAllocatedStorageGb: integer(20, 65536, "gp3 storage for RDS PostgreSQL"),
+  /**
+   * Upper bound of storage autoscaling; 0 turns autoscaling off. RDS rejects a bound equal to the
+   * allocated storage and wants it at least 10% above it (checked with allocatedStorageGb).
+   */
+  maxAllocatedStorageGb: integer(0, 65536, "gp3 storage for RDS PostgreSQL; 0 turns storage autoscaling off"),
   multiAz: boolean,
   backupRetentionDays: integer(0, 35, "RDS automated backup retention"),
   deletionProtection: boolean,
   /** Retention of the exported PostgreSQL log groups, days. */
   logRetentionDays,
+  /**
+   * Apply changes at once rather than in the weekly maintenance window. Pending changes make the
+   * daily drift check report a difference all week; applying at once may restart the instance
+   * (class, parameter group family, major version) outside the window.
+   */
+  applyImmediately: boolean,
+  /** Keep the automated backups (and PITR) for their retention after the instance is deleted. */
+  retainAutomatedBackups: boolean,
+  /** Enhanced Monitoring (OS metrics) interval, seconds; 0 turns it off. */
+  monitoringIntervalSeconds: z.union([0, 1, 5, 10, 15, 30, 60].map((n) => z.literal(n)), {
+    error: "one of 0, 1, 5, 10, 15, 30, 60 (RDS Enhanced Monitoring interval in seconds; 0 turns it off)",
+  }),
 });
 
 export const cacheSchema = z.strictObject({
@@ -218,6 +249,27 @@ export const backupsSchema = z.strictObject({
   coldAfterDays: integer(0, 3650, "S3 lifecycle transition; 0 for none"),
   /** S3 Object Lock (governance mode) for the retention period. */
   objectLock: boolean,
+  /**
+   * Object Lock mode: GOVERNANCE (privileged users may lift it) or COMPLIANCE (nobody, not even
+   * the root user, can delete or shorten it before the retention ends).
+   */
+  objectLockMode: z.enum(["GOVERNANCE", "COMPLIANCE"], { error: '"GOVERNANCE" or "COMPLIANCE"' }),
+  /** Days Sunday's database dump (db/weekly/) is kept; 0: as long as the daily ones. */
+  weeklyRetentionDays: integer(0, 3650, "S3 lifecycle expiration of the weekly tier; 0 for none"),
+  /** Days the dump of the 1st of the month (db/monthly/) is kept, in Glacier Flexible Retrieval from 90 days up; 0: as long as the daily ones. */
+  monthlyRetentionDays: integer(0, 3650, "S3 lifecycle expiration of the monthly tier; 0 for none"),
+});
+
+const AWS_REGION = 'an AWS region such as "us-west-2"';
+
+/** A copy outside the primary region: RDS automated backups and the backup bucket, replicated. */
+export const drSchema = z.strictObject({
+  /** Replicate RDS automated backups and the backup bucket to `region`. */
+  enabled: boolean,
+  /** The DR region; it must differ from aws:region. */
+  region: z.string({ error: AWS_REGION }).regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, { error: AWS_REGION }),
+  /** Days the replicated RDS automated backups and the replica bucket's objects are kept. */
+  retentionDays: integer(1, 35, "RDS replicated automated backup retention"),
 });
 
 export const monitoringSchema = z.strictObject({
@@ -317,6 +369,7 @@ export const platformSchemas = {
   cache: cacheSchema,
   registry: registrySchema,
   backups: backupsSchema,
+  dr: drSchema,
   monitoring: monitoringSchema,
   edgeSites: edgeSitesSchema,
   edge: edgeSchema,
@@ -329,7 +382,7 @@ export type PlatformKey = keyof typeof platformSchemas;
 
 /** Which keys each kind of stack takes besides `environment`, `kind` and `tags`; a key of the other kind is an error. */
 export const KIND_KEYS = {
-  cloud: ["protect", "network", "cluster", "database", "cache", "registry", "backups", "monitoring", "edgeSites", "cost"],
+  cloud: ["protect", "network", "cluster", "database", "cache", "registry", "backups", "monitoring", "edgeSites", "cost", "dr"],
   edge: ["edge", "cloudStack"],
 } as const satisfies Record<StackKind, readonly PlatformKey[]>;
 export const COMMON_KEYS = ["environment", "kind", "tags"] as const satisfies readonly PlatformKey[];
@@ -345,6 +398,7 @@ export type CacheConfig = PlatformConfig["cache"];
 export type RegistryConfig = PlatformConfig["registry"];
 export type BackupsConfig = PlatformConfig["backups"];
 export type MonitoringConfig = PlatformConfig["monitoring"];
+export type DrConfig = PlatformConfig["dr"];
 export type CostConfig = PlatformConfig["cost"];
 
 /** The ECR repository the Pi's app image comes from: a cloud stack serving sites must have it. */
@@ -356,6 +410,9 @@ export interface CrossFieldProblem {
   value: unknown;
   expected: string;
 }
+
+/** The lowest storage-autoscaling ceiling RDS accepts: 10% above the allocated storage. */
+export const minAutoscalingCeiling = (allocatedGb: number): number => Math.ceil((allocatedGb * 11) / 10);
 
 const isNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const section = (v: unknown): Record<string, unknown> =>
@@ -382,13 +439,32 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       expected: `between cluster.minNodes (${minNodes}) and cluster.maxNodes (${maxNodes})`,
     });
   const { allocatedStorageGb, maxAllocatedStorageGb } = database;
-  if (isNumber(allocatedStorageGb) && isNumber(maxAllocatedStorageGb) && maxAllocatedStorageGb < allocatedStorageGb)
+  if (isNumber(allocatedStorageGb) && isNumber(maxAllocatedStorageGb) && maxAllocatedStorageGb > 0 && maxAllocatedStorageGb < minAutoscalingCeiling(allocatedStorageGb))
     problems.push({
       path: ["database", "maxAllocatedStorageGb"],
       value: maxAllocatedStorageGb,
-      expected: `at least database.allocatedStorageGb (${allocatedStorageGb})`,
+      expected: `0 (no storage autoscaling) or at least ${minAutoscalingCeiling(allocatedStorageGb)} GB, 10% above database.allocatedStorageGb (${allocatedStorageGb}): RDS rejects a lower ceiling`,
+    });
+  const network = section(merged.network);
+  if (Array.isArray(network.availabilityZoneIds) && network.availabilityZoneIds.length > 0 && isNumber(network.azCount) && network.availabilityZoneIds.length !== network.azCount)
+    problems.push({
+      path: ["network", "availabilityZoneIds"],
+      value: network.availabilityZoneIds,
+      expected: `[] or exactly network.azCount (${network.azCount}) zone IDs`,
+    });
+  const dr = section(merged.dr);
+  if (dr.enabled === true && database.backupRetentionDays === 0)
+    problems.push({
+      path: ["database", "backupRetentionDays"],
+      value: 0,
+      expected: "at least 1 while dr.enabled is true: RDS replicates automated backups only when it takes them",
     });
   const { retentionDays, coldAfterDays } = backups;
+  for (const tier of ["weeklyRetentionDays", "monthlyRetentionDays"] as const) {
+    const days = backups[tier];
+    if (isNumber(retentionDays) && isNumber(days) && days > 0 && days <= retentionDays)
+      problems.push({ path: ["backups", tier], value: days, expected: `0 (no such tier) or more days than backups.retentionDays (${retentionDays})` });
+  }
   if (isNumber(retentionDays) && isNumber(coldAfterDays) && coldAfterDays >= retentionDays)
     problems.push({ path: ["backups", "coldAfterDays"], value: coldAfterDays, expected: `fewer days than backups.retentionDays (${retentionDays})` });
   const memoryMb = section(edge.memoryMb);

@@ -9,7 +9,7 @@ import { Cluster } from "../components/cluster";
 import { Database } from "../components/database";
 import { EdgeSiteAccess, type EdgeSiteCredentials } from "../components/edge-sites";
 import { Monitoring } from "../components/monitoring";
-import { Network } from "../components/network";
+import { Network, resolveZones } from "../components/network";
 import { NetworkPolicies } from "../components/network-policies";
 import { tierCidrs } from "../components/subnet-layout";
 import { Registry } from "../components/registry";
@@ -23,16 +23,25 @@ export const CLOUD_OUTPUTS_FOR_EDGE = ["region", "backupBucket", "repositoryUrls
  * platform on the cluster, and for each Pi site it serves (`platform:edgeSites`) that site's
  * identity and metrics credential. It never contacts a Pi: no Docker or Command provider.
  */
-export function cloudStack(config: CloudConfig) {
+export async function cloudStack(config: CloudConfig) {
   const name = `${config.project}-${config.stack}`;
   const awsProvider = new aws.Provider("aws", {
     region: config.region as aws.Region,
     defaultTags: { tags: platformTags(config) },
   });
   const opts = { providers: { aws: awsProvider } };
+  // The copy outside the primary region (platform:dr): RDS automated backups and the backup bucket.
+  const dr = config.dr.enabled
+    ? {
+        region: config.dr.region,
+        retentionDays: config.dr.retentionDays,
+        provider: new aws.Provider("aws-dr", { region: config.dr.region as aws.Region, defaultTags: { tags: platformTags(config) } }),
+      }
+    : undefined;
 
-  const network = new Network(name, { config: config.network, region: config.region }, opts);
-  const backups = new Backups(name, { config: config.backups, protect: config.protect }, opts);
+  const availabilityZoneNames = await resolveZones(config.region, config.network.availabilityZoneIds, config.network.azCount, awsProvider);
+  const network = new Network(name, { config: config.network, region: config.region, protect: config.protect, availabilityZoneNames }, opts);
+  const backups = new Backups(name, { config: config.backups, protect: config.protect, dr, region: config.region }, opts);
   const registry = new Registry(name, { config: config.registry, protect: config.protect }, opts);
   const cluster = new Cluster(
     name,
@@ -51,7 +60,7 @@ export function cloudStack(config: CloudConfig) {
     allowedSecurityGroupIds: [cluster.nodeSecurityGroupId],
     protect: config.protect,
   };
-  const database = new Database(name, { config: config.database, ...dataPlane }, opts);
+  const database = new Database(name, { config: config.database, ...dataPlane, dr }, opts);
   const cache = new Cache(name, { config: config.cache, ...dataPlane }, opts);
   const app = new AppPlatform(
     name,

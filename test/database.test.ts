@@ -5,6 +5,18 @@ import { one, ofType, planFor, STACKS } from "./helpers/program";
 const INSTANCE = "aws:rds/instance:Instance";
 
 describe("database", () => {
+  it("a major-version upgrade plans a new parameter group of the new family, applied at once", () => {
+    const plan = planFor("prod", { "platform:database": { engineVersion: "18" } });
+    const params = one(plan, "aws:rds/parameterGroup:ParameterGroup");
+    assert.equal(params.inputs.family, "postgres18");
+    assert.equal(params.inputs.namePrefix, "platform-prod-postgres18-");
+    const db = one(plan, INSTANCE);
+    assert.equal(db.inputs.engineVersion, "18");
+    assert.equal(db.inputs.allowMajorVersionUpgrade, true);
+    assert.equal(db.inputs.applyImmediately, true, "the old group is deleted right after; a pending upgrade would still use it");
+    assert.equal(db.inputs.parameterGroupName, params.name);
+  });
+
   for (const stack of STACKS) {
     const prod = stack === "prod";
     it(`${stack}: private, encrypted, AWS-managed password, logs, Performance Insights, autoscaling storage`, () => {
@@ -27,7 +39,70 @@ describe("database", () => {
       assert.equal(db.inputs.backupRetentionPeriod, prod ? 30 : 7);
       assert.equal(db.inputs.deletionProtection, prod);
       assert.equal(db.inputs.skipFinalSnapshot, !prod);
-      assert.equal(db.inputs.finalSnapshotIdentifier, prod ? "platform-prod-final" : undefined);
+      if (prod) {
+        const suffix = one(planFor(stack), "random:index/randomId:RandomId", "platform-prod-final-snapshot");
+        // A new suffix whenever an input that replaces the instance changes.
+        assert.equal(suffix.inputs.keepers.identifier, db.inputs.identifier);
+        assert.equal(suffix.inputs.keepers.dbName, db.inputs.dbName);
+        assert.equal(suffix.inputs.keepers.username, db.inputs.username);
+        assert.match(db.inputs.finalSnapshotIdentifier, /^platform-prod-postgres-final-[0-9a-f]{8}$/);
+      } else assert.equal(db.inputs.finalSnapshotIdentifier, undefined);
+      assert.equal(db.inputs.deleteAutomatedBackups, !prod, "prod keeps its automated backups after the instance is deleted");
+    });
+
+    it(`${stack}: automated backups ${prod ? "replicated to us-west-2 for 30 days, encrypted with a key there" : "stay in the region"}`, () => {
+      const plan = planFor(stack);
+      const replications = ofType(plan, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication");
+      assert.equal(replications.length, prod ? 1 : 0);
+      if (!prod) return;
+      const [replication] = replications;
+      const db = one(plan, INSTANCE);
+      assert.equal(replication.inputs.sourceDbInstanceArn, `arn:aws:rds:us-east-1:123456789012:${db.inputs.identifier}`);
+      assert.equal(replication.inputs.retentionPeriod, 30);
+      assert.equal(replication.options.provider, "pulumi:providers:aws::aws-dr");
+      assert.equal(one(plan, "pulumi:providers:aws", "aws-dr").inputs.region, "us-west-2");
+      const key = one(plan, "aws:kms/key:Key", "platform-prod-postgres-dr-key");
+      assert.equal(key.options.provider, "pulumi:providers:aws::aws-dr");
+      assert.equal(key.inputs.enableKeyRotation, true);
+      assert.equal(replication.inputs.kmsKeyId, `arn:aws:kms:us-east-1:123456789012:key/${key.name}`);
+      assert.equal(replication.options.protect, true);
+      assert.equal(key.options.protect, true);
+    });
+
+    it(`${stack}: changes apply at once, not in the maintenance window (the drift check would report them all week)`, () => {
+      assert.equal(one(planFor(stack), INSTANCE).inputs.applyImmediately, true);
+    });
+
+    it(`${stack}: Enhanced Monitoring ${prod ? "every 60 s through a role only this account's RDS may assume" : "off"}`, () => {
+      const plan = planFor(stack);
+      const db = one(plan, INSTANCE);
+      assert.equal(db.inputs.monitoringInterval, prod ? 60 : 0);
+      const roles = ofType(plan, "aws:iam/role:Role").filter((r) => r.name === `platform-${stack}-rds-monitoring`);
+      if (!prod) {
+        assert.equal(roles.length, 0);
+        assert.equal(db.inputs.monitoringRoleArn, undefined);
+        return;
+      }
+      const [role] = roles;
+      assert.equal(db.inputs.monitoringRoleArn, `arn:aws:iam::123456789012:role/${role.name}`);
+      const trust = JSON.parse(role.inputs.assumeRolePolicy) as { Statement: { Principal: { Service: string }; Condition: Record<string, Record<string, string>> }[] };
+      assert.equal(trust.Statement.length, 1);
+      assert.equal(trust.Statement[0].Principal.Service, "monitoring.rds.amazonaws.com");
+      assert.equal(trust.Statement[0].Condition.StringEquals["aws:SourceAccount"], "123456789012");
+      const attachment = one(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", `platform-${stack}-rds-monitoring`);
+      assert.equal(attachment.inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole");
+      assert.equal(attachment.inputs.role, role.name);
+    });
+
+    it(`${stack}: storage autoscaling ceiling RDS accepts (0 or at least 10% above the allocated storage)`, () => {
+      const db = one(planFor(stack), INSTANCE);
+      const ceiling = db.inputs.maxAllocatedStorage as number;
+      assert.ok(ceiling === 0 || ceiling >= Math.ceil(((db.inputs.allocatedStorage as number) * 11) / 10), `ceiling ${ceiling}`);
+    });
+
+    it(`${stack}: storage autoscaling off is a ceiling of 0, which the provider sends as "off"`, () => {
+      const db = one(planFor(stack, { "platform:database": { maxAllocatedStorageGb: 0 } }), INSTANCE);
+      assert.equal(db.inputs.maxAllocatedStorage, 0);
     });
 
     it(`${stack}: in the isolated subnets behind a group open only to the cluster's nodes`, () => {
@@ -53,6 +128,7 @@ describe("database", () => {
       const params = one(plan, "aws:rds/parameterGroup:ParameterGroup");
       assert.equal(params.inputs.family, "postgres17");
       assert.equal(params.inputs.name, undefined);
+      assert.equal(params.inputs.namePrefix, `platform-${stack}-postgres17-`, "named after its major version");
       assert.notEqual(params.options.deleteBeforeReplace, true);
       const forceSsl = (params.inputs.parameters as { name: string; value: string }[]).find((p) => p.name === "rds.force_ssl");
       assert.equal(forceSsl?.value, "1");

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { chooseZones, EKS_UNSUPPORTED_ZONE_IDS } from "../components/availability-zones";
 import { subnetCidr, tierCidrs } from "../components/subnet-layout";
-import { one, planFor, STACKS } from "./helpers/program";
+import { one, planFor, runPlanCli, stackDirWith, STACKS } from "./helpers/program";
 
 const VPC = "awsx:ec2:Vpc";
 
@@ -18,7 +19,8 @@ describe("network", () => {
     it(`${stack}: ${expected[stack].azs} AZs, NAT ${expected[stack].nat}, three tiers with fixed, non-overlapping CIDRs inside the VPC`, () => {
       const vpc = one(planFor(stack), VPC);
       assert.equal(vpc.inputs.cidrBlock, expected[stack].cidr);
-      assert.equal(vpc.inputs.numberOfAvailabilityZones, expected[stack].azs);
+      assert.equal(vpc.inputs.availabilityZoneNames.length, expected[stack].azs);
+      assert.equal(vpc.inputs.numberOfAvailabilityZones, undefined, "awsx takes zone names or a count, not both");
       assert.deepEqual(vpc.inputs.natGateways, { strategy: expected[stack].nat });
       const specs = vpc.inputs.subnetSpecs as { type: string; cidrBlocks: string[]; tags: Record<string, string> }[];
       assert.deepEqual(specs.map((s) => s.type).sort(), ["Isolated", "Private", "Public"]);
@@ -53,6 +55,35 @@ describe("network", () => {
       assert.equal(defaultSg.inputs.egress, undefined);
     });
   }
+
+  for (const stack of STACKS) {
+    it(`${stack}: zones chosen by zone ID, never one EKS does not support (us-east-1's use1-az3), VPC ${stack === "prod" ? "" : "not "}protected`, () => {
+      const vpc = one(planFor(stack), VPC);
+      // The mocks map us-east-1a..f to use1-az1, az2, az4, az6, az3, az5, as one account might.
+      assert.deepEqual(vpc.inputs.availabilityZoneNames, ["us-east-1a", "us-east-1b", "us-east-1c"].slice(0, expected[stack].azs));
+      assert.ok(!vpc.inputs.availabilityZoneNames.includes("us-east-1e"), "us-east-1e is use1-az3 in this account");
+      assert.equal(vpc.options.protect ?? false, stack === "prod");
+    });
+
+    it(`${stack}: configured zone IDs are used in their order`, () => {
+      const vpc = one(planFor(stack, { "platform:network": { azCount: 2, availabilityZoneIds: ["use1-az6", "use1-az5"] } }), VPC);
+      assert.deepEqual(vpc.inputs.availabilityZoneNames, ["us-east-1d", "us-east-1f"]);
+    });
+  }
+
+  it("a zone ID the region does not have fails the plan with exit 2 and the region's zone IDs, nothing created", () => {
+    const dir = stackDirWith("dev", { "platform:network": { azCount: 2, availabilityZoneIds: ["use1-az1", "use1-az9"] } });
+    const result = runPlanCli(["--stack", "dev", "--config-dir", dir]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /platform:network\.availabilityZoneIds: got \["use1-az9"\], not zones of us-east-1; expected zone IDs of us-east-1: use1-az1, use1-az2, use1-az3/);
+  });
+
+  it("chooseZones: the first EKS-supported zones by ID, whatever the names; too few is an error naming azCount", () => {
+    const zones = { names: ["r-1a", "r-1b", "r-1c"], zoneIds: ["usw1-az3", "usw1-az2", "usw1-az1"] };
+    assert.ok(EKS_UNSUPPORTED_ZONE_IDS.includes("usw1-az2"));
+    assert.deepEqual(chooseZones("us-west-1", zones, [], 2), ["r-1c", "r-1a"]);
+    assert.throws(() => chooseZones("us-west-1", zones, [], 3), /platform:network\.azCount: got 3; expected at most 2, the zones of us-west-1 EKS supports \(usw1-az1, usw1-az3\)/);
+  });
 
   it("adding an AZ keeps every existing subnet where it was", () => {
     for (const tier of ["public", "private", "isolated"] as const) {

@@ -4,6 +4,13 @@ import { planFor, STACKS } from "./helpers/program";
 
 const STATEFUL = [
   "aws:rds/instance:Instance",
+  "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+  "aws:s3/bucketVersioning:BucketVersioning",
+  "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+  "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+  "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+  "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+  "awsx:ec2:Vpc",
   "aws:elasticache/replicationGroup:ReplicationGroup",
   "aws:s3/bucket:Bucket",
   "aws:kms/key:Key",
@@ -26,6 +33,12 @@ describe("stack safety", () => {
       const stateful = planFor(stack).resources.filter((r) => STATEFUL.includes(r.type));
       assert.ok(stateful.length >= 7, `found ${stateful.length} stateful resources`);
       for (const r of stateful) assert.equal(r.options.protect ?? false, prod, `${r.type} ${r.name}`);
+    });
+
+    it(`${stack}: stateless capacity stays replaceable: node groups are never protected`, () => {
+      const groups = planFor(stack).resources.filter((r) => r.type === "aws:eks/nodeGroup:NodeGroup");
+      assert.ok(groups.length >= 1);
+      for (const g of groups) assert.notEqual(g.options.protect, true, g.name);
     });
 
     it(`${stack}: no output and no resource input carries a password, token or key in plain text`, () => {

@@ -6,7 +6,17 @@ set -eu
 
 work=${WORK_DIR:-/work}
 stamp=$(date -u +%Y-%m-%dT%H%M%SZ)
-key="${PREFIX}$(date -u +%Y/%m/%d)/${DB_NAME}-${stamp}.dump"
+# Grandfather-father-son: the dump of the 1st of the month is the monthly archive, Sunday's the
+# weekly copy, any other night's a daily one; the bucket's lifecycle keeps each tier for its own
+# time (platform:backups.weeklyRetentionDays / monthlyRetentionDays).
+if [ "$(date -u +%d)" = "01" ]; then
+  tier=monthly
+elif [ "$(date -u +%u)" = "7" ]; then
+  tier=weekly
+else
+  tier=daily
+fi
+key="${PREFIX}${tier}/$(date -u +%Y/%m/%d)/${DB_NAME}-${stamp}.dump"
 
 aws s3 cp - "s3://${BUCKET}/${key}" --expected-size 107374182400 --no-progress <"$work/dump.fifo"
 

@@ -8,6 +8,8 @@ import { irsaRole } from "../irsa";
 
 export const DUMP_SCRIPT = fs.readFileSync(path.join(__dirname, "db-dump.sh"), "utf8");
 export const UPLOAD_SCRIPT = fs.readFileSync(path.join(__dirname, "db-upload.sh"), "utf8");
+/** Restores a dump from the bucket into a new database and verifies it (docs/dr.md); run by an operator. */
+export const RESTORE_SCRIPT = fs.readFileSync(path.join(__dirname, "db-restore.sh"), "utf8");
 
 export interface AppPlatformArgs {
   /** The cluster's Kubernetes provider. */

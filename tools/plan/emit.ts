@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { DUMP_SCRIPT, UPLOAD_SCRIPT } from "../../components/app-platform";
+import { DUMP_SCRIPT, RESTORE_SCRIPT, UPLOAD_SCRIPT } from "../../components/app-platform";
 import { emitEdge } from "../../components/edge/emit";
 import { emitMonitoring } from "../../components/monitoring/emit";
 import type { CloudConfig, Config } from "../../config";
@@ -9,6 +9,7 @@ function emitCloud(dir: string, config: CloudConfig): string[] {
   return [
     writeArtifact(dir, "cluster/scripts/db-dump.sh", DUMP_SCRIPT, 0o755),
     writeArtifact(dir, "cluster/scripts/db-upload.sh", UPLOAD_SCRIPT, 0o755),
+    writeArtifact(dir, "cluster/scripts/db-restore.sh", RESTORE_SCRIPT, 0o755),
     ...(config.monitoring.enabled ? emitMonitoring(dir, config.edgeSites) : []),
   ];
 }

@@ -78,6 +78,8 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
     case "kubernetes:core/v1:Secret":
       // The token controller fills a service-account token Secret's data.
       return i.type === "kubernetes.io/service-account-token" ? { data: { token: Buffer.from("mock-service-account-token").toString("base64") } } : {};
+    case "random:index/randomId:RandomId":
+      return { hex: "0a1b2c3d", b64Url: "ChssPQ", dec: "169552957" };
     case "random:index/randomPassword:RandomPassword":
       return { result: "mock-generated-password-0123456789abcdef" };
     default:
@@ -167,7 +169,11 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
         case "aws:index/getPartition:getPartition":
           return { partition: "aws", dnsSuffix: "amazonaws.com" };
         case "aws:index/getAvailabilityZones:getAvailabilityZones":
-          return { names: ["a", "b", "c"].map((s) => `${region}${s}`), zoneIds: ["az1", "az2", "az3"].map((z) => `use1-${z}`) };
+          // us-east-1's six zones, names mapped to zone IDs as in one account (the mapping differs per account).
+          return {
+            names: ["a", "b", "c", "d", "e", "f"].map((s) => `${region}${s}`),
+            zoneIds: ["az1", "az2", "az4", "az6", "az3", "az5"].map((z) => `use1-${z}`),
+          };
         case "aws:iam/getPolicyDocument:getPolicyDocument":
           return policyDocument(args.inputs);
         case "aws:ecr/getImage:getImage":
