@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { parse } from "yaml";
-import { EDGE_SCRIPTS, renderPrometheusAgentConfig } from "../components/edge";
+import { EDGE_SCRIPTS, renderPrometheusAgentConfig, renderSshdConfig } from "../components/edge";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
@@ -161,19 +161,23 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     fs.copyFileSync(path.join(FIXTURES, "host-sandbox/fstab"), path.join(sysroot, "etc/fstab"));
     fs.copyFileSync(path.join(FIXTURES, "host-sandbox/cmdline.txt"), path.join(sysroot, "boot/firmware/cmdline.txt"));
     fs.writeFileSync(path.join(sysroot, "sys/fs/cgroup/cgroup.controllers"), controllers);
-    for (const cmd of ["dpkg-query", "apt-get", "id", "usermod", "ufw", "swapon", "swapoff", "fallocate", "findmnt", "mount", "systemctl", "mkswap", "sysctl"])
+    for (const cmd of ["dpkg-query", "apt-get", "id", "usermod", "ufw", "swapon", "swapoff", "fallocate", "findmnt", "mount", "systemctl", "mkswap", "sysctl", "sshd"])
       fs.symlinkSync(path.join(FIXTURES, "host-sandbox/shim"), path.join(bin, cmd));
     return { dir, sysroot, bin };
   }
 
-  function runPrep(box: ReturnType<typeof sandbox>, log: string) {
+  const SSHD_CONFIG = renderSshdConfig({ user: "pi", port: 2222 });
+  function runPrep(box: ReturnType<typeof sandbox>, log: string, env: Record<string, string> = {}) {
     return run("bash", [script("host-prep.sh")], {
       PATH: `${box.bin}:${process.env.PATH}`,
       SYSROOT: box.sysroot,
       EDGE_USER: "pi",
       EDGE_SSH_PORT: "2222",
+      EDGE_SSH_ALLOW_FROM: "192.168.0.0/16 100.64.0.0/10",
+      EDGE_SSHD_CONFIG: SSHD_CONFIG,
       SANDBOX_LOG: path.join(box.dir, log),
       SANDBOX_STATE: path.join(box.dir, "state"),
+      ...env,
     });
   }
 
@@ -202,7 +206,7 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const MUTATING = /^(apt-get install|usermod|ufw --force enable|systemctl restart|fallocate|mkswap|mount|swapon \/|sysctl)/;
+  const MUTATING = /^(apt-get install|usermod|ufw --force enable|ufw delete|systemctl restart|systemctl reload|sshd|fallocate|mkswap|mount|swapon \/|sysctl)/;
   let first: ReturnType<typeof prep>;
   let firstTree: string[];
 
@@ -213,8 +217,13 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.ok(mutations.some((c) => /^apt-get install .*docker\.io.*ufw.*sqlite3.*awscli/.test(c)), mutations.join("\n"));
     for (const expected of ["usermod -aG docker pi", "ufw --force enable", `fallocate -l 2147483648 ${sysroot}/swapfile`, "mount -o remount,noatime /", "systemctl restart docker"])
       assert.ok(first.calls.includes(expected), `${expected} in\n${first.calls.join("\n")}`);
-    for (const port of ["2222/tcp", "80/tcp", "443/tcp"]) assert.ok(first.calls.includes(`ufw allow ${port}`), port);
-    assert.ok(!first.calls.includes("ufw allow 22/tcp"), "SSH is allowed on the configured port only");
+    for (const port of ["80/tcp", "443/tcp"]) assert.ok(first.calls.includes(`ufw allow ${port}`), port);
+    for (const cidr of ["192.168.0.0/16", "100.64.0.0/10"])
+      assert.ok(first.calls.includes(`ufw limit proto tcp from ${cidr} to any port 2222`), `SSH from ${cidr}, rate-limited, on the configured port`);
+    assert.ok(!first.calls.some((c) => /^ufw (allow|limit) (proto tcp from any |)(22|2222)(\/tcp)?$/.test(c)), "SSH is never admitted from anywhere");
+    assert.equal(fs.readFileSync(path.join(sysroot, "etc/ssh/sshd_config.d/10-edge.conf"), "utf8"), SSHD_CONFIG);
+    assert.ok(first.calls.includes("sshd -t") && first.calls.includes("systemctl reload ssh"), "the drop-in is validated, then sshd reloads");
+    assert.ok(first.calls.indexOf("sshd -t") < first.calls.indexOf("systemctl reload ssh"));
     assert.equal(fs.readFileSync(path.join(sysroot, "boot/firmware/cmdline.txt"), "utf8"), `${CMDLINE} cgroup_enable=memory cgroup_memory=1\n`, "one line, both parameters appended");
     assert.ok(first.calls.includes("ufw default deny incoming"));
     const fstab = fs.readFileSync(path.join(sysroot, "etc/fstab"), "utf8");
@@ -242,6 +251,17 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.deepEqual(second.calls.filter((c) => MUTATING.test(c)), []);
     assert.doesNotMatch(second.stdout, /wrote|created|installing|mounted/);
     assert.deepEqual(snapshot(sysroot), firstTree);
+  });
+
+  it("an sshd drop-in that sshd -t rejects is taken out again: the previous one stays, sshd is not reloaded, exit 2", () => {
+    assert.ok(first, "needs the first run");
+    const result = runPrep(box, "run-bad-sshd.log", { EDGE_SSHD_CONFIG: `${SSHD_CONFIG}Bogus yes\n`, SANDBOX_SSHD_FAIL: "1" });
+    assert.equal(result.status, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /sshd -t rejected the new drop-in; the previous sshd configuration stays/);
+    const calls = fs.readFileSync(path.join(dir, "run-bad-sshd.log"), "utf8");
+    assert.doesNotMatch(calls, /systemctl reload ssh/);
+    assert.equal(fs.readFileSync(path.join(sysroot, "etc/ssh/sshd_config.d/10-edge.conf"), "utf8"), SSHD_CONFIG);
+    assert.deepEqual(fs.readdirSync(path.join(sysroot, "etc/ssh/sshd_config.d")), ["10-edge.conf"], "no leftover copy for sshd to include");
   });
 
   it("without an active memory controller it enables it for the next boot and fails asking for a reboot", () => {

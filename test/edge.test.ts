@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
 import { checkMemoryBudget, EDGE_SCRIPTS, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
 import { GATE_IN_PREVIEW } from "../components/edge/gate";
-import { connection } from "../components/edge/host";
+import { connection, shellQuote } from "../components/edge/host";
+import { renderSshdConfig } from "../components/edge/sshd";
 import { environmentDefaults } from "../config";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
 import { CLOUD_STACK_REFERENCE } from "../stacks/edge";
@@ -18,8 +19,8 @@ import { CLOUD_STACK_OF, EDGE_STACKS, ofType, one, planFor, PROJECT_DIR, STACKS,
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
-function stackEdge(stack: string): { site: string; host: string; hostKey: string } {
-  const file = parse(fs.readFileSync(`${PROJECT_DIR}/Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, { site: string; host: string; hostKey: string }> };
+function stackEdge(stack: string): { site: string; host: string; hostKey: string; appImage?: string } {
+  const file = parse(fs.readFileSync(`${PROJECT_DIR}/Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, { site: string; host: string; hostKey: string; appImage?: string }> };
   return file.config["platform:edge"];
 }
 
@@ -59,8 +60,12 @@ describe("edge stacks", () => {
         assert.equal(ref.inputs.name, `organization/platform/${CLOUD_STACK_OF[stack]}`);
         const forbidden = /^(aws:(ec2|eks|rds|elasticache|s3|kms|iam|ecr)\/|awsx:|eks:|kubernetes:)/;
         assert.deepEqual(plan.resources.filter((r) => forbidden.test(r.type)).map((r) => r.type), []);
-        // Only the provider that looks up the newest image when none is pinned.
-        assert.deepEqual(plan.resources.filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws").map((r) => r.type), ["pulumi:providers:aws"]);
+        // Only the provider that looks up the newest image when none is pinned (prod pins it).
+        const pinned = stackEdge(stack).appImage !== undefined;
+        assert.equal(pinned, environmentDefaults[CLOUD_STACK_OF[stack]].edge.requirePinnedAppImage, "the stack file pins the image exactly where the environment requires it");
+        assert.deepEqual(plan.resources.filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws").map((r) => r.type), pinned ? [] : ["pulumi:providers:aws"]);
+        // The plan says which image it took.
+        assert.equal(plan.outputs.edgeAppImageSource, pinned ? "pinned" : "newest");
         assert.equal(plan.outputs.site, stackEdge(stack).site);
       });
 
@@ -93,7 +98,13 @@ describe("edge stacks", () => {
         const prep = one(plan, "command:remote:Command", `${name}-edge-host-prep`);
         assert.equal(prep.inputs.stdin, EDGE_SCRIPTS["host-prep.sh"], "the script travels on stdin");
         assert.deepEqual(prep.inputs.triggers, [sha256(EDGE_SCRIPTS["host-prep.sh"])]);
-        assert.match(prep.inputs.create, /^sudo env EDGE_USER=pi EDGE_APP_UID=\d+ EDGE_SSH_PORT=22 bash -s$/);
+        const edge = environmentDefaults[CLOUD_STACK_OF[stack]].edge;
+        assert.equal(
+          prep.inputs.create,
+          `sudo env EDGE_USER=pi EDGE_APP_UID=1000 EDGE_SSH_PORT=22 EDGE_SSH_ALLOW_FROM=${shellQuote(edge.sshAllowFrom.join(" "))} ` +
+            `EDGE_SSHD_CONFIG=${shellQuote(renderSshdConfig({ user: "pi", port: 22 }))} bash -s`,
+          "SSH admitted from the configured networks; the sshd drop-in for the stack's user and port",
+        );
         const installed = { "edge-backup.sh": "backup-script", "edge-restore.sh": "restore-script", "pi-metrics.sh": "metrics-script" } as const;
         for (const [file, key] of Object.entries(installed)) {
           const c = one(plan, "command:remote:Command", `${name}-edge-${key}`);
@@ -261,7 +272,8 @@ describe("edge stacks", () => {
     const shape = (stack: (typeof EDGE_STACKS)[number]) => {
       const { site, host, hostKey } = stackEdge(stack);
       const env = CLOUD_STACK_OF[stack];
-      return edgeResources(planFor(stack), stack)
+      // The same pinned image in both: prod's stack file pins one, dev follows the newest push.
+      return edgeResources(planFor(stack, { "platform:edge": { appImage: `edge-app@sha256:${"c".repeat(64)}` } }), stack)
         .map((r) => JSON.stringify({ type: r.type, name: r.name, inputs: r.inputs, options: r.options }))
         .map((s) => s.split(`platform-${env}`).join("platform-ENV").split(host).join("HOST").split(hostKey).join("HOSTKEY"))
         .map((s) => s.split(`EDGE_SITE=${site}`).join("EDGE_SITE=SITE").split(`site: ${site}`).join("site: SITE").split(`instance: ${site}`).join("instance: SITE"))

@@ -11,7 +11,8 @@ import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
 import { AGENT_UID, renderPrometheusAgentConfig } from "./metrics";
-import { renderNginxConf } from "./nginx";
+import { nginxConfArgs, renderNginxConf } from "./nginx";
+import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
 import { healthGate } from "./gate";
@@ -21,7 +22,8 @@ export { EDGE_IMAGES, EDGE_PLATFORM, resolveAppImage } from "./images";
 export { ecrPullStatements, ecrRepositoryArn } from "./ecr";
 export { knownHostsLine } from "./host";
 export { AGENT_SECRET_FILES, renderPrometheusAgentConfig } from "./metrics";
-export { renderNginxConf } from "./nginx";
+export { nginxConfArgs, renderNginxConf } from "./nginx";
+export { renderSshdConfig, SSHD_DROP_IN } from "./sshd";
 export { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS } from "./scripts";
 
 /** The site's AWS credentials on the Pi (root-only): the backup upload and the image pull use them. */
@@ -90,6 +92,8 @@ export class Edge extends pulumi.ComponentResource {
   readonly healthCheck: pulumi.Output<string>;
   /** The app image that runs, by digest. */
   readonly appImage: pulumi.Output<string>;
+  /** Where appImage came from: `pinned` (edge.appImage) or `newest` (the repository's latest push, dev). */
+  readonly appImageSource: "pinned" | "newest";
   /** nginx's certificate (PEM); self-signed unless configured. */
   readonly certificatePem: pulumi.Output<string>;
   /** Docker container ids by name. */
@@ -106,7 +110,13 @@ export class Edge extends pulumi.ComponentResource {
     const hostPrep = remoteScript(this, `${name}-edge-host-prep`, {
       connection: conn,
       script: EDGE_SCRIPTS["host-prep.sh"],
-      env: { EDGE_USER: config.user, EDGE_APP_UID: String(appUid), EDGE_SSH_PORT: String(config.port) },
+      env: {
+        EDGE_USER: config.user,
+        EDGE_APP_UID: String(appUid),
+        EDGE_SSH_PORT: String(config.port),
+        EDGE_SSH_ALLOW_FROM: config.sshAllowFrom.join(" "),
+        EDGE_SSHD_CONFIG: renderSshdConfig({ user: config.user, port: config.port }),
+      },
     });
     const prepared = [hostPrep];
 
@@ -159,7 +169,7 @@ export class Edge extends pulumi.ComponentResource {
       memoryMb: config.memoryMb,
       appReservationMb: args.appReservationMb ?? 256,
       appUid,
-      nginxConf: renderNginxConf({ serverName: host, hsts: !tls.selfSigned }),
+      nginxConf: renderNginxConf(nginxConfArgs(config, !tls.selfSigned)),
       agentConfig: metrics.apply((target) => renderPrometheusAgentConfig({ site, remoteWrite: target ? { url: target.url } : undefined })),
       agentSecretFiles,
       tlsHash: pulumi.secret(pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`))),
@@ -172,12 +182,14 @@ export class Edge extends pulumi.ComponentResource {
     this.url = `https://${host}`;
     this.healthCheck = healthCheck;
     this.appImage = pulumi.output(appImage);
+    this.appImageSource = config.appImage ? "pinned" : "newest";
     this.certificatePem = tls.certificatePem;
     this.containerIds = containerIds;
     this.registerOutputs({
       url: this.url,
       healthCheck: this.healthCheck,
       appImage: this.appImage,
+      appImageSource: this.appImageSource,
       certificatePem: this.certificatePem,
       containerIds: this.containerIds,
     });
@@ -220,6 +232,7 @@ export class Edge extends pulumi.ComponentResource {
       if (configured) return pulumi.output(configured);
       if (!args.awsProvider) throw new pulumi.RunError("platform:edge.appImage: unset, and no AWS provider to look up the newest image; pin the image by digest");
       const repositoryName = repositoryUrl.split("/").slice(1).join("/");
+      // The stack output edgeAppImageSource says "newest": an unpinned stack deploys whatever was pushed last.
       return aws.ecr
         .getImageOutput({ repositoryName, mostRecent: true }, { parent: this, provider: args.awsProvider })
         .apply((image) => `${repositoryUrl}@${image.imageDigest}`);

@@ -15,6 +15,9 @@ SWAP_FILE=${SWAP_FILE:-/swapfile}
 SWAP_MB=${SWAP_MB:-2048}
 JOURNAL_MAX=${JOURNAL_MAX:-64M}
 EDGE_SSH_PORT=${EDGE_SSH_PORT:-22}
+# Networks SSH is admitted from (space-separated CIDRs) and the sshd drop-in, both from platform:edge.
+EDGE_SSH_ALLOW_FROM=${EDGE_SSH_ALLOW_FROM:?EDGE_SSH_ALLOW_FROM: the networks SSH is admitted from}
+EDGE_SSHD_CONFIG=${EDGE_SSHD_CONFIG:?EDGE_SSHD_CONFIG: the sshd drop-in (renderSshdConfig)}
 SYSROOT=${SYSROOT:-}
 
 log() { printf 'host-prep: %s\n' "$*"; }
@@ -69,15 +72,51 @@ docker_daemon() {
 }
 
 firewall() {
-  # Deny incoming but SSH (the port the deploy connects to), HTTP and HTTPS. Docker's published ports bypass ufw (DOCKER chain in
-  # nat), which is why only nginx publishes ports; the other containers publish nothing.
+  # Deny incoming but HTTP, HTTPS and SSH from the configured networks only, rate-limited (ufw
+  # limit: a 7th connection within 30 s from one address is dropped). Docker's published ports
+  # bypass ufw (DOCKER chain in nat), which is why only nginx publishes ports.
   ufw default deny incoming >/dev/null
   ufw default allow outgoing >/dev/null
-  local port
-  for port in "$EDGE_SSH_PORT/tcp" 80/tcp 443/tcp; do
+  local port cidr stale
+  for port in 80/tcp 443/tcp; do
     ufw allow "$port" >/dev/null
   done
+  for cidr in $EDGE_SSH_ALLOW_FROM; do
+    ufw limit proto tcp from "$cidr" to any port "$EDGE_SSH_PORT" >/dev/null
+  done
+  # Networks no longer configured, and the SSH-from-anywhere rule earlier versions added.
+  for stale in $(ufw status | awk -v p="$EDGE_SSH_PORT/tcp" '$1 == p && $2 == "LIMIT" { print $3 }'); do
+    case " $EDGE_SSH_ALLOW_FROM " in *" $stale "*) ;; *) ufw delete limit proto tcp from "$stale" to any port "$EDGE_SSH_PORT" >/dev/null ;; esac
+  done
+  if ufw status | awk -v p="$EDGE_SSH_PORT/tcp" '$1 == p && $2 == "ALLOW" { found = 1 } END { exit !found }'; then
+    ufw delete allow "$EDGE_SSH_PORT/tcp" >/dev/null
+  fi
   ufw status | grep -q '^Status: active' || ufw --force enable
+}
+
+sshd_hardening() {
+  # The drop-in (components/edge/sshd.ts) is checked by `sshd -t` with the whole configuration
+  # before sshd reloads; a rejected one is taken out again, so a bad change cannot lock the Pi out.
+  local path="$SYSROOT/etc/ssh/sshd_config.d/10-edge.conf" want
+  # Compared as $(cat) reads it: without trailing newlines.
+  want=$(printf '%s' "$EDGE_SSHD_CONFIG")
+  if [ -f "$path" ] && [ "$(cat "$path")" = "$want" ]; then
+    return 0
+  fi
+  if [ -f "$path" ]; then cp -p "$path" "$path.previous"; fi
+  install -d -m 0755 "$(dirname "$path")"
+  printf '%s\n' "$want" >"$path.tmp"
+  chmod 0644 "$path.tmp"
+  mv "$path.tmp" "$path"
+  if ! sshd -t; then
+    if [ -f "$path.previous" ]; then mv "$path.previous" "$path"; else rm -f "$path"; fi
+    log "sshd -t rejected the new drop-in; the previous sshd configuration stays" >&2
+    exit 2
+  fi
+  rm -f "$path.previous"
+  # Reload keeps the deploy's own session; new connections get the new settings.
+  systemctl reload ssh
+  log "wrote /etc/ssh/sshd_config.d/10-edge.conf and reloaded sshd"
 }
 
 swap() {
@@ -174,6 +213,7 @@ memory_cgroup() {
 packages
 docker_daemon
 firewall
+sshd_hardening
 swap
 sd_card
 directories
