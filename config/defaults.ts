@@ -38,6 +38,9 @@ const shared = {
     internalPaths: ["/metrics"],
     contentSecurityPolicy: DEFAULT_CONTENT_SECURITY_POLICY,
     requirePinnedAppImage: false,
+    // After the 03:00 backup and before the day's traffic.
+    rebootTime: "04:00",
+    journalMaxMb: 128,
   },
   tags: {} as Record<string, string>,
 };

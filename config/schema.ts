@@ -250,6 +250,12 @@ export const edgeSchema = z.strictObject({
   contentSecurityPolicy: z.string({ error: "a Content-Security-Policy header value" }).regex(/^[^"\\$\r\n{}]*$/, {
     error: "a Content-Security-Policy header value without quotes, backslashes, $, braces or line breaks",
   }),
+  /** Local time (HH:MM) unattended-upgrades may reboot the Pi at when a security update needs it; after the 03:00 backup. */
+  rebootTime: z.string({ error: 'a time of day "HH:MM" (24 h, the Pi\'s local time)' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
+    error: 'a time of day "HH:MM" (24 h, the Pi\'s local time), e.g. "04:00"',
+  }),
+  /** The Pi's persistent journal is capped at this size on the SD card, MB. */
+  journalMaxMb: integer(16, 4096, "journal size on the SD card, MB"),
   /** Refuse to deploy without edge.appImage pinned by digest (prod): otherwise every up takes the newest pushed image. */
   requirePinnedAppImage: boolean,
 });

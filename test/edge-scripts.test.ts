@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { parse } from "yaml";
-import { EDGE_SCRIPTS, renderPrometheusAgentConfig, renderSshdConfig } from "../components/edge";
+import { EDGE_SCRIPTS, EDGE_UNITS, renderPrometheusAgentConfig, renderSshdConfig } from "../components/edge";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
@@ -21,6 +21,7 @@ const SCRIPTS_DIR = path.join(PROJECT_DIR, "components/edge/scripts");
 const FIXTURES = path.join(PROJECT_DIR, "test/fixtures/edge");
 const shellcheck = requireTool("shellcheck");
 const promtool = requireTool("promtool");
+const aptConfig = requireTool("apt-config");
 
 const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const script = (name: keyof typeof EDGE_SCRIPTS) => path.join(SCRIPTS_DIR, name);
@@ -175,6 +176,8 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
       EDGE_SSH_PORT: "2222",
       EDGE_SSH_ALLOW_FROM: "192.168.0.0/16 100.64.0.0/10",
       EDGE_SSHD_CONFIG: SSHD_CONFIG,
+      EDGE_REBOOT_TIME: "03:30",
+      JOURNAL_MAX: "96M",
       SANDBOX_LOG: path.join(box.dir, log),
       SANDBOX_STATE: path.join(box.dir, "state"),
       ...env,
@@ -206,7 +209,7 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const MUTATING = /^(apt-get install|usermod|ufw --force enable|ufw delete|systemctl restart|systemctl reload|sshd|fallocate|mkswap|mount|swapon \/|sysctl)/;
+  const MUTATING = /^(apt-get install|usermod|ufw --force enable|ufw delete|systemctl restart|systemctl reload|systemctl enable --now apt|sshd|fallocate|mkswap|mount|swapon \/|sysctl)/;
   let first: ReturnType<typeof prep>;
   let firstTree: string[];
 
@@ -231,7 +234,11 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.match(fstab, /^\/swapfile none swap sw 0 0$/m);
     assert.match(fstab, /^PARTUUID=6c586e13-01 {2}\/boot\/firmware {2}vfat/m, "other lines untouched");
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(sysroot, "etc/docker/daemon.json"), "utf8"))["log-opts"], { "max-size": "10m", "max-file": "3" });
-    assert.match(fs.readFileSync(path.join(sysroot, "etc/systemd/journald.conf.d/90-edge.conf"), "utf8"), /^Storage=volatile$[\s\S]*^SystemMaxUse=64M$/m);
+    const journald = fs.readFileSync(path.join(sysroot, "etc/systemd/journald.conf.d/90-edge.conf"), "utf8");
+    assert.match(journald, /^Storage=persistent$/m, "the logs before a crash survive the reboot");
+    assert.match(journald, /^SystemMaxUse=96M$/m, "capped at JOURNAL_MAX");
+    assert.match(journald, /^SyncIntervalSec=5m$/m, "SD-card wear: flushed every 5 minutes, not per message");
+    assert.ok(first.calls.includes("systemctl enable --now apt-daily.timer apt-daily-upgrade.timer"), "the upgrade timers are enabled");
     const owner = (p: string) => {
       const st = fs.statSync(path.join(sysroot, p));
       return `${st.uid}:${st.gid} ${(st.mode & 0o777).toString(8)}`;
@@ -251,6 +258,26 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.deepEqual(second.calls.filter((c) => MUTATING.test(c)), []);
     assert.doesNotMatch(second.stdout, /wrote|created|installing|mounted/);
     assert.deepEqual(snapshot(sysroot), firstTree);
+  });
+
+  it("unattended-upgrades: installed, security origins, reboot at EDGE_REBOOT_TIME; apt-config parses both files", { skip: aptConfig.skip }, () => {
+    assert.ok(first, "needs the first run");
+    assert.ok(first.calls.some((c) => /^apt-get install .*unattended-upgrades/.test(c)), "the package is installed");
+    const files = ["etc/apt/apt.conf.d/20auto-upgrades", "etc/apt/apt.conf.d/52edge-unattended-upgrades"].map((f) => path.join(sysroot, f));
+    // apt's own parser: a syntax error fails apt-config; the dump shows the values apt will use.
+    const dump = run("apt-config", files.flatMap((f) => ["-c", f]).concat(["dump"]), {});
+    assert.equal(dump.status, 0, dump.stderr);
+    for (const line of [
+      'APT::Periodic::Update-Package-Lists "1";',
+      'APT::Periodic::Unattended-Upgrade "1";',
+      'Unattended-Upgrade::Automatic-Reboot "true";',
+      'Unattended-Upgrade::Automatic-Reboot-Time "03:30";',
+      'Unattended-Upgrade::Origins-Pattern:: "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";',
+    ])
+      assert.ok(dump.stdout.split("\n").includes(line), `${line} in\n${dump.stdout}`);
+    const bad = runPrep(box, "run-bad-reboot.log", { EDGE_REBOOT_TIME: "4am" });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /EDGE_REBOOT_TIME must be HH:MM, got '4am'/);
   });
 
   it("an sshd drop-in that sshd -t rejects is taken out again: the previous one stays, sshd is not reloaded, exit 2", () => {
@@ -289,3 +316,24 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
 function createHash(content: Buffer): string {
   return cryptoHash("sha256").update(content).digest("hex");
 }
+
+describe("edge-image-prune timer", () => {
+  const systemdAnalyze = requireTool("systemd-analyze");
+  it("systemd-analyze verify accepts the service and the timer without a warning; only unused images older than the rollback window go", { skip: systemdAnalyze.skip }, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-prune-"));
+    try {
+      // ExecStart must name an executable that exists: a stand-in for the docker CLI.
+      const docker = path.join(dir, "docker");
+      fs.writeFileSync(docker, "#!/bin/sh\n", { mode: 0o755 });
+      const service = EDGE_UNITS["edge-image-prune.service"];
+      assert.match(service, /^ExecStart=\/usr\/bin\/docker image prune --all --force --filter until=336h$/m, "never an image a container uses (prune), none younger than 14 days");
+      fs.writeFileSync(path.join(dir, "edge-image-prune.service"), service.replace("/usr/bin/docker", docker));
+      fs.writeFileSync(path.join(dir, "edge-image-prune.timer"), EDGE_UNITS["edge-image-prune.timer"]);
+      const result = run("systemd-analyze", ["verify", path.join(dir, "edge-image-prune.service"), path.join(dir, "edge-image-prune.timer")]);
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.equal(result.stdout + result.stderr, "");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -102,7 +102,7 @@ describe("edge stacks", () => {
         assert.equal(
           prep.inputs.create,
           `sudo env EDGE_USER=pi EDGE_APP_UID=1000 EDGE_SSH_PORT=22 EDGE_SSH_ALLOW_FROM=${shellQuote(edge.sshAllowFrom.join(" "))} ` +
-            `EDGE_SSHD_CONFIG=${shellQuote(renderSshdConfig({ user: "pi", port: 22 }))} bash -s`,
+            `EDGE_SSHD_CONFIG=${shellQuote(renderSshdConfig({ user: "pi", port: 22 }))} EDGE_REBOOT_TIME=${edge.rebootTime} JOURNAL_MAX=${edge.journalMaxMb}M bash -s`,
           "SSH admitted from the configured networks; the sshd drop-in for the stack's user and port",
         );
         const installed = { "edge-backup.sh": "backup-script", "edge-restore.sh": "restore-script", "pi-metrics.sh": "metrics-script" } as const;

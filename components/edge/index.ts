@@ -116,6 +116,8 @@ export class Edge extends pulumi.ComponentResource {
         EDGE_SSH_PORT: String(config.port),
         EDGE_SSH_ALLOW_FROM: config.sshAllowFrom.join(" "),
         EDGE_SSHD_CONFIG: renderSshdConfig({ user: config.user, port: config.port }),
+        EDGE_REBOOT_TIME: config.rebootTime,
+        JOURNAL_MAX: `${config.journalMaxMb}M`,
       },
     });
     const prepared = [hostPrep];
@@ -210,7 +212,7 @@ export class Edge extends pulumi.ComponentResource {
       file("backup-env", `${EDGE_PATHS.etc}/backup.env`, env, "0644"),
       ...Object.entries(EDGE_UNITS).map(([unit, content]) => file(`unit-${unit.replace(".", "-")}`, `/etc/systemd/system/${unit}`, content, "0644")),
     ];
-    const timers = "edge-backup.timer pi-metrics.timer";
+    const timers = "edge-backup.timer pi-metrics.timer edge-image-prune.timer";
     new remote.Command(
       `${name}-edge-timers`,
       {

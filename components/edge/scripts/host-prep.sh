@@ -14,6 +14,8 @@ EDGE_TEXTFILE_DIR=${EDGE_TEXTFILE_DIR:-/var/lib/node_exporter/textfile}
 SWAP_FILE=${SWAP_FILE:-/swapfile}
 SWAP_MB=${SWAP_MB:-2048}
 JOURNAL_MAX=${JOURNAL_MAX:-64M}
+# Local time (HH:MM) unattended-upgrades may reboot the Pi at when an update needs it.
+EDGE_REBOOT_TIME=${EDGE_REBOOT_TIME:-04:00}
 EDGE_SSH_PORT=${EDGE_SSH_PORT:-22}
 # Networks SSH is admitted from (space-separated CIDRs) and the sshd drop-in, both from platform:edge.
 EDGE_SSH_ALLOW_FROM=${EDGE_SSH_ALLOW_FROM:?EDGE_SSH_ALLOW_FROM: the networks SSH is admitted from}
@@ -24,6 +26,10 @@ log() { printf 'host-prep: %s\n' "$*"; }
 
 case "$EDGE_SSH_PORT" in
   '' | *[!0-9]*) log "EDGE_SSH_PORT must be a port number, got '$EDGE_SSH_PORT'" >&2; exit 2 ;;
+esac
+case "$EDGE_REBOOT_TIME" in
+  [01][0-9]:[0-5][0-9] | 2[0-3]:[0-5][0-9]) ;;
+  *) log "EDGE_REBOOT_TIME must be HH:MM, got '$EDGE_REBOOT_TIME'" >&2; exit 2 ;;
 esac
 
 # Writes $2 to $1 only when the content differs; returns 0 when it changed the file.
@@ -42,7 +48,7 @@ write_if_changed() {
 
 packages() {
   # Debian's docker.io: signed by the distribution, updated by unattended-upgrades, arm64 built.
-  local wanted=(docker.io ufw sqlite3 awscli curl ca-certificates)
+  local wanted=(docker.io ufw sqlite3 awscli curl ca-certificates unattended-upgrades)
   local missing=()
   local p
   for p in "${wanted[@]}"; do
@@ -150,14 +156,41 @@ sd_card() {
     mount -o remount,noatime /
     log "root mounted noatime"
   fi
-  # Journal in RAM, capped: logs survive in the cloud metrics, not on the card.
+  # Journal on the card, so the logs before a crash or a reboot survive, but capped, and flushed
+  # every 5 minutes instead of on every message (an emergency message is still written at once).
   local journald="[Journal]
-Storage=volatile
-RuntimeMaxUse=${JOURNAL_MAX}
-SystemMaxUse=${JOURNAL_MAX}"
+Storage=persistent
+SystemMaxUse=${JOURNAL_MAX}
+SystemKeepFree=512M
+RuntimeMaxUse=32M
+SyncIntervalSec=5m
+MaxRetentionSec=1month"
   if write_if_changed "$SYSROOT/etc/systemd/journald.conf.d/90-edge.conf" "$journald"; then
     systemctl restart systemd-journald
   fi
+}
+
+upgrades() {
+  # Security updates daily (Debian's security archive, and the Raspberry Pi archive's kernel and
+  # firmware), a reboot at EDGE_REBOOT_TIME when one needs it, old kernels removed.
+  local periodic='APT::Periodic::Update-Package-Lists "1";
+APT::Periodic::Unattended-Upgrade "1";
+APT::Periodic::AutocleanInterval "7";'
+  # shellcheck disable=SC2016 # ${distro_codename} is unattended-upgrades' own variable.
+  local policy='Unattended-Upgrade::Origins-Pattern {
+  "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";
+  "origin=Debian,codename=${distro_codename},label=Debian-Security";
+  "origin=Raspberry Pi Foundation,codename=${distro_codename},label=Raspberry Pi Foundation";
+};
+Unattended-Upgrade::Remove-Unused-Kernel-Packages "true";
+Unattended-Upgrade::Remove-Unused-Dependencies "true";
+Unattended-Upgrade::Automatic-Reboot "true";
+Unattended-Upgrade::Automatic-Reboot-WithUsers "true";
+Unattended-Upgrade::Automatic-Reboot-Time "'"$EDGE_REBOOT_TIME"'";
+Unattended-Upgrade::SyslogEnable "true";'
+  write_if_changed "$SYSROOT/etc/apt/apt.conf.d/20auto-upgrades" "$periodic" || true
+  write_if_changed "$SYSROOT/etc/apt/apt.conf.d/52edge-unattended-upgrades" "$policy" || true
+  systemctl is-enabled --quiet apt-daily-upgrade.timer || systemctl enable --now apt-daily.timer apt-daily-upgrade.timer
 }
 
 directories() {
@@ -216,6 +249,7 @@ firewall
 sshd_hardening
 swap
 sd_card
+upgrades
 directories
 memory_cgroup
 log "done"
