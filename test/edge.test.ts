@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { checkMemoryBudget, EDGE_SCRIPTS, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
+import { CONTAINER_CAPABILITIES, CONTAINER_NAMES, READ_ONLY_ROOT, REDIS_CONF_HOST_PATH, checkMemoryBudget, EDGE_SCRIPTS, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
 import { GATE_IN_PREVIEW } from "../components/edge/gate";
 import { connection, shellQuote } from "../components/edge/host";
 import { renderSshdConfig } from "../components/edge/sshd";
@@ -134,7 +134,7 @@ describe("edge stacks", () => {
         for (const c of containers(plan)) {
           assert.equal(c.inputs.memory, limits[c.inputs.name as keyof typeof limits], `${c.inputs.name} memory`);
           assert.equal(c.inputs.restart, "unless-stopped");
-          assert.ok(c.inputs.healthcheck?.tests?.length > 1 && c.inputs.healthcheck.tests[0] === "CMD", `${c.inputs.name} health check`);
+          assert.ok(c.inputs.healthcheck?.tests?.length > 1 && ["CMD", "CMD-SHELL"].includes(c.inputs.healthcheck.tests[0]), `${c.inputs.name} health check`);
           assert.match(c.inputs.image, DIGEST, `${c.inputs.name} image by digest`);
           assert.equal(c.inputs.platform, "linux/arm64");
           assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
@@ -156,6 +156,42 @@ describe("edge stacks", () => {
         assert.equal(flag("--maxmemory"), `${redisMaxMemoryMb(m.redis)}mb`);
         assert.ok(redisMaxMemoryMb(m.redis) < m.redis);
         assert.equal(flag("--maxmemory-policy"), "allkeys-lru");
+      });
+
+      it("every container drops all capabilities but nginx's five; read-only root where the image allows", () => {
+        const plan = planFor(stack);
+        const byName = Object.fromEntries(containers(plan).map((c) => [c.inputs.name, c]));
+        for (const [key, containerName] of Object.entries(CONTAINER_NAMES) as [keyof typeof CONTAINER_NAMES, string][]) {
+          const c = byName[containerName];
+          assert.deepEqual(c.inputs.capabilities.drops, ["ALL"], `${containerName} drops every capability`);
+          assert.deepEqual(c.inputs.capabilities.adds ?? [], CONTAINER_CAPABILITIES[key], `${containerName} keeps only what it needs`);
+          assert.equal(c.inputs.readOnly, READ_ONLY_ROOT[key], `${containerName} read-only root`);
+          // A read-only root filesystem and an upload into the container cannot go together (Docker refuses the copy).
+          if (c.inputs.readOnly) assert.equal(c.inputs.uploads, undefined, `${containerName}: no upload into a read-only root`);
+        }
+        assert.deepEqual([...CONTAINER_CAPABILITIES.nginx].sort(), ["CHOWN", "DAC_OVERRIDE", "NET_BIND_SERVICE", "SETGID", "SETUID"]);
+        for (const key of ["app", "redis", "nodeExporter"] as const) assert.equal(READ_ONLY_ROOT[key], true, key);
+        // The app writes only its data volume and a small tmpfs.
+        assert.deepEqual(byName["edge-app"].inputs.tmpfs, { "/tmp": "rw,noexec,nosuid,nodev,size=64m" });
+        assert.equal(byName["edge-redis"].inputs.user, "999:999", "Redis runs as its own user from the start");
+      });
+
+      it("Redis asks for a generated password, kept secret: a 0400 config file on the Pi, never in the plan or a health check", () => {
+        const plan = planFor(stack);
+        const password = one(plan, "random:index/randomPassword:RandomPassword", `${name}-edge-redis-password`);
+        assert.equal(password.inputs.length, 32);
+        const conf = one(plan, "command:remote:Command", `${name}-edge-redis-conf`);
+        assert.equal(conf.inputs.stdin, "[secret]", "the config travels as a secret on stdin");
+        assert.equal(conf.inputs.logging, "none");
+        assert.match(conf.inputs.create, new RegExp(`chown 999:999 ${REDIS_CONF_HOST_PATH}\\.new && chmod 0400 `));
+        const redis = containers(plan).find((c) => c.inputs.name === "edge-redis") as PlannedResource;
+        assert.ok(redis.inputs.volumes.some((v: { hostPath: string; readOnly?: boolean }) => v.hostPath === REDIS_CONF_HOST_PATH && v.readOnly), "mounted read-only");
+        assert.ok(redis.inputs.command.includes("/usr/local/etc/redis/redis.conf"), "redis-server reads it");
+        assert.doesNotMatch(JSON.stringify(redis.inputs.healthcheck), /-a |REDISCLI_AUTH|requirepass/);
+        assert.ok(redis.options.dependsOn?.includes(`command:remote:Command::${name}-edge-redis-conf`), "Redis starts after its config file is written");
+        const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
+        assert.equal(app.inputs.envs, "[secret]", "REDIS_URL carries the password: the app's environment is secret");
+        assert.doesNotMatch(JSON.stringify(plan), /requirepass [A-Za-z0-9]{32}/);
       });
 
       it("only nginx publishes ports (80 and 443); everything else is on the internal network only", () => {

@@ -2,11 +2,12 @@ import * as aws from "@pulumi/aws";
 import { remote } from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { EDGE_OS_RESERVE_MB, edgeMemoryBudget } from "../../config/schema";
 import { BACKUP_PREFIXES } from "../backups";
 import type { EdgeSiteCredentials } from "../edge-sites";
 import { awsCredentialsFile, backupEnv } from "./backup";
-import { CONTAINER_NAMES, createContainers } from "./containers";
+import { CONTAINER_NAMES, createContainers, REDIS_CONF_HOST_PATH, REDIS_UID, renderRedisConf } from "./containers";
 import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
@@ -17,7 +18,7 @@ import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
 import { healthGate } from "./gate";
 
-export { CONTAINER_NAMES, redisMaxMemoryMb } from "./containers";
+export { CONTAINER_CAPABILITIES, CONTAINER_NAMES, READ_ONLY_ROOT, REDIS_CONF_HOST_PATH, redisMaxMemoryMb } from "./containers";
 export { EDGE_IMAGES, EDGE_PLATFORM, resolveAppImage } from "./images";
 export { ecrPullStatements, ecrRepositoryArn } from "./ecr";
 export { knownHostsLine } from "./host";
@@ -164,7 +165,21 @@ export class Edge extends pulumi.ComponentResource {
         dependsOn: prepared,
       }),
     ];
+    // Redis asks for a password although only the internal network reaches it: a compromised
+    // container there gets no free key-value store. Generated once, kept in the state (secret).
+    const redisPassword = new random.RandomPassword(`${name}-edge-redis-password`, { length: 32, special: false }, { parent: this }).result;
+    const redisConfFile = remoteFile(this, `${name}-edge-redis-conf`, {
+      connection: conn,
+      path: REDIS_CONF_HOST_PATH,
+      content: pulumi.secret(redisPassword.apply(renderRedisConf)),
+      mode: "0400",
+      owner: `${REDIS_UID}:${REDIS_UID}`,
+      secret: true,
+      dependsOn: prepared,
+    });
     const containers = createContainers(this, name, {
+      redisPassword,
+      redisConfFile,
       provider,
       appImage,
       appImagePulled: pull,
