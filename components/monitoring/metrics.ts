@@ -72,3 +72,5 @@ export const KNOWN_METRICS: ReadonlySet<string> = new Set(
 
 /** The label value of the edge app's scrape job, set by the Pi's metrics agent. */
 export const EDGE_APP_JOB = "edge-app";
+/** The job the Pi's metrics agent scrapes node exporter under (components/edge/metrics.ts). */
+export const EDGE_NODE_JOB = "edge-node";
