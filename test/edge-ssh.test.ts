@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { EDGE_SCRIPTS } from "../components/edge";
+import { EDGE_SCRIPTS, preDeployBackupCommand } from "../components/edge";
 import { healthGateCommand } from "../components/edge/gate";
 import { dockerSshOpts, installFileCommand, privateDir } from "../components/edge/host";
 import { probeSsh } from "../components/edge/reachability";
@@ -193,6 +193,33 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /health-gate: https:\/\/127\.0\.0\.1\/health failed 2 times; last log lines:/);
     assert.match(result.stderr, /--- docker logs --tail 50 edge-app/);
+  });
+
+  it("the pre-deploy backup runs the backup unit to completion when there is a database, fails the deploy when it fails, and skips a Pi without one", async () => {
+    const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey), `ssh-test-${process.pid}`));
+    // systemctl stand-in: logs its call; exits with $(cat systemctl.status) like `systemctl start` of a oneshot that ends so.
+    const calls = path.join(dir, "systemctl.calls");
+    const status = path.join(dir, "systemctl.status");
+    fs.writeFileSync(path.join(dir, "bin/systemctl"), `#!/bin/sh
+echo "$*" >>${calls}
+exit "$(cat ${status})"
+`, { mode: 0o755 });
+    const database = path.join(dir, "srv/edge/data/app.db");
+    const none = sshWith(opts, preDeployBackupCommand(database));
+    assert.equal(none.status, 0, none.stderr);
+    assert.match(none.stdout, /no database at .* yet: nothing to back up/);
+    assert.ok(!fs.existsSync(calls), "no backup without a database");
+    fs.mkdirSync(path.dirname(database), { recursive: true });
+    fs.writeFileSync(database, "");
+    fs.writeFileSync(status, "0");
+    const done = sshWith(opts, preDeployBackupCommand(database));
+    assert.equal(done.status, 0, done.stderr);
+    assert.match(done.stdout, /pre-deploy backup done/);
+    assert.equal(fs.readFileSync(calls, "utf8"), "start edge-backup.service\n");
+    fs.writeFileSync(status, "1");
+    const failed = sshWith(opts, preDeployBackupCommand(database));
+    assert.notEqual(failed.status, 0, "a failed backup fails the command, and the app is not replaced");
+    assert.doesNotMatch(failed.stdout, /done/);
   });
 
   it("a script sent on stdin runs with its environment (how host prep runs)", async () => {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { CONTAINER_CAPABILITIES, CONTAINER_NAMES, READ_ONLY_ROOT, REDIS_CONF_HOST_PATH, checkMemoryBudget, EDGE_SCRIPTS, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
+import { CONTAINER_CAPABILITIES, CONTAINER_NAMES, READ_ONLY_ROOT, REDIS_CONF_HOST_PATH, checkMemoryBudget, EDGE_SCRIPTS, preDeployBackupCommand, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
 import { GATE_IN_PREVIEW } from "../components/edge/gate";
 import { connection, shellQuote } from "../components/edge/host";
 import { renderSshdConfig } from "../components/edge/sshd";
@@ -174,6 +174,16 @@ describe("edge stacks", () => {
         // The app writes only its data volume and a small tmpfs.
         assert.deepEqual(byName["edge-app"].inputs.tmpfs, { "/tmp": "rw,noexec,nosuid,nodev,size=64m" });
         assert.equal(byName["edge-redis"].inputs.user, "999:999", "Redis runs as its own user from the start");
+      });
+
+      it("backs up before a deploy that changes the app image: the app waits for the backup, which waits for the backup unit", () => {
+        const plan = planFor(stack);
+        const backup = one(plan, "command:remote:Command", `${name}-edge-pre-deploy-backup`);
+        assert.equal(backup.inputs.create, preDeployBackupCommand());
+        const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
+        assert.deepEqual(backup.inputs.triggers, [app.inputs.image], "runs again exactly when the app image changes");
+        assert.ok(app.options.dependsOn?.includes(`command:remote:Command::${name}-edge-pre-deploy-backup`), "the app container is replaced only after the backup");
+        assert.ok(backup.options.dependsOn?.includes(`command:remote:Command::${name}-edge-timers`), "the backup unit is installed and loaded first");
       });
 
       it("Redis asks for a generated password, kept secret: a 0400 config file on the Pi, never in the plan or a health check", () => {

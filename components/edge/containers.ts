@@ -31,6 +31,8 @@ export interface ContainersArgs {
   agentConfig: pulumi.Input<string>;
   /** The remote commands that wrote the agent's token and CA under EDGE_PATHS.metricsSecrets. */
   agentSecretFiles: pulumi.Resource[];
+  /** What must finish before the app container is replaced (the pre-deploy backup). */
+  appDependsOn?: pulumi.Resource[];
   /** The Redis password (secret): Redis reads it from the config file, the app from REDIS_URL. */
   redisPassword: pulumi.Input<string>;
   /** The command that wrote REDIS_CONF_HOST_PATH (requirepass) on the Pi. */
@@ -173,7 +175,7 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
         startPeriod: "30s",
       },
     },
-    { ...after("app"), dependsOn: [images.app, internal, egress, redis] },
+    { ...after("app"), dependsOn: [images.app, internal, egress, redis, ...(args.appDependsOn ?? [])] },
   );
 
   const nginx = new docker.Container(

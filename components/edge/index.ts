@@ -67,6 +67,14 @@ export interface EdgeArgs {
   appReservationMb?: number;
 }
 
+/** The pre-deploy backup's command on the Pi: the backup unit, run to completion, when there is a database. */
+export function preDeployBackupCommand(database: string = EDGE_PATHS.database): string {
+  return (
+    `if sudo test -f ${database}; then sudo systemctl start edge-backup.service && echo "pre-deploy backup done"; ` +
+    `else echo "no database at ${database} yet: nothing to back up"; fi`
+  );
+}
+
 /** Throws unless the container limits leave the Pi's OS at least EDGE_OS_RESERVE_MB. */
 export function checkMemoryBudget(config: Pick<EdgeConfig, "hostMemoryMb" | "memoryMb">): number {
   const { total, left } = edgeMemoryBudget(config.hostMemoryMb, config.memoryMb);
@@ -138,9 +146,10 @@ export class Edge extends pulumi.ComponentResource {
       secret: true,
       dependsOn: prepared,
     });
-    this.backupJob(name, args, conn, [...prepared, awsCredentials]);
+    const timers = this.backupJob(name, args, conn, [...prepared, awsCredentials]);
 
     const appImage = this.appImageRef(args);
+    const preDeployBackup = this.preDeployBackup(name, conn, appImage, [timers]);
     const pull = this.appImagePull(name, conn, appImage, [...prepared, awsCredentials]);
     // Computed once: the provider's and the gate's ssh take the same options.
     const sshOptions = dockerSshOpts(config, pulumi.getStack());
@@ -178,6 +187,7 @@ export class Edge extends pulumi.ComponentResource {
       dependsOn: prepared,
     });
     const containers = createContainers(this, name, {
+      appDependsOn: [preDeployBackup],
       redisPassword,
       redisConfFile,
       provider,
@@ -213,7 +223,7 @@ export class Edge extends pulumi.ComponentResource {
   }
 
   /** Backup and restore scripts, their environment, and the systemd timers. */
-  private backupJob(name: string, args: EdgeArgs, conn: Connection, prepared: pulumi.Resource[]): void {
+  private backupJob(name: string, args: EdgeArgs, conn: Connection, prepared: pulumi.Resource[]): remote.Command {
     const { site, backupRetentionDays } = args.config;
     const file = (key: string, path: string, content: pulumi.Input<string>, mode: string) =>
       remoteFile(this, `${name}-edge-${key}`, { connection: conn, path, content, mode, dependsOn: prepared });
@@ -228,7 +238,7 @@ export class Edge extends pulumi.ComponentResource {
       ...Object.entries(EDGE_UNITS).map(([unit, content]) => file(`unit-${unit.replace(".", "-")}`, `/etc/systemd/system/${unit}`, content, "0644")),
     ];
     const timers = "edge-backup.timer pi-metrics.timer edge-image-prune.timer";
-    new remote.Command(
+    return new remote.Command(
       `${name}-edge-timers`,
       {
         connection: conn,
@@ -239,6 +249,25 @@ export class Edge extends pulumi.ComponentResource {
       },
       // Disable-then-enable on a change; the other order would leave the timers disabled.
       { parent: this, dependsOn: files, deleteBeforeReplace: true },
+    );
+  }
+
+  /**
+   * A backup to S3 before a deploy that changes the app image, while the old app still runs: the
+   * app container waits for it, and a failed backup fails the deploy before anything is replaced.
+   * `systemctl start` of the oneshot returns when the backup has finished, with its status. A Pi
+   * without a database yet (the first deploy) has nothing to back up.
+   */
+  private preDeployBackup(name: string, conn: Connection, appImage: pulumi.Output<string>, after: pulumi.Resource[]): remote.Command {
+    return new remote.Command(
+      `${name}-edge-pre-deploy-backup`,
+      {
+        connection: conn,
+        create: preDeployBackupCommand(),
+        triggers: [appImage],
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, dependsOn: after },
     );
   }
 
