@@ -22,6 +22,7 @@ const FIXTURES = path.join(PROJECT_DIR, "test/fixtures/edge");
 const shellcheck = requireTool("shellcheck");
 const promtool = requireTool("promtool");
 const aptConfig = requireTool("apt-config");
+const openssl = requireTool("openssl");
 
 const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const script = (name: keyof typeof EDGE_SCRIPTS) => path.join(SCRIPTS_DIR, name);
@@ -109,7 +110,7 @@ describe("edge scripts and configs (real tools)", () => {
   });
 });
 
-describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.skip }, () => {
+describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.skip ?? openssl.skip }, () => {
   const cases = [
     { flags: "0x0", expect: { pi_under_voltage: 0, pi_throttled: 0, pi_under_voltage_since_boot: 0, pi_throttled_since_boot: 0 } },
     // bits 0, 2, 16, 18: under-voltage and throttling now and since boot.
@@ -120,9 +121,17 @@ describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.sk
     { flags: "0xa", expect: { pi_under_voltage: 0, pi_throttled: 0, pi_under_voltage_since_boot: 0, pi_throttled_since_boot: 0 } },
   ];
 
+  // A throwaway certificate valid for 30 days: its notAfter is what the metric must report.
+  const certDir = tmpdir("edge-cert-");
+  const cert = path.join(certDir, "cert.pem");
+  const made = run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(certDir, "key.pem"), "-out", cert, "-days", "30", "-subj", "/CN=pi.example.com"]);
+  assert.equal(made.status, 0, made.stderr);
+  const notAfter = run("openssl", ["x509", "-noout", "-enddate", "-in", cert]).stdout.trim().replace(/^notAfter=/, "");
+  after(() => fs.rmSync(certDir, { recursive: true, force: true }));
+
   function collect(env: NodeJS.ProcessEnv): Record<string, number> {
     const out = tmpdir("edge-textfile-");
-    const result = run("bash", [script("pi-metrics.sh")], { EDGE_TEXTFILE_DIR: out, PI_VCGENCMD: path.join(FIXTURES, "vcgencmd"), ...env });
+    const result = run("bash", [script("pi-metrics.sh")], { EDGE_TEXTFILE_DIR: out, PI_VCGENCMD: path.join(FIXTURES, "vcgencmd"), EDGE_TLS_CERT: cert, ...env });
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(fs.readdirSync(out), ["pi.prom"], "only the final file, no temporary left behind");
     const text = fs.readFileSync(path.join(out, "pi.prom"), "utf8");
@@ -140,6 +149,16 @@ describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.sk
       assert.equal(metrics.pi_metrics_collector_success, 1);
     });
   }
+
+  it("exports the TLS certificate's notAfter as edge_tls_certificate_expiry_timestamp_seconds; a missing certificate is a failure", () => {
+    const metrics = collect({ PI_THERMAL_FILE: path.join(FIXTURES, "thermal_zone0_temp"), FIXTURE_THROTTLED: "0x0" });
+    assert.equal(metrics.edge_tls_certificate_expiry_timestamp_seconds, Date.parse(notAfter) / 1000);
+    const days = (metrics.edge_tls_certificate_expiry_timestamp_seconds - Date.now() / 1000) / 86400;
+    assert.ok(days > 29 && days <= 30, `${days} days`);
+    const missing = collect({ PI_THERMAL_FILE: path.join(FIXTURES, "thermal_zone0_temp"), FIXTURE_THROTTLED: "0x0", EDGE_TLS_CERT: "/nonexistent/cert.pem" });
+    assert.equal(missing.edge_tls_certificate_expiry_timestamp_seconds, undefined);
+    assert.equal(missing.pi_metrics_collector_success, 0);
+  });
 
   it("a missing thermal zone reports failure instead of a made-up temperature", () => {
     const metrics = collect({ PI_THERMAL_FILE: "/nonexistent/temp", FIXTURE_THROTTLED: "0x0" });

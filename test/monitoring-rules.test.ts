@@ -28,6 +28,7 @@ const REQUIRED_ALERTS = [
   "LowDisk",
   "PiOverTemperature",
   "PiFilesystemReadOnly",
+  "EdgeCertificateExpiring",
   "PiThrottled",
   "EdgeAppUnhealthy",
   // One per expected Pi: a Pi that goes dark sends nothing the other edge alerts could see.
@@ -116,7 +117,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     const fires = new Set(cases.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname));
     const silent = new Set(cases.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname));
     for (const alert of REQUIRED_ALERTS) assert.ok(fires.has(alert), `${alert} is shown to fire`);
-    for (const alert of ["HighErrorRate", "PiOverTemperature", "PiThrottled", "EdgeAppUnhealthy", "TargetDown", "EdgeSilent", "PiFilesystemReadOnly"]) {
+    for (const alert of ["HighErrorRate", "PiOverTemperature", "PiThrottled", "EdgeAppUnhealthy", "TargetDown", "EdgeSilent", "PiFilesystemReadOnly", "EdgeCertificateExpiring"]) {
       assert.ok(silent.has(alert), `${alert} is shown to stay silent`);
     }
   });

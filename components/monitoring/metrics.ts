@@ -28,6 +28,8 @@ export const PI_METRICS = {
   throttled: "pi_throttled",
   /** 1 while the supply is under-voltage now (`get_throttled` bit 0), else 0. */
   underVoltage: "pi_under_voltage",
+  /** When nginx's certificate on the Pi expires, Unix time (pi-metrics.sh, `openssl x509 -enddate`). */
+  tlsExpiry: "edge_tls_certificate_expiry_timestamp_seconds",
 } as const;
 
 /** Node exporter: on every EKS node (the chart's DaemonSet) and on the Pi. */

@@ -150,6 +150,18 @@ export const RULE_GROUPS: RuleGroup[] = [
         },
       },
       {
+        // A self-signed certificate is renewed only by a deploy in its last 30 days; a provided one by its owner.
+        alert: "EdgeCertificateExpiring",
+        expr: `${PI.tlsExpiry} - time() < 14 * 86400`,
+        for: "1h",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "The TLS certificate of the Pi at {{ $labels.site }} expires soon",
+          description:
+            "It expires in {{ $value | humanizeDuration }}: run pulumi up on the edge stack (it renews the self-signed certificate in its last 30 days) or replace edge.tlsCertificate.",
+        },
+      },
+      {
         alert: "EdgeAppUnhealthy",
         expr: `up{job="${EDGE_APP_JOB}"} == 0`,
         for: "2m",

@@ -48,7 +48,7 @@ write_if_changed() {
 
 packages() {
   # Debian's docker.io: signed by the distribution, updated by unattended-upgrades, arm64 built.
-  local wanted=(docker.io ufw sqlite3 awscli curl ca-certificates unattended-upgrades)
+  local wanted=(docker.io ufw sqlite3 awscli curl ca-certificates unattended-upgrades openssl)
   local missing=()
   local p
   for p in "${wanted[@]}"; do
