@@ -299,6 +299,21 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.match(bad.stderr, /EDGE_REBOOT_TIME must be HH:MM, got '4am'/);
   });
 
+  it("SSH networks no longer configured, and the SSH-from-anywhere rule of earlier versions, are removed", () => {
+    assert.ok(first, "needs the first run");
+    const rules = path.join(dir, "state/ufw-rules");
+    assert.deepEqual(fs.readFileSync(rules, "utf8").trim().split("\n"), ["2222/tcp LIMIT 192.168.0.0/16", "2222/tcp LIMIT 100.64.0.0/10"]);
+    fs.appendFileSync(rules, "2222/tcp ALLOW Anywhere\n");
+    const result = runPrep(box, "run-networks.log", { EDGE_SSH_ALLOW_FROM: "192.168.0.0/16 10.8.0.0/24" });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const calls = fs.readFileSync(path.join(dir, "run-networks.log"), "utf8").trim().split("\n");
+    assert.ok(calls.includes("ufw delete limit proto tcp from 100.64.0.0/10 to any port 2222"), calls.join("\n"));
+    assert.ok(calls.includes("ufw delete allow 2222/tcp"), calls.join("\n"));
+    assert.deepEqual(fs.readFileSync(rules, "utf8").trim().split("\n"), ["2222/tcp LIMIT 192.168.0.0/16", "2222/tcp LIMIT 10.8.0.0/24"]);
+    // Back to the configured networks for the tests after this one.
+    assert.equal(runPrep(box, "run-networks-back.log").status, 0);
+  });
+
   it("an sshd drop-in that sshd -t rejects is taken out again: the previous one stays, sshd is not reloaded, exit 2", () => {
     assert.ok(first, "needs the first run");
     const result = runPrep(box, "run-bad-sshd.log", { EDGE_SSHD_CONFIG: `${SSHD_CONFIG}Bogus yes\n`, SANDBOX_SSHD_FAIL: "1" });
