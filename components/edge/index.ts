@@ -16,7 +16,7 @@ import { nginxConfArgs, renderNginxConf } from "./nginx";
 import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
-import { healthGate } from "./gate";
+import { healthGate, PREVIOUS_APP_IMAGE_FILE } from "./gate";
 
 export { CONTAINER_CAPABILITIES, CONTAINER_NAMES, READ_ONLY_ROOT, REDIS_CONF_HOST_PATH, redisMaxMemoryMb } from "./containers";
 export { EDGE_IMAGES, EDGE_PLATFORM, resolveAppImage } from "./images";
@@ -67,9 +67,15 @@ export interface EdgeArgs {
   appReservationMb?: number;
 }
 
-/** The pre-deploy backup's command on the Pi: the backup unit, run to completion, when there is a database. */
-export function preDeployBackupCommand(database: string = EDGE_PATHS.database): string {
+/**
+ * The pre-deploy command on the Pi: records the image the app runs now (the deploy gate names it
+ * when the new one fails), then runs the backup unit to completion when there is a database.
+ */
+export function preDeployBackupCommand(database: string = EDGE_PATHS.database, previousImageFile: string = PREVIOUS_APP_IMAGE_FILE): string {
+  const tmp = `${previousImageFile}.new`;
   return (
+    `{ sudo docker inspect -f '{{.Config.Image}}' ${CONTAINER_NAMES.app} 2>/dev/null | sudo tee ${tmp} >/dev/null; ` +
+    `if sudo test -s ${tmp}; then sudo mv ${tmp} ${previousImageFile}; else sudo rm -f ${tmp}; fi; } && ` +
     `if sudo test -f ${database}; then sudo systemctl start edge-backup.service && echo "pre-deploy backup done"; ` +
     `else echo "no database at ${database} yet: nothing to back up"; fi`
   );
