@@ -97,7 +97,11 @@ firewall() {
   if ufw status | awk -v p="$EDGE_SSH_PORT/tcp" '$1 == p && $2 == "ALLOW" { found = 1 } END { exit !found }'; then
     ufw delete allow "$EDGE_SSH_PORT/tcp" >/dev/null
   fi
-  ufw status | grep -q '^Status: active' || ufw --force enable
+  # Read whole first: with pipefail, grep -q quitting at the first line would make ufw fail on a
+  # closed pipe while it still prints its rules, and the firewall would be re-enabled every run.
+  local status
+  status=$(ufw status)
+  grep -q '^Status: active' <<<"$status" || ufw --force enable
 }
 
 sshd_hardening() {
