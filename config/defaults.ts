@@ -1,4 +1,5 @@
 import type { Environment, PlatformConfig } from "./schema";
+import { DEFAULT_CONTENT_SECURITY_POLICY } from "../components/edge/nginx";
 
 /**
  * Per-environment defaults. This table is the only place where dev and prod differ in code;
@@ -34,6 +35,15 @@ const shared = {
     hostMemoryMb: 4096,
     // 512 + 192 + 128 + 64 + 192 = 1088 MB of 4096: the OS keeps ~3 GB (page cache for SQLite).
     memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 },
+    // Private networks and CGNAT (Tailscale and similar VPNs): a deploy machine on the Internet must be added.
+    sshAllowFrom: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"],
+    trustedProxies: [] as string[],
+    internalPaths: ["/metrics"],
+    contentSecurityPolicy: DEFAULT_CONTENT_SECURITY_POLICY,
+    requirePinnedAppImage: false,
+    // After the 03:00 backup and before the day's traffic.
+    rebootTime: "04:00",
+    journalMaxMb: 128,
   },
   tags: {} as Record<string, string>,
 };
@@ -116,7 +126,8 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     dr: { enabled: true, region: "us-west-2", retentionDays: 30 },
     monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50 },
     edgeSites: [...shared.edgeSites],
-    edge: { ...shared.edge },
+    // prod deploys only the image its stack file pins; dev follows the newest push.
+    edge: { ...shared.edge, requirePinnedAppImage: true },
     cloudStack: { stack: "prod" },
     cost: { monthlyBudgetUsd: 1000, natProcessedGbPerMonth: 300, backupStoredGb: 100, registryStoredGb: 20, logsIngestedGbPerMonth: 30 },
     tags: { ...shared.tags },

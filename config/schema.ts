@@ -313,6 +313,35 @@ export const edgeSchema = z.strictObject({
   tlsCertificate: text("a PEM certificate").optional(),
   /** PEM private key of tlsCertificate (secret). */
   tlsPrivateKey: text("a PEM private key").optional(),
+  /** Networks the Pi's firewall admits SSH from (rate-limited: ufw `limit`, 6 connections per 30 s per address). */
+  sshAllowFrom: z
+    .array(ipv4Cidr("IPv4 networks in CIDR notation, e.g. 192.168.1.0/24 (the deploy machine's network)"), {
+      error: "a list of IPv4 networks in CIDR notation",
+    })
+    .min(1, { error: "at least one network: an empty list would lock every deploy out of the Pi" }),
+  /** Reverse proxies in front of nginx whose X-Forwarded-For is believed; empty: the client is the socket's address. */
+  trustedProxies: z.array(ipv4Cidr("IPv4 addresses or networks in CIDR notation, e.g. 192.168.1.10/32"), {
+    error: "a list of IPv4 networks in CIDR notation",
+  }),
+  /** App paths nginx never serves publicly, in any case or encoding (the path and everything under it). */
+  internalPaths: z.array(
+    z.string({ error: 'an absolute path such as "/metrics"' }).regex(/^(\/[A-Za-z0-9._~-]+)+\/?$/, {
+      error: 'an absolute path of letters, digits and ._~- segments, such as "/metrics"',
+    }),
+    { error: 'a list of absolute paths, e.g. ["/metrics"]' },
+  ),
+  /** Content-Security-Policy nginx sends on every HTTPS response; "" sends none. */
+  contentSecurityPolicy: z.string({ error: "a Content-Security-Policy header value" }).regex(/^[^"\\$\r\n{}]*$/, {
+    error: "a Content-Security-Policy header value without quotes, backslashes, $, braces or line breaks",
+  }),
+  /** Local time (HH:MM) unattended-upgrades may reboot the Pi at when a security update needs it; after the 03:00 backup. */
+  rebootTime: z.string({ error: 'a time of day "HH:MM" (24 h, the Pi\'s local time)' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
+    error: 'a time of day "HH:MM" (24 h, the Pi\'s local time), e.g. "04:00"',
+  }),
+  /** The Pi's persistent journal is capped at this size on the SD card, MB. */
+  journalMaxMb: integer(16, 4096, "journal size on the SD card, MB"),
+  /** Refuse to deploy without edge.appImage pinned by digest (prod): otherwise every up takes the newest pushed image. */
+  requirePinnedAppImage: boolean,
 });
 
 const PULUMI_NAME = "a Pulumi name: letters, digits, hyphens, underscores and dots";
@@ -501,6 +530,13 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       path: ["edge", edge.tlsCertificate === undefined ? "tlsCertificate" : "tlsPrivateKey"],
       value: undefined,
       expected: "edge.tlsCertificate and edge.tlsPrivateKey set together, or neither (a self-signed certificate)",
+    });
+  if (edge.requirePinnedAppImage === true && edge.appImage === undefined)
+    problems.push({
+      path: ["edge", "appImage"],
+      value: undefined,
+      expected:
+        'an image pinned by digest (e.g. "edge-app@sha256:<64 hex>") while edge.requirePinnedAppImage is true: without it every pulumi up deploys whatever was pushed last',
     });
   return problems;
 }

@@ -60,5 +60,6 @@ export async function edgeStack(config: EdgeStackConfig) {
     edgeUrl: component.url,
     edgeHealthCheck: component.healthCheck,
     edgeAppImage: component.appImage,
+    edgeAppImageSource: component.appImageSource,
   };
 }

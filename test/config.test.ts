@@ -193,10 +193,27 @@ describe("bad configuration", () => {
       expect: /^platform:edge\.memoryMb: got \{.*\}; expected container limits summing to at most 3072 MB \(they sum to 3264 MB/,
     },
     { name: "a TLS certificate without its key", patch: { "platform:edge": { ...PI, tlsCertificate: "-----BEGIN CERTIFICATE-----" } }, expect: /^platform:edge\.tlsPrivateKey: got nothing; expected edge\.tlsCertificate and edge\.tlsPrivateKey set together/ },
+    { name: "SSH admitted from no network", patch: { "platform:edge": { ...PI, sshAllowFrom: [] } }, expect: /^platform:edge\.sshAllowFrom: got \[\]; expected at least one network: an empty list would lock every deploy out/ },
+    { name: "an SSH network that is not a CIDR", patch: { "platform:edge": { ...PI, sshAllowFrom: ["192.168.1.7"] } }, expect: /^platform:edge\.sshAllowFrom\[0\]: got "192\.168\.1\.7"; expected IPv4 networks in CIDR notation/ },
+    { name: "a trusted proxy that is not a CIDR", patch: { "platform:edge": { ...PI, trustedProxies: ["proxy.lan"] } }, expect: /^platform:edge\.trustedProxies\[0\]: got "proxy\.lan"; expected IPv4 addresses or networks in CIDR notation/ },
+    { name: "a relative internal path", patch: { "platform:edge": { ...PI, internalPaths: ["metrics"] } }, expect: /^platform:edge\.internalPaths\[0\]: got "metrics"; expected an absolute path/ },
+    { name: "a CSP that would break out of the header", patch: { "platform:edge": { ...PI, contentSecurityPolicy: 'default-src "self"' } }, expect: /^platform:edge\.contentSecurityPolicy: got .*; expected a Content-Security-Policy header value without quotes/ },
+    {
+      name: "an unpinned app image where edge.requirePinnedAppImage is set",
+      patch: { "platform:edge": { ...PI, requirePinnedAppImage: true } },
+      expect: /^platform:edge\.appImage: got nothing; expected an image pinned by digest .* while edge\.requirePinnedAppImage is true/,
+    },
     { name: "cloud keys in an edge stack", patch: { "platform:database": { multiAz: true } }, expect: /^platform:database: not a key of a edge stack \(platform:kind is "edge"\); it belongs in the cloud stack's file/ },
     { name: "a region in an edge stack", patch: { "aws:region": "us-east-1" }, expect: /^aws:region: got "us-east-1"; expected nothing: an edge stack uses its cloud stack's region/ },
     { name: "a cloud stack name that is not a Pulumi name", patch: { "platform:cloudStack": { stack: "dev prod" } }, expect: /^platform:cloudStack\.stack: got "dev prod"; expected a Pulumi name/ },
   ];
+  it("prod requires the app image pinned by digest (edge.requirePinnedAppImage defaults to true there, false in dev)", () => {
+    assert.equal(environmentDefaults.prod.edge.requirePinnedAppImage, true);
+    assert.equal(environmentDefaults.dev.edge.requirePinnedAppImage, false);
+    const problems = problemsFor({ "platform:edge": { ...PI, site: "shop" } }, "edge-prod");
+    assert.ok(problems.some((p) => /^platform:edge\.appImage: got nothing; expected an image pinned by digest/.test(p)), problems.join("\n"));
+    assert.doesNotThrow(() => loadConfig(sourceFor("edge-prod", { "platform:edge": { ...PI, site: "shop", appImage: `edge-app@sha256:${"b".repeat(64)}` } })));
+  });
   for (const c of edgeCases) {
     it(`rejects, in an edge stack, ${c.name}`, () => {
       const problems = problemsFor(c.patch, "edge-dev");

@@ -86,7 +86,7 @@ describe("edge nginx.conf (nginx -t)", () => {
   it("the emitted edge/nginx.conf (what the component passes) passes nginx -t once its container paths point at a throwaway certificate", { skip: nginx.skip ?? openssl.skip }, () => {
     const out = tmpdir("edge-emit-");
     const config = loadEdge({
-      values: { "platform:kind": "edge", "platform:environment": "prod", "platform:edge": JSON.stringify({ site: "shop", host: NAME, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM251zLcH9UeGDYfDXNfkP+vbG5KPanbtNLH2YztNigV" }) },
+      values: { "platform:kind": "edge", "platform:environment": "prod", "platform:edge": JSON.stringify({ site: "shop", host: NAME, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM251zLcH9UeGDYfDXNfkP+vbG5KPanbtNLH2YztNigV", appImage: `edge-app@sha256:${"a".repeat(64)}` }) },
       project: "platform",
       stack: "edge-prod",
     });

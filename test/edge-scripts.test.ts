@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { parse } from "yaml";
-import { EDGE_SCRIPTS, renderPrometheusAgentConfig } from "../components/edge";
+import { EDGE_SCRIPTS, EDGE_UNITS, renderPrometheusAgentConfig, renderSshdConfig } from "../components/edge";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
@@ -21,6 +21,8 @@ const SCRIPTS_DIR = path.join(PROJECT_DIR, "components/edge/scripts");
 const FIXTURES = path.join(PROJECT_DIR, "test/fixtures/edge");
 const shellcheck = requireTool("shellcheck");
 const promtool = requireTool("promtool");
+const aptConfig = requireTool("apt-config");
+const openssl = requireTool("openssl");
 
 const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const script = (name: keyof typeof EDGE_SCRIPTS) => path.join(SCRIPTS_DIR, name);
@@ -108,7 +110,7 @@ describe("edge scripts and configs (real tools)", () => {
   });
 });
 
-describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.skip }, () => {
+describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.skip ?? openssl.skip }, () => {
   const cases = [
     { flags: "0x0", expect: { pi_under_voltage: 0, pi_throttled: 0, pi_under_voltage_since_boot: 0, pi_throttled_since_boot: 0 } },
     // bits 0, 2, 16, 18: under-voltage and throttling now and since boot.
@@ -119,9 +121,17 @@ describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.sk
     { flags: "0xa", expect: { pi_under_voltage: 0, pi_throttled: 0, pi_under_voltage_since_boot: 0, pi_throttled_since_boot: 0 } },
   ];
 
+  // A throwaway certificate valid for 30 days: its notAfter is what the metric must report.
+  const certDir = tmpdir("edge-cert-");
+  const cert = path.join(certDir, "cert.pem");
+  const made = run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", path.join(certDir, "key.pem"), "-out", cert, "-days", "30", "-subj", "/CN=pi.example.com"]);
+  assert.equal(made.status, 0, made.stderr);
+  const notAfter = run("openssl", ["x509", "-noout", "-enddate", "-in", cert]).stdout.trim().replace(/^notAfter=/, "");
+  after(() => fs.rmSync(certDir, { recursive: true, force: true }));
+
   function collect(env: NodeJS.ProcessEnv): Record<string, number> {
     const out = tmpdir("edge-textfile-");
-    const result = run("bash", [script("pi-metrics.sh")], { EDGE_TEXTFILE_DIR: out, PI_VCGENCMD: path.join(FIXTURES, "vcgencmd"), ...env });
+    const result = run("bash", [script("pi-metrics.sh")], { EDGE_TEXTFILE_DIR: out, PI_VCGENCMD: path.join(FIXTURES, "vcgencmd"), EDGE_TLS_CERT: cert, ...env });
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual(fs.readdirSync(out), ["pi.prom"], "only the final file, no temporary left behind");
     const text = fs.readFileSync(path.join(out, "pi.prom"), "utf8");
@@ -139,6 +149,16 @@ describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.sk
       assert.equal(metrics.pi_metrics_collector_success, 1);
     });
   }
+
+  it("exports the TLS certificate's notAfter as edge_tls_certificate_expiry_timestamp_seconds; a missing certificate is a failure", () => {
+    const metrics = collect({ PI_THERMAL_FILE: path.join(FIXTURES, "thermal_zone0_temp"), FIXTURE_THROTTLED: "0x0" });
+    assert.equal(metrics.edge_tls_certificate_expiry_timestamp_seconds, Date.parse(notAfter) / 1000);
+    const days = (metrics.edge_tls_certificate_expiry_timestamp_seconds - Date.now() / 1000) / 86400;
+    assert.ok(days > 29 && days <= 30, `${days} days`);
+    const missing = collect({ PI_THERMAL_FILE: path.join(FIXTURES, "thermal_zone0_temp"), FIXTURE_THROTTLED: "0x0", EDGE_TLS_CERT: "/nonexistent/cert.pem" });
+    assert.equal(missing.edge_tls_certificate_expiry_timestamp_seconds, undefined);
+    assert.equal(missing.pi_metrics_collector_success, 0);
+  });
 
   it("a missing thermal zone reports failure instead of a made-up temperature", () => {
     const metrics = collect({ PI_THERMAL_FILE: "/nonexistent/temp", FIXTURE_THROTTLED: "0x0" });
@@ -161,19 +181,25 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     fs.copyFileSync(path.join(FIXTURES, "host-sandbox/fstab"), path.join(sysroot, "etc/fstab"));
     fs.copyFileSync(path.join(FIXTURES, "host-sandbox/cmdline.txt"), path.join(sysroot, "boot/firmware/cmdline.txt"));
     fs.writeFileSync(path.join(sysroot, "sys/fs/cgroup/cgroup.controllers"), controllers);
-    for (const cmd of ["dpkg-query", "apt-get", "id", "usermod", "ufw", "swapon", "swapoff", "fallocate", "findmnt", "mount", "systemctl", "mkswap", "sysctl"])
+    for (const cmd of ["dpkg-query", "apt-get", "id", "usermod", "ufw", "swapon", "swapoff", "fallocate", "findmnt", "mount", "systemctl", "mkswap", "sysctl", "sshd"])
       fs.symlinkSync(path.join(FIXTURES, "host-sandbox/shim"), path.join(bin, cmd));
     return { dir, sysroot, bin };
   }
 
-  function runPrep(box: ReturnType<typeof sandbox>, log: string) {
+  const SSHD_CONFIG = renderSshdConfig({ user: "pi", port: 2222 });
+  function runPrep(box: ReturnType<typeof sandbox>, log: string, env: Record<string, string> = {}) {
     return run("bash", [script("host-prep.sh")], {
       PATH: `${box.bin}:${process.env.PATH}`,
       SYSROOT: box.sysroot,
       EDGE_USER: "pi",
       EDGE_SSH_PORT: "2222",
+      EDGE_SSH_ALLOW_FROM: "192.168.0.0/16 100.64.0.0/10",
+      EDGE_SSHD_CONFIG: SSHD_CONFIG,
+      EDGE_REBOOT_TIME: "03:30",
+      JOURNAL_MAX: "96M",
       SANDBOX_LOG: path.join(box.dir, log),
       SANDBOX_STATE: path.join(box.dir, "state"),
+      ...env,
     });
   }
 
@@ -202,7 +228,7 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
 
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const MUTATING = /^(apt-get install|usermod|ufw --force enable|systemctl restart|fallocate|mkswap|mount|swapon \/|sysctl)/;
+  const MUTATING = /^(apt-get install|usermod|ufw --force enable|ufw delete|systemctl restart|systemctl reload|systemctl enable --now apt|sshd|fallocate|mkswap|mount|swapon \/|sysctl)/;
   let first: ReturnType<typeof prep>;
   let firstTree: string[];
 
@@ -213,8 +239,13 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.ok(mutations.some((c) => /^apt-get install .*docker\.io.*ufw.*sqlite3.*awscli/.test(c)), mutations.join("\n"));
     for (const expected of ["usermod -aG docker pi", "ufw --force enable", `fallocate -l 2147483648 ${sysroot}/swapfile`, "mount -o remount,noatime /", "systemctl restart docker"])
       assert.ok(first.calls.includes(expected), `${expected} in\n${first.calls.join("\n")}`);
-    for (const port of ["2222/tcp", "80/tcp", "443/tcp"]) assert.ok(first.calls.includes(`ufw allow ${port}`), port);
-    assert.ok(!first.calls.includes("ufw allow 22/tcp"), "SSH is allowed on the configured port only");
+    for (const port of ["80/tcp", "443/tcp"]) assert.ok(first.calls.includes(`ufw allow ${port}`), port);
+    for (const cidr of ["192.168.0.0/16", "100.64.0.0/10"])
+      assert.ok(first.calls.includes(`ufw limit proto tcp from ${cidr} to any port 2222`), `SSH from ${cidr}, rate-limited, on the configured port`);
+    assert.ok(!first.calls.some((c) => /^ufw (allow|limit) (proto tcp from any |)(22|2222)(\/tcp)?$/.test(c)), "SSH is never admitted from anywhere");
+    assert.equal(fs.readFileSync(path.join(sysroot, "etc/ssh/sshd_config.d/10-edge.conf"), "utf8"), SSHD_CONFIG);
+    assert.ok(first.calls.includes("sshd -t") && first.calls.includes("systemctl reload ssh"), "the drop-in is validated, then sshd reloads");
+    assert.ok(first.calls.indexOf("sshd -t") < first.calls.indexOf("systemctl reload ssh"));
     assert.equal(fs.readFileSync(path.join(sysroot, "boot/firmware/cmdline.txt"), "utf8"), `${CMDLINE} cgroup_enable=memory cgroup_memory=1\n`, "one line, both parameters appended");
     assert.ok(first.calls.includes("ufw default deny incoming"));
     const fstab = fs.readFileSync(path.join(sysroot, "etc/fstab"), "utf8");
@@ -222,7 +253,11 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.match(fstab, /^\/swapfile none swap sw 0 0$/m);
     assert.match(fstab, /^PARTUUID=6c586e13-01 {2}\/boot\/firmware {2}vfat/m, "other lines untouched");
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(sysroot, "etc/docker/daemon.json"), "utf8"))["log-opts"], { "max-size": "10m", "max-file": "3" });
-    assert.match(fs.readFileSync(path.join(sysroot, "etc/systemd/journald.conf.d/90-edge.conf"), "utf8"), /^Storage=volatile$[\s\S]*^SystemMaxUse=64M$/m);
+    const journald = fs.readFileSync(path.join(sysroot, "etc/systemd/journald.conf.d/90-edge.conf"), "utf8");
+    assert.match(journald, /^Storage=persistent$/m, "the logs before a crash survive the reboot");
+    assert.match(journald, /^SystemMaxUse=96M$/m, "capped at JOURNAL_MAX");
+    assert.match(journald, /^SyncIntervalSec=5m$/m, "SD-card wear: flushed every 5 minutes, not per message");
+    assert.ok(first.calls.includes("systemctl enable --now apt-daily.timer apt-daily-upgrade.timer"), "the upgrade timers are enabled");
     const owner = (p: string) => {
       const st = fs.statSync(path.join(sysroot, p));
       return `${st.uid}:${st.gid} ${(st.mode & 0o777).toString(8)}`;
@@ -242,6 +277,52 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
     assert.deepEqual(second.calls.filter((c) => MUTATING.test(c)), []);
     assert.doesNotMatch(second.stdout, /wrote|created|installing|mounted/);
     assert.deepEqual(snapshot(sysroot), firstTree);
+  });
+
+  it("unattended-upgrades: installed, security origins, reboot at EDGE_REBOOT_TIME; apt-config parses both files", { skip: aptConfig.skip }, () => {
+    assert.ok(first, "needs the first run");
+    assert.ok(first.calls.some((c) => /^apt-get install .*unattended-upgrades/.test(c)), "the package is installed");
+    const files = ["etc/apt/apt.conf.d/20auto-upgrades", "etc/apt/apt.conf.d/52edge-unattended-upgrades"].map((f) => path.join(sysroot, f));
+    // apt's own parser: a syntax error fails apt-config; the dump shows the values apt will use.
+    const dump = run("apt-config", files.flatMap((f) => ["-c", f]).concat(["dump"]), {});
+    assert.equal(dump.status, 0, dump.stderr);
+    for (const line of [
+      'APT::Periodic::Update-Package-Lists "1";',
+      'APT::Periodic::Unattended-Upgrade "1";',
+      'Unattended-Upgrade::Automatic-Reboot "true";',
+      'Unattended-Upgrade::Automatic-Reboot-Time "03:30";',
+      'Unattended-Upgrade::Origins-Pattern:: "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";',
+    ])
+      assert.ok(dump.stdout.split("\n").includes(line), `${line} in\n${dump.stdout}`);
+    const bad = runPrep(box, "run-bad-reboot.log", { EDGE_REBOOT_TIME: "4am" });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /EDGE_REBOOT_TIME must be HH:MM, got '4am'/);
+  });
+
+  it("SSH networks no longer configured, and the SSH-from-anywhere rule of earlier versions, are removed", () => {
+    assert.ok(first, "needs the first run");
+    const rules = path.join(dir, "state/ufw-rules");
+    assert.deepEqual(fs.readFileSync(rules, "utf8").trim().split("\n"), ["2222/tcp LIMIT 192.168.0.0/16", "2222/tcp LIMIT 100.64.0.0/10"]);
+    fs.appendFileSync(rules, "2222/tcp ALLOW Anywhere\n");
+    const result = runPrep(box, "run-networks.log", { EDGE_SSH_ALLOW_FROM: "192.168.0.0/16 10.8.0.0/24" });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const calls = fs.readFileSync(path.join(dir, "run-networks.log"), "utf8").trim().split("\n");
+    assert.ok(calls.includes("ufw delete limit proto tcp from 100.64.0.0/10 to any port 2222"), calls.join("\n"));
+    assert.ok(calls.includes("ufw delete allow 2222/tcp"), calls.join("\n"));
+    assert.deepEqual(fs.readFileSync(rules, "utf8").trim().split("\n"), ["2222/tcp LIMIT 192.168.0.0/16", "2222/tcp LIMIT 10.8.0.0/24"]);
+    // Back to the configured networks for the tests after this one.
+    assert.equal(runPrep(box, "run-networks-back.log").status, 0);
+  });
+
+  it("an sshd drop-in that sshd -t rejects is taken out again: the previous one stays, sshd is not reloaded, exit 2", () => {
+    assert.ok(first, "needs the first run");
+    const result = runPrep(box, "run-bad-sshd.log", { EDGE_SSHD_CONFIG: `${SSHD_CONFIG}Bogus yes\n`, SANDBOX_SSHD_FAIL: "1" });
+    assert.equal(result.status, 2, result.stdout + result.stderr);
+    assert.match(result.stderr, /sshd -t rejected the new drop-in; the previous sshd configuration stays/);
+    const calls = fs.readFileSync(path.join(dir, "run-bad-sshd.log"), "utf8");
+    assert.doesNotMatch(calls, /systemctl reload ssh/);
+    assert.equal(fs.readFileSync(path.join(sysroot, "etc/ssh/sshd_config.d/10-edge.conf"), "utf8"), SSHD_CONFIG);
+    assert.deepEqual(fs.readdirSync(path.join(sysroot, "etc/ssh/sshd_config.d")), ["10-edge.conf"], "no leftover copy for sshd to include");
   });
 
   it("without an active memory controller it enables it for the next boot and fails asking for a reboot", () => {
@@ -269,3 +350,24 @@ describe("host-prep.sh run twice in a sandbox", { skip: process.getuid?.() !== 0
 function createHash(content: Buffer): string {
   return cryptoHash("sha256").update(content).digest("hex");
 }
+
+describe("edge-image-prune timer", () => {
+  const systemdAnalyze = requireTool("systemd-analyze");
+  it("systemd-analyze verify accepts the service and the timer without a warning; only unused images older than the rollback window go", { skip: systemdAnalyze.skip }, () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-prune-"));
+    try {
+      // ExecStart must name an executable that exists: a stand-in for the docker CLI.
+      const docker = path.join(dir, "docker");
+      fs.writeFileSync(docker, "#!/bin/sh\n", { mode: 0o755 });
+      const service = EDGE_UNITS["edge-image-prune.service"];
+      assert.match(service, /^ExecStart=\/usr\/bin\/docker image prune --all --force --filter until=336h$/m, "never an image a container uses (prune), none younger than 14 days");
+      fs.writeFileSync(path.join(dir, "edge-image-prune.service"), service.replace("/usr/bin/docker", docker));
+      fs.writeFileSync(path.join(dir, "edge-image-prune.timer"), EDGE_UNITS["edge-image-prune.timer"]);
+      const result = run("systemd-analyze", ["verify", path.join(dir, "edge-image-prune.service"), path.join(dir, "edge-image-prune.timer")]);
+      assert.equal(result.status, 0, result.stdout + result.stderr);
+      assert.equal(result.stdout + result.stderr, "");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

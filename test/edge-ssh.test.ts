@@ -6,8 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { EDGE_SCRIPTS } from "../components/edge";
-import { healthGateCommand } from "../components/edge/gate";
+import { EDGE_SCRIPTS, preDeployBackupCommand } from "../components/edge";
+import { healthGateCommand, PREVIOUS_APP_IMAGE_FILE } from "../components/edge/gate";
 import { dockerSshOpts, installFileCommand, privateDir } from "../components/edge/host";
 import { probeSsh } from "../components/edge/reachability";
 import { edgeConfigWith } from "./helpers/config";
@@ -193,6 +193,61 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /health-gate: https:\/\/127\.0\.0\.1\/health failed 2 times; last log lines:/);
     assert.match(result.stderr, /--- docker logs --tail 50 edge-app/);
+  });
+
+  it("the pre-deploy backup runs the backup unit to completion when there is a database, fails the deploy when it fails, and skips a Pi without one", async () => {
+    const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey), `ssh-test-${process.pid}`));
+    // systemctl stand-in: logs its call; exits with $(cat systemctl.status) like `systemctl start` of a oneshot that ends so.
+    const calls = path.join(dir, "systemctl.calls");
+    const status = path.join(dir, "systemctl.status");
+    fs.writeFileSync(path.join(dir, "bin/systemctl"), `#!/bin/sh\necho "$*" >>${calls}\nexit "$(cat ${status})"\n`, { mode: 0o755 });
+    const database = path.join(dir, "srv/edge/data/app.db");
+    const previous = path.join(dir, "etc/edge/previous-app-image");
+    fs.mkdirSync(path.dirname(previous), { recursive: true });
+    // docker stand-in: no app container (inspect fails), so nothing is recorded.
+    fs.writeFileSync(path.join(dir, "bin/docker"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    const none = sshWith(opts, preDeployBackupCommand(database, previous));
+    fs.rmSync(path.join(dir, "bin/docker"));
+    assert.ok(!fs.existsSync(previous) && !fs.existsSync(`${previous}.new`), "nothing recorded without a running app");
+    assert.equal(none.status, 0, none.stderr);
+    assert.match(none.stdout, /no database at .* yet: nothing to back up/);
+    assert.ok(!fs.existsSync(calls), "no backup without a database");
+    fs.mkdirSync(path.dirname(database), { recursive: true });
+    fs.writeFileSync(database, "");
+    fs.writeFileSync(status, "0");
+    const done = sshWith(opts, preDeployBackupCommand(database, previous));
+    assert.equal(done.status, 0, done.stderr);
+    assert.match(done.stdout, /pre-deploy backup done/);
+    assert.equal(fs.readFileSync(calls, "utf8"), "start edge-backup.service\n");
+    fs.writeFileSync(status, "1");
+    const failed = sshWith(opts, preDeployBackupCommand(database, previous));
+    assert.notEqual(failed.status, 0, "a failed backup fails the command, and the app is not replaced");
+    assert.doesNotMatch(failed.stdout, /done/);
+  });
+
+  it("the pre-deploy step records the running app image, and a failing gate names it with the way back", async () => {
+    const config = edgeConfig(hostKey);
+    const opts = await outputValue(dockerSshOpts(config, `ssh-test-${process.pid}`));
+    const running = `123456789012.dkr.ecr.us-east-1.amazonaws.com/edge-app@sha256:${"d".repeat(64)}`;
+    // docker stand-in: `inspect` answers the running app's image; everything else prints nothing.
+    fs.writeFileSync(path.join(dir, "bin/docker"), `#!/bin/sh\n[ "$1" = inspect ] && echo ${running}\nexit 0\n`, { mode: 0o755 });
+    try {
+      const previous = path.join(dir, "etc/edge/previous-app-image");
+      fs.mkdirSync(path.dirname(previous), { recursive: true });
+      const recorded = sshWith(opts, preDeployBackupCommand(path.join(dir, "no-database"), previous));
+      assert.equal(recorded.status, 0, recorded.stderr);
+      assert.equal(fs.readFileSync(previous, "utf8").trim(), running);
+      const command = healthGateCommand(config, [...opts, "-i", clientKey], { attempts: 1, delaySeconds: 0 }).replace(
+        `EDGE_PREVIOUS_IMAGE_FILE=${PREVIOUS_APP_IMAGE_FILE}`,
+        `EDGE_PREVIOUS_IMAGE_FILE=${previous}`,
+      );
+      const gate = spawnSync("sh", ["-c", command], { encoding: "utf8", input: EDGE_SCRIPTS["health-gate.sh"], timeout: 20000 });
+      assert.notEqual(gate.status, 0);
+      assert.ok(gate.stderr.includes(`--- the app image before the last image change was ${running}`), gate.stderr);
+      assert.ok(gate.stderr.includes(`to roll back: pulumi config set --path platform:edge.appImage ${running}, then pulumi up`), gate.stderr);
+    } finally {
+      fs.rmSync(path.join(dir, "bin/docker"));
+    }
   });
 
   it("a script sent on stdin runs with its environment (how host prep runs)", async () => {

@@ -6,9 +6,10 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { checkMemoryBudget, EDGE_SCRIPTS, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
+import { CONTAINER_CAPABILITIES, CONTAINER_NAMES, READ_ONLY_ROOT, REDIS_CONF_HOST_PATH, checkMemoryBudget, EDGE_SCRIPTS, preDeployBackupCommand, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
 import { GATE_IN_PREVIEW } from "../components/edge/gate";
-import { connection } from "../components/edge/host";
+import { connection, shellQuote } from "../components/edge/host";
+import { renderSshdConfig } from "../components/edge/sshd";
 import { environmentDefaults } from "../config";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
 import { CLOUD_STACK_REFERENCE } from "../stacks/edge";
@@ -18,8 +19,8 @@ import { CLOUD_STACK_OF, EDGE_STACKS, ofType, one, planFor, PROJECT_DIR, STACKS,
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
-function stackEdge(stack: string): { site: string; host: string; hostKey: string } {
-  const file = parse(fs.readFileSync(`${PROJECT_DIR}/Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, { site: string; host: string; hostKey: string }> };
+function stackEdge(stack: string): { site: string; host: string; hostKey: string; appImage?: string } {
+  const file = parse(fs.readFileSync(`${PROJECT_DIR}/Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, { site: string; host: string; hostKey: string; appImage?: string }> };
   return file.config["platform:edge"];
 }
 
@@ -59,8 +60,12 @@ describe("edge stacks", () => {
         assert.equal(ref.inputs.name, `organization/platform/${CLOUD_STACK_OF[stack]}`);
         const forbidden = /^(aws:(ec2|eks|rds|elasticache|s3|kms|iam|ecr)\/|awsx:|eks:|kubernetes:)/;
         assert.deepEqual(plan.resources.filter((r) => forbidden.test(r.type)).map((r) => r.type), []);
-        // Only the provider that looks up the newest image when none is pinned.
-        assert.deepEqual(plan.resources.filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws").map((r) => r.type), ["pulumi:providers:aws"]);
+        // Only the provider that looks up the newest image when none is pinned (prod pins it).
+        const pinned = stackEdge(stack).appImage !== undefined;
+        assert.equal(pinned, environmentDefaults[CLOUD_STACK_OF[stack]].edge.requirePinnedAppImage, "the stack file pins the image exactly where the environment requires it");
+        assert.deepEqual(plan.resources.filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws").map((r) => r.type), pinned ? [] : ["pulumi:providers:aws"]);
+        // The plan says which image it took.
+        assert.equal(plan.outputs.edgeAppImageSource, pinned ? "pinned" : "newest");
         assert.equal(plan.outputs.site, stackEdge(stack).site);
       });
 
@@ -93,7 +98,13 @@ describe("edge stacks", () => {
         const prep = one(plan, "command:remote:Command", `${name}-edge-host-prep`);
         assert.equal(prep.inputs.stdin, EDGE_SCRIPTS["host-prep.sh"], "the script travels on stdin");
         assert.deepEqual(prep.inputs.triggers, [sha256(EDGE_SCRIPTS["host-prep.sh"])]);
-        assert.match(prep.inputs.create, /^sudo env EDGE_USER=pi EDGE_APP_UID=\d+ EDGE_SSH_PORT=22 bash -s$/);
+        const edge = environmentDefaults[CLOUD_STACK_OF[stack]].edge;
+        assert.equal(
+          prep.inputs.create,
+          `sudo env EDGE_USER=pi EDGE_APP_UID=1000 EDGE_SSH_PORT=22 EDGE_SSH_ALLOW_FROM=${shellQuote(edge.sshAllowFrom.join(" "))} ` +
+            `EDGE_SSHD_CONFIG=${shellQuote(renderSshdConfig({ user: "pi", port: 22 }))} EDGE_REBOOT_TIME=${edge.rebootTime} JOURNAL_MAX=${edge.journalMaxMb}M bash -s`,
+          "SSH admitted from the configured networks; the sshd drop-in for the stack's user and port",
+        );
         const installed = { "edge-backup.sh": "backup-script", "edge-restore.sh": "restore-script", "pi-metrics.sh": "metrics-script" } as const;
         for (const [file, key] of Object.entries(installed)) {
           const c = one(plan, "command:remote:Command", `${name}-edge-${key}`);
@@ -123,7 +134,7 @@ describe("edge stacks", () => {
         for (const c of containers(plan)) {
           assert.equal(c.inputs.memory, limits[c.inputs.name as keyof typeof limits], `${c.inputs.name} memory`);
           assert.equal(c.inputs.restart, "unless-stopped");
-          assert.ok(c.inputs.healthcheck?.tests?.length > 1 && c.inputs.healthcheck.tests[0] === "CMD", `${c.inputs.name} health check`);
+          assert.ok(c.inputs.healthcheck?.tests?.length > 1 && ["CMD", "CMD-SHELL"].includes(c.inputs.healthcheck.tests[0]), `${c.inputs.name} health check`);
           assert.match(c.inputs.image, DIGEST, `${c.inputs.name} image by digest`);
           assert.equal(c.inputs.platform, "linux/arm64");
           assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
@@ -145,6 +156,52 @@ describe("edge stacks", () => {
         assert.equal(flag("--maxmemory"), `${redisMaxMemoryMb(m.redis)}mb`);
         assert.ok(redisMaxMemoryMb(m.redis) < m.redis);
         assert.equal(flag("--maxmemory-policy"), "allkeys-lru");
+      });
+
+      it("every container drops all capabilities but nginx's five; read-only root where the image allows", () => {
+        const plan = planFor(stack);
+        const byName = Object.fromEntries(containers(plan).map((c) => [c.inputs.name, c]));
+        for (const [key, containerName] of Object.entries(CONTAINER_NAMES) as [keyof typeof CONTAINER_NAMES, string][]) {
+          const c = byName[containerName];
+          assert.deepEqual(c.inputs.capabilities.drops, ["ALL"], `${containerName} drops every capability`);
+          assert.deepEqual(c.inputs.capabilities.adds ?? [], CONTAINER_CAPABILITIES[key], `${containerName} keeps only what it needs`);
+          assert.equal(c.inputs.readOnly, READ_ONLY_ROOT[key], `${containerName} read-only root`);
+          // A read-only root filesystem and an upload into the container cannot go together (Docker refuses the copy).
+          if (c.inputs.readOnly) assert.equal(c.inputs.uploads, undefined, `${containerName}: no upload into a read-only root`);
+        }
+        assert.deepEqual([...CONTAINER_CAPABILITIES.nginx].sort(), ["CHOWN", "DAC_OVERRIDE", "NET_BIND_SERVICE", "SETGID", "SETUID"]);
+        for (const key of ["app", "redis", "nodeExporter"] as const) assert.equal(READ_ONLY_ROOT[key], true, key);
+        // The app writes only its data volume and a small tmpfs.
+        assert.deepEqual(byName["edge-app"].inputs.tmpfs, { "/tmp": "rw,noexec,nosuid,nodev,size=64m" });
+        assert.equal(byName["edge-redis"].inputs.user, "999:999", "Redis runs as its own user from the start");
+      });
+
+      it("backs up before a deploy that changes the app image: the app waits for the backup, which waits for the backup unit", () => {
+        const plan = planFor(stack);
+        const backup = one(plan, "command:remote:Command", `${name}-edge-pre-deploy-backup`);
+        assert.equal(backup.inputs.create, preDeployBackupCommand());
+        const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
+        assert.deepEqual(backup.inputs.triggers, [app.inputs.image], "runs again exactly when the app image changes");
+        assert.ok(app.options.dependsOn?.includes(`command:remote:Command::${name}-edge-pre-deploy-backup`), "the app container is replaced only after the backup");
+        assert.ok(backup.options.dependsOn?.includes(`command:remote:Command::${name}-edge-timers`), "the backup unit is installed and loaded first");
+      });
+
+      it("Redis asks for a generated password, kept secret: a 0400 config file on the Pi, never in the plan or a health check", () => {
+        const plan = planFor(stack);
+        const password = one(plan, "random:index/randomPassword:RandomPassword", `${name}-edge-redis-password`);
+        assert.equal(password.inputs.length, 32);
+        const conf = one(plan, "command:remote:Command", `${name}-edge-redis-conf`);
+        assert.equal(conf.inputs.stdin, "[secret]", "the config travels as a secret on stdin");
+        assert.equal(conf.inputs.logging, "none");
+        assert.match(conf.inputs.create, new RegExp(`chown 999:999 ${REDIS_CONF_HOST_PATH}\\.new && chmod 0400 `));
+        const redis = containers(plan).find((c) => c.inputs.name === "edge-redis") as PlannedResource;
+        assert.ok(redis.inputs.volumes.some((v: { hostPath: string; readOnly?: boolean }) => v.hostPath === REDIS_CONF_HOST_PATH && v.readOnly), "mounted read-only");
+        assert.ok(redis.inputs.command.includes("/usr/local/etc/redis/redis.conf"), "redis-server reads it");
+        assert.doesNotMatch(JSON.stringify(redis.inputs.healthcheck), /-a |REDISCLI_AUTH|requirepass/);
+        assert.ok(redis.options.dependsOn?.includes(`command:remote:Command::${name}-edge-redis-conf`), "Redis starts after its config file is written");
+        const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
+        assert.equal(app.inputs.envs, "[secret]", "REDIS_URL carries the password: the app's environment is secret");
+        assert.doesNotMatch(JSON.stringify(plan), /requirepass [A-Za-z0-9]{32}/);
       });
 
       it("only nginx publishes ports (80 and 443); everything else is on the internal network only", () => {
@@ -261,7 +318,8 @@ describe("edge stacks", () => {
     const shape = (stack: (typeof EDGE_STACKS)[number]) => {
       const { site, host, hostKey } = stackEdge(stack);
       const env = CLOUD_STACK_OF[stack];
-      return edgeResources(planFor(stack), stack)
+      // The same pinned image in both: prod's stack file pins one, dev follows the newest push.
+      return edgeResources(planFor(stack, { "platform:edge": { appImage: `edge-app@sha256:${"c".repeat(64)}` } }), stack)
         .map((r) => JSON.stringify({ type: r.type, name: r.name, inputs: r.inputs, options: r.options }))
         .map((s) => s.split(`platform-${env}`).join("platform-ENV").split(host).join("HOST").split(hostKey).join("HOSTKEY"))
         .map((s) => s.split(`EDGE_SITE=${site}`).join("EDGE_SITE=SITE").split(`site: ${site}`).join("site: SITE").split(`instance: ${site}`).join("instance: SITE"))

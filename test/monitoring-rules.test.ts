@@ -27,6 +27,8 @@ const REQUIRED_ALERTS = [
   "HighMemory",
   "LowDisk",
   "PiOverTemperature",
+  "PiFilesystemReadOnly",
+  "EdgeCertificateExpiring",
   "PiThrottled",
   "EdgeAppUnhealthy",
   // One per expected Pi: a Pi that goes dark sends nothing the other edge alerts could see.
@@ -115,7 +117,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     const fires = new Set(cases.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname));
     const silent = new Set(cases.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname));
     for (const alert of REQUIRED_ALERTS) assert.ok(fires.has(alert), `${alert} is shown to fire`);
-    for (const alert of ["HighErrorRate", "PiOverTemperature", "PiThrottled", "EdgeAppUnhealthy", "TargetDown", "EdgeSilent"]) {
+    for (const alert of ["HighErrorRate", "PiOverTemperature", "PiThrottled", "EdgeAppUnhealthy", "TargetDown", "EdgeSilent", "PiFilesystemReadOnly", "EdgeCertificateExpiring"]) {
       assert.ok(silent.has(alert), `${alert} is shown to stay silent`);
     }
   });
@@ -133,6 +135,8 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     assert.equal(errors?.for, "2m");
     assert.match(errors?.expr ?? "", /status=~"5\.\."\}.*> 0\.1$/);
     assert.match(rules.find((r) => r.alert === "PiOverTemperature")?.expr ?? "", /^pi_cpu_temperature_celsius > 80$/);
+    assert.equal(rules.find((r) => r.alert === "PiOverTemperature")?.labels?.severity, "critical", "> 80 °C is critical");
+    assert.equal(rules.find((r) => r.alert === "PiFilesystemReadOnly")?.labels?.severity, "critical");
   });
 
   it("dashboards are valid JSON with unique uids, and every panel has a query", () => {

@@ -3,18 +3,20 @@ import type { EdgeStackConfig } from "../../config";
 import { BACKUP_PREFIXES } from "../backups";
 import { backupEnv } from "./backup";
 import { renderPrometheusAgentConfig } from "./metrics";
-import { renderNginxConf } from "./nginx";
+import { nginxConfArgs, renderNginxConf } from "./nginx";
+import { renderSshdConfig } from "./sshd";
 import { EDGE_SCRIPTS, EDGE_UNITS } from "./scripts";
 
 /**
  * Writes what the edge stack sends to its Pi under `dir/edge/`: nginx.conf, every script, the
- * systemd units, the agent config (without remote_write: the URL comes from the cloud stack) and
+ * systemd units, the sshd drop-in, the agent config (without remote_write: the URL comes from the cloud stack) and
  * the backup environment with placeholders for what the cloud stack gives.
  */
 export function emitEdge(dir: string, config: EdgeStackConfig): string[] {
   const { edge } = config;
   return [
-    writeArtifact(dir, "edge/nginx.conf", renderNginxConf({ serverName: edge.host, hsts: edge.tlsCertificate !== undefined })),
+    writeArtifact(dir, "edge/nginx.conf", renderNginxConf(nginxConfArgs(edge, edge.tlsCertificate !== undefined))),
+    writeArtifact(dir, "edge/sshd_config.d/10-edge.conf", renderSshdConfig({ user: edge.user, port: edge.port })),
     writeArtifact(dir, "edge/prometheus-agent.yml", renderPrometheusAgentConfig({ site: edge.site })),
     writeArtifact(
       dir,

@@ -2,10 +2,13 @@ import { local } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_NAMES } from "./containers";
 import type { EdgeConfig } from "./host";
-import { EDGE_SCRIPTS } from "./scripts";
+import { EDGE_PATHS, EDGE_SCRIPTS } from "./scripts";
 
 /** What the plan and `pulumi preview` show for the gate: it checks running containers, so it runs in `up` only. */
 export const GATE_IN_PREVIEW = "not run in preview: every `pulumi up` ends with it";
+
+/** Where the pre-deploy step records the app image that ran before an image change; the gate names it on failure. */
+export const PREVIOUS_APP_IMAGE_FILE = `${EDGE_PATHS.etc}/previous-app-image`;
 
 export interface HealthGateOptions {
   /** Tries before the gate fails. Default 30. */
@@ -28,6 +31,7 @@ export function healthGateCommand(config: EdgeConfig, sshOptions: string[], opti
     `EDGE_NGINX_CONTAINER=${CONTAINER_NAMES.nginx}`,
     `GATE_ATTEMPTS=${options.attempts ?? 30}`,
     `GATE_DELAY_SECONDS=${options.delaySeconds ?? 5}`,
+    `EDGE_PREVIOUS_IMAGE_FILE=${PREVIOUS_APP_IMAGE_FILE}`,
   ];
   const onPi = `sudo env ${env.join(" ")} bash -s`;
   return ["ssh", ...sshOptions, "-p", String(config.port), `${config.user}@${host}`, onPi].map(shellQuote).join(" ");

@@ -2,26 +2,29 @@ import * as aws from "@pulumi/aws";
 import { remote } from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { EDGE_OS_RESERVE_MB, edgeMemoryBudget } from "../../config/schema";
 import { BACKUP_PREFIXES } from "../backups";
 import type { EdgeSiteCredentials } from "../edge-sites";
 import { awsCredentialsFile, backupEnv } from "./backup";
-import { CONTAINER_NAMES, createContainers } from "./containers";
+import { CONTAINER_NAMES, createContainers, REDIS_CONF_HOST_PATH, REDIS_UID, renderRedisConf } from "./containers";
 import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
 import { AGENT_UID, renderPrometheusAgentConfig } from "./metrics";
-import { renderNginxConf } from "./nginx";
+import { nginxConfArgs, renderNginxConf } from "./nginx";
+import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
-import { healthGate } from "./gate";
+import { healthGate, PREVIOUS_APP_IMAGE_FILE } from "./gate";
 
-export { CONTAINER_NAMES, redisMaxMemoryMb } from "./containers";
+export { CONTAINER_CAPABILITIES, CONTAINER_NAMES, READ_ONLY_ROOT, REDIS_CONF_HOST_PATH, redisMaxMemoryMb } from "./containers";
 export { EDGE_IMAGES, EDGE_PLATFORM, resolveAppImage } from "./images";
 export { ecrPullStatements, ecrRepositoryArn } from "./ecr";
 export { knownHostsLine } from "./host";
 export { AGENT_SECRET_FILES, renderPrometheusAgentConfig } from "./metrics";
-export { renderNginxConf } from "./nginx";
+export { nginxConfArgs, renderNginxConf } from "./nginx";
+export { renderSshdConfig, SSHD_DROP_IN } from "./sshd";
 export { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS } from "./scripts";
 
 /** The site's AWS credentials on the Pi (root-only): the backup upload and the image pull use them. */
@@ -64,6 +67,20 @@ export interface EdgeArgs {
   appReservationMb?: number;
 }
 
+/**
+ * The pre-deploy command on the Pi: records the image the app runs now (the deploy gate names it
+ * when the new one fails), then runs the backup unit to completion when there is a database.
+ */
+export function preDeployBackupCommand(database: string = EDGE_PATHS.database, previousImageFile: string = PREVIOUS_APP_IMAGE_FILE): string {
+  const tmp = `${previousImageFile}.new`;
+  return (
+    `{ sudo docker inspect -f '{{.Config.Image}}' ${CONTAINER_NAMES.app} 2>/dev/null | sudo tee ${tmp} >/dev/null; ` +
+    `if sudo test -s ${tmp}; then sudo mv ${tmp} ${previousImageFile}; else sudo rm -f ${tmp}; fi; } && ` +
+    `if sudo test -f ${database}; then sudo systemctl start edge-backup.service && echo "pre-deploy backup done"; ` +
+    `else echo "no database at ${database} yet: nothing to back up"; fi`
+  );
+}
+
 /** Throws unless the container limits leave the Pi's OS at least EDGE_OS_RESERVE_MB. */
 export function checkMemoryBudget(config: Pick<EdgeConfig, "hostMemoryMb" | "memoryMb">): number {
   const { total, left } = edgeMemoryBudget(config.hostMemoryMb, config.memoryMb);
@@ -90,6 +107,8 @@ export class Edge extends pulumi.ComponentResource {
   readonly healthCheck: pulumi.Output<string>;
   /** The app image that runs, by digest. */
   readonly appImage: pulumi.Output<string>;
+  /** Where appImage came from: `pinned` (edge.appImage) or `newest` (the repository's latest push, dev). */
+  readonly appImageSource: "pinned" | "newest";
   /** nginx's certificate (PEM); self-signed unless configured. */
   readonly certificatePem: pulumi.Output<string>;
   /** Docker container ids by name. */
@@ -106,7 +125,15 @@ export class Edge extends pulumi.ComponentResource {
     const hostPrep = remoteScript(this, `${name}-edge-host-prep`, {
       connection: conn,
       script: EDGE_SCRIPTS["host-prep.sh"],
-      env: { EDGE_USER: config.user, EDGE_APP_UID: String(appUid), EDGE_SSH_PORT: String(config.port) },
+      env: {
+        EDGE_USER: config.user,
+        EDGE_APP_UID: String(appUid),
+        EDGE_SSH_PORT: String(config.port),
+        EDGE_SSH_ALLOW_FROM: config.sshAllowFrom.join(" "),
+        EDGE_SSHD_CONFIG: renderSshdConfig({ user: config.user, port: config.port }),
+        EDGE_REBOOT_TIME: config.rebootTime,
+        JOURNAL_MAX: `${config.journalMaxMb}M`,
+      },
     });
     const prepared = [hostPrep];
 
@@ -125,9 +152,10 @@ export class Edge extends pulumi.ComponentResource {
       secret: true,
       dependsOn: prepared,
     });
-    this.backupJob(name, args, conn, [...prepared, awsCredentials]);
+    const timers = this.backupJob(name, args, conn, [...prepared, awsCredentials]);
 
     const appImage = this.appImageRef(args);
+    const preDeployBackup = this.preDeployBackup(name, conn, appImage, [timers]);
     const pull = this.appImagePull(name, conn, appImage, [...prepared, awsCredentials]);
     // Computed once: the provider's and the gate's ssh take the same options.
     const sshOptions = dockerSshOpts(config, pulumi.getStack());
@@ -152,14 +180,29 @@ export class Edge extends pulumi.ComponentResource {
         dependsOn: prepared,
       }),
     ];
+    // Redis asks for a password although only the internal network reaches it: a compromised
+    // container there gets no free key-value store. Generated once, kept in the state (secret).
+    const redisPassword = new random.RandomPassword(`${name}-edge-redis-password`, { length: 32, special: false }, { parent: this }).result;
+    const redisConfFile = remoteFile(this, `${name}-edge-redis-conf`, {
+      connection: conn,
+      path: REDIS_CONF_HOST_PATH,
+      content: pulumi.secret(redisPassword.apply(renderRedisConf)),
+      mode: "0400",
+      owner: `${REDIS_UID}:${REDIS_UID}`,
+      secret: true,
+      dependsOn: prepared,
+    });
     const containers = createContainers(this, name, {
+      appDependsOn: [preDeployBackup],
+      redisPassword,
+      redisConfFile,
       provider,
       appImage,
       appImagePulled: pull,
       memoryMb: config.memoryMb,
       appReservationMb: args.appReservationMb ?? 256,
       appUid,
-      nginxConf: renderNginxConf({ serverName: host, hsts: !tls.selfSigned }),
+      nginxConf: renderNginxConf(nginxConfArgs(config, !tls.selfSigned)),
       agentConfig: metrics.apply((target) => renderPrometheusAgentConfig({ site, remoteWrite: target ? { url: target.url } : undefined })),
       agentSecretFiles,
       tlsHash: pulumi.secret(pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`))),
@@ -172,19 +215,21 @@ export class Edge extends pulumi.ComponentResource {
     this.url = `https://${host}`;
     this.healthCheck = healthCheck;
     this.appImage = pulumi.output(appImage);
+    this.appImageSource = config.appImage ? "pinned" : "newest";
     this.certificatePem = tls.certificatePem;
     this.containerIds = containerIds;
     this.registerOutputs({
       url: this.url,
       healthCheck: this.healthCheck,
       appImage: this.appImage,
+      appImageSource: this.appImageSource,
       certificatePem: this.certificatePem,
       containerIds: this.containerIds,
     });
   }
 
   /** Backup and restore scripts, their environment, and the systemd timers. */
-  private backupJob(name: string, args: EdgeArgs, conn: Connection, prepared: pulumi.Resource[]): void {
+  private backupJob(name: string, args: EdgeArgs, conn: Connection, prepared: pulumi.Resource[]): remote.Command {
     const { site, backupRetentionDays } = args.config;
     const file = (key: string, path: string, content: pulumi.Input<string>, mode: string) =>
       remoteFile(this, `${name}-edge-${key}`, { connection: conn, path, content, mode, dependsOn: prepared });
@@ -198,8 +243,8 @@ export class Edge extends pulumi.ComponentResource {
       file("backup-env", `${EDGE_PATHS.etc}/backup.env`, env, "0644"),
       ...Object.entries(EDGE_UNITS).map(([unit, content]) => file(`unit-${unit.replace(".", "-")}`, `/etc/systemd/system/${unit}`, content, "0644")),
     ];
-    const timers = "edge-backup.timer pi-metrics.timer";
-    new remote.Command(
+    const timers = "edge-backup.timer pi-metrics.timer edge-image-prune.timer";
+    return new remote.Command(
       `${name}-edge-timers`,
       {
         connection: conn,
@@ -213,6 +258,25 @@ export class Edge extends pulumi.ComponentResource {
     );
   }
 
+  /**
+   * A backup to S3 before a deploy that changes the app image, while the old app still runs: the
+   * app container waits for it, and a failed backup fails the deploy before anything is replaced.
+   * `systemctl start` of the oneshot returns when the backup has finished, with its status. A Pi
+   * without a database yet (the first deploy) has nothing to back up.
+   */
+  private preDeployBackup(name: string, conn: Connection, appImage: pulumi.Output<string>, after: pulumi.Resource[]): remote.Command {
+    return new remote.Command(
+      `${name}-edge-pre-deploy-backup`,
+      {
+        connection: conn,
+        create: preDeployBackupCommand(),
+        triggers: [appImage],
+        addPreviousOutputInEnv: false,
+      },
+      { parent: this, dependsOn: after },
+    );
+  }
+
   /** `edge.appImage`, or the ECR repository's most recently pushed image, both by digest. */
   private appImageRef(args: EdgeArgs): pulumi.Output<string> {
     return pulumi.output(args.cloud.appRepositoryUrl).apply((repositoryUrl) => {
@@ -220,6 +284,7 @@ export class Edge extends pulumi.ComponentResource {
       if (configured) return pulumi.output(configured);
       if (!args.awsProvider) throw new pulumi.RunError("platform:edge.appImage: unset, and no AWS provider to look up the newest image; pin the image by digest");
       const repositoryName = repositoryUrl.split("/").slice(1).join("/");
+      // The stack output edgeAppImageSource says "newest": an unpinned stack deploys whatever was pushed last.
       return aws.ecr
         .getImageOutput({ repositoryName, mostRecent: true }, { parent: this, provider: args.awsProvider })
         .apply((image) => `${repositoryUrl}@${image.imageDigest}`);

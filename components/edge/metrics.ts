@@ -1,3 +1,4 @@
+import { EDGE_NODE_JOB } from "../monitoring/metrics";
 import { stringify } from "yaml";
 
 /** Where the agent container finds the remote-write credentials (EDGE_PATHS.metricsSecrets, mounted read-only). */
@@ -46,7 +47,7 @@ export function renderPrometheusAgentConfig(args: AgentConfigArgs): string {
       external_labels: { site: args.site },
     },
     scrape_configs: [
-      target("edge-node", args.nodeExporterTarget ?? "edge-node-exporter:9100"),
+      target(EDGE_NODE_JOB, args.nodeExporterTarget ?? "edge-node-exporter:9100"),
       target("edge-app", args.appTarget ?? "edge-app:5000", "/metrics"),
     ],
   };

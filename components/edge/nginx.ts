@@ -264,3 +264,17 @@ ${proxied("      proxy_connect_timeout 5s;\n      proxy_read_timeout 60s;")}
 }
 `;
 }
+
+/** The nginx inputs `platform:edge` decides; the component and `--emit` both render from these. */
+export function nginxConfArgs(
+  edge: { host: string; trustedProxies: string[]; internalPaths: string[]; contentSecurityPolicy: string },
+  trustedCertificate: boolean,
+): NginxConfArgs {
+  return {
+    serverName: edge.host,
+    hsts: trustedCertificate,
+    trustedProxies: edge.trustedProxies,
+    internalPaths: edge.internalPaths,
+    contentSecurityPolicy: edge.contentSecurityPolicy,
+  };
+}

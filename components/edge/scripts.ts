@@ -14,12 +14,14 @@ export const EDGE_SCRIPTS = {
   "ecr-pull.sh": read("scripts/ecr-pull.sh"),
 } as const;
 
-/** systemd units installed on the Pi: the 03:00 backup and the 15 s Pi-metrics refresh. */
+/** systemd units installed on the Pi: the 03:00 backup, the 15 s Pi-metrics refresh and the weekly image pruning. */
 export const EDGE_UNITS = {
   "edge-backup.service": read("systemd/edge-backup.service"),
   "edge-backup.timer": read("systemd/edge-backup.timer"),
   "pi-metrics.service": read("systemd/pi-metrics.service"),
   "pi-metrics.timer": read("systemd/pi-metrics.timer"),
+  "edge-image-prune.service": read("systemd/edge-image-prune.service"),
+  "edge-image-prune.timer": read("systemd/edge-image-prune.timer"),
 } as const;
 
 /** Where things live on the Pi. */

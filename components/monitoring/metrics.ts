@@ -28,6 +28,8 @@ export const PI_METRICS = {
   throttled: "pi_throttled",
   /** 1 while the supply is under-voltage now (`get_throttled` bit 0), else 0. */
   underVoltage: "pi_under_voltage",
+  /** When nginx's certificate on the Pi expires, Unix time (pi-metrics.sh, `openssl x509 -enddate`). */
+  tlsExpiry: "edge_tls_certificate_expiry_timestamp_seconds",
 } as const;
 
 /** Node exporter: on every EKS node (the chart's DaemonSet) and on the Pi. */
@@ -72,3 +74,5 @@ export const KNOWN_METRICS: ReadonlySet<string> = new Set(
 
 /** The label value of the edge app's scrape job, set by the Pi's metrics agent. */
 export const EDGE_APP_JOB = "edge-app";
+/** The job the Pi's metrics agent scrapes node exporter under (components/edge/metrics.ts). */
+export const EDGE_NODE_JOB = "edge-node";

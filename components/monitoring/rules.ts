@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { APP_METRICS as APP, EDGE_APP_JOB, NODE_METRICS as NODE, PI_METRICS as PI, POSTGRES_EXPORTER_METRICS as PG } from "./metrics";
+import { APP_METRICS as APP, EDGE_APP_JOB, EDGE_NODE_JOB, NODE_METRICS as NODE, PI_METRICS as PI, POSTGRES_EXPORTER_METRICS as PG } from "./metrics";
 
 export type Severity = "critical" | "warning";
 
@@ -116,7 +116,8 @@ export const RULE_GROUPS: RuleGroup[] = [
         alert: "PiOverTemperature",
         expr: `${PI.temperature} > 80`,
         for: "5m",
-        labels: { severity: "warning" },
+        // Critical above 80 °C (the reference's line): the SoC throttles hard from 85 °C.
+        labels: { severity: "critical" },
         annotations: {
           summary: "Pi {{ $labels.site }} is running hot",
           description: 'The SoC is at {{ $value | printf "%.1f" }} °C for 5 minutes (threshold 80 °C); the firmware throttles from here on.',
@@ -133,6 +134,31 @@ export const RULE_GROUPS: RuleGroup[] = [
         annotations: {
           summary: "Pi {{ $labels.site }} is {{ $labels.reason }}",
           description: "The Pi has reported {{ $labels.reason }} for 5 minutes: check its power supply and cooling.",
+        },
+      },
+      {
+        // A failing SD card first shows as the kernel remounting it read-only after I/O errors;
+        // LowDisk ignores read-only filesystems, so nothing else would say so.
+        alert: "PiFilesystemReadOnly",
+        expr: `${NODE.fsReadonly}{job="${EDGE_NODE_JOB}",${REAL_FS}} == 1`,
+        for: "2m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "A filesystem on the Pi at {{ $labels.site }} is read-only",
+          description:
+            "{{ $labels.mountpoint }} ({{ $labels.device }}) has been read-only for 2 minutes: the kernel does this after I/O errors, the first sign of a failing SD card. The app's writes and the backups fail; copy the latest backup off the Pi and replace the card.",
+        },
+      },
+      {
+        // A self-signed certificate is renewed only by a deploy in its last 30 days; a provided one by its owner.
+        alert: "EdgeCertificateExpiring",
+        expr: `${PI.tlsExpiry} - time() < 14 * 86400`,
+        for: "1h",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "The TLS certificate of the Pi at {{ $labels.site }} expires soon",
+          description:
+            "It expires in {{ $value | humanizeDuration }}: run pulumi up on the edge stack (it renews the self-signed certificate in its last 30 days) or replace edge.tlsCertificate.",
         },
       },
       {

@@ -10,6 +10,8 @@ ATTEMPTS=${GATE_ATTEMPTS:-30}
 DELAY=${GATE_DELAY_SECONDS:-5}
 APP_CONTAINER=${EDGE_APP_CONTAINER:-edge-app}
 NGINX_CONTAINER=${EDGE_NGINX_CONTAINER:-edge-nginx}
+# The app image before the last image change (written by the pre-deploy step), named on failure.
+PREVIOUS_IMAGE_FILE=${EDGE_PREVIOUS_IMAGE_FILE:-/etc/edge/previous-app-image}
 
 for attempt in $(seq 1 "$ATTEMPTS"); do
   # -k: the certificate may be self-signed; --resolve: test this Pi's nginx, not DNS.
@@ -35,5 +37,10 @@ done
   docker logs --tail 50 "$APP_CONTAINER" 2>&1 || true
   echo "--- docker logs --tail 20 $NGINX_CONTAINER"
   docker logs --tail 20 "$NGINX_CONTAINER" 2>&1 || true
+  if [ -s "$PREVIOUS_IMAGE_FILE" ]; then
+    previous=$(cat "$PREVIOUS_IMAGE_FILE")
+    echo "--- the app image before the last image change was $previous"
+    echo "to roll back: pulumi config set --path platform:edge.appImage $previous, then pulumi up"
+  fi
 } >&2
 exit 1

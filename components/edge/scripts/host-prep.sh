@@ -14,13 +14,22 @@ EDGE_TEXTFILE_DIR=${EDGE_TEXTFILE_DIR:-/var/lib/node_exporter/textfile}
 SWAP_FILE=${SWAP_FILE:-/swapfile}
 SWAP_MB=${SWAP_MB:-2048}
 JOURNAL_MAX=${JOURNAL_MAX:-64M}
+# Local time (HH:MM) unattended-upgrades may reboot the Pi at when an update needs it.
+EDGE_REBOOT_TIME=${EDGE_REBOOT_TIME:-04:00}
 EDGE_SSH_PORT=${EDGE_SSH_PORT:-22}
+# Networks SSH is admitted from (space-separated CIDRs) and the sshd drop-in, both from platform:edge.
+EDGE_SSH_ALLOW_FROM=${EDGE_SSH_ALLOW_FROM:?EDGE_SSH_ALLOW_FROM: the networks SSH is admitted from}
+EDGE_SSHD_CONFIG=${EDGE_SSHD_CONFIG:?EDGE_SSHD_CONFIG: the sshd drop-in (renderSshdConfig)}
 SYSROOT=${SYSROOT:-}
 
 log() { printf 'host-prep: %s\n' "$*"; }
 
 case "$EDGE_SSH_PORT" in
   '' | *[!0-9]*) log "EDGE_SSH_PORT must be a port number, got '$EDGE_SSH_PORT'" >&2; exit 2 ;;
+esac
+case "$EDGE_REBOOT_TIME" in
+  [01][0-9]:[0-5][0-9] | 2[0-3]:[0-5][0-9]) ;;
+  *) log "EDGE_REBOOT_TIME must be HH:MM, got '$EDGE_REBOOT_TIME'" >&2; exit 2 ;;
 esac
 
 # Writes $2 to $1 only when the content differs; returns 0 when it changed the file.
@@ -39,7 +48,7 @@ write_if_changed() {
 
 packages() {
   # Debian's docker.io: signed by the distribution, updated by unattended-upgrades, arm64 built.
-  local wanted=(docker.io ufw sqlite3 awscli curl ca-certificates)
+  local wanted=(docker.io ufw sqlite3 awscli curl ca-certificates unattended-upgrades openssl)
   local missing=()
   local p
   for p in "${wanted[@]}"; do
@@ -69,15 +78,55 @@ docker_daemon() {
 }
 
 firewall() {
-  # Deny incoming but SSH (the port the deploy connects to), HTTP and HTTPS. Docker's published ports bypass ufw (DOCKER chain in
-  # nat), which is why only nginx publishes ports; the other containers publish nothing.
+  # Deny incoming but HTTP, HTTPS and SSH from the configured networks only, rate-limited (ufw
+  # limit: a 7th connection within 30 s from one address is dropped). Docker's published ports
+  # bypass ufw (DOCKER chain in nat), which is why only nginx publishes ports.
   ufw default deny incoming >/dev/null
   ufw default allow outgoing >/dev/null
-  local port
-  for port in "$EDGE_SSH_PORT/tcp" 80/tcp 443/tcp; do
+  local port cidr stale
+  for port in 80/tcp 443/tcp; do
     ufw allow "$port" >/dev/null
   done
-  ufw status | grep -q '^Status: active' || ufw --force enable
+  for cidr in $EDGE_SSH_ALLOW_FROM; do
+    ufw limit proto tcp from "$cidr" to any port "$EDGE_SSH_PORT" >/dev/null
+  done
+  # Networks no longer configured, and the SSH-from-anywhere rule earlier versions added.
+  for stale in $(ufw status | awk -v p="$EDGE_SSH_PORT/tcp" '$1 == p && $2 == "LIMIT" { print $3 }'); do
+    case " $EDGE_SSH_ALLOW_FROM " in *" $stale "*) ;; *) ufw delete limit proto tcp from "$stale" to any port "$EDGE_SSH_PORT" >/dev/null ;; esac
+  done
+  if ufw status | awk -v p="$EDGE_SSH_PORT/tcp" '$1 == p && $2 == "ALLOW" { found = 1 } END { exit !found }'; then
+    ufw delete allow "$EDGE_SSH_PORT/tcp" >/dev/null
+  fi
+  # Read whole first: with pipefail, grep -q quitting at the first line would make ufw fail on a
+  # closed pipe while it still prints its rules, and the firewall would be re-enabled every run.
+  local status
+  status=$(ufw status)
+  grep -q '^Status: active' <<<"$status" || ufw --force enable
+}
+
+sshd_hardening() {
+  # The drop-in (components/edge/sshd.ts) is checked by `sshd -t` with the whole configuration
+  # before sshd reloads; a rejected one is taken out again, so a bad change cannot lock the Pi out.
+  local path="$SYSROOT/etc/ssh/sshd_config.d/10-edge.conf" want
+  # Compared as $(cat) reads it: without trailing newlines.
+  want=$(printf '%s' "$EDGE_SSHD_CONFIG")
+  if [ -f "$path" ] && [ "$(cat "$path")" = "$want" ]; then
+    return 0
+  fi
+  if [ -f "$path" ]; then cp -p "$path" "$path.previous"; fi
+  install -d -m 0755 "$(dirname "$path")"
+  printf '%s\n' "$want" >"$path.tmp"
+  chmod 0644 "$path.tmp"
+  mv "$path.tmp" "$path"
+  if ! sshd -t; then
+    if [ -f "$path.previous" ]; then mv "$path.previous" "$path"; else rm -f "$path"; fi
+    log "sshd -t rejected the new drop-in; the previous sshd configuration stays" >&2
+    exit 2
+  fi
+  rm -f "$path.previous"
+  # Reload keeps the deploy's own session; new connections get the new settings.
+  systemctl reload ssh
+  log "wrote /etc/ssh/sshd_config.d/10-edge.conf and reloaded sshd"
 }
 
 swap() {
@@ -111,14 +160,41 @@ sd_card() {
     mount -o remount,noatime /
     log "root mounted noatime"
   fi
-  # Journal in RAM, capped: logs survive in the cloud metrics, not on the card.
+  # Journal on the card, so the logs before a crash or a reboot survive, but capped, and flushed
+  # every 5 minutes instead of on every message (an emergency message is still written at once).
   local journald="[Journal]
-Storage=volatile
-RuntimeMaxUse=${JOURNAL_MAX}
-SystemMaxUse=${JOURNAL_MAX}"
+Storage=persistent
+SystemMaxUse=${JOURNAL_MAX}
+SystemKeepFree=512M
+RuntimeMaxUse=32M
+SyncIntervalSec=5m
+MaxRetentionSec=1month"
   if write_if_changed "$SYSROOT/etc/systemd/journald.conf.d/90-edge.conf" "$journald"; then
     systemctl restart systemd-journald
   fi
+}
+
+upgrades() {
+  # Security updates daily (Debian's security archive, and the Raspberry Pi archive's kernel and
+  # firmware), a reboot at EDGE_REBOOT_TIME when one needs it, old kernels removed.
+  local periodic='APT::Periodic::Update-Package-Lists "1";
+APT::Periodic::Unattended-Upgrade "1";
+APT::Periodic::AutocleanInterval "7";'
+  # shellcheck disable=SC2016 # ${distro_codename} is unattended-upgrades' own variable.
+  local policy='Unattended-Upgrade::Origins-Pattern {
+  "origin=Debian,codename=${distro_codename}-security,label=Debian-Security";
+  "origin=Debian,codename=${distro_codename},label=Debian-Security";
+  "origin=Raspberry Pi Foundation,codename=${distro_codename},label=Raspberry Pi Foundation";
+};
+Unattended-Upgrade::Remove-Unused-Kernel-Packages "true";
+Unattended-Upgrade::Remove-Unused-Dependencies "true";
+Unattended-Upgrade::Automatic-Reboot "true";
+Unattended-Upgrade::Automatic-Reboot-WithUsers "true";
+Unattended-Upgrade::Automatic-Reboot-Time "'"$EDGE_REBOOT_TIME"'";
+Unattended-Upgrade::SyslogEnable "true";'
+  write_if_changed "$SYSROOT/etc/apt/apt.conf.d/20auto-upgrades" "$periodic" || true
+  write_if_changed "$SYSROOT/etc/apt/apt.conf.d/52edge-unattended-upgrades" "$policy" || true
+  systemctl is-enabled --quiet apt-daily-upgrade.timer || systemctl enable --now apt-daily.timer apt-daily-upgrade.timer
 }
 
 directories() {
@@ -174,8 +250,10 @@ memory_cgroup() {
 packages
 docker_daemon
 firewall
+sshd_hardening
 swap
 sd_card
+upgrades
 directories
 memory_cgroup
 log "done"

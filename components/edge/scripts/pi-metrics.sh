@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Writes the Pi's temperature and firmware throttle flags for node exporter's textfile collector.
+# Writes the Pi's temperature, firmware throttle flags and the TLS certificate's expiry for node
+# exporter's textfile collector.
 #
 # `vcgencmd get_throttled` prints throttled=0x<bits>. The bits used here:
 #   0  under-voltage detected now           16  under-voltage has occurred since boot
@@ -10,6 +11,8 @@ set -euo pipefail
 
 THERMAL_FILE=${PI_THERMAL_FILE:-/sys/class/thermal/thermal_zone0/temp}
 VCGENCMD=${PI_VCGENCMD:-vcgencmd}
+# nginx's certificate (written by pulumi up): its expiry is exported so a certificate nobody renews alerts.
+TLS_CERT=${EDGE_TLS_CERT:-/etc/edge/tls/cert.pem}
 OUT_DIR=${EDGE_TEXTFILE_DIR:-/var/lib/node_exporter/textfile}
 OUT="$OUT_DIR/pi.prom"
 
@@ -43,6 +46,13 @@ success=1
     echo '# HELP pi_throttled_flags The raw get_throttled bit field.'
     echo '# TYPE pi_throttled_flags gauge'
     echo "pi_throttled_flags $flags"
+  else
+    success=0
+  fi
+  if not_after=$(openssl x509 -noout -enddate -in "$TLS_CERT" 2>/dev/null) && expiry=$(date -u -d "${not_after#notAfter=}" +%s 2>/dev/null); then
+    echo '# HELP edge_tls_certificate_expiry_timestamp_seconds When the nginx certificate expires (notAfter), Unix time.'
+    echo '# TYPE edge_tls_certificate_expiry_timestamp_seconds gauge'
+    echo "edge_tls_certificate_expiry_timestamp_seconds $expiry"
   else
     success=0
   fi
