@@ -22,6 +22,9 @@ const shared = {
   cache: { engine: "redis" as const, engineVersion: "7.1" },
   registry: { repositories: ["backend", "frontend", "edge-app"] },
   monitoring: { enabled: true, chartVersion: "79.5.0" },
+  // Alertmanager's defaults: a new group waits 30 s for its siblings, changes go out every 5 min,
+  // a still-firing alert repeats every 4 h. Receivers are secrets each stack sets.
+  alerting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
   // A cloud stack serves no Pi until its stack file lists the sites.
   edgeSites: [] as string[],
   edge: {
@@ -63,7 +66,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     registry: { ...shared.registry, keepImages: 10 },
     // 7-day backups would pay Glacier IR's 90-day minimum: they stay in S3 Standard.
     backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false },
-    monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20 },
+    monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20, alerting: { ...shared.alerting, requireReceiver: false } },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
     // An edge stack reads the cloud stack of its environment.
@@ -97,7 +100,8 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     cache: { ...shared.cache, nodeType: "cache.t4g.small", replicas: 1, snapshotRetentionDays: 7 },
     registry: { ...shared.registry, keepImages: 30 },
     backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true },
-    monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50 },
+    // Alerts must reach someone in prod: a stack without a receiver is a configuration error.
+    monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50, alerting: { ...shared.alerting, requireReceiver: true } },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
     cloudStack: { stack: "prod" },

@@ -1,9 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { MonitoringConfig } from "../../config";
+import type { CloudMonitoringConfig as MonitoringConfig } from "../../config";
 import { renderDashboards } from "./dashboards";
+import { renderAlertmanagerSecret } from "./alertmanager";
 import {
+  ALERTMANAGER_CONFIG_KEY,
+  ALERTMANAGER_CONFIG_SECRET,
   CHART_REPO,
   DASHBOARD_FOLDER_ANNOTATION,
   DASHBOARD_LABEL,
@@ -16,6 +19,7 @@ import { prometheusRule, ruleGroups } from "./rules";
 
 export { renderDashboards } from "./dashboards";
 export { renderRuleFile, RULE_GROUPS, ruleGroups } from "./rules";
+export { renderAlertmanagerConfig, RECEIVERS } from "./alertmanager";
 export { siteRemoteWriteToken, type RemoteWriteReceiver } from "./remote-write";
 
 export interface MonitoringArgs {
@@ -49,6 +53,8 @@ export interface MonitoringArgs {
  * kube-prometheus-stack (Prometheus, Alertmanager, Grafana, the operator, node exporter and
  * kube-state-metrics) installed by a Helm release that also applies the CRDs, with the platform's
  * alert rules as a PrometheusRule and its dashboards as ConfigMaps the Grafana sidecar loads.
+ * Alertmanager routes by severity (critical pages, warnings go to chat, the Watchdog to a
+ * dead-man's switch) from `platform:monitoring.alerting`, through a Secret the operator reads.
  * Grafana's admin password is generated and handed to the chart through an existing Secret.
  * With edge sites, Prometheus also accepts the Pis' metrics by remote write through the API
  * server's service proxy (TLS, per-site service-account tokens allowed to do nothing else).
@@ -85,6 +91,18 @@ export class Monitoring extends pulumi.ComponentResource {
       k8sOpts,
     );
 
+    // Alertmanager's routes and receivers; the file holds the receivers' credentials, so it lives
+    // in a Secret the operator reads, never in the chart's values (Helm keeps those in its history).
+    const alertmanagerConfig = new k8s.core.v1.Secret(
+      `${name}-alertmanager-config`,
+      {
+        metadata: { name: ALERTMANAGER_CONFIG_SECRET, namespace: ns },
+        type: "Opaque",
+        stringData: { [ALERTMANAGER_CONFIG_KEY]: renderAlertmanagerSecret(config.alerting) },
+      },
+      k8sOpts,
+    );
+
     const release = new k8s.helm.v3.Release(
       `${name}-kube-prometheus-stack`,
       {
@@ -104,6 +122,7 @@ export class Monitoring extends pulumi.ComponentResource {
           storageClassName: args.storageClassName,
           grafanaAdminSecret: adminSecret.metadata.name,
           remoteWriteReceiver: sites.length > 0,
+          alertmanagerConfigSecret: alertmanagerConfig.metadata.name,
         }),
       },
       { ...k8sOpts, dependsOn: args.waitFor ?? [] },
