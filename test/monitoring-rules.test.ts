@@ -31,6 +31,10 @@ const REQUIRED_ALERTS = [
   "EdgeAppUnhealthy",
   // One per expected Pi: a Pi that goes dark sends nothing the other edge alerts could see.
   "EdgeSilent",
+  "EdgeCertificateExpiring",
+  "DatabaseBackupStale",
+  // One per expected Pi, like EdgeSilent.
+  "EdgeBackupStale",
 ];
 
 interface Rule {
@@ -115,7 +119,17 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     const fires = new Set(cases.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname));
     const silent = new Set(cases.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname));
     for (const alert of REQUIRED_ALERTS) assert.ok(fires.has(alert), `${alert} is shown to fire`);
-    for (const alert of ["HighErrorRate", "PiOverTemperature", "PiThrottled", "EdgeAppUnhealthy", "TargetDown", "EdgeSilent"]) {
+    for (const alert of [
+      "HighErrorRate",
+      "PiOverTemperature",
+      "PiThrottled",
+      "EdgeAppUnhealthy",
+      "TargetDown",
+      "EdgeSilent",
+      "EdgeCertificateExpiring",
+      "DatabaseBackupStale",
+      "EdgeBackupStale",
+    ]) {
       assert.ok(silent.has(alert), `${alert} is shown to stay silent`);
     }
   });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ruleGroups } from "../components/monitoring/rules";
+import { DB_DUMP_CRONJOB } from "../components/monitoring/metrics";
+import { RULE_GROUPS, ruleGroups } from "../components/monitoring/rules";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
@@ -132,6 +133,13 @@ describe("monitoring", () => {
       assert.match(metrics.caPem, /BEGIN CERTIFICATE/);
     });
   }
+
+  it("DatabaseBackupStale watches the CronJob the app platform actually creates", () => {
+    const cronJob = one(planFor("prod"), "kubernetes:batch/v1:CronJob", "platform-prod-db-dump");
+    assert.equal(cronJob.inputs.metadata.name, DB_DUMP_CRONJOB);
+    const rule = RULE_GROUPS.flatMap((g) => g.rules).find((r) => r.alert === "DatabaseBackupStale");
+    assert.ok(rule?.expr.includes(`cronjob="${cronJob.inputs.metadata.name}"`));
+  });
 
   it("the release waits for nodes, the EBS CSI driver and the gp3 class", () => {
     const release = one(planFor("prod"), RELEASE);

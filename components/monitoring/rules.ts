@@ -1,7 +1,16 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { APP_METRICS as APP, EDGE_APP_JOB, NODE_METRICS as NODE, PI_METRICS as PI, POSTGRES_EXPORTER_METRICS as PG } from "./metrics";
+import {
+  APP_METRICS as APP,
+  CLUSTER_METRICS as KUBE,
+  DB_DUMP_CRONJOB,
+  EDGE_APP_JOB,
+  EDGE_HOST_METRICS as EDGE,
+  NODE_METRICS as NODE,
+  PI_METRICS as PI,
+  POSTGRES_EXPORTER_METRICS as PG,
+} from "./metrics";
 
 export type Severity = "critical" | "warning";
 
@@ -137,12 +146,46 @@ export const RULE_GROUPS: RuleGroup[] = [
       },
       {
         alert: "EdgeAppUnhealthy",
-        expr: `up{job="${EDGE_APP_JOB}"} == 0`,
+        // Two views of the app: its /metrics scrape, and its own /health (which checks its database
+        // and cache) probed on the Pi; `reason` says which failed.
+        expr:
+          `label_replace(up{job="${EDGE_APP_JOB}"} == 0, "reason", "the app's metrics endpoint is unreachable", "", "")` +
+          ` or label_replace(${EDGE.appHealthy} == 0, "reason", "the app's /health check fails", "", "")`,
         for: "2m",
         labels: { severity: "critical" },
         annotations: {
           summary: "The edge app at {{ $labels.site }} is unhealthy",
-          description: "The Pi's metrics agent has failed to reach the app on {{ $labels.instance }} for 2 minutes.",
+          description: "For 2 minutes on the Pi at {{ $labels.site }}, {{ $labels.reason }}.",
+        },
+      },
+      {
+        alert: "EdgeCertificateExpiring",
+        expr: `${EDGE.tlsCertificateExpiry} - time() < 14 * 86400`,
+        for: "1h",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "The TLS certificate of the Pi at {{ $labels.site }} expires soon",
+          description: 'It expires in {{ $value | humanizeDuration }} (threshold 14 days): renew it (platform:edge.tlsCertificate) and run pulumi up on the edge stack.',
+        },
+      },
+    ],
+  },
+  {
+    name: "platform-backups",
+    rules: [
+      {
+        alert: "DatabaseBackupStale",
+        // A CronJob that has never succeeded has no last-successful time: then its age counts.
+        expr:
+          `time() - max by (namespace, cronjob) (${KUBE.cronjobLastSuccess}{cronjob="${DB_DUMP_CRONJOB}"}) > 26 * 3600` +
+          ` or (time() - max by (namespace, cronjob) (${KUBE.cronjobCreated}{cronjob="${DB_DUMP_CRONJOB}"}) > 26 * 3600` +
+          ` unless on (namespace, cronjob) ${KUBE.cronjobLastSuccess}{cronjob="${DB_DUMP_CRONJOB}"})`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "No successful database dump for over 26 hours",
+          description:
+            "The {{ $labels.namespace }}/{{ $labels.cronjob }} CronJob last succeeded {{ $value | humanizeDuration }} ago (threshold 26 h): check its last Job's logs.",
         },
       },
     ],
@@ -172,9 +215,34 @@ export function edgePresenceRules(sites: readonly string[]): RuleGroup[] {
   ];
 }
 
-/** Every rule group: the static ones and one presence alert per expected Pi. */
+/**
+ * One backup-freshness alert per Pi: the last successful backup is over 26 h old (a daily timer
+ * plus slack), or there is no evidence of one at all for 26 h (the backup never ran, or the Pi
+ * stopped reporting it).
+ */
+export function edgeBackupRules(sites: readonly string[]): RuleGroup[] {
+  if (sites.length === 0) return [];
+  const series = (site: string) => `${EDGE.backupLastSuccess}{site="${site}"}`;
+  return [
+    {
+      name: "platform-edge-backups",
+      rules: sites.map((site) => ({
+        alert: "EdgeBackupStale",
+        expr: `time() - max by (site) (${series(site)}) > 26 * 3600 or absent_over_time(${series(site)}[26h])`,
+        for: "15m",
+        labels: { severity: "warning" as const },
+        annotations: {
+          summary: `No successful backup from the Pi at ${site} for over 26 hours`,
+          description: `The Pi at ${site} has not reported a successful backup for over 26 hours: check edge-backup.service on it (journalctl -u edge-backup).`,
+        },
+      })),
+    },
+  ];
+}
+
+/** Every rule group: the static ones, and a presence and a backup-freshness alert per expected Pi. */
 export function ruleGroups(edgeSites: readonly string[] = []): RuleGroup[] {
-  return [...RULE_GROUPS, ...edgePresenceRules(edgeSites)];
+  return [...RULE_GROUPS, ...edgePresenceRules(edgeSites), ...edgeBackupRules(edgeSites)];
 }
 
 /** The rules as a Prometheus rule file (`groups:`), for `promtool` and `--emit`. */
