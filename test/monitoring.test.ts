@@ -100,6 +100,7 @@ describe("monitoring", () => {
       const plan = planFor(stack, noSites);
       assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
       assert.deepEqual(ofType(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role"), []);
+      assert.deepEqual(ofType(plan, SERVICE), [], "no write gateway without sites");
       assert.equal(plan.outputs.edgeMetrics, undefined);
       assert.deepEqual(plan.outputs.edgeSites, {});
       assert.equal(ofType(plan, "platform:edge:SiteAccess").length, 0);
@@ -110,11 +111,26 @@ describe("monitoring", () => {
     it(`${stack}: the Pi remote-writes through the API server proxy: TLS with the cluster CA, a token allowed only that`, () => {
       const plan = planFor(stack);
       assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, true);
-      assert.deepEqual(ofType(plan, SERVICE), [], "no load balancer: nothing new is exposed");
+      // Nothing new is exposed: the only Service is the write gateway's, cluster-internal.
+      const services = ofType(plan, SERVICE);
+      assert.deepEqual(services.map((s) => [s.inputs.metadata.name, s.inputs.spec.type]), [["edge-write-gateway", "ClusterIP"]]);
+      const gateway = services[0];
+      assert.deepEqual(gateway.inputs.spec.ports, [{ name: "write", port: 8080, targetPort: "write" }], "the health port is not in the Service");
+      // The token reaches the gateway (which forwards only POST /api/v1/write), never Prometheus's own Service.
       const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role", `${name}-edge-remote-write`);
       assert.deepEqual(role.inputs.rules, [
-        { apiGroups: [""], resources: ["services/proxy"], resourceNames: ["kube-prometheus-stack-prometheus:9090"], verbs: ["create"] },
+        { apiGroups: [""], resources: ["services/proxy"], resourceNames: [`edge-write-gateway:${gateway.inputs.spec.ports[0].port}`], verbs: ["create"] },
       ]);
+      const deployment = one(plan, "kubernetes:apps/v1:Deployment", `${name}-write-gateway`);
+      const pod = deployment.inputs.spec.template.spec;
+      assert.match(pod.containers[0].image, /@sha256:[a-f0-9]{64}$/);
+      assert.equal(pod.securityContext.runAsNonRoot, true);
+      assert.equal(pod.containers[0].securityContext.readOnlyRootFilesystem, true);
+      assert.equal(pod.automountServiceAccountToken, false);
+      assert.ok(deployment.inputs.spec.replicas >= 2);
+      const conf = one(plan, CONFIGMAP, `${name}-write-gateway`).inputs.data["nginx.conf"] as string;
+      assert.match(conf, /server kube-prometheus-stack-prometheus:9090;/);
+      assert.match(conf, /location = \/api\/v1\/write \{/);
       const sites = loadCloud(sourceFor(stack)).edgeSites;
       // One service account, token and binding to that Role per site: one site is revoked alone.
       for (const site of sites) {
@@ -128,7 +144,7 @@ describe("monitoring", () => {
       const metrics = plan.outputs.edgeMetrics as { url: string; caPem: string };
       assert.equal(
         metrics.url,
-        "https://ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com/api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/write",
+        "https://ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com/api/v1/namespaces/monitoring/services/edge-write-gateway:8080/proxy/api/v1/write",
       );
       assert.match(metrics.caPem, /BEGIN CERTIFICATE/);
     });

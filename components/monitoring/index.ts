@@ -15,6 +15,7 @@ import {
   releaseValues,
 } from "./release-values";
 import { edgeRemoteWriteReceiver, type RemoteWriteReceiver } from "./remote-write";
+import { writeGateway } from "./write-gateway";
 import { prometheusRule, ruleGroups } from "./rules";
 
 export { renderDashboards } from "./dashboards";
@@ -57,7 +58,8 @@ export interface MonitoringArgs {
  * dead-man's switch) from `platform:monitoring.alerting`, through a Secret the operator reads.
  * Grafana's admin password is generated and handed to the chart through an existing Secret.
  * With edge sites, Prometheus also accepts the Pis' metrics by remote write through the API
- * server's service proxy (TLS, per-site service-account tokens allowed to do nothing else).
+ * server's service proxy and a write-only gateway (TLS, per-site service-account tokens that can
+ * POST samples and do nothing else).
  */
 export class Monitoring extends pulumi.ComponentResource {
   readonly namespace: pulumi.Output<string>;
@@ -134,11 +136,15 @@ export class Monitoring extends pulumi.ComponentResource {
 
     this.namespace = ns;
     this.grafanaAdminPassword = pulumi.secret(password.result);
-    this.edgeRemoteWrite =
-      sites.length > 0
-        ? edgeRemoteWriteReceiver(name, { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem }, { ...k8sOpts, dependsOn: [release] })
-        : undefined;
+    this.edgeRemoteWrite = sites.length > 0 ? this.remoteWrite(name, args, ns, release) : undefined;
     this.registerOutputs({ namespace: this.namespace, grafanaAdminPassword: this.grafanaAdminPassword, edgeRemoteWriteUrl: this.edgeRemoteWrite?.url });
+  }
+
+  /** The write gateway (its nginx resolves Prometheus's Service at start: after the release) and the Role bound to it. */
+  private remoteWrite(name: string, args: MonitoringArgs, ns: pulumi.Output<string>, release: k8s.helm.v3.Release): RemoteWriteReceiver {
+    const k8sOpts = { parent: this, provider: args.provider, dependsOn: [release] };
+    const gateway = writeGateway(name, { namespace: ns }, k8sOpts);
+    return edgeRemoteWriteReceiver(name, { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem }, { ...k8sOpts, dependsOn: [release, gateway] });
   }
 
   private dashboards(name: string, ns: pulumi.Output<string>, provider: k8s.Provider): void {
