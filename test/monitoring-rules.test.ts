@@ -33,6 +33,10 @@ const REQUIRED_ALERTS = [
   "EdgeSilent",
   "EdgeCertificateExpiring",
   "DatabaseBackupStale",
+  "DatabaseHighCpu",
+  "DatabaseLowStorage",
+  "CacheHighMemory",
+  "CacheEvictions",
   // One per expected Pi, like EdgeSilent.
   "EdgeBackupStale",
 ];
@@ -129,6 +133,10 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
       "EdgeCertificateExpiring",
       "DatabaseBackupStale",
       "EdgeBackupStale",
+      "DatabaseHighCpu",
+      "DatabaseLowStorage",
+      "CacheHighMemory",
+      "CacheEvictions",
     ]) {
       assert.ok(silent.has(alert), `${alert} is shown to stay silent`);
     }

@@ -71,6 +71,23 @@ export const EDGE_HOST_METRICS = {
   appHealthy: "edge_app_health_ok",
 } as const;
 
+/**
+ * CloudWatch metrics of RDS and ElastiCache as YACE (yet-another-cloudwatch-exporter) names them:
+ * `aws_<namespace>_<metric in snake case>_<statistic>`, labelled `dimension_DBInstanceIdentifier`
+ * or `dimension_CacheClusterId`. No exporter is deployed by this program yet: until one is, the
+ * data-tier alerts see no series and stay silent.
+ */
+export const CLOUDWATCH_METRICS = {
+  /** AWS/RDS CPUUtilization, Average, percent. */
+  rdsCpu: "aws_rds_cpuutilization_average",
+  /** AWS/RDS FreeStorageSpace, Average, bytes. */
+  rdsFreeStorage: "aws_rds_free_storage_space_average",
+  /** AWS/ElastiCache DatabaseMemoryUsagePercentage, Average: used memory over maxmemory. */
+  cacheMemory: "aws_elasticache_database_memory_usage_percentage_average",
+  /** AWS/ElastiCache Evictions, Sum per period. */
+  cacheEvictions: "aws_elasticache_evictions_sum",
+} as const;
+
 /** The app platform's nightly pg_dump CronJob (components/app-platform), as kube-state-metrics labels it. */
 export const DB_DUMP_CRONJOB = "db-dump";
 
@@ -87,7 +104,7 @@ export const POSTGRES_EXPORTER_METRICS = {
 
 /** Every metric name a rule or dashboard may use. */
 export const KNOWN_METRICS: ReadonlySet<string> = new Set(
-  [APP_METRICS, PI_METRICS, NODE_METRICS, CLUSTER_METRICS, PROMETHEUS_METRICS, POSTGRES_EXPORTER_METRICS, EDGE_HOST_METRICS].flatMap((group) => Object.values(group)),
+  [APP_METRICS, PI_METRICS, NODE_METRICS, CLUSTER_METRICS, PROMETHEUS_METRICS, POSTGRES_EXPORTER_METRICS, EDGE_HOST_METRICS, CLOUDWATCH_METRICS].flatMap((group) => Object.values(group)),
 );
 
 /** The label value of the edge app's scrape job, set by the Pi's metrics agent. */

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
 import {
   APP_METRICS as APP,
+  CLOUDWATCH_METRICS as CW,
   CLUSTER_METRICS as KUBE,
   DB_DUMP_CRONJOB,
   EDGE_APP_JOB,
@@ -166,6 +167,53 @@ export const RULE_GROUPS: RuleGroup[] = [
         annotations: {
           summary: "The TLS certificate of the Pi at {{ $labels.site }} expires soon",
           description: 'It expires in {{ $value | humanizeDuration }} (threshold 14 days): renew it (platform:edge.tlsCertificate) and run pulumi up on the edge stack.',
+        },
+      },
+    ],
+  },
+  {
+    name: "platform-data-tier",
+    rules: [
+      {
+        alert: "DatabaseHighCpu",
+        expr: `max by (dimension_DBInstanceIdentifier) (${CW.rdsCpu}) > 80`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "High CPU on database {{ $labels.dimension_DBInstanceIdentifier }}",
+          description: 'CPU is {{ $value | printf "%.0f" }}% busy for 15 minutes (threshold 80%): look for slow queries, or a larger instance class.',
+        },
+      },
+      {
+        alert: "DatabaseLowStorage",
+        // Storage autoscaling grows the volume at 10% free: under 2 GiB means it has reached
+        // database.maxAllocatedStorageGb or cannot keep up.
+        expr: `min by (dimension_DBInstanceIdentifier) (${CW.rdsFreeStorage}) < 2 * 1024 * 1024 * 1024`,
+        for: "15m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "Database {{ $labels.dimension_DBInstanceIdentifier }} is running out of storage",
+          description: "Only {{ $value | humanize1024 }}B free for 15 minutes (threshold 2 GiB): raise platform:database.maxAllocatedStorageGb.",
+        },
+      },
+      {
+        alert: "CacheHighMemory",
+        expr: `max by (dimension_CacheClusterId) (${CW.cacheMemory}) > 90`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "Cache {{ $labels.dimension_CacheClusterId }} is nearly full",
+          description: '{{ $value | printf "%.0f" }}% of maxmemory used for 15 minutes (threshold 90%): evictions follow.',
+        },
+      },
+      {
+        alert: "CacheEvictions",
+        expr: `sum by (dimension_CacheClusterId) (${CW.cacheEvictions}) > 0`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "Cache {{ $labels.dimension_CacheClusterId }} is evicting keys",
+          description: "{{ $value }} keys evicted in the last period, for 15 minutes: the cache is too small for its working set (platform:cache.nodeType).",
         },
       },
     ],
