@@ -199,7 +199,7 @@ describe("Alertmanager in the plan", () => {
       const secret = one(plan, "kubernetes:core/v1:Secret", `platform-${stack}-alertmanager-config`);
       assert.equal(secret.inputs.metadata.namespace, "monitoring");
       assert.equal(secret.inputs.stringData, "[secret]");
-      const values = one(plan, "kubernetes:helm.sh/v3:Release").inputs.values;
+      const values = one(plan, "kubernetes:helm.sh/v3:Release", `platform-${stack}-kube-prometheus-stack`).inputs.values;
       const spec = values.alertmanager.alertmanagerSpec;
       assert.equal(spec.useExistingSecret, true);
       assert.equal(spec.configSecret, secret.inputs.metadata.name);
@@ -211,7 +211,7 @@ describe("Alertmanager in the plan", () => {
     const fixture = path.join(PROJECT_DIR, `test/fixtures/charts/kube-prometheus-stack-${environmentDefaults.prod.monitoring.chartVersion}.values.yaml`);
     assert.ok(fs.existsSync(fixture), `${fixture} for the pinned chart version`);
     const chart = parse(fs.readFileSync(fixture, "utf8")) as { alertmanager: { alertmanagerSpec: Record<string, unknown> } };
-    const spec = one(planFor("prod"), "kubernetes:helm.sh/v3:Release").inputs.values.alertmanager.alertmanagerSpec;
+    const spec = one(planFor("prod"), "kubernetes:helm.sh/v3:Release", "platform-prod-kube-prometheus-stack").inputs.values.alertmanager.alertmanagerSpec;
     for (const key of ["useExistingSecret", "configSecret"]) {
       assert.ok(key in spec, `${key} is set`);
       assert.ok(key in chart.alertmanager.alertmanagerSpec, `alertmanager.alertmanagerSpec.${key} is a chart value`);

@@ -30,7 +30,7 @@ describe("monitoring", () => {
     });
 
     it(`${stack}: ${prod ? "30" : "7"} days of retention on a ${prod ? 50 : 20} GiB gp3 volume, small gp3 volumes for Alertmanager and Grafana`, () => {
-      const values = one(planFor(stack), RELEASE).inputs.values;
+      const values = one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
       const spec = values.prometheus.prometheusSpec;
       assert.equal(spec.retention, prod ? "30d" : "7d");
       assert.equal(spec.retentionSize, prod ? "40GB" : "16GB", "size-based retention below the volume");
@@ -51,7 +51,7 @@ describe("monitoring", () => {
     });
 
     it(`${stack}: control-plane scrapes EKS does not expose are off; rule and monitor selectors open to the cluster`, () => {
-      const values = one(planFor(stack), RELEASE).inputs.values;
+      const values = one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
       for (const part of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"]) assert.equal(values[part].enabled, false, part);
       const spec = values.prometheus.prometheusSpec;
       for (const selector of ["rule", "serviceMonitor", "podMonitor", "probe"]) {
@@ -62,7 +62,7 @@ describe("monitoring", () => {
 
     it(`${stack}: Grafana's admin credentials come from a generated Secret, never from the chart values`, () => {
       const plan = planFor(stack);
-      const values = one(plan, RELEASE).inputs.values;
+      const values = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
       const secret = one(plan, "kubernetes:core/v1:Secret", `${name}-grafana-admin`);
       assert.equal(secret.inputs.stringData, "[secret]");
       assert.deepEqual(values.grafana.admin, { existingSecret: secret.inputs.metadata.name, userKey: "admin-user", passwordKey: "admin-password" });
@@ -92,13 +92,13 @@ describe("monitoring", () => {
         assert.match(file, /^[a-z]+\.json$/);
         assert.ok(JSON.parse(json).uid);
       }
-      const sidecar = one(plan, RELEASE).inputs.values.grafana.sidecar.dashboards;
+      const sidecar = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.grafana.sidecar.dashboards;
       assert.deepEqual([sidecar.enabled, sidecar.label, sidecar.labelValue, sidecar.searchNamespace], [true, "grafana_dashboard", "1", "ALL"]);
     });
 
     it(`${stack}: with no Pi sites the receiver is off, and no Pi is expected`, () => {
       const plan = planFor(stack, noSites);
-      assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
+      assert.equal(one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
       assert.deepEqual(ofType(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role"), []);
       assert.deepEqual(ofType(plan, SERVICE), [], "no write gateway without sites");
       assert.equal(plan.outputs.edgeMetrics, undefined);
@@ -110,7 +110,7 @@ describe("monitoring", () => {
 
     it(`${stack}: the Pi remote-writes through the API server proxy: TLS with the cluster CA, a token allowed only that`, () => {
       const plan = planFor(stack);
-      assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, true);
+      assert.equal(one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, true);
       // Nothing new is exposed: the only Service is the write gateway's, cluster-internal.
       const services = ofType(plan, SERVICE);
       assert.deepEqual(services.map((s) => [s.inputs.metadata.name, s.inputs.spec.type]), [["edge-write-gateway", "ClusterIP"]]);
@@ -158,7 +158,7 @@ describe("monitoring", () => {
   });
 
   it("the release waits for nodes, the EBS CSI driver and the gp3 class", () => {
-    const release = one(planFor("prod"), RELEASE);
+    const release = one(planFor("prod"), RELEASE, "platform-prod-kube-prometheus-stack");
     assert.deepEqual([...(release.options.dependsOn ?? [])].sort(), [
       "aws:eks/addon:Addon::platform-prod-ebs-csi",
       "aws:eks/nodeGroup:NodeGroup::platform-prod-nodes",

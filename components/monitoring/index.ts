@@ -4,6 +4,7 @@ import * as random from "@pulumi/random";
 import type { CloudMonitoringConfig as MonitoringConfig } from "../../config";
 import { renderDashboards } from "./dashboards";
 import { renderAlertmanagerSecret } from "./alertmanager";
+import { cloudWatchExporter } from "./cloudwatch-exporter";
 import {
   ALERTMANAGER_CONFIG_KEY,
   ALERTMANAGER_CONFIG_SECRET,
@@ -48,6 +49,11 @@ export interface MonitoringArgs {
    * class within Helm's timeout (the cluster's `workloadsReady`). Default none.
    */
   waitFor?: pulumi.Resource[];
+  /**
+   * With these, a CloudWatch exporter (YACE, read-only IRSA role) feeds the data-tier alerts with
+   * RDS and ElastiCache metrics. Default none (the data-tier alerts then see no series).
+   */
+  cloudWatch?: { region: string; oidcProviderArn: pulumi.Input<string>; oidcProviderUrl: pulumi.Input<string> };
 }
 
 /**
@@ -74,10 +80,11 @@ export class Monitoring extends pulumi.ComponentResource {
     const { config } = args;
     const sites = args.edgeSites ?? [];
 
+    const namespaceName = args.namespace ?? "monitoring";
     const namespace = new k8s.core.v1.Namespace(
       `${name}-monitoring`,
       // node exporter needs the host's network, PID namespace and filesystem.
-      { metadata: { name: args.namespace ?? "monitoring", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+      { metadata: { name: namespaceName, labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
       k8sOpts,
     );
     const ns = namespace.metadata.name;
@@ -133,6 +140,9 @@ export class Monitoring extends pulumi.ComponentResource {
     // The PrometheusRule kind exists only once the release has applied the CRDs.
     prometheusRule(`${name}-alert-rules`, ns, ruleGroups(sites), { ...k8sOpts, dependsOn: [release] });
     this.dashboards(name, ns, args.provider);
+    // Its ServiceMonitor kind exists once the release has applied the CRDs.
+    if (args.cloudWatch)
+      cloudWatchExporter(this, name, { ...args.cloudWatch, namespace: namespaceName, namespaceResource: ns, provider: args.provider }, [release]);
 
     this.namespace = ns;
     this.grafanaAdminPassword = pulumi.secret(password.result);

@@ -74,8 +74,7 @@ export const EDGE_HOST_METRICS = {
 /**
  * CloudWatch metrics of RDS and ElastiCache as YACE (yet-another-cloudwatch-exporter) names them:
  * `aws_<namespace>_<metric in snake case>_<statistic>`, labelled `dimension_DBInstanceIdentifier`
- * or `dimension_CacheClusterId`. No exporter is deployed by this program yet: until one is, the
- * data-tier alerts see no series and stay silent.
+ * or `dimension_CacheClusterId`; exported by the YACE release (cloudwatch-exporter.ts).
  */
 export const CLOUDWATCH_METRICS = {
   /** AWS/RDS CPUUtilization, Average, percent. */
