@@ -99,6 +99,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   it("emits the rule file and one JSON file per dashboard under monitoring/", () => {
     assert.deepEqual([...written].sort(), [
       "monitoring/dashboards/app.json",
+      "monitoring/dashboards/data.json",
       "monitoring/dashboards/infrastructure.json",
       "monitoring/dashboards/pi.json",
       "monitoring/rules.yaml",
@@ -158,7 +159,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   });
 
   it("dashboards are valid JSON with unique uids, and every panel has a query", () => {
-    assert.equal(dashboards.length, 3);
+    assert.equal(dashboards.length, 4);
     const uids = dashboards.map((d) => d.uid);
     assert.ok(uids.every(Boolean));
     assert.equal(new Set(uids).size, uids.length, "unique uids");

@@ -84,7 +84,7 @@ describe("monitoring", () => {
       assert.ok(alerts.includes("HighErrorRate") && alerts.includes("PiOverTemperature") && alerts.includes("EdgeSilent"));
 
       const dashboards = ofType(plan, CONFIGMAP).filter((c) => c.name.startsWith(`${name}-dashboard-`));
-      assert.deepEqual(dashboards.map((d) => d.name).sort(), ["app", "infrastructure", "pi"].map((d) => `${name}-dashboard-${d}`));
+      assert.deepEqual(dashboards.map((d) => d.name).sort(), ["app", "data", "infrastructure", "pi"].map((d) => `${name}-dashboard-${d}`));
       for (const d of dashboards) {
         assert.equal(d.inputs.metadata.labels.grafana_dashboard, "1");
         assert.equal(d.inputs.metadata.namespace, "monitoring");

@@ -81,6 +81,8 @@ export const CLOUDWATCH_METRICS = {
   rdsCpu: "aws_rds_cpuutilization_average",
   /** AWS/RDS FreeStorageSpace, Average, bytes. */
   rdsFreeStorage: "aws_rds_free_storage_space_average",
+  /** AWS/RDS DatabaseConnections, Average. */
+  rdsConnections: "aws_rds_database_connections_average",
   /** AWS/ElastiCache DatabaseMemoryUsagePercentage, Average: used memory over maxmemory. */
   cacheMemory: "aws_elasticache_database_memory_usage_percentage_average",
   /** AWS/ElastiCache Evictions, Sum per period. */
