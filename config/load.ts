@@ -17,8 +17,31 @@ import {
 import { PRICES } from "../cost/prices";
 import { closestKey } from "./suggest";
 
+/** The `monitoring.alerting` knobs holding credentials (URLs with tokens, keys): pulumi secrets after loading. */
+const ALERTING_SECRET_KNOBS = ["slackWebhookUrl", "pagerdutyRoutingKey", "webhookUrl", "heartbeatUrl"] as const;
+type AlertingSecretKnob = (typeof ALERTING_SECRET_KNOBS)[number];
+type PlainAlerting = PlatformConfig["monitoring"]["alerting"];
+
+/** `platform:monitoring.alerting` after validation: every credential a pulumi secret. */
+export type AlertingConfig = Readonly<
+  Omit<PlainAlerting, AlertingSecretKnob | "email"> & { [K in AlertingSecretKnob]?: pulumi.Output<string> } & {
+    email?: Readonly<Omit<NonNullable<PlainAlerting["email"]>, "authPassword"> & { authPassword?: pulumi.Output<string> }>;
+  }
+>;
+
+/** `platform:monitoring` of a cloud stack, its alerting credentials as secrets. */
+export type CloudMonitoringConfig = Readonly<Omit<PlatformConfig["monitoring"], "alerting"> & { alerting: AlertingConfig }>;
+
+function secretAlerting(alerting: PlainAlerting): AlertingConfig {
+  const wrapped: Record<string, unknown> = { ...alerting };
+  for (const knob of ALERTING_SECRET_KNOBS) if (alerting[knob] !== undefined) wrapped[knob] = pulumi.secret(alerting[knob]);
+  const email = alerting.email;
+  if (email) wrapped.email = { ...email, authPassword: email.authPassword === undefined ? undefined : pulumi.secret(email.authPassword) };
+  return wrapped as AlertingConfig;
+}
+
 const NAMESPACE = "platform";
-const SECRET_KNOBS = new Set(["edge.sshPrivateKey", "edge.tlsPrivateKey"]);
+const SECRET_KNOBS = new Set(["edge.sshPrivateKey", "edge.tlsPrivateKey", ...ALERTING_SECRET_KNOBS.map((k) => `monitoring.alerting.${k}`), "monitoring.alerting.email.authPassword"]);
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 /** Where the program runs: the Pulumi project, stack and organization. */
@@ -40,7 +63,8 @@ export type EdgeConfig = Readonly<
 /** A cloud stack's validated configuration: AWS, and the Pi sites it serves. */
 export type CloudConfig = Readonly<
   StackIdentity &
-    Pick<PlatformConfig, CloudKey | "environment" | "tags"> & {
+    Pick<PlatformConfig, Exclude<CloudKey, "monitoring"> | "environment" | "tags"> & {
+      monitoring: CloudMonitoringConfig;
       kind: "cloud";
       region: string;
     }
@@ -104,7 +128,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function describe(value: unknown, knob: string): string {
   if (value === undefined) return "nothing";
-  if (SECRET_KNOBS.has(knob)) return "[secret]";
+  if ([...SECRET_KNOBS].some((secret) => secret === knob || secret.startsWith(`${knob}.`))) return "[secret]";
   return JSON.stringify(value);
 }
 
@@ -248,6 +272,7 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
   if (kind === "cloud") {
     const cloud: Record<string, unknown> = { ...identity, kind, environment, region: region as string };
     for (const key of [...KIND_KEYS.cloud, "tags"] as const) cloud[key] = valid[key];
+    cloud.monitoring = { ...valid.monitoring, alerting: secretAlerting(valid.monitoring.alerting) };
     return deepFreeze(cloud as CloudConfig);
   }
   const { sshPrivateKey, tlsPrivateKey, ...edge } = valid.edge;

@@ -272,6 +272,52 @@ export const drSchema = z.strictObject({
   retentionDays: integer(1, 35, "RDS replicated automated backup retention"),
 });
 
+const EMAIL = "an email address, e.g. oncall@example.com";
+const emailAddress = z.string({ error: EMAIL }).regex(/^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$/, { error: EMAIL });
+const SMARTHOST = 'an SMTP server as host:port, e.g. "email-smtp.us-east-1.amazonaws.com:587"';
+const DURATION = 'an Alertmanager duration such as "30s", "5m" or "4h"';
+const alertmanagerDuration = z.string({ error: DURATION }).regex(/^[1-9]\d*(s|m|h)$/, { error: DURATION });
+
+/**
+ * Where Alertmanager sends alerts: critical ones page (PagerDuty), warnings go to chat (Slack),
+ * email and a generic webhook get both; the Watchdog heartbeat goes to a dead-man's switch. The
+ * URLs, routing key and SMTP password are secrets (`pulumi config set --secret --path ...`).
+ */
+export const alertingSchema = z.strictObject({
+  /** A prod stack without any receiver is a configuration error (alerts would reach no one). */
+  requireReceiver: boolean,
+  /** Slack incoming-webhook URL (secret): warnings, and criticals for context. */
+  slackWebhookUrl: text("a Slack incoming-webhook URL, https://hooks.slack.com/services/…").optional(),
+  /** Channel override; default: the webhook's own channel. */
+  slackChannel: z
+    .string({ error: 'a Slack channel such as "#alerts"' })
+    .regex(/^#[a-z0-9._-]{1,80}$/, { error: 'a Slack channel such as "#alerts"' })
+    .optional(),
+  /** PagerDuty Events API v2 routing (integration) key (secret): critical alerts page. */
+  pagerdutyRoutingKey: text("a PagerDuty Events API v2 integration key").optional(),
+  /** Email over SMTP (STARTTLS required): critical and warning alerts. */
+  email: z
+    .strictObject({
+      to: z.array(emailAddress, { error: "a list of email addresses" }).min(1, { error: "at least one email address" }),
+      from: emailAddress,
+      smarthost: z.string({ error: SMARTHOST }).regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, { error: SMARTHOST }),
+      authUsername: text("the SMTP user name").optional(),
+      /** SMTP password (secret). */
+      authPassword: text("the SMTP password").optional(),
+    })
+    .optional(),
+  /** Generic webhook URL (secret: it often carries a token): critical and warning alerts. */
+  webhookUrl: text("an https URL receiving Alertmanager's webhook JSON").optional(),
+  /** Dead-man's-switch URL (secret) the always-firing Watchdog alert is sent to every minute. */
+  heartbeatUrl: text("a dead-man's-switch ping URL, e.g. https://hc-ping.com/<uuid>").optional(),
+  /** How long a new group waits for more alerts before its first notification. */
+  groupWait: alertmanagerDuration,
+  /** How long before a group's changes (new alerts) are notified. */
+  groupInterval: alertmanagerDuration,
+  /** How long before a still-firing alert is notified again. */
+  repeatInterval: alertmanagerDuration,
+});
+
 export const monitoringSchema = z.strictObject({
   enabled: boolean,
   /** kube-prometheus-stack chart version, pinned. */
@@ -281,6 +327,8 @@ export const monitoringSchema = z.strictObject({
   retentionDays: integer(1, 365, "Prometheus TSDB retention"),
   /** Prometheus volume size, GB; Alertmanager and Grafana get small fixed volumes. */
   storageGb: integer(10, 16384, "gp3 volume size"),
+  /** Alertmanager's receivers, routes and grouping. */
+  alerting: alertingSchema,
 });
 
 export const edgeSchema = z.strictObject({
@@ -525,6 +573,7 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       value: repositories,
       expected: `a list including "${EDGE_APP_REPOSITORY}" while platform:edgeSites lists sites: the Pis pull their app image from it`,
     });
+  problems.push(...alertingProblems(monitoring));
   if ((edge.tlsCertificate === undefined) !== (edge.tlsPrivateKey === undefined))
     problems.push({
       path: ["edge", edge.tlsCertificate === undefined ? "tlsCertificate" : "tlsPrivateKey"],
@@ -577,6 +626,34 @@ function clusterAccessProblems(merged: Record<string, unknown>): CrossFieldProbl
       value: cluster.ciApiAccess,
       expected:
         '"inVpcRunner" while cluster.publicAccessCidrs is empty (the endpoint is private: CI needs a runner inside the VPC), or add the CI runners\' egress range to cluster.publicAccessCidrs',
+    });
+  return problems;
+}
+
+/** The knobs of `monitoring.alerting` that each make a receiver. */
+export const ALERT_RECEIVER_KNOBS = ["pagerdutyRoutingKey", "slackWebhookUrl", "email", "webhookUrl"] as const;
+
+/** A receiver required but missing, and half-configured receivers (values never quoted: they are secrets). */
+function alertingProblems(monitoring: Record<string, unknown>): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  const alerting = section(monitoring.alerting);
+  const email = section(alerting.email);
+  const hasReceiver = ALERT_RECEIVER_KNOBS.some((knob) => alerting[knob] !== undefined);
+  if (monitoring.enabled === true && alerting.requireReceiver === true && !hasReceiver)
+    problems.push({
+      path: ["monitoring", "alerting"],
+      value: undefined,
+      expected:
+        "at least one receiver while monitoring.alerting.requireReceiver is true (prod): pagerdutyRoutingKey, slackWebhookUrl, email or webhookUrl, " +
+        "otherwise alerts reach no one; e.g. pulumi config set --secret --path platform:monitoring.alerting.pagerdutyRoutingKey <key>",
+    });
+  if (alerting.slackChannel !== undefined && alerting.slackWebhookUrl === undefined)
+    problems.push({ path: ["monitoring", "alerting", "slackChannel"], value: alerting.slackChannel, expected: "monitoring.alerting.slackWebhookUrl set too (the channel belongs to that webhook's workspace)" });
+  if ((email.authUsername === undefined) !== (email.authPassword === undefined))
+    problems.push({
+      path: ["monitoring", "alerting", "email", email.authUsername === undefined ? "authUsername" : "authPassword"],
+      value: undefined,
+      expected: "monitoring.alerting.email.authUsername and authPassword set together, or neither (a relay without authentication)",
     });
   return problems;
 }

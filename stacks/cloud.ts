@@ -85,6 +85,7 @@ export async function cloudStack(config: CloudConfig) {
           clusterCaPem: cluster.certificateAuthorityPem,
           edgeSites: config.edgeSites,
           waitFor: cluster.workloadsReady,
+          cloudWatch: { region: config.region, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl },
         },
         opts,
       )

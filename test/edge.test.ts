@@ -267,7 +267,7 @@ describe("edge stacks", () => {
         const config = parse(uploads.find((u) => u.file === "/etc/prometheus/agent.yml")?.content as string) as { remote_write?: Record<string, unknown>[] };
         assert.ok(config.remote_write, "the cloud stack has monitoring: the agent remote-writes");
         const [rw] = config.remote_write;
-        assert.match(rw.url as string, /^https:\/\/[^/]+\/api\/v1\/namespaces\/monitoring\/services\/[\w-]+:9090\/proxy\/api\/v1\/write$/);
+        assert.match(rw.url as string, /^https:\/\/[^/]+\/api\/v1\/namespaces\/monitoring\/services\/edge-write-gateway:8080\/proxy\/api\/v1\/write$/);
         assert.deepEqual(rw.authorization, { type: "Bearer", credentials_file: "/etc/prometheus/secrets/token" });
         assert.deepEqual(rw.tls_config, { ca_file: "/etc/prometheus/secrets/ca.pem" });
         assert.deepEqual(uploads.map((u) => u.file), ["/etc/prometheus/agent.yml"], "no secret in the container's inputs");

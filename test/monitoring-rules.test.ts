@@ -33,6 +33,13 @@ const REQUIRED_ALERTS = [
   "EdgeAppUnhealthy",
   // One per expected Pi: a Pi that goes dark sends nothing the other edge alerts could see.
   "EdgeSilent",
+  "DatabaseBackupStale",
+  "DatabaseHighCpu",
+  "DatabaseLowStorage",
+  "CacheHighMemory",
+  "CacheEvictions",
+  // One per expected Pi, like EdgeSilent.
+  "EdgeBackupStale",
 ];
 
 interface Rule {
@@ -93,6 +100,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   it("emits the rule file and one JSON file per dashboard under monitoring/", () => {
     assert.deepEqual([...written].sort(), [
       "monitoring/dashboards/app.json",
+      "monitoring/dashboards/data.json",
       "monitoring/dashboards/infrastructure.json",
       "monitoring/dashboards/pi.json",
       "monitoring/rules.yaml",
@@ -117,7 +125,22 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     const fires = new Set(cases.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname));
     const silent = new Set(cases.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname));
     for (const alert of REQUIRED_ALERTS) assert.ok(fires.has(alert), `${alert} is shown to fire`);
-    for (const alert of ["HighErrorRate", "PiOverTemperature", "PiThrottled", "EdgeAppUnhealthy", "TargetDown", "EdgeSilent", "PiFilesystemReadOnly", "EdgeCertificateExpiring"]) {
+    for (const alert of [
+      "HighErrorRate",
+      "PiOverTemperature",
+      "PiThrottled",
+      "EdgeAppUnhealthy",
+      "TargetDown",
+      "EdgeSilent",
+      "EdgeCertificateExpiring",
+      "PiFilesystemReadOnly",
+      "DatabaseBackupStale",
+      "EdgeBackupStale",
+      "DatabaseHighCpu",
+      "DatabaseLowStorage",
+      "CacheHighMemory",
+      "CacheEvictions",
+    ]) {
       assert.ok(silent.has(alert), `${alert} is shown to stay silent`);
     }
   });
@@ -140,7 +163,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   });
 
   it("dashboards are valid JSON with unique uids, and every panel has a query", () => {
-    assert.equal(dashboards.length, 3);
+    assert.equal(dashboards.length, 4);
     const uids = dashboards.map((d) => d.uid);
     assert.ok(uids.every(Boolean));
     assert.equal(new Set(uids).size, uids.length, "unique uids");

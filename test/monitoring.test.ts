@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ruleGroups } from "../components/monitoring/rules";
+import { DB_DUMP_CRONJOB } from "../components/monitoring/metrics";
+import { RULE_GROUPS, ruleGroups } from "../components/monitoring/rules";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
@@ -29,7 +30,7 @@ describe("monitoring", () => {
     });
 
     it(`${stack}: ${prod ? "30" : "7"} days of retention on a ${prod ? 50 : 20} GiB gp3 volume, small gp3 volumes for Alertmanager and Grafana`, () => {
-      const values = one(planFor(stack), RELEASE).inputs.values;
+      const values = one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
       const spec = values.prometheus.prometheusSpec;
       assert.equal(spec.retention, prod ? "30d" : "7d");
       assert.equal(spec.retentionSize, prod ? "40GB" : "16GB", "size-based retention below the volume");
@@ -50,7 +51,7 @@ describe("monitoring", () => {
     });
 
     it(`${stack}: control-plane scrapes EKS does not expose are off; rule and monitor selectors open to the cluster`, () => {
-      const values = one(planFor(stack), RELEASE).inputs.values;
+      const values = one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
       for (const part of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"]) assert.equal(values[part].enabled, false, part);
       const spec = values.prometheus.prometheusSpec;
       for (const selector of ["rule", "serviceMonitor", "podMonitor", "probe"]) {
@@ -61,7 +62,7 @@ describe("monitoring", () => {
 
     it(`${stack}: Grafana's admin credentials come from a generated Secret, never from the chart values`, () => {
       const plan = planFor(stack);
-      const values = one(plan, RELEASE).inputs.values;
+      const values = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
       const secret = one(plan, "kubernetes:core/v1:Secret", `${name}-grafana-admin`);
       assert.equal(secret.inputs.stringData, "[secret]");
       assert.deepEqual(values.grafana.admin, { existingSecret: secret.inputs.metadata.name, userKey: "admin-user", passwordKey: "admin-password" });
@@ -83,7 +84,7 @@ describe("monitoring", () => {
       assert.ok(alerts.includes("HighErrorRate") && alerts.includes("PiOverTemperature") && alerts.includes("EdgeSilent"));
 
       const dashboards = ofType(plan, CONFIGMAP).filter((c) => c.name.startsWith(`${name}-dashboard-`));
-      assert.deepEqual(dashboards.map((d) => d.name).sort(), ["app", "infrastructure", "pi"].map((d) => `${name}-dashboard-${d}`));
+      assert.deepEqual(dashboards.map((d) => d.name).sort(), ["app", "data", "infrastructure", "pi"].map((d) => `${name}-dashboard-${d}`));
       for (const d of dashboards) {
         assert.equal(d.inputs.metadata.labels.grafana_dashboard, "1");
         assert.equal(d.inputs.metadata.namespace, "monitoring");
@@ -91,14 +92,15 @@ describe("monitoring", () => {
         assert.match(file, /^[a-z]+\.json$/);
         assert.ok(JSON.parse(json).uid);
       }
-      const sidecar = one(plan, RELEASE).inputs.values.grafana.sidecar.dashboards;
+      const sidecar = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.grafana.sidecar.dashboards;
       assert.deepEqual([sidecar.enabled, sidecar.label, sidecar.labelValue, sidecar.searchNamespace], [true, "grafana_dashboard", "1", "ALL"]);
     });
 
     it(`${stack}: with no Pi sites the receiver is off, and no Pi is expected`, () => {
       const plan = planFor(stack, noSites);
-      assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
+      assert.equal(one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
       assert.deepEqual(ofType(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role"), []);
+      assert.deepEqual(ofType(plan, SERVICE), [], "no write gateway without sites");
       assert.equal(plan.outputs.edgeMetrics, undefined);
       assert.deepEqual(plan.outputs.edgeSites, {});
       assert.equal(ofType(plan, "platform:edge:SiteAccess").length, 0);
@@ -108,12 +110,27 @@ describe("monitoring", () => {
 
     it(`${stack}: the Pi remote-writes through the API server proxy: TLS with the cluster CA, a token allowed only that`, () => {
       const plan = planFor(stack);
-      assert.equal(one(plan, RELEASE).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, true);
-      assert.deepEqual(ofType(plan, SERVICE), [], "no load balancer: nothing new is exposed");
+      assert.equal(one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, true);
+      // Nothing new is exposed: the only Service is the write gateway's, cluster-internal.
+      const services = ofType(plan, SERVICE);
+      assert.deepEqual(services.map((s) => [s.inputs.metadata.name, s.inputs.spec.type]), [["edge-write-gateway", "ClusterIP"]]);
+      const gateway = services[0];
+      assert.deepEqual(gateway.inputs.spec.ports, [{ name: "write", port: 8080, targetPort: "write" }], "the health port is not in the Service");
+      // The token reaches the gateway (which forwards only POST /api/v1/write), never Prometheus's own Service.
       const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role", `${name}-edge-remote-write`);
       assert.deepEqual(role.inputs.rules, [
-        { apiGroups: [""], resources: ["services/proxy"], resourceNames: ["kube-prometheus-stack-prometheus:9090"], verbs: ["create"] },
+        { apiGroups: [""], resources: ["services/proxy"], resourceNames: [`edge-write-gateway:${gateway.inputs.spec.ports[0].port}`], verbs: ["create"] },
       ]);
+      const deployment = one(plan, "kubernetes:apps/v1:Deployment", `${name}-write-gateway`);
+      const pod = deployment.inputs.spec.template.spec;
+      assert.match(pod.containers[0].image, /@sha256:[a-f0-9]{64}$/);
+      assert.equal(pod.securityContext.runAsNonRoot, true);
+      assert.equal(pod.containers[0].securityContext.readOnlyRootFilesystem, true);
+      assert.equal(pod.automountServiceAccountToken, false);
+      assert.ok(deployment.inputs.spec.replicas >= 2);
+      const conf = one(plan, CONFIGMAP, `${name}-write-gateway`).inputs.data["nginx.conf"] as string;
+      assert.match(conf, /server kube-prometheus-stack-prometheus:9090;/);
+      assert.match(conf, /location = \/api\/v1\/write \{/);
       const sites = loadCloud(sourceFor(stack)).edgeSites;
       // One service account, token and binding to that Role per site: one site is revoked alone.
       for (const site of sites) {
@@ -127,14 +144,21 @@ describe("monitoring", () => {
       const metrics = plan.outputs.edgeMetrics as { url: string; caPem: string };
       assert.equal(
         metrics.url,
-        "https://ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com/api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/write",
+        "https://ABCDEF0123456789.gr7.us-east-1.eks.amazonaws.com/api/v1/namespaces/monitoring/services/edge-write-gateway:8080/proxy/api/v1/write",
       );
       assert.match(metrics.caPem, /BEGIN CERTIFICATE/);
     });
   }
 
+  it("DatabaseBackupStale watches the CronJob the app platform actually creates", () => {
+    const cronJob = one(planFor("prod"), "kubernetes:batch/v1:CronJob", "platform-prod-db-dump");
+    assert.equal(cronJob.inputs.metadata.name, DB_DUMP_CRONJOB);
+    const rule = RULE_GROUPS.flatMap((g) => g.rules).find((r) => r.alert === "DatabaseBackupStale");
+    assert.ok(rule?.expr.includes(`cronjob="${cronJob.inputs.metadata.name}"`));
+  });
+
   it("the release waits for nodes, the EBS CSI driver and the gp3 class", () => {
-    const release = one(planFor("prod"), RELEASE);
+    const release = one(planFor("prod"), RELEASE, "platform-prod-kube-prometheus-stack");
     assert.deepEqual([...(release.options.dependsOn ?? [])].sort(), [
       "aws:eks/addon:Addon::platform-prod-ebs-csi",
       "aws:eks/nodeGroup:NodeGroup::platform-prod-nodes",

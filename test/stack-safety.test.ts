@@ -18,7 +18,7 @@ const STATEFUL = [
 ];
 const SECRET_WORDS = /password|token|secret|privatekey|kubeconfig/i;
 /** Keys that name a Kubernetes Secret or a key inside one (Helm charts' `existingSecret`), not a secret value. */
-const SECRET_REFERENCES = new Set(["existingSecret", "userKey", "passwordKey"]);
+const SECRET_REFERENCES = new Set(["existingSecret", "userKey", "passwordKey", "configSecret"]);
 
 function walk(value: unknown, path: string, visit: (path: string, value: unknown) => void): void {
   visit(path, value);

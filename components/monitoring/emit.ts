@@ -1,11 +1,17 @@
+import type { AlertingConfig } from "../../config";
 import { writeArtifact } from "../../tools/plan/artifacts";
+import { placeholderCredentials, renderAlertmanagerConfig } from "./alertmanager";
 import { renderDashboards } from "./dashboards";
 import { renderRuleFile, ruleGroups } from "./rules";
 
-/** Writes `monitoring/rules.yaml` (with the stack's expected Pi sites) and `monitoring/dashboards/<name>.json` under `dir`. */
-export function emitMonitoring(dir: string, edgeSites: readonly string[] = []): string[] {
+/**
+ * Writes `monitoring/rules.yaml` (with the stack's expected Pi sites), `monitoring/dashboards/<name>.json`
+ * and, given the stack's alerting, `monitoring/alertmanager.yaml` with placeholders for its credentials.
+ */
+export function emitMonitoring(dir: string, edgeSites: readonly string[] = [], alerting?: AlertingConfig): string[] {
   return [
     writeArtifact(dir, "monitoring/rules.yaml", renderRuleFile(ruleGroups(edgeSites))),
+    ...(alerting ? [writeArtifact(dir, "monitoring/alertmanager.yaml", renderAlertmanagerConfig(alerting, placeholderCredentials(alerting)))] : []),
     ...Object.entries(renderDashboards()).map(([file, json]) => writeArtifact(dir, `monitoring/dashboards/${file}`, json)),
   ];
 }

@@ -1,9 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { MonitoringConfig } from "../../config";
+import type { CloudMonitoringConfig as MonitoringConfig } from "../../config";
 import { renderDashboards } from "./dashboards";
+import { renderAlertmanagerSecret } from "./alertmanager";
+import { cloudWatchExporter } from "./cloudwatch-exporter";
 import {
+  ALERTMANAGER_CONFIG_KEY,
+  ALERTMANAGER_CONFIG_SECRET,
   CHART_REPO,
   DASHBOARD_FOLDER_ANNOTATION,
   DASHBOARD_LABEL,
@@ -12,10 +16,12 @@ import {
   releaseValues,
 } from "./release-values";
 import { edgeRemoteWriteReceiver, type RemoteWriteReceiver } from "./remote-write";
+import { writeGateway } from "./write-gateway";
 import { prometheusRule, ruleGroups } from "./rules";
 
 export { renderDashboards } from "./dashboards";
 export { renderRuleFile, RULE_GROUPS, ruleGroups } from "./rules";
+export { renderAlertmanagerConfig, RECEIVERS } from "./alertmanager";
 export { siteRemoteWriteToken, type RemoteWriteReceiver } from "./remote-write";
 
 export interface MonitoringArgs {
@@ -43,15 +49,23 @@ export interface MonitoringArgs {
    * class within Helm's timeout (the cluster's `workloadsReady`). Default none.
    */
   waitFor?: pulumi.Resource[];
+  /**
+   * With these, a CloudWatch exporter (YACE, read-only IRSA role) feeds the data-tier alerts with
+   * RDS and ElastiCache metrics. Default none (the data-tier alerts then see no series).
+   */
+  cloudWatch?: { region: string; oidcProviderArn: pulumi.Input<string>; oidcProviderUrl: pulumi.Input<string> };
 }
 
 /**
  * kube-prometheus-stack (Prometheus, Alertmanager, Grafana, the operator, node exporter and
  * kube-state-metrics) installed by a Helm release that also applies the CRDs, with the platform's
  * alert rules as a PrometheusRule and its dashboards as ConfigMaps the Grafana sidecar loads.
+ * Alertmanager routes by severity (critical pages, warnings go to chat, the Watchdog to a
+ * dead-man's switch) from `platform:monitoring.alerting`, through a Secret the operator reads.
  * Grafana's admin password is generated and handed to the chart through an existing Secret.
  * With edge sites, Prometheus also accepts the Pis' metrics by remote write through the API
- * server's service proxy (TLS, per-site service-account tokens allowed to do nothing else).
+ * server's service proxy and a write-only gateway (TLS, per-site service-account tokens that can
+ * POST samples and do nothing else).
  */
 export class Monitoring extends pulumi.ComponentResource {
   readonly namespace: pulumi.Output<string>;
@@ -66,10 +80,11 @@ export class Monitoring extends pulumi.ComponentResource {
     const { config } = args;
     const sites = args.edgeSites ?? [];
 
+    const namespaceName = args.namespace ?? "monitoring";
     const namespace = new k8s.core.v1.Namespace(
       `${name}-monitoring`,
       // node exporter needs the host's network, PID namespace and filesystem.
-      { metadata: { name: args.namespace ?? "monitoring", labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
+      { metadata: { name: namespaceName, labels: { "pod-security.kubernetes.io/enforce": "privileged" } } },
       k8sOpts,
     );
     const ns = namespace.metadata.name;
@@ -81,6 +96,18 @@ export class Monitoring extends pulumi.ComponentResource {
         metadata: { name: "grafana-admin", namespace: ns },
         type: "Opaque",
         stringData: { [GRAFANA_ADMIN_KEYS.user]: "admin", [GRAFANA_ADMIN_KEYS.password]: pulumi.secret(password.result) },
+      },
+      k8sOpts,
+    );
+
+    // Alertmanager's routes and receivers; the file holds the receivers' credentials, so it lives
+    // in a Secret the operator reads, never in the chart's values (Helm keeps those in its history).
+    const alertmanagerConfig = new k8s.core.v1.Secret(
+      `${name}-alertmanager-config`,
+      {
+        metadata: { name: ALERTMANAGER_CONFIG_SECRET, namespace: ns },
+        type: "Opaque",
+        stringData: { [ALERTMANAGER_CONFIG_KEY]: renderAlertmanagerSecret(config.alerting) },
       },
       k8sOpts,
     );
@@ -104,6 +131,7 @@ export class Monitoring extends pulumi.ComponentResource {
           storageClassName: args.storageClassName,
           grafanaAdminSecret: adminSecret.metadata.name,
           remoteWriteReceiver: sites.length > 0,
+          alertmanagerConfigSecret: alertmanagerConfig.metadata.name,
         }),
       },
       { ...k8sOpts, dependsOn: args.waitFor ?? [] },
@@ -112,14 +140,21 @@ export class Monitoring extends pulumi.ComponentResource {
     // The PrometheusRule kind exists only once the release has applied the CRDs.
     prometheusRule(`${name}-alert-rules`, ns, ruleGroups(sites), { ...k8sOpts, dependsOn: [release] });
     this.dashboards(name, ns, args.provider);
+    // Its ServiceMonitor kind exists once the release has applied the CRDs.
+    if (args.cloudWatch)
+      cloudWatchExporter(this, name, { ...args.cloudWatch, namespace: namespaceName, namespaceResource: ns, provider: args.provider }, [release]);
 
     this.namespace = ns;
     this.grafanaAdminPassword = pulumi.secret(password.result);
-    this.edgeRemoteWrite =
-      sites.length > 0
-        ? edgeRemoteWriteReceiver(name, { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem }, { ...k8sOpts, dependsOn: [release] })
-        : undefined;
+    this.edgeRemoteWrite = sites.length > 0 ? this.remoteWrite(name, args, ns, release) : undefined;
     this.registerOutputs({ namespace: this.namespace, grafanaAdminPassword: this.grafanaAdminPassword, edgeRemoteWriteUrl: this.edgeRemoteWrite?.url });
+  }
+
+  /** The write gateway (its nginx resolves Prometheus's Service at start: after the release) and the Role bound to it. */
+  private remoteWrite(name: string, args: MonitoringArgs, ns: pulumi.Output<string>, release: k8s.helm.v3.Release): RemoteWriteReceiver {
+    const k8sOpts = { parent: this, provider: args.provider, dependsOn: [release] };
+    const gateway = writeGateway(name, { namespace: ns }, k8sOpts);
+    return edgeRemoteWriteReceiver(name, { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem }, { ...k8sOpts, dependsOn: [release, gateway] });
   }
 
   private dashboards(name: string, ns: pulumi.Output<string>, provider: k8s.Provider): void {

@@ -1,5 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
-import type { MonitoringConfig } from "../../config";
+import type { CloudMonitoringConfig as MonitoringConfig } from "../../config";
 import { DATASOURCE } from "./dashboards/grafana";
 
 /** Helm release name and chart `fullnameOverride`: fixed, so object names are predictable. */
@@ -10,6 +10,10 @@ export const CHART_REPO = "https://prometheus-community.github.io/helm-charts";
 export const PROMETHEUS_PORT = 9090;
 /** Alertmanager keeps only silences and notification state: a small volume is plenty. */
 export const ALERTMANAGER_STORAGE = "5Gi";
+/** The Secret with `alertmanager.yaml` (`alertmanager.alertmanagerSpec.configSecret`). */
+export const ALERTMANAGER_CONFIG_SECRET = "alertmanager-platform";
+/** The key the operator reads from that Secret. */
+export const ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml";
 /** Grafana keeps users, preferences and annotations in SQLite; dashboards come from code. */
 export const GRAFANA_STORAGE = "5Gi";
 /** Keys of the Grafana admin Secret the chart reads (`grafana.admin.userKey`/`passwordKey`). */
@@ -34,6 +38,8 @@ export interface ReleaseValuesArgs {
   grafanaAdminSecret: pulumi.Input<string>;
   /** Turn on Prometheus's remote-write receiver (`/api/v1/write`). */
   remoteWriteReceiver: boolean;
+  /** Name of the Secret holding `alertmanager.yaml` (it carries credentials: never in the chart's values). */
+  alertmanagerConfigSecret: pulumi.Input<string>;
 }
 
 function volumeClaim(storageClassName: pulumi.Input<string>, size: string) {
@@ -77,6 +83,9 @@ export function releaseValues(args: ReleaseValuesArgs): Record<string, unknown> 
     },
     alertmanager: {
       alertmanagerSpec: {
+        // The chart renders no config Secret of its own; the operator reads ours.
+        useExistingSecret: true,
+        configSecret: args.alertmanagerConfigSecret,
         storage: volumeClaim(storageClassName, ALERTMANAGER_STORAGE),
         resources: resources("20m", "64Mi", "256Mi"),
       },

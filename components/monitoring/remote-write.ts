@@ -1,9 +1,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { PROMETHEUS_CR_NAME, PROMETHEUS_PORT } from "./release-values";
+import { WRITE_GATEWAY_NAME, WRITE_GATEWAY_PORT } from "./write-gateway";
 
-/** The chart's Prometheus Service (`<fullname>-prometheus`) and port, as the API server's proxy names them. */
-export const PROXY_TARGET = `${PROMETHEUS_CR_NAME}:${PROMETHEUS_PORT}`;
+/**
+ * The write gateway's Service and port, as the API server's proxy names them: not Prometheus's own
+ * Service, so that a site's credential reaches only the paths the gateway forwards.
+ */
+export const PROXY_TARGET = `${WRITE_GATEWAY_NAME}:${WRITE_GATEWAY_PORT}`;
 
 /** The Role every site's service account is bound to. */
 export const REMOTE_WRITE_ROLE = "edge-remote-write";
@@ -18,18 +21,19 @@ export interface EdgeRemoteWriteArgs {
 
 /** Where the Pis remote-write, and what a site's credential is bound to. */
 export interface RemoteWriteReceiver {
-  /** `https://<api server>/api/v1/namespaces/<ns>/services/<prometheus>:9090/proxy/api/v1/write`. */
+  /** `https://<api server>/api/v1/namespaces/<ns>/services/edge-write-gateway:8080/proxy/api/v1/write`. */
   url: pulumi.Output<string>;
   /** PEM of the CA that signs the API server's certificate. */
   caPem: pulumi.Output<string>;
   namespace: pulumi.Output<string>;
-  /** The Role allowing only `create` on the proxy of Prometheus' Service. */
+  /** The Role allowing only `create` on the proxy of the write gateway's Service. */
   roleName: pulumi.Output<string>;
 }
 
 /**
  * Remote write for the Pis through the API server's service proxy: TLS with the cluster's CA and
- * RBAC that allows only `create` (POST) on the proxy of Prometheus's Service. Nothing new is
+ * RBAC that allows only `create` (POST) on the proxy of the write gateway's Service, which
+ * forwards nothing but `POST /api/v1/write` to Prometheus (write-gateway.ts). Nothing new is
  * exposed: no load balancer, and the API endpoint keeps its CIDR limits. Each site gets its own
  * service account bound to this Role (siteRemoteWriteToken), so one site is revoked alone.
  */

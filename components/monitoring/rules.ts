@@ -1,7 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
-import { APP_METRICS as APP, EDGE_APP_JOB, EDGE_NODE_JOB, NODE_METRICS as NODE, PI_METRICS as PI, POSTGRES_EXPORTER_METRICS as PG } from "./metrics";
+import {
+  EDGE_NODE_JOB,
+  APP_METRICS as APP,
+  CLOUDWATCH_METRICS as CW,
+  CLUSTER_METRICS as KUBE,
+  DB_DUMP_CRONJOB,
+  EDGE_APP_JOB,
+  EDGE_HOST_METRICS as EDGE,
+  NODE_METRICS as NODE,
+  PI_METRICS as PI,
+  POSTGRES_EXPORTER_METRICS as PG,
+} from "./metrics";
 
 export type Severity = "critical" | "warning";
 
@@ -163,12 +174,83 @@ export const RULE_GROUPS: RuleGroup[] = [
       },
       {
         alert: "EdgeAppUnhealthy",
-        expr: `up{job="${EDGE_APP_JOB}"} == 0`,
+        // Two views of the app: its /metrics scrape, and its own /health (which checks its database
+        // and cache) probed on the Pi; `reason` says which failed.
+        expr:
+          `label_replace(up{job="${EDGE_APP_JOB}"} == 0, "reason", "the app's metrics endpoint is unreachable", "", "")` +
+          ` or label_replace(${EDGE.appHealthy} == 0, "reason", "the app's /health check fails", "", "")`,
         for: "2m",
         labels: { severity: "critical" },
         annotations: {
           summary: "The edge app at {{ $labels.site }} is unhealthy",
-          description: "The Pi's metrics agent has failed to reach the app on {{ $labels.instance }} for 2 minutes.",
+          description: "For 2 minutes on the Pi at {{ $labels.site }}, {{ $labels.reason }}.",
+        },
+      },
+    ],
+  },
+  {
+    name: "platform-data-tier",
+    rules: [
+      {
+        alert: "DatabaseHighCpu",
+        expr: `max by (dimension_DBInstanceIdentifier) (${CW.rdsCpu}) > 80`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "High CPU on database {{ $labels.dimension_DBInstanceIdentifier }}",
+          description: 'CPU is {{ $value | printf "%.0f" }}% busy for 15 minutes (threshold 80%): look for slow queries, or a larger instance class.',
+        },
+      },
+      {
+        alert: "DatabaseLowStorage",
+        // Storage autoscaling grows the volume at 10% free: under 2 GiB means it has reached
+        // database.maxAllocatedStorageGb or cannot keep up.
+        expr: `min by (dimension_DBInstanceIdentifier) (${CW.rdsFreeStorage}) < 2 * 1024 * 1024 * 1024`,
+        for: "15m",
+        labels: { severity: "critical" },
+        annotations: {
+          summary: "Database {{ $labels.dimension_DBInstanceIdentifier }} is running out of storage",
+          description: "Only {{ $value | humanize1024 }}B free for 15 minutes (threshold 2 GiB): raise platform:database.maxAllocatedStorageGb.",
+        },
+      },
+      {
+        alert: "CacheHighMemory",
+        expr: `max by (dimension_CacheClusterId) (${CW.cacheMemory}) > 90`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "Cache {{ $labels.dimension_CacheClusterId }} is nearly full",
+          description: '{{ $value | printf "%.0f" }}% of maxmemory used for 15 minutes (threshold 90%): evictions follow.',
+        },
+      },
+      {
+        alert: "CacheEvictions",
+        expr: `sum by (dimension_CacheClusterId) (${CW.cacheEvictions}) > 0`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "Cache {{ $labels.dimension_CacheClusterId }} is evicting keys",
+          description: "{{ $value }} keys evicted in the last period, for 15 minutes: the cache is too small for its working set (platform:cache.nodeType).",
+        },
+      },
+    ],
+  },
+  {
+    name: "platform-backups",
+    rules: [
+      {
+        alert: "DatabaseBackupStale",
+        // A CronJob that has never succeeded has no last-successful time: then its age counts.
+        expr:
+          `time() - max by (namespace, cronjob) (${KUBE.cronjobLastSuccess}{cronjob="${DB_DUMP_CRONJOB}"}) > 26 * 3600` +
+          ` or (time() - max by (namespace, cronjob) (${KUBE.cronjobCreated}{cronjob="${DB_DUMP_CRONJOB}"}) > 26 * 3600` +
+          ` unless on (namespace, cronjob) ${KUBE.cronjobLastSuccess}{cronjob="${DB_DUMP_CRONJOB}"})`,
+        for: "15m",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "No successful database dump for over 26 hours",
+          description:
+            "The {{ $labels.namespace }}/{{ $labels.cronjob }} CronJob last succeeded {{ $value | humanizeDuration }} ago (threshold 26 h): check its last Job's logs.",
         },
       },
     ],
@@ -198,9 +280,34 @@ export function edgePresenceRules(sites: readonly string[]): RuleGroup[] {
   ];
 }
 
-/** Every rule group: the static ones and one presence alert per expected Pi. */
+/**
+ * One backup-freshness alert per Pi: the last successful backup is over 26 h old (a daily timer
+ * plus slack), or there is no evidence of one at all for 26 h (the backup never ran, or the Pi
+ * stopped reporting it).
+ */
+export function edgeBackupRules(sites: readonly string[]): RuleGroup[] {
+  if (sites.length === 0) return [];
+  const series = (site: string) => `${EDGE.backupLastSuccess}{site="${site}"}`;
+  return [
+    {
+      name: "platform-edge-backups",
+      rules: sites.map((site) => ({
+        alert: "EdgeBackupStale",
+        expr: `time() - max by (site) (${series(site)}) > 26 * 3600 or absent_over_time(${series(site)}[26h])`,
+        for: "15m",
+        labels: { severity: "warning" as const },
+        annotations: {
+          summary: `No successful backup from the Pi at ${site} for over 26 hours`,
+          description: `The Pi at ${site} has not reported a successful backup for over 26 hours: check edge-backup.service on it (journalctl -u edge-backup).`,
+        },
+      })),
+    },
+  ];
+}
+
+/** Every rule group: the static ones, and a presence and a backup-freshness alert per expected Pi. */
 export function ruleGroups(edgeSites: readonly string[] = []): RuleGroup[] {
-  return [...RULE_GROUPS, ...edgePresenceRules(edgeSites)];
+  return [...RULE_GROUPS, ...edgePresenceRules(edgeSites), ...edgeBackupRules(edgeSites)];
 }
 
 /** The rules as a Prometheus rule file (`groups:`), for `promtool` and `--emit`. */

@@ -10,7 +10,7 @@ function emitCloud(dir: string, config: CloudConfig): string[] {
     writeArtifact(dir, "cluster/scripts/db-dump.sh", DUMP_SCRIPT, 0o755),
     writeArtifact(dir, "cluster/scripts/db-upload.sh", UPLOAD_SCRIPT, 0o755),
     writeArtifact(dir, "cluster/scripts/db-restore.sh", RESTORE_SCRIPT, 0o755),
-    ...(config.monitoring.enabled ? emitMonitoring(dir, config.edgeSites) : []),
+    ...(config.monitoring.enabled ? emitMonitoring(dir, config.edgeSites, config.monitoring.alerting) : []),
   ];
 }
 

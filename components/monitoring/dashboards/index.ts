@@ -1,10 +1,12 @@
 import { appDashboard } from "./app";
+import { dataTierDashboard } from "./data-tier";
 import { infrastructureDashboard } from "./infrastructure";
 import { piDashboard } from "./pi";
 
 /** Every dashboard by its stable name (the file and ConfigMap key stem). */
 export const DASHBOARDS: Record<string, Record<string, unknown>> = {
   app: appDashboard,
+  data: dataTierDashboard,
   infrastructure: infrastructureDashboard,
   pi: piDashboard,
 };

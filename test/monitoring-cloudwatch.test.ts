@@ -1,0 +1,94 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { parse } from "yaml";
+import { YACE_ACTIONS, YACE_CHART, YACE_CHART_VERSION, YACE_SERVICE_ACCOUNT } from "../components/monitoring/cloudwatch-exporter";
+import { CLOUDWATCH_METRICS } from "../components/monitoring/metrics";
+import { one, planFor, PROJECT_DIR, STACKS } from "./helpers/program";
+
+/**
+ * The CloudWatch exporter (YACE) under the plan: pinned chart, values that exist in the chart, a
+ * read-only role only its service account can assume, and a discovery config that produces
+ * exactly the series the data-tier alerts query.
+ */
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+interface YaceJob {
+  type: string;
+  regions: string[];
+  metrics: { name: string; statistics: string[] }[];
+}
+
+/** YACE's series name: aws_<service>_<metric in snake case>_<statistic>. */
+function yaceName(type: string, metric: string, statistic: string): string {
+  const snake = metric.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
+  return `aws_${type.replace(/^AWS\//, "").toLowerCase()}_${snake}_${statistic.toLowerCase()}`;
+}
+
+/** Every key path of a values object, leaves and maps the chart leaves open (`{}`) ending the path. */
+function keyPaths(values: Record<string, unknown>, chart: Record<string, unknown>, prefix = ""): string[] {
+  return Object.entries(values).flatMap(([key, value]) => {
+    const here = `${prefix}${key}`;
+    const chartValue = chart[key];
+    const open = chartValue && typeof chartValue === "object" && Object.keys(chartValue).length === 0;
+    if (value && typeof value === "object" && !Array.isArray(value) && !open && chartValue && typeof chartValue === "object")
+      return keyPaths(value as Record<string, unknown>, chartValue as Record<string, unknown>, `${here}.`);
+    return [here];
+  });
+}
+
+describe("CloudWatch exporter (YACE)", () => {
+  for (const stack of STACKS) {
+    const name = `platform-${stack}`;
+
+    it(`${stack}: the pinned chart, scraped through its ServiceMonitor, with a read-only IRSA role for its service account only`, () => {
+      const plan = planFor(stack);
+      const release = one(plan, RELEASE, `${name}-cloudwatch-exporter`);
+      assert.equal(release.inputs.chart, YACE_CHART);
+      assert.equal(release.inputs.version, YACE_CHART_VERSION);
+      assert.match(release.inputs.version, /^\d+\.\d+\.\d+$/);
+      assert.equal(release.inputs.namespace, "monitoring");
+      assert.deepEqual(release.options.dependsOn, [`${RELEASE}::${name}-kube-prometheus-stack`], "the ServiceMonitor CRD exists first");
+      const values = release.inputs.values;
+      assert.equal(values.serviceMonitor.enabled, true);
+      assert.equal(values.serviceAccount.name, YACE_SERVICE_ACCOUNT);
+
+      const role = one(plan, "aws:iam/role:Role", `${name}-cloudwatch-exporter`);
+      const trust = JSON.parse(role.inputs.assumeRolePolicy);
+      const conditions = trust.Statement[0].Condition.StringEquals;
+      assert.deepEqual(
+        Object.entries(conditions).filter(([k]) => k.endsWith(":sub")).map(([, v]) => v),
+        [`system:serviceaccount:monitoring:${YACE_SERVICE_ACCOUNT}`],
+      );
+      const policy = JSON.parse(one(plan, "aws:iam/rolePolicy:RolePolicy", `${name}-cloudwatch-exporter-read`).inputs.policy);
+      const actions = policy.Statement.flatMap((s: { Action: string[] }) => s.Action);
+      assert.deepEqual(actions, [...YACE_ACTIONS]);
+      for (const action of actions) assert.match(action, /^(cloudwatch:(Get|List)|tag:Get)/, `${action} is read-only`);
+    });
+
+    it(`${stack}: the discovery config yields every series the data-tier alerts query, in the stack's region`, () => {
+      const values = one(planFor(stack), RELEASE, `${name}-cloudwatch-exporter`).inputs.values;
+      const config = parse(values.config) as { apiVersion: string; discovery: { jobs: YaceJob[] } };
+      assert.equal(config.apiVersion, "v1alpha1");
+      const produced = config.discovery.jobs.flatMap((job) => job.metrics.flatMap((m) => m.statistics.map((s) => yaceName(job.type, m.name, s))));
+      for (const metric of Object.values(CLOUDWATCH_METRICS)) assert.ok(produced.includes(metric), `${metric} is exported`);
+      for (const job of config.discovery.jobs) assert.deepEqual(job.regions, ["us-east-1"]);
+    });
+  }
+
+  it("every value set exists in the chart's values.yaml at the pinned version", () => {
+    const fixture = path.join(PROJECT_DIR, `test/fixtures/charts/${YACE_CHART}-${YACE_CHART_VERSION}.values.yaml`);
+    const chart = parse(fs.readFileSync(fixture, "utf8")) as Record<string, unknown>;
+    const values = one(planFor("prod"), RELEASE, "platform-prod-cloudwatch-exporter").inputs.values as Record<string, unknown>;
+    const paths = keyPaths(values, chart);
+    const lookup = (p: string) => p.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" && k in v ? (v as Record<string, unknown>)[k] : undefined), chart);
+    for (const p of paths) {
+      const parent = p.split(".").slice(0, -1).join(".");
+      const leaf = p.split(".").pop() as string;
+      const container = parent ? lookup(parent) : chart;
+      assert.ok(container && typeof container === "object" && leaf in container, `${p} is a chart value`);
+    }
+    assert.ok(paths.includes("serviceMonitor.interval") && paths.includes("serviceAccount.annotations"), paths.join(", "));
+  });
+});
