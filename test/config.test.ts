@@ -174,11 +174,11 @@ describe("bad configuration", () => {
     { name: "a region the estimate cannot price", patch: { "aws:region": "eu-west-1" }, expect: /^aws:region: got "eu-west-1"; expected a region the cost estimate prices \(us-east-1\)/ },
     {
       name: "a node type the estimate cannot price",
-      patch: { "platform:cluster": { instanceTypes: ["t4g.large"] } },
-      expect: /^platform:cluster\.instanceTypes: got "t4g\.large"; expected one the cost estimate prices in us-east-1 \(.*t4g\.medium.*\); add it, with its source, to cost\/prices\.ts first/,
+      patch: { "platform:cluster": { instanceTypes: ["t4g.2xlarge"], publicAccessCidrs: ["203.0.113.0/24"] } },
+      expect: /^platform:cluster\.instanceTypes: got "t4g\.2xlarge"; expected one the cost estimate prices in us-east-1 \(.*t4g\.medium.*\); add it, with its source, to cost\/prices\.ts first/,
     },
-    { name: "a database class the estimate cannot price", patch: { "platform:database": { instanceClass: "db.r6g.xlarge" } }, expect: /^platform:database\.instanceClass: got "db\.r6g\.xlarge"; expected one the cost estimate prices/ },
-    { name: "a cache node type the estimate cannot price", patch: { "platform:cache": { nodeType: "cache.r6g.large" } }, expect: /^platform:cache\.nodeType: got "cache\.r6g\.large"; expected one the cost estimate prices/ },
+    { name: "a database class the estimate cannot price", patch: { "platform:database": { instanceClass: "db.r7g.large" } }, expect: /^platform:database\.instanceClass: got "db\.r7g\.large"; expected one the cost estimate prices/ },
+    { name: "a cache node type the estimate cannot price", patch: { "platform:cache": { nodeType: "cache.r7g.large" } }, expect: /^platform:cache\.nodeType: got "cache\.r7g\.large"; expected one the cost estimate prices/ },
   ];
   const edgeCases: typeof cases = [
     { name: "port outside 1-65535", patch: { "platform:edge": { ...PI, port: 70000 } }, expect: /^platform:edge\.port: got 70000; expected an integer from 1 to 65535/ },

@@ -17,8 +17,11 @@ const STATEFUL = [
   "aws:ecr/repository:Repository",
 ];
 const SECRET_WORDS = /password|token|secret|privatekey|kubeconfig/i;
-/** Keys that name a Kubernetes Secret or a key inside one (Helm charts' `existingSecret`), not a secret value. */
-const SECRET_REFERENCES = new Set(["existingSecret", "userKey", "passwordKey", "configSecret"]);
+/**
+ * Keys that name a Kubernetes Secret or a key inside one (Helm charts' `existingSecret`), or a
+ * setting about tokens (IMDSv2's `httpTokens: required`), not a secret value.
+ */
+const SECRET_REFERENCES = new Set(["existingSecret", "userKey", "passwordKey", "configSecret", "httpTokens"]);
 
 function walk(value: unknown, path: string, visit: (path: string, value: unknown) => void): void {
   visit(path, value);
