@@ -12,7 +12,7 @@ export const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/
  * The AWS access policy of each level in `platform:cluster.accessPrincipals`. `view` is the
  * admin-view policy (every resource, Secrets included, read-only): a refresh reads the Secrets
  * this stack manages. Kubernetes authorizes a server-side dry-run as the write it simulates, so
- * no read-only policy admits one (README "CI").
+ * no read-only policy admits one (docs/ci.md).
  */
 export const ACCESS_POLICY_ARNS: Record<ClusterConfig["accessPrincipals"][number]["level"], string> = {
   admin: CLUSTER_ADMIN_POLICY_ARN,

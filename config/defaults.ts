@@ -4,7 +4,7 @@ import { DEFAULT_CONTENT_SECURITY_POLICY } from "../components/edge/nginx";
 /**
  * Per-environment defaults. This table is the only place where dev and prod differ in code;
  * a stack file overrides any knob. Both columns have the same shape: prod adds availability
- * and safety, dev stays as cheap as a usable environment can be (see README "Sizing").
+ * and safety, dev stays as cheap as a usable environment can be (see docs/sizing.md).
  */
 export type Defaults = Omit<PlatformConfig, "environment" | "kind" | "edge"> & {
   /** Everything but what names one Pi (its site, host and host key), which each edge stack sets. */
@@ -14,10 +14,10 @@ export type Defaults = Omit<PlatformConfig, "environment" | "kind" | "edge"> & {
 const shared = {
   network: { cidr: "10.0.0.0/16", availabilityZoneIds: [] as string[] },
   cluster: {
-    // In EKS standard support until 2027 (README "Versions"); upgradePolicy STANDARD is set in code.
+    // In EKS standard support until 2027; upgradePolicy STANDARD is set in code (docs/policy-rules.md, eks-upgrade-policy).
     version: "1.35",
     publicAccessCidrs: [] as string[],
-    // Stack files name their roles (README "CI"); a protected stack must name an admin.
+    // Stack files name their roles (docs/ci.md); a protected stack must name an admin.
     accessPrincipals: [] as { name: string; arn: string; level: "admin" | "view" }[],
     // The endpoint is public, limited to publicAccessCidrs; "inVpcRunner" for a private-only endpoint.
     ciApiAccess: "publicEndpoint" as const,

@@ -168,7 +168,7 @@ export const clusterSchema = z.strictObject({
   /**
    * How CI's `pulumi` reaches the API endpoint: `publicEndpoint` (a runner whose egress range is in
    * publicAccessCidrs) or `inVpcRunner` (a self-hosted runner inside the VPC, through the private
-   * endpoint). See README "CI".
+   * endpoint). See docs/ci.md.
    */
   ciApiAccess: z.enum(["publicEndpoint", "inVpcRunner"], { error: '"publicEndpoint" or "inVpcRunner"' }),
   /** Root volume of each node, GB (gp3). */
@@ -413,7 +413,7 @@ export const edgeSitesSchema = z
 export const costSchema = z.strictObject({
   /** The plan and the policy pack fail when the monthly estimate exceeds this. */
   monthlyBudgetUsd: z.number({ error: "a number of US dollars" }).positive({ error: "a positive number of US dollars" }),
-  /** Usage the program does not declare, assumed for the estimate (README "Cost"). */
+  /** Usage the program does not declare, assumed for the estimate (docs/cost.md). */
   natProcessedGbPerMonth: z.number({ error: "GB per month, 0 or more" }).min(0, { error: "GB per month, 0 or more" }),
   backupStoredGb: z.number({ error: "GB, 0 or more" }).min(0, { error: "GB, 0 or more" }),
   registryStoredGb: z.number({ error: "GB, 0 or more" }).min(0, { error: "GB, 0 or more" }),

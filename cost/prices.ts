@@ -2,7 +2,7 @@
  * On-demand list prices the stacks need, per region, each with where it was found and when.
  *
  * Figures were collected on 2026-11-23 from the sources named on each entry (the gathering note
- * behind them is summarised in the README "Cost" section). "unverified" marks a figure found only
+ * behind them is summarised in the docs/cost.md section). "unverified" marks a figure found only
  * in third-party tables: it is used, but labelled, and should be replaced by the AWS price list
  * figure when someone checks it (`aws pricing get-products`). Nothing here is fetched at run time.
  */
@@ -116,7 +116,7 @@ const usEast1: RegionPrices = {
     "db.t4g.micro": price(0.016, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
     "db.t4g.small": price(0.032, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
     "db.t4g.medium": price(0.065, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
-    // The reference architecture's production size (README "Sizing").
+    // The reference architecture's production size (docs/sizing.md).
     "db.r6g.xlarge": price(0.45, "instance-hour", "https://aws.amazon.com/rds/postgresql/pricing/", `${PRICE_LIST_COPY}: "$ 0.45 per RDS db.r6g.xlarge Single-AZ instance hour (or partial hour) running PostgreSQL"`),
   },
   rdsMultiAzFactor: {
@@ -135,7 +135,7 @@ const usEast1: RegionPrices = {
     "cache.t3.medium": price(0.068, "node-hour", "https://dragonflydb.io/finops/elasticache/cache.t3.medium"),
     "cache.t4g.micro": price(0.016, "node-hour", "https://aws.amazon.com/elasticache/pricing/", UNVERIFIED),
     "cache.t4g.small": price(0.032, "node-hour", "https://aws.amazon.com/elasticache/pricing/", UNVERIFIED),
-    // The reference architecture's production size (README "Sizing"); Redis OSS (Valkey: $0.1648).
+    // The reference architecture's production size (docs/sizing.md); Redis OSS (Valkey: $0.1648).
     "cache.r6g.large": price(0.206, "node-hour", "https://aws.amazon.com/elasticache/pricing/", `${PRICE_LIST_COPY}: two copies agree on $0.206 (Redis OSS; Valkey $0.1648)`),
   },
   s3StandardGbMonth: price(

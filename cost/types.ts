@@ -7,7 +7,7 @@ export interface CostResource {
   inputs: Record<string, unknown>;
 }
 
-/** Usage the program does not declare; `platform:cost` in the stack config (README "Cost"). */
+/** Usage the program does not declare; `platform:cost` in the stack config (docs/cost.md). */
 export interface CostUsage {
   /** GB per month through the NAT gateways, split evenly across them. */
   natProcessedGbPerMonth: number;
