@@ -3,6 +3,7 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config";
+import { DRY_RUN_GROUP, DryRunAccess } from "./dry-run-access";
 import { irsaRole } from "./irsa";
 
 /** Every control-plane log type EKS can ship to CloudWatch. */
@@ -11,8 +12,8 @@ export const CLUSTER_ADMIN_POLICY_ARN = "arn:aws:eks::aws:cluster-access-policy/
 /**
  * The AWS access policy of each level in `platform:cluster.accessPrincipals`. `view` is the
  * admin-view policy (every resource, Secrets included, read-only): a refresh reads the Secrets
- * this stack manages. Kubernetes authorizes a server-side dry-run as the write it simulates, so
- * no read-only policy admits one (docs/ci.md).
+ * this stack manages. Kubernetes authorizes a server-side dry-run as the write it simulates: a
+ * view principal also joins DRY_RUN_GROUP, which may write and only dry-run (DryRunAccess).
  */
 export const ACCESS_POLICY_ARNS: Record<ClusterConfig["accessPrincipals"][number]["level"], string> = {
   admin: CLUSTER_ADMIN_POLICY_ARN,
@@ -52,7 +53,12 @@ export function accessEntries(principals: ClusterConfig["accessPrincipals"]): Re
   return Object.fromEntries(
     principals.filter((p) => !p.createsCluster).map(({ name, arn, level }) => [
       name,
-      { principalArn: arn, accessPolicies: { [level]: { policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } } } },
+      {
+        principalArn: arn,
+        accessPolicies: { [level]: { policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } } },
+        // A view principal previews: it may dry-run writes, and only dry-run them (DryRunAccess).
+        ...(level === "view" ? { kubernetesGroups: [DRY_RUN_GROUP] } : {}),
+      },
     ]),
   );
 }
@@ -212,6 +218,7 @@ export class Cluster extends pulumi.ComponentResource {
       { kubeconfig, enableServerSideApply: true },
       { parent: this },
     );
+    if (config.accessPrincipals.some((p) => p.level === "view")) new DryRunAccess(name, { provider: this.provider }, { parent: this });
     const storageClass = new k8s.storage.v1.StorageClass(
       `${name}-gp3`,
       {

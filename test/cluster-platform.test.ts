@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { NODE_METADATA_OPTIONS } from "../components/cluster";
+import { DRY_RUN_GROUP } from "../components/dry-run-access";
 import { tierCidrs } from "../components/subnet-layout";
 import { environmentDefaults } from "../config";
 import { ofType, one, planFor, STACKS } from "./helpers/program";
@@ -58,4 +59,26 @@ describe("cluster as a platform (part of issue 13)", () => {
       assert.ok(!JSON.stringify(policies.map((p) => p.inputs.spec)).includes('"0.0.0.0/0"'), "nothing open to the world");
     });
   }
+});
+
+describe("view principals preview with a server-side dry-run, and can do nothing else (issue 12)", () => {
+  it("prod: view entries join the dry-run group, admin entries do not; the group may write only what the admission policy lets through as a dry-run", () => {
+    const plan = planFor("prod");
+    const entries = one(plan, "eks:index:Cluster").inputs.accessEntries as Record<string, { accessPolicies: Record<string, unknown>; kubernetesGroups?: string[] }>;
+    const view = Object.values(entries).filter((e) => "view" in e.accessPolicies);
+    assert.ok(view.length > 0, "the stack file declares a view principal");
+    for (const e of Object.values(entries)) assert.deepEqual(e.kubernetesGroups, "view" in e.accessPolicies ? [DRY_RUN_GROUP] : undefined);
+    const policy = one(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
+    assert.equal(policy.inputs.spec.failurePolicy, "Fail");
+    assert.deepEqual(policy.inputs.spec.matchConditions, [{ name: "in-dry-run-group", expression: `request.userInfo.groups.exists(g, g == '${DRY_RUN_GROUP}')` }]);
+    assert.equal(policy.inputs.spec.validations[0].expression, "has(request.dryRun) && request.dryRun == true");
+    assert.deepEqual(policy.inputs.spec.matchConstraints.resourceRules[0].operations, ["CREATE", "UPDATE", "DELETE", "CONNECT"]);
+    const binding = one(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
+    assert.deepEqual(binding.inputs.spec.validationActions, ["Deny"]);
+    const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "platform-prod-dry-run");
+    assert.ok(!role.inputs.rules.some((r: { apiGroups: string[] }) => r.apiGroups.includes("*") || r.apiGroups.includes("admissionregistration.k8s.io")), "never the policy's own API group");
+    const roleBinding = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "platform-prod-dry-run");
+    assert.deepEqual(roleBinding.inputs.subjects, [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: DRY_RUN_GROUP }]);
+    assert.ok(roleBinding.options.dependsOn?.includes(`kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding::${binding.name}`), "the write rights come after the policy that limits them");
+  });
 });
