@@ -6,7 +6,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { emitEdge } from "../components/edge/emit";
+import { emitEdge } from "../tools/plan/emit-edge";
 import { DEFAULT_CONTENT_SECURITY_POLICY, renderNginxConf, type NginxConfArgs } from "../components/edge/nginx";
 import { EDGE_SCRIPTS, EDGE_UNITS } from "../components/edge/scripts";
 import { loadEdge } from "./helpers/config";

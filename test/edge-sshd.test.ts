@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
-import { emitEdge } from "../components/edge/emit";
+import { emitEdge } from "../tools/plan/emit-edge";
 import { renderSshdConfig } from "../components/edge/sshd";
 import { environmentDefaults } from "../config/defaults";
 import { loadEdge } from "./helpers/config";

@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
-import { emitMonitoring } from "../components/monitoring/emit";
+import { emitMonitoring } from "../tools/plan/emit-monitoring";
 import { KNOWN_METRICS } from "../components/monitoring/metrics";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";

@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import { DUMP_SCRIPT, RESTORE_SCRIPT, UPLOAD_SCRIPT } from "../../components/app-platform";
-import { emitEdge } from "../../components/edge/emit";
-import { emitMonitoring } from "../../components/monitoring/emit";
+import { emitEdge } from "./emit-edge";
+import { emitMonitoring } from "./emit-monitoring";
 import type { CloudConfig, Config } from "../../config";
 import { writeArtifact } from "./artifacts";
 

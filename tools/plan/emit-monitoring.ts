@@ -1,8 +1,8 @@
 import type { AlertingConfig } from "../../config";
-import { writeArtifact } from "../../tools/plan/artifacts";
-import { placeholderCredentials, renderAlertmanagerConfig } from "./alertmanager";
-import { renderDashboards } from "./dashboards";
-import { renderRuleFile, ruleGroups } from "./rules";
+import { writeArtifact } from "./artifacts";
+import { placeholderCredentials, renderAlertmanagerConfig } from "../../components/monitoring/alertmanager";
+import { renderDashboards } from "../../components/monitoring/dashboards";
+import { renderRuleFile, ruleGroups } from "../../components/monitoring/rules";
 
 /**
  * Writes `monitoring/rules.yaml` (with the stack's expected Pi sites), `monitoring/dashboards/<name>.json`

@@ -1,11 +1,11 @@
-import { writeArtifact } from "../../tools/plan/artifacts";
+import { writeArtifact } from "./artifacts";
 import type { EdgeStackConfig } from "../../config";
-import { BACKUP_PREFIXES } from "../backups";
-import { backupEnv } from "./backup";
-import { renderPrometheusAgentConfig } from "./metrics";
-import { nginxConfArgs, renderNginxConf } from "./nginx";
-import { renderSshdConfig } from "./sshd";
-import { EDGE_SCRIPTS, EDGE_UNITS } from "./scripts";
+import { BACKUP_PREFIXES } from "../../components/backups";
+import { backupEnv } from "../../components/edge/backup";
+import { renderPrometheusAgentConfig } from "../../components/edge/metrics";
+import { nginxConfArgs, renderNginxConf } from "../../components/edge/nginx";
+import { renderSshdConfig } from "../../components/edge/sshd";
+import { EDGE_SCRIPTS, EDGE_UNITS } from "../../components/edge/scripts";
 
 /**
  * Writes what the edge stack sends to its Pi under `dir/edge/`: nginx.conf, every script, the
