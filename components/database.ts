@@ -207,3 +207,24 @@ function enhancedMonitoringRole(parent: pulumi.Resource, name: string): aws.iam.
 
 /** AWS's managed policy for Enhanced Monitoring: writes to the RDSOSMetrics log group only. */
 export const ENHANCED_MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole";
+
+/**
+ * Memory of the RDS instance classes the price table prices, GiB (AWS instance class specs); a
+ * test keeps it covering every priced class.
+ */
+export const DB_CLASS_MEMORY_GIB: Readonly<Record<string, number>> = {
+  "db.t3.medium": 4,
+  "db.t4g.micro": 1,
+  "db.t4g.small": 2,
+  "db.t4g.medium": 4,
+  "db.r6g.xlarge": 32,
+};
+
+/**
+ * RDS for PostgreSQL's default max_connections: LEAST({DBInstanceClassMemory/9531392}, 5000).
+ * DBInstanceClassMemory is a little under the class's memory, so this is an upper bound.
+ */
+export function maxConnectionsFor(instanceClass: string): number | undefined {
+  const gib = DB_CLASS_MEMORY_GIB[instanceClass];
+  return gib === undefined ? undefined : Math.min(Math.floor((gib * 1024 ** 3) / 9531392), 5000);
+}

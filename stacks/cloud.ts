@@ -6,7 +6,7 @@ import { AppPlatform } from "../components/app-platform";
 import { Backups, BACKUP_PREFIXES } from "../components/backups";
 import { Cache } from "../components/cache";
 import { Cluster } from "../components/cluster";
-import { Database } from "../components/database";
+import { Database, maxConnectionsFor } from "../components/database";
 import { EdgeSiteAccess, type EdgeSiteCredentials } from "../components/edge-sites";
 import { Monitoring } from "../components/monitoring";
 import { Network, resolveZones } from "../components/network";
@@ -84,6 +84,7 @@ export async function cloudStack(config: CloudConfig) {
           clusterEndpoint: cluster.endpoint,
           clusterCaPem: cluster.certificateAuthorityPem,
           edgeSites: config.edgeSites,
+          databaseMaxConnections: maxConnectionsFor(config.database.instanceClass),
           waitFor: cluster.workloadsReady,
           cloudWatch: { region: config.region, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl },
         },

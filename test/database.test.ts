@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { maxConnectionsFor } from "../components/database";
+import { PRICES } from "../cost/prices";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
 const INSTANCE = "aws:rds/instance:Instance";
@@ -147,4 +149,13 @@ describe("database", () => {
       }
     });
   }
+});
+
+describe("database connection limit", () => {
+  it("every class the estimate prices has its memory, so DatabaseConnectionsHigh knows max_connections", () => {
+    for (const instanceClass of Object.keys(PRICES["us-east-1"].rdsPostgres)) assert.ok(maxConnectionsFor(instanceClass), instanceClass);
+    // RDS's formula: LEAST(DBInstanceClassMemory/9531392, 5000).
+    assert.equal(maxConnectionsFor("db.t4g.micro"), Math.floor(1024 ** 3 / 9531392));
+    assert.equal(maxConnectionsFor("db.r6g.xlarge"), Math.floor((32 * 1024 ** 3) / 9531392));
+  });
 });

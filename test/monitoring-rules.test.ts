@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
+import { maxConnectionsFor } from "../components/database";
 import { emitMonitoring } from "../tools/plan/emit-monitoring";
 import { KNOWN_METRICS } from "../components/monitoring/metrics";
 import { PROJECT_DIR } from "./helpers/program";
@@ -35,6 +36,7 @@ const REQUIRED_ALERTS = [
   "EdgeSilent",
   "DatabaseBackupStale",
   "DatabaseHighCpu",
+  "DatabaseConnectionsHigh",
   "DatabaseLowStorage",
   "CacheHighMemory",
   "CacheEvictions",
@@ -91,7 +93,8 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitoring-rules-"));
     // As a stack with one Pi (site "home", the fixtures' label) sending its metrics.
-    written = emitMonitoring(dir, ["home"]);
+    // As prod's default database class (db.t4g.medium: max_connections 450, the alert at 360).
+    written = emitMonitoring(dir, ["home"], undefined, maxConnectionsFor("db.t4g.medium"));
     fs.copyFileSync(FIXTURE, path.join(dir, "monitoring/rules.test.yaml"));
     rules = (parse(fs.readFileSync(path.join(dir, "monitoring/rules.yaml"), "utf8")) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
     dashboards = written.filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Dashboard);

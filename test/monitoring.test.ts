@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DB_DUMP_CRONJOB } from "../components/monitoring/metrics";
 import { RULE_GROUPS, ruleGroups } from "../components/monitoring/rules";
+import { maxConnectionsFor } from "../components/database";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
@@ -79,7 +80,8 @@ describe("monitoring", () => {
       assert.equal(rule.inputs.apiVersion, "monitoring.coreos.com/v1");
       assert.equal(rule.inputs.metadata.namespace, "monitoring");
       assert.deepEqual(rule.options.dependsOn, [`${RELEASE}::${name}-kube-prometheus-stack`]);
-      assert.deepEqual(rule.inputs.spec.groups, JSON.parse(JSON.stringify(ruleGroups(loadCloud(sourceFor(stack)).edgeSites))));
+      const config = loadCloud(sourceFor(stack));
+      assert.deepEqual(rule.inputs.spec.groups, JSON.parse(JSON.stringify(ruleGroups(config.edgeSites, { databaseMaxConnections: maxConnectionsFor(config.database.instanceClass) }))));
       const alerts = (rule.inputs.spec.groups as { rules: { alert: string }[] }[]).flatMap((g) => g.rules.map((r) => r.alert));
       assert.ok(alerts.includes("HighErrorRate") && alerts.includes("PiOverTemperature") && alerts.includes("EdgeSilent"));
 

@@ -44,6 +44,8 @@ export interface MonitoringArgs {
    * remote-write receiver is on, and each site gets an alert when it goes silent. Default none.
    */
   edgeSites?: string[];
+  /** The database's max_connections (its class's default), for DatabaseConnectionsHigh. Default: no such alert. */
+  databaseMaxConnections?: number;
   /**
    * What the release waits for: its volumes and pods need nodes, the EBS CSI driver and the gp3
    * class within Helm's timeout (the cluster's `workloadsReady`). Default none.
@@ -138,7 +140,7 @@ export class Monitoring extends pulumi.ComponentResource {
     );
 
     // The PrometheusRule kind exists only once the release has applied the CRDs.
-    prometheusRule(`${name}-alert-rules`, ns, ruleGroups(sites), { ...k8sOpts, dependsOn: [release] });
+    prometheusRule(`${name}-alert-rules`, ns, ruleGroups(sites, { databaseMaxConnections: args.databaseMaxConnections }), { ...k8sOpts, dependsOn: [release] });
     this.dashboards(name, ns, args.provider);
     // Its ServiceMonitor kind exists once the release has applied the CRDs.
     if (args.cloudWatch)

@@ -305,9 +305,43 @@ export function edgeBackupRules(sites: readonly string[]): RuleGroup[] {
   ];
 }
 
-/** Every rule group: the static ones, and a presence and a backup-freshness alert per expected Pi. */
-export function ruleGroups(edgeSites: readonly string[] = []): RuleGroup[] {
-  return [...RULE_GROUPS, ...edgePresenceRules(edgeSites), ...edgeBackupRules(edgeSites)];
+/** Share of max_connections at which the database is close to refusing clients. */
+export const CONNECTIONS_ALERT_SHARE = 0.8;
+
+/**
+ * DatabaseConnectionsHigh: CloudWatch has no max_connections, so the stack passes the limit its
+ * instance class gets (components/database.ts, maxConnectionsFor) and the alert fires at 80% of it.
+ */
+export function databaseConnectionRules(maxConnections: number): RuleGroup[] {
+  const threshold = Math.floor(maxConnections * CONNECTIONS_ALERT_SHARE);
+  return [
+    {
+      name: "platform-data-tier-connections",
+      rules: [
+        {
+          alert: "DatabaseConnectionsHigh",
+          expr: `max by (dimension_DBInstanceIdentifier) (${CW.rdsConnections}) > ${threshold}`,
+          for: "10m",
+          labels: { severity: "warning" },
+          annotations: {
+            summary: "Database {{ $labels.dimension_DBInstanceIdentifier }} is near its connection limit",
+            description: `{{ $value | printf "%.0f" }} connections for 10 minutes (threshold ${threshold}, 80% of max_connections ${maxConnections}): look for leaking pools, or a larger instance class.`,
+          },
+        },
+      ],
+    },
+  ];
+}
+
+export interface RuleOptions {
+  /** The database's max_connections: with it, DatabaseConnectionsHigh watches the connection count. */
+  databaseMaxConnections?: number;
+}
+
+/** Every rule group: the static ones, a presence and a backup-freshness alert per expected Pi, and the connection limit. */
+export function ruleGroups(edgeSites: readonly string[] = [], options: RuleOptions = {}): RuleGroup[] {
+  const connections = options.databaseMaxConnections === undefined ? [] : databaseConnectionRules(options.databaseMaxConnections);
+  return [...RULE_GROUPS, ...connections, ...edgePresenceRules(edgeSites), ...edgeBackupRules(edgeSites)];
 }
 
 /** The rules as a Prometheus rule file (`groups:`), for `promtool` and `--emit`. */

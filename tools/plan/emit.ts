@@ -1,4 +1,5 @@
 import * as fs from "node:fs";
+import { maxConnectionsFor } from "../../components/database";
 import { DUMP_SCRIPT, RESTORE_SCRIPT, UPLOAD_SCRIPT } from "../../components/app-platform";
 import { emitEdge } from "./emit-edge";
 import { emitMonitoring } from "./emit-monitoring";
@@ -10,7 +11,7 @@ function emitCloud(dir: string, config: CloudConfig): string[] {
     writeArtifact(dir, "cluster/scripts/db-dump.sh", DUMP_SCRIPT, 0o755),
     writeArtifact(dir, "cluster/scripts/db-upload.sh", UPLOAD_SCRIPT, 0o755),
     writeArtifact(dir, "cluster/scripts/db-restore.sh", RESTORE_SCRIPT, 0o755),
-    ...(config.monitoring.enabled ? emitMonitoring(dir, config.edgeSites, config.monitoring.alerting) : []),
+    ...(config.monitoring.enabled ? emitMonitoring(dir, config.edgeSites, config.monitoring.alerting, maxConnectionsFor(config.database.instanceClass)) : []),
   ];
 }
 
