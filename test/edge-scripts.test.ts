@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node:child_process";
 import { createHash as cryptoHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -23,6 +23,7 @@ const shellcheck = requireTool("shellcheck");
 const promtool = requireTool("promtool");
 const aptConfig = requireTool("apt-config");
 const openssl = requireTool("openssl");
+const curl = requireTool("curl");
 
 const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const script = (name: keyof typeof EDGE_SCRIPTS) => path.join(SCRIPTS_DIR, name);
@@ -164,6 +165,30 @@ describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.sk
     const metrics = collect({ PI_THERMAL_FILE: "/nonexistent/temp", FIXTURE_THROTTLED: "0x0" });
     assert.equal(metrics.pi_cpu_temperature_celsius, undefined);
     assert.equal(metrics.pi_metrics_collector_success, 0);
+  });
+
+  describe("edge_app_health_ok from the app's /health through nginx (real curl, a loopback HTTPS server)", { skip: curl.skip }, () => {
+    // The stand-in for nginx in front of the app: HTTPS with the throwaway certificate, /health
+    // answering with the status given in its environment. A separate process: the script runs synchronously.
+    let server: ChildProcess | undefined;
+    const start = (status: number) =>
+      new Promise<number>((resolve, reject) => {
+        const code = `const https=require("https"),fs=require("fs");const s=https.createServer({cert:fs.readFileSync(${JSON.stringify(cert)}),key:fs.readFileSync(${JSON.stringify(path.join(certDir, "key.pem"))})},(q,r)=>{r.statusCode=q.url==="/health"?${status}:404;r.end();}).listen(0,"127.0.0.1",()=>console.log(s.address().port));`;
+        server = spawn(process.execPath, ["-e", code], { stdio: ["ignore", "pipe", "inherit"] });
+        server.stdout?.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
+        server.once("error", reject);
+      });
+    after(() => server?.kill());
+    const base = { PI_THERMAL_FILE: path.join(FIXTURES, "thermal_zone0_temp"), FIXTURE_THROTTLED: "0x0" };
+
+    it("1 when /health answers 200, 0 when it answers 503, absent without EDGE_HOST", async () => {
+      const healthyPort = await start(200);
+      assert.equal(collect({ ...base, EDGE_HOST: "pi.example.com", EDGE_HEALTH_PORT: String(healthyPort) }).edge_app_health_ok, 1);
+      server?.kill();
+      const failingPort = await start(503);
+      assert.equal(collect({ ...base, EDGE_HOST: "pi.example.com", EDGE_HEALTH_PORT: String(failingPort) }).edge_app_health_ok, 0);
+      assert.equal(collect(base).edge_app_health_ok, undefined);
+    });
   });
 });
 

@@ -235,7 +235,7 @@ export class Edge extends pulumi.ComponentResource {
       remoteFile(this, `${name}-edge-${key}`, { connection: conn, path, content, mode, dependsOn: prepared });
     const env = pulumi
       .all([args.cloud.backupBucket, args.cloud.region])
-      .apply(([bucketName, region]) => backupEnv({ bucketName, prefix: BACKUP_PREFIXES.edge, region, site, retentionDays: backupRetentionDays }));
+      .apply(([bucketName, region]) => backupEnv({ bucketName, prefix: BACKUP_PREFIXES.edge, region, site, retentionDays: backupRetentionDays, host: args.config.host }));
     const files = [
       file("backup-script", `${EDGE_PATHS.bin}/edge-backup.sh`, EDGE_SCRIPTS["edge-backup.sh"], "0755"),
       file("restore-script", `${EDGE_PATHS.bin}/edge-restore.sh`, EDGE_SCRIPTS["edge-restore.sh"], "0755"),

@@ -14,6 +14,10 @@ VCGENCMD=${PI_VCGENCMD:-vcgencmd}
 # nginx's certificate (written by pulumi up): its expiry is exported so a certificate nobody renews alerts.
 TLS_CERT=${EDGE_TLS_CERT:-/etc/edge/tls/cert.pem}
 OUT_DIR=${EDGE_TEXTFILE_DIR:-/var/lib/node_exporter/textfile}
+# The app's own /health through this Pi's nginx (the name nginx serves, from /etc/edge/backup.env):
+# EdgeAppUnhealthy fires on it, not only on the /metrics scrape. Unset: not probed.
+HEALTH_HOST=${EDGE_HOST:-}
+HEALTH_PORT=${EDGE_HEALTH_PORT:-443}
 OUT="$OUT_DIR/pi.prom"
 
 bit() { echo $(((${1} >> ${2}) & 1)); }
@@ -55,6 +59,17 @@ success=1
     echo "edge_tls_certificate_expiry_timestamp_seconds $expiry"
   else
     success=0
+  fi
+  if [ -n "$HEALTH_HOST" ]; then
+    # -k: the certificate may be self-signed; --resolve: this Pi's nginx, not DNS.
+    if curl -fsS -k --max-time 5 --resolve "$HEALTH_HOST:$HEALTH_PORT:127.0.0.1" -o /dev/null "https://$HEALTH_HOST:$HEALTH_PORT/health" 2>/dev/null; then
+      healthy=1
+    else
+      healthy=0
+    fi
+    echo '# HELP edge_app_health_ok 1 when the app answered GET /health with 2xx through nginx on the last probe.'
+    echo '# TYPE edge_app_health_ok gauge'
+    echo "edge_app_health_ok $healthy"
   fi
   echo '# HELP pi_metrics_collector_success 1 when every Pi reading succeeded.'
   echo '# TYPE pi_metrics_collector_success gauge'
