@@ -26,6 +26,8 @@ export interface BackupsArgs {
   dr?: DrTarget;
   /** The primary region, for the replication role's KMS conditions. */
   region?: string;
+  /** The Pi sites writing under `edge/<site>/`: with tiers on, each gets its own tier rules. Default none. */
+  edgeSites?: readonly string[];
 }
 
 /**
@@ -42,6 +44,8 @@ export class Backups extends pulumi.ComponentResource {
   readonly kmsKeyArn: pulumi.Output<string>;
   /** The IAM policy that may only put database dumps under `db/`. */
   readonly dbWriterPolicyArn: pulumi.Output<string>;
+  /** Whether weekly/monthly tiers outlive the daily retention: writers then put under `<prefix><tier>/`. */
+  readonly tiered: boolean;
 
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:backups:Backups", name, {}, opts);
@@ -90,7 +94,7 @@ export class Backups extends pulumi.ComponentResource {
     );
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
-      { bucket: bucket.id, rules: lifecycleRules(config) },
+      { bucket: bucket.id, rules: lifecycleRules(config, args.edgeSites ?? []) },
       { parent: this, dependsOn: [versioning] },
     );
     if (config.objectLock) {
@@ -100,9 +104,10 @@ export class Backups extends pulumi.ComponentResource {
         { parent: this, dependsOn: [versioning], protect },
       );
     }
-    if (args.dr) this.replicate(name, config, args.dr, args.region ?? "", { bucket, key, versioning }, protect);
+    if (args.dr) this.replicate(name, config, args.dr, args.region ?? "", { bucket, key, versioning }, protect, args.edgeSites ?? []);
 
     this.dbWriterPolicyArn = this.writerPolicy(name, "db", bucket.arn, key.arn).arn;
+    this.tiered = isTiered(config);
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.kmsKeyArn = key.arn;
@@ -121,6 +126,7 @@ export class Backups extends pulumi.ComponentResource {
     primaryRegion: string,
     source: { bucket: aws.s3.Bucket; key: aws.kms.Key; versioning: aws.s3.BucketVersioning },
     protect: boolean,
+    edgeSites: readonly string[],
   ): void {
     const inDr = { parent: this, provider: dr.provider };
     const key = new aws.kms.Key(
@@ -147,7 +153,7 @@ export class Backups extends pulumi.ComponentResource {
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-replica-lifecycle`,
       // Replicas land in Standard-IA already (replicaStorageClass): no transition, expiry at the DR retention.
-      { bucket: replica.id, rules: lifecycleRules({ ...config, retentionDays: dr.retentionDays, coldAfterDays: 0 }) },
+      { bucket: replica.id, rules: lifecycleRules({ ...config, retentionDays: dr.retentionDays, coldAfterDays: 0 }, edgeSites) },
       { ...inDr, dependsOn: [versioning] },
     );
     if (config.objectLock) {
@@ -310,7 +316,13 @@ export function tierRetention(config: BackupsConfig): Record<(typeof DUMP_TIERS)
   };
 }
 
-function lifecycleRules(config: BackupsConfig): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+/** Whether the config keeps weekly or monthly copies longer than daily ones (then writers write tiered keys). */
+export function isTiered(config: BackupsConfig): boolean {
+  const tiers = tierRetention(config);
+  return tiers.weekly.days > config.retentionDays || tiers.monthly.days > config.retentionDays;
+}
+
+function lifecycleRules(config: BackupsConfig, edgeSites: readonly string[]): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   const cold = config.coldAfterDays > 0 ? [{ days: config.coldAfterDays, storageClass: "GLACIER_IR" }] : undefined;
   const rule = (id: string, prefix: string | undefined, days: number, transitions = cold) => ({
     id,
@@ -323,20 +335,26 @@ function lifecycleRules(config: BackupsConfig): aws.types.input.s3.BucketLifecyc
   });
   const tiers = tierRetention(config);
   // S3 applies the shortest of overlapping expirations, so no catch-all rule once a tier outlives the daily retention.
-  const tiered = tiers.weekly.days > config.retentionDays || tiers.monthly.days > config.retentionDays;
-  if (!tiered) return [rule("cold-then-expire", undefined, config.retentionDays), DELETE_MARKER_RULE];
-  return [
-    rule("edge-cold-then-expire", BACKUP_PREFIXES.edge, config.retentionDays),
-    // Dumps written before the tiers existed (db/<year>/…).
-    rule("db-untiered-cold-then-expire", `${BACKUP_PREFIXES.db}2`, config.retentionDays),
-    ...DUMP_TIERS.map((tier) =>
+  if (!isTiered(config)) return [rule("cold-then-expire", undefined, config.retentionDays), DELETE_MARKER_RULE];
+  // The same grandfather-father-son tiers under a writer's prefix: `<prefix><tier>/`.
+  const tierRules = (id: string, prefix: string) =>
+    DUMP_TIERS.map((tier) =>
       rule(
-        `db-${tier}`,
-        `${BACKUP_PREFIXES.db}${tier}/`,
+        `${id}-${tier}`,
+        `${prefix}${tier}/`,
         tiers[tier].days,
         tiers[tier].archive ? [{ days: 1, storageClass: "GLACIER" }] : tiers[tier].days > (config.coldAfterDays || Infinity) ? cold : undefined,
       ),
-    ),
+    );
+  return [
+    // Dumps written before the tiers existed (db/<year>/…).
+    rule("db-untiered-cold-then-expire", `${BACKUP_PREFIXES.db}2`, config.retentionDays),
+    ...tierRules("db", BACKUP_PREFIXES.db),
+    // Each Pi site: its tiers, and archives written before them (edge/<site>/app-…).
+    ...edgeSites.flatMap((site) => [
+      rule(`edge-${site}-untiered`, `${edgeSitePrefix(site)}app-`, config.retentionDays),
+      ...tierRules(`edge-${site}`, edgeSitePrefix(site)),
+    ]),
     DELETE_MARKER_RULE,
   ];
 }

@@ -41,7 +41,7 @@ export async function cloudStack(config: CloudConfig) {
 
   const availabilityZoneNames = await resolveZones(config.region, config.network.availabilityZoneIds, config.network.azCount, awsProvider);
   const network = new Network(name, { config: config.network, region: config.region, protect: config.protect, availabilityZoneNames }, opts);
-  const backups = new Backups(name, { config: config.backups, protect: config.protect, dr, region: config.region }, opts);
+  const backups = new Backups(name, { config: config.backups, protect: config.protect, dr, region: config.region, edgeSites: config.edgeSites }, opts);
   const registry = new Registry(name, { config: config.registry, protect: config.protect }, opts);
   const cluster = new Cluster(
     name,
@@ -138,7 +138,8 @@ export async function cloudStack(config: CloudConfig) {
     monitoringNamespace: monitoring?.namespace,
     grafanaAdminPassword: monitoring?.grafanaAdminPassword,
     /** The sites this stack serves: an edge stack whose site is not here refuses to run. */
-    edgeSites: Object.fromEntries(sites.map((s) => [s.site, { backupPrefix: s.backupPrefix }])),
+    // backupTiers: the Pi writes under <prefix><daily|weekly|monthly>/, which the lifecycle keeps apart.
+    edgeSites: Object.fromEntries(sites.map((s) => [s.site, { backupPrefix: s.backupPrefix, backupTiers: backups.tiered }])),
     /** Per site: its AWS access key and metrics token (secret). */
     edgeSiteCredentials: pulumi.secret(
       pulumi.all(Object.fromEntries(sites.map((s) => [s.site, s.credentials]))) as pulumi.Output<Record<string, EdgeSiteCredentials>>,

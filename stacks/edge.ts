@@ -50,6 +50,8 @@ export async function edgeStack(config: EdgeStackConfig) {
       appRepositoryUrl: repositoryUrls.apply((urls) => urls[EDGE_APP_REPOSITORY]),
       credentials: pulumi.secret(credentials.apply((all) => all[edge.site])),
       metrics: ref.getOutput("edgeMetrics") as pulumi.Output<EdgeMetricsTarget | undefined>,
+      // Tiers are the cloud stack's retention decision; a cloud stack from before them has none.
+      backupTiers: (ref.requireOutput("edgeSites") as pulumi.Output<Record<string, { backupTiers?: boolean }>>).apply((sites) => sites[edge.site]?.backupTiers === true),
     },
     awsProvider,
   });

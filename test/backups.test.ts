@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
 type Statement = { Sid?: string; Effect: string; Principal?: unknown; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> };
@@ -83,7 +84,13 @@ describe("backups", () => {
       assert.equal(monthly?.expiration.days, 365);
       assert.equal(monthly?.noncurrentVersionExpiration.noncurrentDays, 365);
       assert.deepEqual(monthly?.transitions, [{ days: 1, storageClass: "GLACIER" }]);
-      assert.equal(byPrefix("edge/")?.expiration.days, 30, "the Pi's archives keep the daily retention");
+      // Each Pi site the stack serves: the same tiers under edge/<site>/, and its archives from before them.
+      for (const site of loadCloud(sourceFor(stack)).edgeSites) {
+        assert.equal(byPrefix(`edge/${site}/daily/`)?.expiration.days, 30);
+        assert.equal(byPrefix(`edge/${site}/weekly/`)?.expiration.days, 91);
+        assert.deepEqual(byPrefix(`edge/${site}/monthly/`)?.transitions, [{ days: 1, storageClass: "GLACIER" }]);
+        assert.equal(byPrefix(`edge/${site}/app-`)?.expiration.days, 30, "the site's archives from before the tiers still expire");
+      }
       assert.equal(byPrefix("db/2")?.expiration.days, 30, "dumps from before the tiers still expire");
     });
 

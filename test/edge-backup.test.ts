@@ -263,6 +263,25 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
     };
     const uploadedNames = (e: ReturnType<typeof smallEnv>) => fs.readdirSync(path.join(e.FAKE_S3_DIR, "backup-bucket/edge/edge.test")).sort();
 
+    it("with tiers on, the object goes under <site>/<daily|weekly|monthly>/ by the date (the 1st: monthly, a Sunday: weekly)", () => {
+      sql(smallDb, "CREATE TABLE IF NOT EXISTS tiers (x); INSERT INTO tiers VALUES (1);");
+      const cases = [
+        ["2026-01-01T03:00:00Z", "monthly"], // a Thursday, the 1st
+        ["2026-01-04T03:00:00Z", "weekly"], // a Sunday
+        ["2026-01-05T03:00:00Z", "daily"],
+      ] as const;
+      for (const [when, tier] of cases) {
+        const shims = path.join(small, `tier-${tier}`);
+        fs.mkdirSync(shims, { recursive: true });
+        fs.writeFileSync(path.join(shims, "date"), `#!/bin/sh\nexec ${findTool("date")} -d ${when} "$@"\n`, { mode: 0o755 });
+        const tiered = { ...smallEnv(`tier-${tier}-run`), EDGE_BACKUP_TIERS: "1", PATH: `${shims}:${env.PATH}` };
+        const result = run("bash", [script("edge-backup.sh")], tiered);
+        assert.equal(result.status, 0, result.stderr);
+        const [archive] = fs.readdirSync(tiered.EDGE_BACKUP_DIR);
+        assert.ok(fs.existsSync(path.join(tiered.FAKE_S3_DIR, "backup-bucket/edge/edge.test", tier, archive)), `${when}: under ${tier}/`);
+      }
+    });
+
     it("two runs in the same nanosecond write two archives and two objects; a name that exists is never replaced", () => {
       sql(smallDb, "PRAGMA journal_mode=WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);");
       const shims = path.join(small, "shims");

@@ -25,7 +25,7 @@ describe("Pi sites of a cloud stack", () => {
         assert.equal(ofType(plan, "aws:iam/userPolicyAttachment:UserPolicyAttachment").filter((a) => a.inputs.user === `platform-${stack}-site-${site}`).length, 0);
         one(plan, "aws:iam/accessKey:AccessKey", `platform-${stack}-site-${site}`);
       }
-      assert.deepEqual(plan.outputs.edgeSites, Object.fromEntries(sites.map((s) => [s, { backupPrefix: `edge/${s}/` }])));
+      assert.deepEqual(plan.outputs.edgeSites, Object.fromEntries(sites.map((s) => [s, { backupPrefix: `edge/${s}/`, backupTiers: stack === "prod" }])));
       // Every leaf of the credentials is secret; the shape lets the edge stack's plan read its site.
       assert.deepEqual(plan.outputs.edgeSiteCredentials, Object.fromEntries(sites.map((s) => [s, { accessKeyId: "[secret]", secretAccessKey: "[secret]", metricsToken: "[secret]" }])));
       assert.ok((plan.secretOutputs as string[]).includes("edgeSiteCredentials"));

@@ -240,6 +240,10 @@ describe("edge stacks", () => {
         assert.equal(`${prefix}${site}/`, (cloud.outputs.edgeSites as Record<string, { backupPrefix: string }>)[stackEdge(stack).site].backupPrefix);
         assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_RETENTION_DAYS=${environmentDefaults[CLOUD_STACK_OF[stack]].edge.backupRetentionDays}$`, "m"));
         assert.match(env.inputs.stdin, /^AWS_DEFAULT_REGION=us-east-1$/m);
+        // Tiers are the cloud stack's decision (its weekly/monthly retention outliving the daily one).
+        const tiers = (cloud.outputs.edgeSites as Record<string, { backupTiers: boolean }>)[stackEdge(stack).site].backupTiers;
+        assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_TIERS=${tiers ? 1 : 0}$`, "m"));
+        assert.equal(tiers, CLOUD_STACK_OF[stack] === "prod", "prod keeps weekly and monthly copies; dev does not");
         const key = one(plan, "command:remote:Command", `${name}-edge-tls-key`);
         assert.equal(key.inputs.logging, "none");
         assert.notEqual(typeof key.inputs.stdin, "string", "never plain text in the plan");

@@ -9,7 +9,7 @@ export function awsCredentialsFile(args: { accessKeyId: string; secretAccessKey:
  * The backup unit's environment (not secret: the credentials are in their own file). Objects land
  * under `<prefix><site>/`, the one folder the site's identity may write.
  */
-export function backupEnv(args: { bucketName: string; prefix: string; region: string; site: string; retentionDays: number; host: string }): string {
+export function backupEnv(args: { bucketName: string; prefix: string; region: string; site: string; retentionDays: number; host: string; tiers: boolean }): string {
   return [
     `EDGE_DB=${EDGE_PATHS.database}`,
     // The app's other files and the (non-secret) configuration go into the same archive.
@@ -20,6 +20,8 @@ export function backupEnv(args: { bucketName: string; prefix: string; region: st
     `EDGE_BACKUP_BUCKET=${args.bucketName}`,
     `EDGE_BACKUP_PREFIX=${args.prefix}`,
     `EDGE_SITE=${args.site}`,
+    // 1: upload under <site>/<daily|weekly|monthly>/, kept by the bucket's lifecycle for each tier's days.
+    `EDGE_BACKUP_TIERS=${args.tiers ? 1 : 0}`,
     // The name nginx serves: pi-metrics.sh probes the app's /health through it.
     `EDGE_HOST=${args.host}`,
     `EDGE_TEXTFILE_DIR=${EDGE_PATHS.textfile}`,

@@ -47,6 +47,8 @@ export interface EdgeCloudInputs {
   appRepositoryUrl: pulumi.Input<string>;
   /** The site's AWS access key and metrics token (secret). */
   credentials: pulumi.Input<EdgeSiteCredentials>;
+  /** Whether the bucket keeps weekly and monthly copies apart: the Pi then uploads under `<site>/<daily|weekly|monthly>/`. */
+  backupTiers: pulumi.Input<boolean>;
   /** The remote-write receiver; undefined when the cloud stack has no monitoring (metrics stay on the Pi). */
   metrics: pulumi.Input<EdgeMetricsTarget | undefined>;
 }
@@ -234,8 +236,10 @@ export class Edge extends pulumi.ComponentResource {
     const file = (key: string, path: string, content: pulumi.Input<string>, mode: string) =>
       remoteFile(this, `${name}-edge-${key}`, { connection: conn, path, content, mode, dependsOn: prepared });
     const env = pulumi
-      .all([args.cloud.backupBucket, args.cloud.region])
-      .apply(([bucketName, region]) => backupEnv({ bucketName, prefix: BACKUP_PREFIXES.edge, region, site, retentionDays: backupRetentionDays, host: args.config.host }));
+      .all([args.cloud.backupBucket, args.cloud.region, args.cloud.backupTiers])
+      .apply(([bucketName, region, tiers]) =>
+        backupEnv({ bucketName, prefix: BACKUP_PREFIXES.edge, region, site, retentionDays: backupRetentionDays, host: args.config.host, tiers }),
+      );
     const files = [
       file("backup-script", `${EDGE_PATHS.bin}/edge-backup.sh`, EDGE_SCRIPTS["edge-backup.sh"], "0755"),
       file("restore-script", `${EDGE_PATHS.bin}/edge-restore.sh`, EDGE_SCRIPTS["edge-restore.sh"], "0755"),

@@ -35,6 +35,10 @@ RETENTION_DAYS=${EDGE_BACKUP_RETENTION_DAYS:-7}
 BUCKET=${EDGE_BACKUP_BUCKET:?EDGE_BACKUP_BUCKET: the S3 backup bucket}
 PREFIX=${EDGE_BACKUP_PREFIX:-edge/}
 SITE=${EDGE_SITE:?EDGE_SITE: the name of this Pi, a folder under the prefix}
+# 1: grandfather-father-son keys, as the cloud's database dumps: the 1st of the month's backup is
+# the monthly archive, Sunday's the weekly copy, any other night's a daily one; the bucket's
+# lifecycle keeps each tier for its own days (platform:backups.weeklyRetentionDays / monthlyRetentionDays).
+TIERS=${EDGE_BACKUP_TIERS:-0}
 TEXTFILE_DIR=${EDGE_TEXTFILE_DIR:-}
 DATA_DIR=${EDGE_DATA_DIR:-$(dirname "$DB")}
 CONFIG_DIR=${EDGE_CONFIG_DIR:-/etc/edge}
@@ -136,8 +140,18 @@ size=$(stat -c %s "$BACKUP_DIR/$name")
 log "wrote $BACKUP_DIR/$name ($size bytes, the database and $files files) in $(since "$t")s"
 
 t=$(now)
-timeout_run "the upload" aws s3 cp --only-show-errors "$BACKUP_DIR/$name" "s3://$BUCKET/${PREFIX}${SITE}/$name"
-log "uploaded s3://$BUCKET/${PREFIX}${SITE}/$name in $(since "$t")s"
+tier=""
+if [ "$TIERS" = "1" ]; then
+  if [ "$(date -u +%d)" = "01" ]; then
+    tier=monthly/
+  elif [ "$(date -u +%u)" = "7" ]; then
+    tier=weekly/
+  else
+    tier=daily/
+  fi
+fi
+timeout_run "the upload" aws s3 cp --only-show-errors "$BACKUP_DIR/$name" "s3://$BUCKET/${PREFIX}${SITE}/${tier}$name"
+log "uploaded s3://$BUCKET/${PREFIX}${SITE}/${tier}$name in $(since "$t")s"
 
 find "$BACKUP_DIR" -maxdepth 1 -type f \( -name 'app-*.tar.gz' -o -name 'app-*.db.gz' \) -mmin +$((RETENTION_DAYS * 24 * 60)) -print -delete |
   sed 's/^/edge-backup: expired /' >&2
