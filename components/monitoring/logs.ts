@@ -42,6 +42,8 @@ export const LIFECYCLE_MARGIN_DAYS = 2;
  * (a compactor bug, a wrong manual cleanup) while the retention still really removes the data.
  */
 export const NONCURRENT_VERSION_DAYS = 1;
+/** Where the compactor keeps delete requests: outside LOKI_DATA_PREFIXES, so the lifecycle never expires them. */
+export const DELETE_REQUESTS_PREFIX = "delete_requests/";
 /** The single binary's volume: the WAL and the index/chunk caches (the data lives in S3). */
 export const LOKI_VOLUME = "10Gi";
 
@@ -122,7 +124,14 @@ export function lokiValues(args: LokiValuesArgs): Record<string, unknown> {
       // The same bucket: the ruler is off (alerts come from Prometheus), the chart still requires its name.
       storage: { type: "s3", bucketNames: { chunks: args.bucketName, ruler: args.bucketName }, s3: { region: args.region } },
       limits_config: { retention_period: `${args.retentionDays * 24}h` },
-      compactor: { retention_enabled: true, delete_request_store: "s3", retention_delete_delay: "2h", working_directory: "/var/loki/compactor" },
+      compactor: {
+        retention_enabled: true,
+        retention_delete_delay: "2h",
+        working_directory: "/var/loki/compactor",
+        delete_request_store: "s3",
+        // Outside the lifecycled prefixes (Loki's default is index/): pending delete requests must not expire.
+        delete_request_store_key_prefix: DELETE_REQUESTS_PREFIX,
+      },
       analytics: { reporting_enabled: false },
     },
     serviceAccount: { create: true, name: LOKI_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": args.roleArn } },
