@@ -203,6 +203,9 @@ export function alloyValues(config: string): Record<string, unknown> {
       mounts: { varlog: true, extra: [{ name: "state", mountPath: ALLOY_STATE_DIR }] },
       extraEnv: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
       enableReporting: false,
+      // The image runs as root (the kubelet's log files are root's); no other privilege: reading any
+      // file and directory is all it needs, and its own state directory on the node is root's too.
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"], add: ["DAC_READ_SEARCH"] } },
       resources: resources("50m", "128Mi", "512Mi"),
     },
     controller: {
