@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
+import { parse } from "yaml";
 import { environmentDefaults, loadConfig } from "../config";
 import {
   ALLOY_CHART,
@@ -17,7 +20,7 @@ import {
 import { LOKI_DATASOURCE_UID } from "../components/monitoring/release-values";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
 import { sourceFor } from "./helpers/config";
-import { one, ofType, planFor, type Plan, STACKS } from "./helpers/program";
+import { one, ofType, planFor, type Plan, PROJECT_DIR, STACKS } from "./helpers/program";
 
 /**
  * Logs under the plan: Loki's own bucket (KMS, private, TLS-only, lifecycle after the retention),
@@ -210,14 +213,22 @@ describe("Logs (Loki and Alloy)", () => {
  * and braces balanced, each top-level block a known component with a unique label, and every
  * reference (`<component>.<label>.<export>`) naming a declared component's export.
  */
-const COMPONENT_EXPORTS: Record<string, string[]> = {
-  "discovery.kubernetes": ["targets"],
-  "discovery.relabel": ["output", "rules"],
-  "local.file_match": ["targets"],
-  "loki.source.file": [],
-  "loki.process": ["receiver"],
-  "loki.write": ["receiver"],
-};
+interface ComponentDoc {
+  arguments: string[];
+  blocks: Record<string, string[]>;
+  exports: string[];
+}
+const COMPONENTS = parse(fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures/alloy-1.18.1.components.yaml"), "utf8")) as Record<string, ComponentDoc>;
+const COMPONENT_EXPORTS: Record<string, string[]> = Object.fromEntries(Object.entries(COMPONENTS).map(([c, doc]) => [c, doc.exports]));
+
+/** Each top-level block's body: its attribute names outside nested blocks, and each nested block's attribute names. */
+function blockBodies(text: string): { component: string; attributes: string[]; blocks: [string, string[]][] }[] {
+  return [...text.matchAll(/^([a-z_.]+) "[^"]*" \{\n([\s\S]*?)^\}$/gm)].map((m) => {
+    const blocks: [string, string[]][] = [...m[2].matchAll(/^ {2}([a-z_.]+) \{(?:\}|\n([\s\S]*?)^ {2}\})$/gm)].map((b) => [b[1], [...(b[2] ?? "").matchAll(/^ {4}(\w+)\s+=/gm)].map((a) => a[1])]);
+    const attributes = [...m[2].matchAll(/^ {2}(\w+)\s+=/gm)].map((a) => a[1]);
+    return { component: m[1], attributes, blocks };
+  });
+}
 
 function parseAlloy(text: string): { blocks: Map<string, string>; references: string[] } {
   // Strings out first (their contents may hold braces or dots), then balance.
@@ -268,6 +279,20 @@ describe("Alloy's configuration", () => {
     }
     // Every component but the source is consumed by the next one.
     for (const id of blocks.keys()) if (id !== "loki.source.file.pod_logs") assert.ok(references.some((r) => r.startsWith(`${id}.`)), `${id} is used`);
+  });
+
+  it("uses only arguments and blocks Alloy 1.18.1 documents for each component", () => {
+    const bodies = blockBodies(config);
+    assert.equal(bodies.length, blocks.size, "every block's body read");
+    for (const { component, attributes, blocks: nested } of bodies) {
+      const doc = COMPONENTS[component];
+      for (const attribute of attributes) assert.ok(doc.arguments.includes(attribute), `${component}: ${attribute} is an argument`);
+      for (const [block, inner] of nested) {
+        assert.ok(block in doc.blocks, `${component}: ${block} is a block`);
+        for (const attribute of inner) assert.ok(doc.blocks[block].includes(attribute), `${component} > ${block}: ${attribute} is an argument`);
+      }
+    }
+    assert.ok(bodies.some((b) => b.blocks.some(([block, inner]) => block === "rule" && inner.includes("replacement"))), "nested arguments were read");
   });
 
   it("tails only this node's pods, from the kubelet's log directory, and pushes to Loki's push API with the cluster label", () => {
