@@ -144,6 +144,7 @@ describe("Logs (Loki and Alloy)", () => {
       assert.deepEqual(alloy.inputs.values.alloy.extraEnv, [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }], "the config's sys.env(\"NODE_NAME\")");
       assert.ok(alloy.options.dependsOn?.includes(`${RELEASE}::${name}-loki`));
       assert.equal(alloy.inputs.values.alloy.configMap.content, renderAlloyConfig({ pushUrl: `${LOKI_URL}${LOKI_PUSH_PATH}`, cluster: name }));
+      assert.ok(!alloy.inputs.values.alloy.configMap.content.includes("{{"), "the chart passes the content through tpl: no template actions in it");
     });
 
     it(`${stack}: Grafana has Loki as a data source, at the single binary's Service`, () => {
