@@ -26,6 +26,8 @@ const shared = {
   cache: { engine: "redis" as const, engineVersion: "7.1" },
   registry: { repositories: ["backend", "frontend", "edge-app"] },
   monitoring: { enabled: true, chartVersion: "79.5.0" },
+  // Loki and Alloy charts from grafana/helm-charts; their values are checked against test/fixtures/charts.
+  logs: { enabled: true, lokiChartVersion: "7.3.0", alloyChartVersion: "1.11.1" },
   // Alertmanager's defaults: a new group waits 30 s for its siblings, changes go out every 5 min,
   // a still-firing alert repeats every 4 h. Receivers are secrets each stack sets.
   alerting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
@@ -85,7 +87,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false, objectLockMode: "GOVERNANCE", weeklyRetentionDays: 0, monthlyRetentionDays: 0 },
     // No copy outside the region in dev; the region is where it goes when one is turned on.
     dr: { enabled: false, region: "us-west-2", retentionDays: 7 },
-    monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20, alerting: { ...shared.alerting, requireReceiver: false } },
+    monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20, alerting: { ...shared.alerting, requireReceiver: false }, logs: { ...shared.logs, retentionDays: 7 } },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
     // An edge stack reads the cloud stack of its environment.
@@ -128,7 +130,8 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true, objectLockMode: "COMPLIANCE", weeklyRetentionDays: 91, monthlyRetentionDays: 365 },
     dr: { enabled: true, region: "us-west-2", retentionDays: 30 },
     // Alerts must reach someone in prod: a stack without a receiver is a configuration error.
-    monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50, alerting: { ...shared.alerting, requireReceiver: true } },
+    // Logs: a month of evidence in prod (incident reviews, audits); a week in dev.
+    monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50, alerting: { ...shared.alerting, requireReceiver: true }, logs: { ...shared.logs, retentionDays: 30 } },
     edgeSites: [...shared.edgeSites],
     // prod deploys only the image its stack file pins; dev follows the newest push.
     edge: { ...shared.edge, requirePinnedAppImage: true },

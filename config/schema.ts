@@ -318,6 +318,20 @@ export const alertingSchema = z.strictObject({
   repeatInterval: alertmanagerDuration,
 });
 
+const exactChartVersion = (example: string) =>
+  z.string({ error: `an exact chart version, e.g. "${example}"` }).regex(/^\d+\.\d+\.\d+$/, { error: `an exact chart version, e.g. "${example}" (no ranges)` });
+
+/** `platform:monitoring.logs`: Loki in its own bucket and the node log collector. */
+export const logsSchema = z.strictObject({
+  enabled: boolean,
+  /** Days Loki keeps logs (its compactor deletes older chunks; the bucket's lifecycle expires what is left a little later). */
+  retentionDays: integer(1, 3650, "log retention"),
+  /** `loki` chart (grafana/helm-charts) version, pinned. */
+  lokiChartVersion: exactChartVersion("7.3.0"),
+  /** `alloy` chart (grafana/helm-charts) version, pinned. */
+  alloyChartVersion: exactChartVersion("1.11.1"),
+});
+
 export const monitoringSchema = z.strictObject({
   enabled: boolean,
   /** kube-prometheus-stack chart version, pinned. */
@@ -329,6 +343,8 @@ export const monitoringSchema = z.strictObject({
   storageGb: integer(10, 16384, "gp3 volume size"),
   /** Alertmanager's receivers, routes and grouping. */
   alerting: alertingSchema,
+  /** Logs: Loki (its own S3 bucket) and the Alloy collector on every node; only with `enabled`. */
+  logs: logsSchema,
 });
 
 export const edgeSchema = z.strictObject({

@@ -87,6 +87,7 @@ export async function cloudStack(config: CloudConfig) {
           databaseMaxConnections: maxConnectionsFor(config.database.instanceClass),
           waitFor: cluster.workloadsReady,
           cloudWatch: { region: config.region, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl },
+          protect: config.protect,
         },
         opts,
       )

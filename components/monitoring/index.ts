@@ -5,6 +5,7 @@ import type { CloudMonitoringConfig as MonitoringConfig } from "../../config";
 import { renderDashboards } from "./dashboards";
 import { renderAlertmanagerSecret } from "./alertmanager";
 import { cloudWatchExporter } from "./cloudwatch-exporter";
+import { Logs, lokiUrl } from "./logs";
 import {
   ALERTMANAGER_CONFIG_KEY,
   ALERTMANAGER_CONFIG_SECRET,
@@ -56,6 +57,12 @@ export interface MonitoringArgs {
    * RDS and ElastiCache metrics. Default none (the data-tier alerts then see no series).
    */
   cloudWatch?: { region: string; oidcProviderArn: pulumi.Input<string>; oidcProviderUrl: pulumi.Input<string> };
+  /**
+   * Protect the log bucket and its key from deletion by the stack (`platform:protect`). Logs
+   * (`config.logs.enabled`) need the AWS identity in `cloudWatch` (region, OIDC provider) for
+   * Loki's IRSA role. Default false.
+   */
+  protect?: boolean;
 }
 
 /**
@@ -90,6 +97,7 @@ export class Monitoring extends pulumi.ComponentResource {
       k8sOpts,
     );
     const ns = namespace.metadata.name;
+    const logsOn = config.logs.enabled && args.cloudWatch !== undefined;
 
     const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
     const adminSecret = new k8s.core.v1.Secret(
@@ -134,6 +142,7 @@ export class Monitoring extends pulumi.ComponentResource {
           grafanaAdminSecret: adminSecret.metadata.name,
           remoteWriteReceiver: sites.length > 0,
           alertmanagerConfigSecret: alertmanagerConfig.metadata.name,
+          lokiUrl: logsOn ? lokiUrl(namespaceName) : undefined,
         }),
       },
       { ...k8sOpts, dependsOn: args.waitFor ?? [] },
@@ -145,6 +154,22 @@ export class Monitoring extends pulumi.ComponentResource {
     // Its ServiceMonitor kind exists once the release has applied the CRDs.
     if (args.cloudWatch)
       cloudWatchExporter(this, name, { ...args.cloudWatch, namespace: namespaceName, namespaceResource: ns, provider: args.provider }, [release]);
+    if (logsOn && args.cloudWatch)
+      new Logs(
+        name,
+        {
+          ...args.cloudWatch,
+          config: config.logs,
+          namespace: namespaceName,
+          namespaceResource: ns,
+          provider: args.provider,
+          storageClassName: args.storageClassName,
+          protect: args.protect ?? false,
+          cluster: name,
+          dependsOn: [release],
+        },
+        { parent: this },
+      );
 
     this.namespace = ns;
     this.grafanaAdminPassword = pulumi.secret(password.result);

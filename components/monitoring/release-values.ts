@@ -40,6 +40,16 @@ export interface ReleaseValuesArgs {
   remoteWriteReceiver: boolean;
   /** Name of the Secret holding `alertmanager.yaml` (it carries credentials: never in the chart's values). */
   alertmanagerConfigSecret: pulumi.Input<string>;
+  /** Loki's in-cluster URL: Grafana gets it as a data source. Default: no logs. */
+  lokiUrl?: string;
+}
+
+/** The Loki data source's uid, pinned so dashboards and links can refer to it. */
+export const LOKI_DATASOURCE_UID = "loki";
+
+/** Grafana's Loki data source (`grafana.additionalDataSources`), read-only in the UI: it comes from code. */
+export function lokiDataSource(url: string): Record<string, unknown> {
+  return { name: "Loki", type: "loki", uid: LOKI_DATASOURCE_UID, access: "proxy", url, editable: false, jsonData: { maxLines: 1000 } };
 }
 
 function volumeClaim(storageClassName: pulumi.Input<string>, size: string) {
@@ -112,6 +122,7 @@ export function releaseValues(args: ReleaseValuesArgs): Record<string, unknown> 
         // The dashboards refer to this uid; pinned here so a chart default change cannot break them.
         datasources: { uid: DATASOURCE.uid },
       },
+      additionalDataSources: args.lokiUrl ? [lokiDataSource(args.lokiUrl)] : [],
     },
     prometheusOperator: { resources: resources("50m", "128Mi", "256Mi") },
     "kube-state-metrics": { resources: resources("20m", "64Mi", "256Mi") },
