@@ -153,7 +153,7 @@ export async function cloudStack(config: CloudConfig) {
     appNamespace: app.namespace,
     appRoleArn: app.roleArn,
     /** The IngressClass a Service's Ingress names to join the shared ALB; absent without platform:ingress.zoneName. */
-    ingressClassName: ingress.ingressClassName,
+    ...(ingress.ingressClassName ? { ingressClassName: ingress.ingressClassName } : {}),
     monitoringNamespace: monitoring?.namespace,
     grafanaAdminPassword: monitoring?.grafanaAdminPassword,
     /** The sites this stack serves: an edge stack whose site is not here refuses to run. */
