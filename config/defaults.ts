@@ -28,6 +28,8 @@ const shared = {
   monitoring: { enabled: true, chartVersion: "79.5.0" },
   // Loki and Alloy charts from grafana/helm-charts; their values are checked against test/fixtures/charts.
   logs: { enabled: true, lokiChartVersion: "7.3.0", alloyChartVersion: "1.11.1" },
+  // aws-load-balancer-controller 3.5.0 (app v3.5.0) and external-dns 1.21.1 (app 0.21.0); no zone until a stack file names one.
+  ingress: { controllerChartVersion: "3.5.0", externalDnsChartVersion: "1.21.1" },
   // Alertmanager's defaults: a new group waits 30 s for its siblings, changes go out every 5 min,
   // a still-firing alert repeats every 4 h. Receivers are secrets each stack sets.
   alerting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
@@ -88,6 +90,8 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     // No copy outside the region in dev; the region is where it goes when one is turned on.
     dr: { enabled: false, region: "us-west-2", retentionDays: 7 },
     monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20, alerting: { ...shared.alerting, requireReceiver: false }, logs: { ...shared.logs, retentionDays: 7 } },
+    // No WAF in dev: it costs more than dev's traffic is worth protecting.
+    ingress: { ...shared.ingress, waf: false },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
     // An edge stack reads the cloud stack of its environment.
@@ -132,6 +136,8 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     // Alerts must reach someone in prod: a stack without a receiver is a configuration error.
     // Logs: a month of evidence in prod (incident reviews, audits); a week in dev.
     monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50, alerting: { ...shared.alerting, requireReceiver: true }, logs: { ...shared.logs, retentionDays: 30 } },
+    // AWS managed rule groups in front of prod's ALB: needs platform:ingress.zoneName (the ALB exists only with it).
+    ingress: { ...shared.ingress, waf: true },
     edgeSites: [...shared.edgeSites],
     // prod deploys only the image its stack file pins; dev follows the newest push.
     edge: { ...shared.edge, requirePinnedAppImage: true },

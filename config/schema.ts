@@ -347,6 +347,25 @@ export const monitoringSchema = z.strictObject({
   logs: logsSchema,
 });
 
+const DNS_NAME = 'a DNS name such as "prod.example.com" (lower-case labels separated by dots, no trailing dot): the Route 53 hosted zone';
+const dnsName = z
+  .string({ error: DNS_NAME })
+  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: DNS_NAME });
+const chartVersion = (example: string) =>
+  z.string({ error: `an exact chart version, e.g. "${example}"` }).regex(/^\d+\.\d+\.\d+$/, { error: `an exact chart version, e.g. "${example}" (no ranges)` });
+
+/** Traffic in: the AWS Load Balancer Controller, one shared ALB per environment, ExternalDNS, WAF. */
+export const ingressSchema = z.strictObject({
+  /** The Route 53 public hosted zone (existing, not created here) the ALB's certificate and records live in; unset: no shared ALB yet. */
+  zoneName: dnsName.optional(),
+  /** An AWS WAF web ACL with AWS managed rule groups on the shared ALB (needs zoneName). */
+  waf: boolean,
+  /** aws-load-balancer-controller chart version, pinned. */
+  controllerChartVersion: chartVersion("3.5.0"),
+  /** external-dns chart version, pinned. */
+  externalDnsChartVersion: chartVersion("1.21.1"),
+});
+
 export const edgeSchema = z.strictObject({
   /** This Pi's site: one of the cloud stack's `platform:edgeSites`; its backups land under `edge/<site>/`. */
   site: dnsLabel,
@@ -464,6 +483,7 @@ export const platformSchemas = {
   backups: backupsSchema,
   dr: drSchema,
   monitoring: monitoringSchema,
+  ingress: ingressSchema,
   edgeSites: edgeSitesSchema,
   edge: edgeSchema,
   cloudStack: cloudStackSchema,
@@ -475,7 +495,7 @@ export type PlatformKey = keyof typeof platformSchemas;
 
 /** Which keys each kind of stack takes besides `environment`, `kind` and `tags`; a key of the other kind is an error. */
 export const KIND_KEYS = {
-  cloud: ["protect", "network", "cluster", "database", "cache", "registry", "backups", "monitoring", "edgeSites", "cost", "dr"],
+  cloud: ["protect", "network", "cluster", "database", "cache", "registry", "backups", "monitoring", "edgeSites", "cost", "dr", "ingress"],
   edge: ["edge", "cloudStack"],
 } as const satisfies Record<StackKind, readonly PlatformKey[]>;
 export const COMMON_KEYS = ["environment", "kind", "tags"] as const satisfies readonly PlatformKey[];
@@ -493,6 +513,7 @@ export type BackupsConfig = PlatformConfig["backups"];
 export type MonitoringConfig = PlatformConfig["monitoring"];
 export type DrConfig = PlatformConfig["dr"];
 export type CostConfig = PlatformConfig["cost"];
+export type IngressConfig = PlatformConfig["ingress"];
 
 /** The ECR repository the Pi's app image comes from: a cloud stack serving sites must have it. */
 export const EDGE_APP_REPOSITORY = "edge-app";
@@ -642,6 +663,15 @@ function clusterAccessProblems(merged: Record<string, unknown>): CrossFieldProbl
       value: cluster.ciApiAccess,
       expected:
         '"inVpcRunner" while cluster.publicAccessCidrs is empty (the endpoint is private: CI needs a runner inside the VPC), or add the CI runners\' egress range to cluster.publicAccessCidrs',
+    });
+  const ingress = section(merged.ingress);
+  if (ingress.waf === true && ingress.zoneName === undefined)
+    problems.push({
+      path: ["ingress", "waf"],
+      value: true,
+      expected:
+        "false while ingress.zoneName is unset: the WAF attaches to the shared ALB, which exists only with a Route 53 zone for its certificate; " +
+        "set platform:ingress.zoneName to the hosted zone (e.g. pulumi config set --path platform:ingress.zoneName prod.example.com) or platform:ingress.waf to false",
     });
   return problems;
 }

@@ -53,6 +53,8 @@ export interface RegionPrices {
   gatewayEndpoint: Price;
   /** Application and Network Load Balancers, per hour; capacity units are not included. */
   loadBalancerHour: { application: Price; network: Price };
+  /** AWS WAF (same in every region): per web ACL and per rule or managed rule group, per month. */
+  waf: { webAclMonth: Price; ruleMonth: Price };
 }
 
 const TAKEN = "2026-11-23";
@@ -156,6 +158,15 @@ const usEast1: RegionPrices = {
   loadBalancerHour: {
     application: price(0.0225, "load-balancer-hour", `${INFRACOST}/lb_test/lb_test.golden`, "capacity units (LCU) not included"),
     network: price(0.0225, "load-balancer-hour", `${INFRACOST}/lb_test/lb_test.golden`, "capacity units (NLCU) not included"),
+  },
+  waf: {
+    webAclMonth: price(
+      5,
+      "web-ACL-month",
+      "https://aws.amazon.com/waf/pricing/ ; https://c3x.dev/blog/aws-waf-cost-explained/ (same price in every region: https://aws.amazon.com/blogs/networking-and-content-delivery/cost-effective-ways-for-securing-your-web-applications-using-aws-waf/)",
+      `${UNVERIFIED}; requests ($0.60 per million inspected, same sources) not included: the estimate assumes no traffic`,
+    ),
+    ruleMonth: price(1, "rule-month", "https://aws.amazon.com/waf/pricing/ ; https://c3x.dev/blog/aws-waf-cost-explained/", `${UNVERIFIED}; a managed rule group counts as one rule`),
   },
 };
 

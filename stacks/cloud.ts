@@ -11,6 +11,7 @@ import { EdgeSiteAccess, type EdgeSiteCredentials } from "../components/edge-sit
 import { Monitoring } from "../components/monitoring";
 import { Network, resolveZones } from "../components/network";
 import { NetworkPolicies } from "../components/network-policies";
+import { Ingress } from "../components/platform/ingress";
 import { tierCidrs } from "../components/subnet-layout";
 import { Registry } from "../components/registry";
 import { platformTags } from "../components/tags";
@@ -71,6 +72,22 @@ export async function cloudStack(config: CloudConfig) {
       database: { address: database.address, port: database.port, name: database.databaseName, masterSecretArn: database.masterSecretArn },
       cache: { endpoint: cache.primaryEndpoint, port: cache.port, authToken: cache.authToken },
       backup: { bucketName: backups.bucketName, prefix: BACKUP_PREFIXES.db, writerPolicyArn: backups.dbWriterPolicyArn, region: config.region },
+    },
+    opts,
+  );
+  const ingress = new Ingress(
+    name,
+    {
+      config: config.ingress,
+      provider: cluster.provider,
+      clusterName: cluster.name,
+      region: config.region,
+      vpcId: network.vpcId,
+      oidcProviderArn: cluster.oidcProviderArn,
+      oidcProviderUrl: cluster.oidcProviderUrl,
+      appNamespace: app.namespace,
+      groupName: name,
+      dependsOn: cluster.workloadsReady,
     },
     opts,
   );
@@ -136,6 +153,8 @@ export async function cloudStack(config: CloudConfig) {
     backupBucket: backups.bucketName,
     appNamespace: app.namespace,
     appRoleArn: app.roleArn,
+    /** The IngressClass a Service's Ingress names to join the shared ALB; absent without platform:ingress.zoneName. */
+    ...(ingress.ingressClassName ? { ingressClassName: ingress.ingressClassName } : {}),
     monitoringNamespace: monitoring?.namespace,
     grafanaAdminPassword: monitoring?.grafanaAdminPassword,
     /** The sites this stack serves: an edge stack whose site is not here refuses to run. */

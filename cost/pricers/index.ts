@@ -2,7 +2,7 @@ import type { Pricer } from "../types";
 import { ec2Instance, eksCluster, eksComponent, nodeGroup } from "./compute";
 import { cacheCluster, ebsVolume, ecrRepository, kmsKey, logGroup, rdsInstance, replicationGroup, s3Bucket, secret } from "./data";
 import { claimTemplates, helmRelease, persistentVolumeClaim, service } from "./kubernetes";
-import { awsLoadBalancer, awsxVpc, elasticIp, natGateway, vpcEndpoint } from "./network";
+import { awsLoadBalancer, awsxVpc, elasticIp, natGateway, vpcEndpoint, wafWebAcl } from "./network";
 
 /** The resource types the estimate prices, by type token. */
 export const PRICERS: Readonly<Record<string, Pricer>> = {
@@ -16,6 +16,7 @@ export const PRICERS: Readonly<Record<string, Pricer>> = {
   "aws:ec2/vpcEndpoint:VpcEndpoint": vpcEndpoint,
   "aws:lb/loadBalancer:LoadBalancer": awsLoadBalancer,
   "aws:alb/loadBalancer:LoadBalancer": awsLoadBalancer,
+  "aws:wafv2/webAcl:WebAcl": wafWebAcl,
   "aws:rds/instance:Instance": rdsInstance,
   "aws:elasticache/replicationGroup:ReplicationGroup": replicationGroup,
   "aws:elasticache/cluster:Cluster": cacheCluster,

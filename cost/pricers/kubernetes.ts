@@ -1,5 +1,5 @@
 import { asNumber, asString, at, free, line, unpriced, type CostResource, type LineDraft, type Outcome, type PricingContext } from "../types";
-import { loadBalancerLines, vpcAzCount } from "./network";
+import { loadBalancerLines, sharedAlbLines, vpcAzCount } from "./network";
 
 const GIB = 2 ** 30;
 const UNITS: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: GIB, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12, "": 1 };
@@ -123,7 +123,8 @@ export function helmRelease(r: CostResource, ctx: PricingContext): Outcome {
   if (typeof values === "string") return unpriced("the release's values are secret or opaque; its volumes cannot be read");
   const claims = priceClaims(claimsIn(values, "values"), ctx);
   const services = chartServices(values).map((s) => serviceLoadBalancer(s.path, s.service, ctx));
-  const drafts = [...claims.drafts, ...services.flatMap((s) => s.drafts)];
+  const sharedAlb = r.inputs.chart === "aws-load-balancer-controller" && at(values, "createIngressClassResource") === true ? sharedAlbLines(ctx) : [];
+  const drafts = [...claims.drafts, ...services.flatMap((s) => s.drafts), ...sharedAlb];
   const problems = [...claims.problems, ...services.flatMap((s) => s.problems)];
   return outcome(drafts, problems, "no persistent volumes or load balancers in its values; its pods run on the priced nodes");
 }

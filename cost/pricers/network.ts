@@ -64,3 +64,21 @@ export function awsLoadBalancer(r: CostResource, ctx: PricingContext): Outcome {
   const azs = Array.isArray(subnets) && subnets.length > 0 ? subnets.length : 2;
   return lines(...loadBalancerLines(ctx.prices, kind, r.inputs.internal !== true, azs));
 }
+
+/** A regional web ACL: its monthly charge and one per rule (each managed rule group is one); requests are not estimated. */
+export function wafWebAcl(r: CostResource, ctx: PricingContext): Outcome {
+  const rules = at(r.inputs, "rules");
+  const count = Array.isArray(rules) ? rules.length : 0;
+  return lines(line("WAF web ACL", 1, ctx.prices.waf.webAclMonth), line("WAF rules and managed rule groups", count, ctx.prices.waf.ruleMonth));
+}
+
+/**
+ * The shared ALB: the AWS Load Balancer Controller makes it when the first Ingress joins the
+ * group, so it is no resource of the stack; it is priced on the controller's release whenever that
+ * release creates the IngressClass (a zone is configured), across the VPC's zones (public subnets).
+ */
+export function sharedAlbLines(ctx: PricingContext): LineDraft[] {
+  const vpc = ctx.resources.find((res) => res.type === "awsx:ec2:Vpc");
+  const azs = vpc ? vpcAzCount(vpc) : 2;
+  return loadBalancerLines(ctx.prices, "application", true, azs).map((d) => ({ ...d, item: `${d.item} (shared ALB, made at the first Ingress)` }));
+}

@@ -71,6 +71,17 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
       return { secret: "mock-secret-access-key" };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${name}` };
+    case "aws:acm/certificate:Certificate":
+      // ACM's DNS challenge: one CNAME per name, the same one for a name and its wildcard.
+      return {
+        arn,
+        domainValidationOptions: [i.domainName, ...((i.subjectAlternativeNames as string[] | undefined) ?? [])].map((domainName) => {
+          const base = String(domainName).replace(/^\*\./, "");
+          return { domainName, resourceRecordName: `_mock-validation.${base}.`, resourceRecordType: "CNAME", resourceRecordValue: "_mock-token.acm-validations.aws." };
+        }),
+      };
+    case "aws:route53/record:Record":
+      return { fqdn: String(i.name).replace(/\.$/, "") };
     case "awsx:ec2:Vpc":
       return vpcOutputs(args);
     case "eks:index:Cluster":
@@ -174,6 +185,9 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
             names: ["a", "b", "c", "d", "e", "f"].map((s) => `${region}${s}`),
             zoneIds: ["az1", "az2", "az4", "az6", "az3", "az5"].map((z) => `use1-${z}`),
           };
+        case "aws:route53/getZone:getZone":
+          // The stack's existing public hosted zone (never created by the program).
+          return { ...args.inputs, id: "Z0123456789MOCKZONE", zoneId: "Z0123456789MOCKZONE", arn: "arn:aws:route53:::hostedzone/Z0123456789MOCKZONE" };
         case "aws:iam/getPolicyDocument:getPolicyDocument":
           return policyDocument(args.inputs);
         case "aws:ecr/getImage:getImage":
