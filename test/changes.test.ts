@@ -46,7 +46,7 @@ describe("change review (--compare)", () => {
     const base = path.join(dir, "base.json");
     fs.writeFileSync(base, JSON.stringify(planFor("dev")));
     const head = planFor("dev", { "platform:backups": { objectLock: true } });
-    const bucket = one(head, "aws:s3/bucket:Bucket");
+    const bucket = one(head, "aws:s3/bucket:Bucket", "platform-dev-bucket");
     const text = runPlanCli(["--stack", "dev", "--compare", base, "--config-dir", path.dirname(writeStack(dir))]);
     assert.equal(text.status, 0, text.stderr);
     const lines = text.stdout.split("\n");

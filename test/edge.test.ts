@@ -326,6 +326,8 @@ describe("edge stacks", () => {
       return edgeResources(planFor(stack, { "platform:edge": { appImage: `edge-app@sha256:${"c".repeat(64)}` } }), stack)
         .map((r) => JSON.stringify({ type: r.type, name: r.name, inputs: r.inputs, options: r.options }))
         .map((s) => s.split(`platform-${env}`).join("platform-ENV").split(host).join("HOST").split(hostKey).join("HOSTKEY"))
+        // Tiers follow the cloud stack's retention (prod keeps weekly and monthly copies): config.
+        .map((s) => s.replace(/EDGE_BACKUP_TIERS=[01]/, "EDGE_BACKUP_TIERS=T"))
         .map((s) => s.split(`EDGE_SITE=${site}`).join("EDGE_SITE=SITE").split(`site: ${site}`).join("site: SITE").split(`instance: ${site}`).join("instance: SITE"))
         .map((s) => s.replace(/"triggers":\["[a-f0-9]{64}"\]/g, '"triggers":["HASH"]'))
         .sort();
