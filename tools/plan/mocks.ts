@@ -98,6 +98,8 @@ function vpcOutputs(args: pulumi.runtime.MockResourceArgs): State {
     isolatedSubnetIds: idsOf("Isolated"),
     // The real outputs are RouteTable resources; plain objects with an id serve the same reads.
     routeTables: ["public", "private", "isolated"].flatMap((tier) => idsOf(tier[0].toUpperCase() + tier.slice(1)).map((id) => ({ id: `rtb-${id}` }))),
+    // awsx gives every subnet its own route table; real outputs are RouteTableAssociation resources.
+    routeTableAssociations: ["Public", "Private", "Isolated"].flatMap((type) => idsOf(type).map((id) => ({ subnetId: id, routeTableId: `rtb-${id}` }))),
   };
 }
 
@@ -174,6 +176,9 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
             names: ["a", "b", "c", "d", "e", "f"].map((s) => `${region}${s}`),
             zoneIds: ["az1", "az2", "az4", "az6", "az3", "az5"].map((z) => `use1-${z}`),
           };
+        case "aws:ssm/getParameter:getParameter":
+          // The NAT instance's AMI: the current AL2023 arm64 image AWS publishes under this name.
+          return { ...args.inputs, type: "String", value: "ami-0mock0al2023arm64", version: 1 };
         case "aws:iam/getPolicyDocument:getPolicyDocument":
           return policyDocument(args.inputs);
         case "aws:ecr/getImage:getImage":
