@@ -69,6 +69,9 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
       return { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/${name}`, name };
     case "aws:iam/accessKey:AccessKey":
       return { secret: "mock-secret-access-key" };
+    case "aws:ec2/instance:Instance":
+      // Routes to a NAT instance target its primary ENI.
+      return { arn, primaryNetworkInterfaceId: `eni-mock-${args.name}`, privateIp: "10.0.200.10" };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${name}` };
     case "awsx:ec2:Vpc":
