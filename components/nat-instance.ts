@@ -35,6 +35,11 @@ export function natRuleset(vpcCidr: string): string {
   ].join("\n");
 }
 
+/** Kernel settings of the NAT (a sysctl.d file): forward packets between interfaces. */
+export function natSysctl(): string {
+  return "net.ipv4.ip_forward = 1\n";
+}
+
 /**
  * User data (cloud-init runs it once, as root, on first boot): IP forwarding and the masquerade
  * ruleset, both written where they survive a reboot or an auto-recovery (sysctl.d and the
@@ -47,8 +52,7 @@ export function natInstanceUserData(vpcCidr: string): string {
 set -euo pipefail
 
 cat > /etc/sysctl.d/90-nat.conf <<'EOF'
-net.ipv4.ip_forward = 1
-EOF
+${natSysctl()}EOF
 
 command -v nft >/dev/null || dnf install -y nftables
 

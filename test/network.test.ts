@@ -5,10 +5,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { chooseZones, EKS_UNSUPPORTED_ZONE_IDS } from "../components/availability-zones";
-import { AL2023_ARM64_AMI_PARAMETER, natInstanceUserData, natRuleset } from "../components/nat-instance";
+import { AL2023_ARM64_AMI_PARAMETER, natInstanceUserData, natRuleset, natSysctl } from "../components/nat-instance";
 import { environmentDefaults } from "../config/defaults";
 import { subnetCidr, tierCidrs } from "../components/subnet-layout";
-import { ofType, one, planFor, runPlanCli, stackDirWith, STACKS } from "./helpers/program";
+import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
 const VPC = "awsx:ec2:Vpc";
@@ -226,5 +226,32 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /type nat hook postrouting priority srcnat; policy accept;/);
     assert.match(run.stdout, /ip saddr 10\.0\.0\.0\/16 ip daddr != 10\.0\.0\.0\/16 masquerade/);
+  });
+
+  it("forwarding and masquerade, as rendered, carry a VPC client's connection out through network namespaces; without the ruleset it fails", (t) => {
+    const tools = ["ip", "nft", "sysctl"].map((name) => requireTool(name));
+    const missing = tools.find((tool) => tool.skip);
+    if (missing) return t.skip(missing.skip);
+    if (spawnSync("unshare", ["-n", "true"]).status !== 0) {
+      // Network namespaces need CAP_SYS_ADMIN; CI runs as root.
+      if (process.env.CI === "true") assert.fail("cannot create network namespaces under CI");
+      return t.skip("cannot create network namespaces here (needs root)");
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nat-forward-"));
+    const sysctl = path.join(dir, "90-nat.conf");
+    const ruleset = path.join(dir, "nftables.conf");
+    fs.writeFileSync(sysctl, natSysctl());
+    fs.writeFileSync(ruleset, natRuleset("10.0.0.0/16"));
+    const script = path.join(PROJECT_DIR, "test/fixtures/nat/forward-through-namespaces.sh");
+    const run = (rules: string) => spawnSync("bash", [script, sysctl, rules, process.execPath], { encoding: "utf8", timeout: 20_000 });
+    try {
+      const natted = run(ruleset);
+      assert.equal(natted.status, 0, natted.stderr);
+      assert.equal(natted.stdout.trim(), "203.0.113.2", "the server sees the NAT's public-side address, not 10.0.1.10");
+      const control = run("none");
+      assert.equal(control.status, 3, `without masquerade the reply has no way back: ${control.stdout}${control.stderr}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 });
