@@ -10,6 +10,8 @@ import { environmentDefaults } from "../config/defaults";
 import { subnetCidr, tierCidrs } from "../components/subnet-layout";
 import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
+import { loadCloud, sourceFor } from "./helpers/config";
+import { emitArtifacts } from "../tools/plan/emit";
 
 const VPC = "awsx:ec2:Vpc";
 
@@ -201,11 +203,25 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     assert.throws(() => natInstanceUserData("10.0.0.0"), /not an IPv4 CIDR/);
   });
 
-  it("natInstanceUserData passes shellcheck", (t) => {
-    const tool = requireTool("shellcheck");
-    if (tool.skip) return t.skip(tool.skip);
-    const run = spawnSync(tool.path!, ["-s", "bash", "-"], { input: natInstanceUserData("10.0.0.0/16"), encoding: "utf8" });
-    assert.equal(run.status, 0, run.stdout + run.stderr);
+  it("--emit writes dev's user data (network/nat-instance-user-data.sh, for the stack's CIDR) and it passes shellcheck; prod has none", (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "emit-nat-"));
+    const prodDir = fs.mkdtempSync(path.join(os.tmpdir(), "emit-nat-prod-"));
+    try {
+      const dev = loadCloud(sourceFor("dev"));
+      const written = emitArtifacts(dir, dev);
+      const emitted = path.join(dir, "network/nat-instance-user-data.sh");
+      assert.ok(written.includes("network/nat-instance-user-data.sh"), written.join("\n"));
+      assert.equal(fs.readFileSync(emitted, "utf8"), natInstanceUserData(dev.network.cidr));
+      assert.equal(fs.statSync(emitted).mode & 0o111, 0o111);
+      assert.ok(!emitArtifacts(prodDir, loadCloud(sourceFor("prod"))).some((f) => f.includes("nat-instance")));
+      const tool = requireTool("shellcheck");
+      if (tool.skip) return t.skip(tool.skip);
+      const run = spawnSync(tool.path!, ["-s", "bash", emitted], { encoding: "utf8" });
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+      fs.rmSync(prodDir, { recursive: true });
+    }
   });
 
   it("natRuleset loads into a real nftables in a throwaway network namespace and masquerades only the VPC's range", (t) => {
