@@ -121,6 +121,27 @@ export class NatInstance extends pulumi.ComponentResource {
       { parent: this, ignoreChanges: ["ami"] },
     );
 
+    // Automatic recovery covers the host (system status check); a hung or panicked kernel fails the
+    // instance status check instead, which only a reboot clears: three failed minutes reboot it.
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    new aws.cloudwatch.MetricAlarm(
+      `${name}-reboot`,
+      {
+        alarmDescription: `NAT instance ${name} failed its instance status check for 3 minutes: EC2 reboots it (private subnets have no egress meanwhile)`,
+        namespace: "AWS/EC2",
+        metricName: "StatusCheckFailed_Instance",
+        dimensions: { InstanceId: instance.id },
+        statistic: "Maximum",
+        period: 60,
+        evaluationPeriods: 3,
+        threshold: 1,
+        comparisonOperator: "GreaterThanOrEqualToThreshold",
+        treatMissingData: "missing",
+        alarmActions: [pulumi.interpolate`arn:aws:automate:${region}:ec2:reboot`],
+      },
+      { parent: this },
+    );
+
     const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", instance: instance.id, tags: { Name: name } }, { parent: this });
 
     args.privateRouteTableIds.forEach((routeTableId, i) => {

@@ -53,6 +53,8 @@ export interface RegionPrices {
   gatewayEndpoint: Price;
   /** Application and Network Load Balancers, per hour; capacity units are not included. */
   loadBalancerHour: { application: Price; network: Price };
+  /** A CloudWatch metric alarm on one standard-resolution metric, per month. */
+  cloudwatchAlarmMonth: Price;
 }
 
 const TAKEN = "2026-11-23";
@@ -157,6 +159,7 @@ const usEast1: RegionPrices = {
     application: price(0.0225, "load-balancer-hour", `${INFRACOST}/lb_test/lb_test.golden`, "capacity units (LCU) not included"),
     network: price(0.0225, "load-balancer-hour", `${INFRACOST}/lb_test/lb_test.golden`, "capacity units (NLCU) not included"),
   },
+  cloudwatchAlarmMonth: price(0.1, "alarm-month", "https://aws.amazon.com/cloudwatch/pricing/ (standard resolution, per alarm metric)", UNVERIFIED),
 };
 
 /** Prices by AWS region. Only the regions the stacks use are priced; others are an error. */

@@ -141,6 +141,15 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     assert.equal(instance.inputs.userData, natInstanceUserData(one(planFor("dev"), VPC).inputs.cidrBlock));
   });
 
+  it("dev: an instance status check failing for 3 minutes reboots it (auto-recovery covers only the host)", () => {
+    const alarm = one(planFor("dev"), "aws:cloudwatch/metricAlarm:MetricAlarm", "platform-dev-nat-reboot");
+    assert.equal(alarm.inputs.namespace, "AWS/EC2");
+    assert.equal(alarm.inputs.metricName, "StatusCheckFailed_Instance");
+    assert.deepEqual(alarm.inputs.dimensions, { InstanceId: `${natInstance("dev").name}-id` });
+    assert.equal(alarm.inputs.period * alarm.inputs.evaluationPeriods, 180);
+    assert.deepEqual(alarm.inputs.alarmActions, ["arn:aws:automate:us-east-1:ec2:reboot"]);
+  });
+
   it("dev: in the first public subnet with an Elastic IP of its own", () => {
     const dev = planFor("dev");
     const instance = natInstance("dev");
