@@ -54,7 +54,13 @@ set -euo pipefail
 cat > /etc/sysctl.d/90-nat.conf <<'EOF'
 ${natSysctl()}EOF
 
-command -v nft >/dev/null || dnf install -y nftables
+# The AL2023 repositories are in S3 (reachable through the VPC's S3 gateway endpoint); retry while
+# the Elastic IP is still being attached.
+for _ in $(seq 30); do
+  command -v nft >/dev/null && break
+  dnf install -y nftables || sleep 10
+done
+command -v nft >/dev/null
 
 cat > /etc/sysconfig/nftables.conf <<'EOF'
 ${natRuleset(vpcCidr)}EOF
