@@ -131,7 +131,7 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     const instance = natInstance("dev");
     assert.equal(instance.inputs.instanceType, "t4g.nano");
     assert.equal(AL2023_ARM64_AMI_PARAMETER, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64");
-    assert.equal(instance.inputs.ami, "ami-0mock0al2023arm64", "the AMI comes from the SSM parameter (the mocks' answer)");
+    assert.equal(instance.inputs.ami, "ami-mock-al2023-arm64", "the AMI comes from the SSM parameter (the mocks' answer)");
     assert.deepEqual(instance.options.ignoreChanges, ["ami"], "a newer AMI does not replace the NAT on an unrelated up");
     assert.equal(instance.inputs.sourceDestCheck, false);
     assert.equal(instance.inputs.metadataOptions.httpTokens, "required");

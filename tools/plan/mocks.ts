@@ -181,7 +181,7 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           };
         case "aws:ssm/getParameter:getParameter":
           // The NAT instance's AMI: the current AL2023 arm64 image AWS publishes under this name.
-          return { ...args.inputs, type: "String", value: "ami-0mock0al2023arm64", version: 1 };
+          return { ...args.inputs, type: "String", value: "ami-mock-al2023-arm64", version: 1 };
         case "aws:iam/getPolicyDocument:getPolicyDocument":
           return policyDocument(args.inputs);
         case "aws:ecr/getImage:getImage":
