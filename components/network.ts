@@ -3,6 +3,7 @@ import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, type NetworkConfig } from "../config";
 import { chooseZones } from "./availability-zones";
+import { NatInstance } from "./nat-instance";
 import { tierCidrs } from "./subnet-layout";
 
 export interface NetworkArgs {
@@ -19,9 +20,32 @@ export interface NetworkArgs {
   protect?: boolean;
 }
 
+/** awsx's NAT gateway strategy per `platform:network.natGateways`; `instance` brings its own NAT. */
+const NAT_GATEWAY_STRATEGY = { single: "Single", perAz: "OnePerAz", instance: "None" } as const;
+
+/**
+ * The route table of each private subnet, in AZ order. awsx gives every subnet its own route table
+ * and exports the associations, so the table is found by the subnet it is associated with (not by
+ * the Name tag or the order of `routeTables`, which are awsx internals). The association is read
+ * from awsx's own outputs rather than looked up with ec2.getRouteTable, which could run before
+ * awsx has created it. The count comes from config, so the routes are known at preview.
+ */
+function privateRouteTableIds(vpc: awsx.ec2.Vpc, azCount: number): pulumi.Output<string>[] {
+  const associations = vpc.routeTableAssociations.apply((all) =>
+    pulumi.all(all.map((a) => pulumi.all({ subnetId: a.subnetId, routeTableId: a.routeTableId }))),
+  );
+  return Array.from({ length: azCount }, (_, az) =>
+    pulumi.all([vpc.privateSubnetIds, associations]).apply(([subnetIds, pairs]) => {
+      const found = pairs.find((p) => p.subnetId === subnetIds[az]);
+      if (!found) throw new Error(`network: no route table is associated with private subnet ${subnetIds[az]} (AZ ${az})`);
+      return found.routeTableId as string;
+    }),
+  );
+}
+
 /**
  * The VPC: public, private and isolated subnets in every AZ on a fixed layout (subnet-layout.ts),
- * NAT gateways single or per AZ, an S3 gateway endpoint (backups and ECR layers stay off NAT),
+ * NAT gateways single or per AZ or one NAT instance (nat-instance.ts), an S3 gateway endpoint (backups and ECR layers stay off NAT),
  * flow logs to CloudWatch, and the default security group stripped of every rule.
  */
 export class Network extends pulumi.ComponentResource {
@@ -50,10 +74,23 @@ export class Network extends pulumi.ComponentResource {
           { type: "Private", name: "private", cidrBlocks: cidrs("private"), tags: { "kubernetes.io/role/internal-elb": "1", tier: "private" } },
           { type: "Isolated", name: "isolated", cidrBlocks: cidrs("isolated"), tags: { tier: "isolated" } },
         ],
-        natGateways: { strategy: config.natGateways === "perAz" ? "OnePerAz" : "Single" },
+        natGateways: { strategy: NAT_GATEWAY_STRATEGY[config.natGateways] },
       },
       { parent: this, protect: args.protect ?? false },
     );
+
+    if (config.natGateways === "instance") {
+      new NatInstance(
+        `${name}-nat`,
+        {
+          vpcId: vpc.vpcId,
+          vpcCidr: config.cidr,
+          publicSubnetId: vpc.publicSubnetIds.apply((ids) => ids[0]),
+          privateRouteTableIds: privateRouteTableIds(vpc, config.azCount),
+        },
+        { parent: this },
+      );
+    }
 
     new aws.ec2.VpcEndpoint(
       `${name}-s3`,

@@ -58,7 +58,7 @@ const shared = {
 export const environmentDefaults: Record<Environment, Defaults> = {
   dev: {
     protect: false,
-    network: { ...shared.network, azCount: 2, natGateways: "single", flowLogRetentionDays: 14 },
+    network: { ...shared.network, azCount: 2, natGateways: "instance", flowLogRetentionDays: 14 },
     cluster: {
       ...shared.cluster,
       instanceTypes: ["t4g.medium"],

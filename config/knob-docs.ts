@@ -10,7 +10,7 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
   "platform:protect": "protect stateful resources (database, cache, bucket, KMS keys, repositories) from deletion by the stack",
   "platform:network.cidr": "VPC range, /16 to /20",
   "platform:network.azCount": "availability zones, 2\u20133",
-  "platform:network.natGateways": "`single` or `perAz`",
+  "platform:network.natGateways": "`single`: one NAT gateway; `perAz`: one per AZ (an AZ outage cuts only its own AZ off); `instance`: one t4g.nano NAT instance (fck-nat style, about $7/month instead of $33 plus $0.045/GB; one instance, no HA, burst up to 5 Gbit/s; see docs/cost.md)",
   "platform:network.flowLogRetentionDays": "VPC flow-log retention (a CloudWatch value)",
   "platform:network.availabilityZoneIds": "zones by zone ID (the same zone in every account, unlike `us-east-1a`), exactly `azCount` of them; `[]`: the region's first zones by ID that EKS supports (never `use1-az3`, `usw1-az2`, `cac1-az3`). Changing it moves subnets: set it before the first `up`",
   "platform:cluster.version": "EKS Kubernetes version, pinned",

@@ -105,8 +105,11 @@ export const networkSchema = z.strictObject({
     .refine((c) => isAlignedIpv4Cidr(c) && Number(c.split("/")[1]) >= 16 && Number(c.split("/")[1]) <= 20, { error: VPC_CIDR }),
   /** Availability zones to spread subnets, NAT gateways, nodes and replicas over. */
   azCount: integer(2, 3, "the subnet layout has room for 3 AZs; EKS needs at least 2"),
-  /** `single`: one NAT gateway for the VPC (cheap); `perAz`: one per AZ (no cross-AZ dependency). */
-  natGateways: z.enum(["single", "perAz"], { error: '"single" or "perAz"' }),
+  /**
+   * `single`: one NAT gateway for the VPC (cheap); `perAz`: one per AZ (no cross-AZ dependency);
+   * `instance`: one t4g.nano NAT instance, no NAT gateway (cheapest; single instance, no HA).
+   */
+  natGateways: z.enum(["single", "perAz", "instance"], { error: '"single", "perAz" or "instance"' }),
   /** Retention of the VPC flow-log group, in days. */
   flowLogRetentionDays: logRetentionDays,
   /**

@@ -55,6 +55,8 @@ export interface RegionPrices {
   loadBalancerHour: { application: Price; network: Price };
   /** AWS WAF (same in every region): per web ACL and per rule or managed rule group, per month. */
   waf: { webAclMonth: Price; ruleMonth: Price };
+  /** A CloudWatch metric alarm on one standard-resolution metric, per month. */
+  cloudwatchAlarmMonth: Price;
 }
 
 const TAKEN = "2026-11-23";
@@ -168,6 +170,7 @@ const usEast1: RegionPrices = {
     ),
     ruleMonth: price(1, "rule-month", "https://aws.amazon.com/waf/pricing/ ; https://c3x.dev/blog/aws-waf-cost-explained/", `${UNVERIFIED}; a managed rule group counts as one rule`),
   },
+  cloudwatchAlarmMonth: price(0.1, "alarm-month", "https://aws.amazon.com/cloudwatch/pricing/ (standard resolution, per alarm metric)", UNVERIFIED),
 };
 
 /** Prices by AWS region. Only the regions the stacks use are priced; others are an error. */

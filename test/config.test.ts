@@ -57,7 +57,7 @@ describe("stack files", () => {
   it("the two stacks differ in availability and safety the way the requirements table says", () => {
     const dev = loadCloud(sourceFor("dev"));
     const prod = loadCloud(sourceFor("prod"));
-    assert.equal(dev.network.natGateways, "single");
+    assert.equal(dev.network.natGateways, "instance");
     assert.equal(prod.network.natGateways, "perAz");
     assert.equal(prod.network.azCount, 3);
     assert.equal(prod.database.multiAz, true);
@@ -129,7 +129,7 @@ describe("bad configuration", () => {
     { name: "CIDR with host bits", patch: { "platform:network": { cidr: "10.0.1.0/16" } }, expect: /^platform:network\.cidr: got "10\.0\.1\.0\/16"/ },
     { name: "public access CIDR malformed", patch: { "platform:cluster": { publicAccessCidrs: ["1.2.3.4"] } }, expect: /^platform:cluster\.publicAccessCidrs\[0\]: got "1\.2\.3\.4"; expected IPv4 networks in CIDR notation/ },
     { name: "wrong type", patch: { "platform:network": { azCount: "3" } }, expect: /^platform:network\.azCount: got "3"; expected an integer from 2 to 3/ },
-    { name: "unknown enum value", patch: { "platform:network": { natGateways: "one" } }, expect: /^platform:network\.natGateways: got "one"; expected "single" or "perAz"/ },
+    { name: "unknown enum value", patch: { "platform:network": { natGateways: "one" } }, expect: /^platform:network\.natGateways: got "one"; expected "single", "perAz" or "instance"/ },
     { name: "min nodes over max", patch: { "platform:cluster": { minNodes: 5, maxNodes: 2, desiredNodes: 2 } }, expect: /^platform:cluster\.minNodes: got 5; expected at most cluster\.maxNodes \(2\)/ },
     { name: "desired outside min..max", patch: { "platform:cluster": { minNodes: 1, maxNodes: 3, desiredNodes: 4 } }, expect: /^platform:cluster\.desiredNodes: got 4; expected between cluster\.minNodes \(1\) and cluster\.maxNodes \(3\)/ },
     { name: "non-Graviton instance type", patch: { "platform:cluster": { instanceTypes: ["t3.medium"] } }, expect: /^platform:cluster\.instanceTypes\[0\]: got "t3\.medium"; expected a Graviton \(arm64\) instance type/ },

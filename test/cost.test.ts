@@ -174,6 +174,18 @@ describe("cost estimate", () => {
     assert.match(estimate.unpriced[2].reason, /Classic Load Balancer/);
   });
 
+  it("an EC2 instance is priced in full with a declared gp3 root volume, and its root volume is unpriced without one", () => {
+    const sized: CostResource = { type: "aws:ec2/instance:Instance", name: "nat", inputs: { instanceType: "t4g.nano", rootBlockDevice: { volumeType: "gp3", volumeSize: 8 } } };
+    const unsized: CostResource = { type: "aws:ec2/instance:Instance", name: "bare", inputs: { instanceType: "t4g.nano" } };
+    const p = PRICES[REGION];
+    const full = estimateCost([sized], { region: REGION, usage: USAGE });
+    assert.deepEqual(full.unpriced, []);
+    close(full.monthly, 730 * p.ec2["t4g.nano"].usd + 8 * p.ebsGp3GbMonth.usd, "instance hours and its 8 GB gp3 root");
+    const partial = estimateCost([unsized], { region: REGION, usage: USAGE });
+    close(partial.monthly, 730 * p.ec2["t4g.nano"].usd, "instance hours only");
+    assert.match(partial.unpriced[0].reason, /root volume not priced/);
+  });
+
   it("every price in the table carries a source and the date it was taken", () => {
     const walk = (node: unknown, path: string): void => {
       if (node && typeof node === "object" && ("usd" in node || "fraction" in node)) {
@@ -215,6 +227,16 @@ describe("cost of the stacks", () => {
       assert.match(renderCostDiff(diff), /\(\+\$0\.00\)\n {2}no line changed/);
     });
   }
+
+  it("dev: at most $150 a month, everything priced, NAT by an instance (EC2 hours, root volume, Elastic IP) and no NAT gateway", () => {
+    const { estimate, config } = stackCost("dev");
+    assert.equal(config.network.natGateways, "instance");
+    assert.deepEqual(estimate.unpriced, []);
+    assert.ok(estimate.monthly <= 150, `dev estimate $${estimate.monthly} > $150`);
+    const natLines = estimate.lines.filter((l) => l.resource.endsWith("-nat") || l.resource.endsWith("-nat-eip"));
+    assert.deepEqual(natLines.map((l) => l.item).sort(), ["EBS gp3 root volume", "EC2 t4g.nano on-demand", "public IPv4 address (Elastic IP)"]);
+    assert.ok(!estimate.lines.some((l) => /NAT gateway/.test(l.item)), "no NAT gateway hours or processing");
+  });
 
   it("prod keeps the availability features in its bill: Multi-AZ database, a cache replica, a NAT gateway per AZ", () => {
     const { estimate } = stackCost("prod");

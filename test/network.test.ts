@@ -1,8 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { chooseZones, EKS_UNSUPPORTED_ZONE_IDS } from "../components/availability-zones";
+import { AL2023_ARM64_AMI_PARAMETER, natInstanceUserData, natRuleset, natSysctl } from "../components/nat-instance";
+import { environmentDefaults } from "../config/defaults";
 import { subnetCidr, tierCidrs } from "../components/subnet-layout";
-import { one, planFor, runPlanCli, stackDirWith, STACKS } from "./helpers/program";
+import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS } from "./helpers/program";
+import { requireTool } from "./helpers/tools";
+import { loadCloud, sourceFor } from "./helpers/config";
+import { emitArtifacts } from "../tools/plan/emit";
 
 const VPC = "awsx:ec2:Vpc";
 
@@ -13,7 +22,7 @@ function toRange(cidr: string): [number, number] {
 }
 
 describe("network", () => {
-  const expected = { dev: { azs: 2, nat: "Single", cidr: "10.0.0.0/16" }, prod: { azs: 3, nat: "OnePerAz", cidr: "10.1.0.0/16" } };
+  const expected = { dev: { azs: 2, nat: "None", cidr: "10.0.0.0/16" }, prod: { azs: 3, nat: "OnePerAz", cidr: "10.1.0.0/16" } };
 
   for (const stack of STACKS) {
     it(`${stack}: ${expected[stack].azs} AZs, NAT ${expected[stack].nat}, three tiers with fixed, non-overlapping CIDRs inside the VPC`, () => {
@@ -94,5 +103,180 @@ describe("network", () => {
     assert.equal(subnetCidr("10.0.0.0/16", "isolated", 1), "10.0.232.0/21");
     assert.equal(subnetCidr("10.8.0.0/20", "isolated", 2), "10.8.15.0/25");
     assert.throws(() => subnetCidr("10.0.0.0/16", "public", 3), /outside 0\.\.2/);
+  });
+});
+
+describe("NAT instance (platform:network.natGateways = instance)", () => {
+  const INSTANCE = "aws:ec2/instance:Instance";
+  const ROUTE = "aws:ec2/route:Route";
+  const natInstance = (stack: string) => one(planFor(stack), INSTANCE, `platform-${stack}-nat`);
+
+  it("is dev's default and not prod's: prod keeps a NAT gateway per AZ", () => {
+    assert.equal(environmentDefaults.dev.network.natGateways, "instance");
+    assert.equal(environmentDefaults.prod.network.natGateways, "perAz");
+    const prod = planFor("prod");
+    assert.deepEqual(one(prod, VPC).inputs.natGateways, { strategy: "OnePerAz" });
+    assert.deepEqual(ofType(prod, "platform:network:NatInstance"), []);
+    assert.deepEqual(ofType(prod, INSTANCE), []);
+    assert.deepEqual(ofType(prod, ROUTE), [], "prod's private routes are awsx's, to its NAT gateways");
+  });
+
+  it("dev: awsx creates no NAT gateway, and the plan has none", () => {
+    const dev = planFor("dev");
+    assert.deepEqual(one(dev, VPC).inputs.natGateways, { strategy: "None" });
+    assert.deepEqual(ofType(dev, "aws:ec2/natGateway:NatGateway"), []);
+  });
+
+  it("dev: a Graviton t4g.nano from the AL2023 arm64 SSM parameter, IMDSv2 only, encrypted gp3 root, source/dest check off, auto-recovery", () => {
+    const instance = natInstance("dev");
+    assert.equal(instance.inputs.instanceType, "t4g.nano");
+    assert.equal(AL2023_ARM64_AMI_PARAMETER, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64");
+    assert.equal(instance.inputs.ami, "ami-mock-al2023-arm64", "the AMI comes from the SSM parameter (the mocks' answer)");
+    assert.deepEqual(instance.options.ignoreChanges, ["ami"], "a newer AMI does not replace the NAT on an unrelated up");
+    assert.equal(instance.inputs.sourceDestCheck, false);
+    assert.equal(instance.inputs.metadataOptions.httpTokens, "required");
+    assert.equal(instance.inputs.metadataOptions.httpPutResponseHopLimit, 1);
+    assert.deepEqual(instance.inputs.rootBlockDevice, { deleteOnTermination: true, encrypted: true, volumeSize: 8, volumeType: "gp3" });
+    assert.deepEqual(instance.inputs.maintenanceOptions, { autoRecovery: "default" });
+    assert.equal(instance.inputs.userData, natInstanceUserData(one(planFor("dev"), VPC).inputs.cidrBlock));
+  });
+
+  it("dev: an instance status check failing for 3 minutes reboots it (auto-recovery covers only the host)", () => {
+    const alarm = one(planFor("dev"), "aws:cloudwatch/metricAlarm:MetricAlarm", "platform-dev-nat-reboot");
+    assert.equal(alarm.inputs.namespace, "AWS/EC2");
+    assert.equal(alarm.inputs.metricName, "StatusCheckFailed_Instance");
+    assert.deepEqual(alarm.inputs.dimensions, { InstanceId: `${natInstance("dev").name}-id` });
+    assert.equal(alarm.inputs.period * alarm.inputs.evaluationPeriods, 180);
+    assert.deepEqual(alarm.inputs.alarmActions, ["arn:aws:automate:us-east-1:ec2:reboot"]);
+  });
+
+  it("dev: in the first public subnet with an Elastic IP of its own", () => {
+    const dev = planFor("dev");
+    const instance = natInstance("dev");
+    assert.equal(instance.inputs.subnetId, (dev.outputs.publicSubnetIds as string[])[0]);
+    const eip = one(dev, "aws:ec2/eip:Eip", "platform-dev-nat-eip");
+    assert.equal(eip.inputs.domain, "vpc");
+    assert.equal(eip.inputs.instance, `${instance.name}-id`, "the EIP is attached to the NAT instance");
+  });
+
+  it("dev: its security group admits only the VPC's range and lets everything out", () => {
+    const dev = planFor("dev");
+    const sg = one(dev, "aws:ec2/securityGroup:SecurityGroup", "platform-dev-nat-sg");
+    const cidr = one(dev, VPC).inputs.cidrBlock;
+    const ingress = sg.inputs.ingress as { cidrBlocks?: string[]; ipv6CidrBlocks?: string[]; securityGroups?: string[] }[];
+    assert.ok(ingress.length > 0);
+    for (const rule of ingress) {
+      assert.deepEqual(rule.cidrBlocks, [cidr]);
+      assert.equal(rule.ipv6CidrBlocks, undefined);
+      assert.equal(rule.securityGroups, undefined);
+    }
+    assert.deepEqual((sg.inputs.egress as { cidrBlocks: string[]; protocol: string }[]).map((e) => [e.protocol, e.cidrBlocks]), [["-1", ["0.0.0.0/0"]]]);
+    const instance = natInstance("dev");
+    assert.equal(instance.inputs.vpcSecurityGroupIds.length, 1);
+  });
+
+  it("dev: one default route per private subnet, to the instance's primary ENI, in that subnet's own route table", () => {
+    const dev = planFor("dev");
+    const routes = ofType(dev, ROUTE);
+    const privateSubnets = dev.outputs.privateSubnetIds as string[];
+    assert.equal(routes.length, privateSubnets.length);
+    assert.equal(routes.length, environmentDefaults.dev.network.azCount);
+    // The mocks name each subnet's route table rtb-<subnet id>, as the association they export says.
+    assert.deepEqual(routes.map((r) => r.inputs.routeTableId).sort(), privateSubnets.map((id) => `rtb-${id}`).sort());
+    for (const route of routes) {
+      assert.equal(route.inputs.destinationCidrBlock, "0.0.0.0/0");
+      assert.match(route.inputs.networkInterfaceId, /^eni-/);
+      assert.equal(route.inputs.natGatewayId, undefined);
+      assert.equal(route.inputs.instanceId, undefined, "the ENI, not the instance: routes survive a recovery either way, but instanceId is deprecated");
+    }
+    assert.equal(new Set(routes.map((r) => r.inputs.networkInterfaceId)).size, 1, "every private subnet uses the one instance");
+  });
+
+  it("prod with natGateways = instance would also get one route per private subnet (three AZs)", () => {
+    const plan = planFor("prod", { "platform:network": { natGateways: "instance" } });
+    assert.equal(ofType(plan, ROUTE).length, 3);
+    assert.deepEqual(ofType(plan, "aws:ec2/natGateway:NatGateway"), []);
+  });
+
+  it("dev: the plan's policy pack reports no violation (no 0.0.0.0/0 ingress on the NAT's group)", () => {
+    assert.deepEqual((planFor("dev").policy as { violations: unknown[] }).violations, []);
+  });
+
+  it("natInstanceUserData: forwarding and masquerade written to persistent config, for exactly the VPC's range; bad input throws", () => {
+    const script = natInstanceUserData("10.0.0.0/16");
+    assert.match(script, /^#!\/bin\/bash\n/);
+    assert.match(script, /\/etc\/sysctl\.d\/90-nat\.conf <<'EOF'\nnet\.ipv4\.ip_forward = 1\nEOF/);
+    assert.ok(script.includes(natRuleset("10.0.0.0/16")));
+    assert.match(script, /systemctl enable nftables\.service/);
+    assert.match(natRuleset("10.0.0.0/16"), /ip saddr 10\.0\.0\.0\/16 ip daddr != 10\.0\.0\.0\/16 masquerade/);
+    assert.throws(() => natInstanceUserData("10.0.0.0"), /not an IPv4 CIDR/);
+  });
+
+  it("--emit writes dev's user data (network/nat-instance-user-data.sh, for the stack's CIDR) and it passes shellcheck; prod has none", (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "emit-nat-"));
+    const prodDir = fs.mkdtempSync(path.join(os.tmpdir(), "emit-nat-prod-"));
+    try {
+      const dev = loadCloud(sourceFor("dev"));
+      const written = emitArtifacts(dir, dev);
+      const emitted = path.join(dir, "network/nat-instance-user-data.sh");
+      assert.ok(written.includes("network/nat-instance-user-data.sh"), written.join("\n"));
+      assert.equal(fs.readFileSync(emitted, "utf8"), natInstanceUserData(dev.network.cidr));
+      assert.equal(fs.statSync(emitted).mode & 0o111, 0o111);
+      assert.ok(!emitArtifacts(prodDir, loadCloud(sourceFor("prod"))).some((f) => f.includes("nat-instance")));
+      const tool = requireTool("shellcheck");
+      if (tool.skip) return t.skip(tool.skip);
+      const run = spawnSync(tool.path!, ["-s", "bash", emitted], { encoding: "utf8" });
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+      fs.rmSync(prodDir, { recursive: true });
+    }
+  });
+
+  it("natRuleset loads into a real nftables in a throwaway network namespace and masquerades only the VPC's range", (t) => {
+    const nft = requireTool("nft");
+    const unshare = requireTool("unshare");
+    if (nft.skip || unshare.skip) return t.skip(nft.skip ?? unshare.skip);
+    const probe = spawnSync(unshare.path!, ["-n", "true"]);
+    if (probe.status !== 0) {
+      // Creating a network namespace needs CAP_SYS_ADMIN; CI runs as root.
+      if (process.env.CI === "true") assert.fail(`unshare -n failed: ${probe.stderr}`);
+      return t.skip("cannot create a network namespace here (needs root)");
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nat-ruleset-"));
+    const file = path.join(dir, "nftables.conf");
+    fs.writeFileSync(file, natRuleset("10.0.0.0/16"));
+    const run = spawnSync(unshare.path!, ["-n", "sh", "-c", 'nft -f "$1" && nft list ruleset', "sh", file], { encoding: "utf8" });
+    fs.rmSync(dir, { recursive: true });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /type nat hook postrouting priority srcnat; policy accept;/);
+    assert.match(run.stdout, /ip saddr 10\.0\.0\.0\/16 ip daddr != 10\.0\.0\.0\/16 masquerade/);
+  });
+
+  it("forwarding and masquerade, as rendered, carry a VPC client's connection out through network namespaces; without the ruleset it fails", (t) => {
+    const tools = ["ip", "nft", "sysctl"].map((name) => requireTool(name));
+    const missing = tools.find((tool) => tool.skip);
+    if (missing) return t.skip(missing.skip);
+    if (spawnSync("unshare", ["-n", "true"]).status !== 0) {
+      // Network namespaces need CAP_SYS_ADMIN; CI runs as root.
+      if (process.env.CI === "true") assert.fail("cannot create network namespaces under CI");
+      return t.skip("cannot create network namespaces here (needs root)");
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nat-forward-"));
+    const sysctl = path.join(dir, "90-nat.conf");
+    const ruleset = path.join(dir, "nftables.conf");
+    fs.writeFileSync(sysctl, natSysctl());
+    fs.writeFileSync(ruleset, natRuleset("10.0.0.0/16"));
+    const script = path.join(PROJECT_DIR, "test/fixtures/nat/forward-through-namespaces.sh");
+    const run = (rules: string) => spawnSync("bash", [script, sysctl, rules, process.execPath], { encoding: "utf8", timeout: 20_000 });
+    try {
+      const natted = run(ruleset);
+      assert.equal(natted.status, 0, natted.stderr);
+      assert.equal(natted.stdout.trim(), "203.0.113.2", "the server sees the NAT's public-side address, not 10.0.1.10");
+      const control = run("none");
+      assert.equal(control.status, 3, `without masquerade the reply has no way back: ${control.stdout}${control.stderr}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 });

@@ -265,6 +265,20 @@ describe("ECR", () => {
 // ---------------------------------------------------------------------------------------------
 describe("KMS, logs, VPC flow logs", () => {
   const KEY = res("aws:kms/key:Key", "key", { enableKeyRotation: true }, { protect: true });
+  it("ec2-instance-hardened (IMDSv2 only, encrypted root volume)", async () => {
+    const instance = res("aws:ec2/instance:Instance", "nat", {
+      instanceType: "t4g.nano",
+      metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1 },
+      rootBlockDevice: { volumeType: "gp3", volumeSize: 8, encrypted: true },
+    });
+    await ruleCases("ec2-instance-hardened", "mandatory", [instance], [
+      [with_(instance, { metadataOptions: { httpTokens: "optional" } })],
+      [with_(instance, { metadataOptions: undefined })],
+      [with_(instance, { rootBlockDevice: { volumeType: "gp3", volumeSize: 8 } })],
+      [with_(instance, { rootBlockDevice: undefined })],
+    ]);
+  });
+
   it("kms-key-rotation (asymmetric keys are exempt)", async () => {
     await ruleCases("kms-key-rotation", "mandatory", [KEY, res("aws:kms/key:Key", "sign", { customerMasterKeySpec: "ECC_NIST_P256", keyUsage: "SIGN_VERIFY" }, { protect: true })], [[with_(KEY, { enableKeyRotation: false })], [with_(KEY, { enableKeyRotation: undefined })]]);
   });

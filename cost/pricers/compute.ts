@@ -52,7 +52,11 @@ export function ec2Instance(r: CostResource, ctx: PricingContext): Outcome {
   const instanceType = asString(r.inputs.instanceType);
   const price = instanceType ? lookup(ctx.prices.ec2, instanceType) : undefined;
   if (!instanceType || !price) return unpriced(`no EC2 price for ${instanceType ?? "an unknown instance type"}`);
-  return unpriced("root volume size not priced (declare an aws:ebs/volume:Volume to price storage)", [
-    line(`EC2 ${instanceType} on-demand`, HOURS_PER_MONTH, price),
-  ]);
+  const compute = line(`EC2 ${instanceType} on-demand`, HOURS_PER_MONTH, price);
+  // Only a declared gp3 size is priced: the AMI's snapshot size (the default) is not in the plan.
+  const rootGb = asNumber(at(r.inputs, "rootBlockDevice", "volumeSize"));
+  const rootType = asString(at(r.inputs, "rootBlockDevice", "volumeType"));
+  if (rootGb === undefined || rootType !== "gp3")
+    return unpriced("root volume not priced (declare rootBlockDevice.volumeSize with volumeType gp3, or an aws:ebs/volume:Volume)", [compute]);
+  return lines(compute, line("EBS gp3 root volume", rootGb, ctx.prices.ebsGp3GbMonth));
 }

@@ -103,3 +103,6 @@ export function ebsVolume(r: CostResource, ctx: PricingContext): Outcome {
   if (size === undefined) return unpriced("volume size is not known");
   return lines(line(`EBS gp3 volume ${size} GB`, size, ctx.prices.ebsGp3GbMonth));
 }
+
+export const metricAlarm = (_r: CostResource, ctx: PricingContext): Outcome =>
+  lines(line("CloudWatch metric alarm", 1, ctx.prices.cloudwatchAlarmMonth));

@@ -1,6 +1,6 @@
 import type { Pricer } from "../types";
 import { ec2Instance, eksCluster, eksComponent, nodeGroup } from "./compute";
-import { cacheCluster, ebsVolume, ecrRepository, kmsKey, logGroup, rdsInstance, replicationGroup, s3Bucket, secret } from "./data";
+import { cacheCluster, ebsVolume, ecrRepository, kmsKey, logGroup, metricAlarm, rdsInstance, replicationGroup, s3Bucket, secret } from "./data";
 import { claimTemplates, helmRelease, persistentVolumeClaim, service } from "./kubernetes";
 import { awsLoadBalancer, awsxVpc, elasticIp, natGateway, vpcEndpoint, wafWebAcl } from "./network";
 
@@ -24,6 +24,7 @@ export const PRICERS: Readonly<Record<string, Pricer>> = {
   "aws:s3/bucketV2:BucketV2": s3Bucket,
   "aws:ecr/repository:Repository": ecrRepository,
   "aws:cloudwatch/logGroup:LogGroup": logGroup,
+  "aws:cloudwatch/metricAlarm:MetricAlarm": metricAlarm,
   "aws:kms/key:Key": kmsKey,
   "aws:secretsmanager/secret:Secret": secret,
   "aws:ebs/volume:Volume": ebsVolume,

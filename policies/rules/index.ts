@@ -1,6 +1,7 @@
 import type { Policies } from "@pulumi/policy";
 import { budgetPolicy } from "./budget";
 import { dockerPolicies } from "./docker";
+import { ec2InstanceHardenedPolicy } from "./ec2";
 import { ecrPolicies } from "./ecr";
 import { eksPolicies } from "./eks";
 import { elasticachePolicies } from "./elasticache";
@@ -22,6 +23,7 @@ export const allPolicies: Policies = [
   ...elasticachePolicies,
   ...eksPolicies,
   securityGroupIngressPolicy,
+  ec2InstanceHardenedPolicy,
   ...ecrPolicies,
   kmsKeyRotationPolicy,
   logGroupRetentionPolicy,

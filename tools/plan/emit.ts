@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { maxConnectionsFor } from "../../components/database";
 import { DUMP_SCRIPT, RESTORE_SCRIPT, UPLOAD_SCRIPT } from "../../components/app-platform";
+import { natInstanceUserData } from "../../components/nat-instance";
 import { emitEdge } from "./emit-edge";
 import { emitMonitoring } from "./emit-monitoring";
 import type { CloudConfig, Config } from "../../config";
@@ -11,6 +12,7 @@ function emitCloud(dir: string, config: CloudConfig): string[] {
     writeArtifact(dir, "cluster/scripts/db-dump.sh", DUMP_SCRIPT, 0o755),
     writeArtifact(dir, "cluster/scripts/db-upload.sh", UPLOAD_SCRIPT, 0o755),
     writeArtifact(dir, "cluster/scripts/db-restore.sh", RESTORE_SCRIPT, 0o755),
+    ...(config.network.natGateways === "instance" ? [writeArtifact(dir, "network/nat-instance-user-data.sh", natInstanceUserData(config.network.cidr), 0o755)] : []),
     ...(config.monitoring.enabled ? emitMonitoring(dir, config.edgeSites, config.monitoring.alerting, maxConnectionsFor(config.database.instanceClass)) : []),
   ];
 }

@@ -69,6 +69,9 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
       return { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/${name}`, name };
     case "aws:iam/accessKey:AccessKey":
       return { secret: "mock-secret-access-key" };
+    case "aws:ec2/instance:Instance":
+      // Routes to a NAT instance target its primary ENI.
+      return { arn, primaryNetworkInterfaceId: `eni-mock-${args.name}`, privateIp: "10.0.200.10" };
     case "aws:cloudwatch/logGroup:LogGroup":
       return { arn: `arn:aws:logs:${region}:${MOCK_ACCOUNT_ID}:log-group:${name}` };
     case "aws:acm/certificate:Certificate":
@@ -109,6 +112,8 @@ function vpcOutputs(args: pulumi.runtime.MockResourceArgs): State {
     isolatedSubnetIds: idsOf("Isolated"),
     // The real outputs are RouteTable resources; plain objects with an id serve the same reads.
     routeTables: ["public", "private", "isolated"].flatMap((tier) => idsOf(tier[0].toUpperCase() + tier.slice(1)).map((id) => ({ id: `rtb-${id}` }))),
+    // awsx gives every subnet its own route table; real outputs are RouteTableAssociation resources.
+    routeTableAssociations: ["Public", "Private", "Isolated"].flatMap((type) => idsOf(type).map((id) => ({ subnetId: id, routeTableId: `rtb-${id}` }))),
   };
 }
 
@@ -188,6 +193,9 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
         case "aws:route53/getZone:getZone":
           // The stack's existing public hosted zone (never created by the program).
           return { ...args.inputs, id: "Z0123456789MOCKZONE", zoneId: "Z0123456789MOCKZONE", arn: "arn:aws:route53:::hostedzone/Z0123456789MOCKZONE" };
+        case "aws:ssm/getParameter:getParameter":
+          // The NAT instance's AMI: the current AL2023 arm64 image AWS publishes under this name.
+          return { ...args.inputs, type: "String", value: "ami-mock-al2023-arm64", version: 1 };
         case "aws:iam/getPolicyDocument:getPolicyDocument":
           return policyDocument(args.inputs);
         case "aws:ecr/getImage:getImage":
