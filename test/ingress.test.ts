@@ -14,6 +14,7 @@ import {
   WAF_MANAGED_RULE_GROUPS,
 } from "../components/platform/ingress";
 import { loadBalancerControllerPolicy } from "../components/platform/ingress-iam";
+import { keyPaths, missingKeys } from "./helpers/chart-values";
 import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS, type Plan } from "./helpers/program";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -33,27 +34,10 @@ function trustedSubjects(plan: Plan, role: string): unknown[] {
   return trust.Statement.flatMap((s) => Object.entries(s.Condition?.StringEquals ?? {}).filter(([k]) => k.endsWith(":sub")).map(([, v]) => v));
 }
 
-/** Every key path of a values object, leaves and maps the chart leaves open (`{}`) ending the path. */
-function keyPaths(values: Record<string, unknown>, chart: Record<string, unknown>, prefix = ""): string[] {
-  return Object.entries(values).flatMap(([key, value]) => {
-    const here = `${prefix}${key}`;
-    const chartValue = chart[key];
-    const open = chartValue && typeof chartValue === "object" && Object.keys(chartValue).length === 0;
-    if (value && typeof value === "object" && !Array.isArray(value) && !open && chartValue && typeof chartValue === "object")
-      return keyPaths(value as Record<string, unknown>, chartValue as Record<string, unknown>, `${here}.`);
-    return [here];
-  });
-}
-
+/** Every value path set must exist in the chart's values.yaml; returns every path, for the test's own spot checks. */
 function assertKeysInChart(values: Record<string, unknown>, chart: Record<string, unknown>): string[] {
-  const paths = keyPaths(values, chart);
-  const lookup = (p: string) => p.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" && k in v ? (v as Record<string, unknown>)[k] : undefined), chart);
-  for (const p of paths) {
-    const parent = p.split(".").slice(0, -1).join(".");
-    const container = parent ? lookup(parent) : chart;
-    assert.ok(container && typeof container === "object" && (p.split(".").pop() as string) in container, `${p} is a chart value`);
-  }
-  return paths;
+  assert.deepEqual(missingKeys(values, chart), [], "every value set is a chart value");
+  return keyPaths(values);
 }
 
 describe("traffic in: AWS Load Balancer Controller", () => {

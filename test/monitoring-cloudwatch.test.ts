@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
 import { YACE_ACTIONS, YACE_CHART, YACE_CHART_VERSION, YACE_SERVICE_ACCOUNT } from "../components/monitoring/cloudwatch-exporter";
 import { CLOUDWATCH_METRICS } from "../components/monitoring/metrics";
-import { one, planFor, PROJECT_DIR, STACKS } from "./helpers/program";
+import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
+import { one, planFor, STACKS } from "./helpers/program";
 
 /**
  * The CloudWatch exporter (YACE) under the plan: pinned chart, values that exist in the chart, a
@@ -24,18 +23,6 @@ interface YaceJob {
 function yaceName(type: string, metric: string, statistic: string): string {
   const snake = metric.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
   return `aws_${type.replace(/^AWS\//, "").toLowerCase()}_${snake}_${statistic.toLowerCase()}`;
-}
-
-/** Every key path of a values object, leaves and maps the chart leaves open (`{}`) ending the path. */
-function keyPaths(values: Record<string, unknown>, chart: Record<string, unknown>, prefix = ""): string[] {
-  return Object.entries(values).flatMap(([key, value]) => {
-    const here = `${prefix}${key}`;
-    const chartValue = chart[key];
-    const open = chartValue && typeof chartValue === "object" && Object.keys(chartValue).length === 0;
-    if (value && typeof value === "object" && !Array.isArray(value) && !open && chartValue && typeof chartValue === "object")
-      return keyPaths(value as Record<string, unknown>, chartValue as Record<string, unknown>, `${here}.`);
-    return [here];
-  });
 }
 
 describe("CloudWatch exporter (YACE)", () => {
@@ -78,17 +65,10 @@ describe("CloudWatch exporter (YACE)", () => {
   }
 
   it("every value set exists in the chart's values.yaml at the pinned version", () => {
-    const fixture = path.join(PROJECT_DIR, `test/fixtures/charts/${YACE_CHART}-${YACE_CHART_VERSION}.values.yaml`);
-    const chart = parse(fs.readFileSync(fixture, "utf8")) as Record<string, unknown>;
+    const chart = chartFixture(`${YACE_CHART}-${YACE_CHART_VERSION}.values.yaml`);
     const values = one(planFor("prod"), RELEASE, "platform-prod-cloudwatch-exporter").inputs.values as Record<string, unknown>;
-    const paths = keyPaths(values, chart);
-    const lookup = (p: string) => p.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" && k in v ? (v as Record<string, unknown>)[k] : undefined), chart);
-    for (const p of paths) {
-      const parent = p.split(".").slice(0, -1).join(".");
-      const leaf = p.split(".").pop() as string;
-      const container = parent ? lookup(parent) : chart;
-      assert.ok(container && typeof container === "object" && leaf in container, `${p} is a chart value`);
-    }
+    assert.deepEqual(missingKeys(values, chart), [], "every value set is a chart value");
+    const paths = keyPaths(values);
     assert.ok(paths.includes("serviceMonitor.interval") && paths.includes("serviceAccount.annotations"), paths.join(", "));
   });
 });
