@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { awsServiceTrustPolicy } from "./service-role";
 import type { BackupsConfig } from "../config";
 
 /** The writers of the bucket, each confined to its own prefix; each Pi site writes under `edge/<site>/`. */
@@ -164,19 +165,11 @@ export class Backups extends pulumi.ComponentResource {
       );
     }
 
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const role = new aws.iam.Role(
       `${name}-replication`,
       {
         description: `S3 replicates the ${name} backup bucket to ${dr.region}`,
-        assumeRolePolicy: account.apply((accountId) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              { Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { StringEquals: { "aws:SourceAccount": accountId } } },
-            ],
-          }),
-        ),
+        assumeRolePolicy: awsServiceTrustPolicy(this, "s3.amazonaws.com"),
       },
       { parent: this },
     );

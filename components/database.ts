@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { awsServiceTrustPolicy } from "./service-role";
 import * as random from "@pulumi/random";
 import type { DatabaseConfig } from "../config";
 import type { DrTarget } from "./backups";
@@ -176,24 +177,11 @@ function finalSnapshotName(parent: pulumi.Resource, name: string, replacedBy: Re
 
 /** The role RDS Enhanced Monitoring publishes OS metrics with; only this account's RDS may assume it. */
 function enhancedMonitoringRole(parent: pulumi.Resource, name: string): aws.iam.Role {
-  const account = aws.getCallerIdentityOutput({}, { parent }).accountId;
   const role = new aws.iam.Role(
     `${name}-rds-monitoring`,
     {
       description: `RDS Enhanced Monitoring for ${name}-postgres`,
-      assumeRolePolicy: account.apply((accountId) =>
-        JSON.stringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Effect: "Allow",
-              Principal: { Service: "monitoring.rds.amazonaws.com" },
-              Action: "sts:AssumeRole",
-              Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-            },
-          ],
-        }),
-      ),
+      assumeRolePolicy: awsServiceTrustPolicy(parent, "monitoring.rds.amazonaws.com"),
     },
     { parent },
   );

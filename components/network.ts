@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { awsServiceTrustPolicy } from "./service-role";
 import { ConfigError, type NetworkConfig } from "../config";
 import { chooseZones } from "./availability-zones";
 import { NatInstance } from "./nat-instance";
@@ -128,24 +129,10 @@ export class Network extends pulumi.ComponentResource {
       { namePrefix: `/vpc/${name}/flow-logs/`, retentionInDays: retentionDays },
       { parent: this },
     );
-    // Only this account's flow logs may use the role (the confused-deputy guard AWS recommends).
-    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const role = new aws.iam.Role(
       `${name}-flow-logs`,
       {
-        assumeRolePolicy: account.apply((accountId) =>
-          JSON.stringify({
-            Version: "2012-10-17",
-            Statement: [
-              {
-                Effect: "Allow",
-                Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-                Action: "sts:AssumeRole",
-                Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-              },
-            ],
-          }),
-        ),
+        assumeRolePolicy: awsServiceTrustPolicy(this, "vpc-flow-logs.amazonaws.com"),
       },
       { parent: this },
     );
