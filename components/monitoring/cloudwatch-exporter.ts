@@ -45,15 +45,19 @@ export function renderYaceConfig(region: string): string {
   });
 }
 
-export interface CloudWatchExporterArgs {
-  /** The monitoring namespace's name (the role trusts its service account there). */
+/** What an add-on in the monitoring namespace with its own IRSA role needs (the exporter, Loki). */
+export interface MonitoringAddonArgs {
+  /** The monitoring namespace's name (the add-on's role trusts its service account there). */
   namespace: string;
+  /** The Namespace resource's name output, so the add-on waits for the namespace. */
   namespaceResource: pulumi.Input<string>;
   region: string;
   oidcProviderArn: pulumi.Input<string>;
   oidcProviderUrl: pulumi.Input<string>;
   provider: k8s.Provider;
 }
+
+export type CloudWatchExporterArgs = MonitoringAddonArgs;
 
 /** The chart's values: key paths checked against its values.yaml at YACE_CHART_VERSION. */
 export function yaceValues(region: string, roleArn: pulumi.Input<string>): Record<string, unknown> {

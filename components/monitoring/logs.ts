@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import type { MonitoringAddonArgs } from "./cloudwatch-exporter";
 import type { CloudMonitoringConfig } from "../../config";
 import { tlsOnlyPolicy } from "../backups";
 import { irsaRole } from "../irsa";
@@ -216,16 +217,9 @@ export function alloyValues(config: string): Record<string, unknown> {
   };
 }
 
-export interface LogsArgs {
+export interface LogsArgs extends MonitoringAddonArgs {
   /** `platform:monitoring.logs`: retention and the pinned chart versions. */
   config: LogsConfig;
-  /** The monitoring namespace's name (the role trusts Loki's service account there) and the Namespace resource's output. */
-  namespace: string;
-  namespaceResource: pulumi.Input<string>;
-  region: string;
-  oidcProviderArn: pulumi.Input<string>;
-  oidcProviderUrl: pulumi.Input<string>;
-  provider: k8s.Provider;
   /** StorageClass of Loki's WAL volume. */
   storageClassName: pulumi.Input<string>;
   /** Protect the bucket and its key from deletion by the stack (`platform:protect`). */
