@@ -51,48 +51,14 @@ export class Backups extends pulumi.ComponentResource {
   constructor(name: string, args: BackupsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:backups:Backups", name, {}, opts);
     const { config, protect } = args;
-    const stateful = { parent: this, protect };
 
-    const key = new aws.kms.Key(
-      `${name}-key`,
-      { description: `Encrypts the ${name} backup bucket`, enableKeyRotation: true, deletionWindowInDays: 30 },
-      stateful,
-    );
-    new aws.kms.Alias(`${name}-key`, { namePrefix: `alias/${name}-`, targetKeyId: key.keyId }, { parent: this });
-
-    const bucket = new aws.s3.Bucket(
-      `${name}-bucket`,
-      // Object lock can only be turned on when the bucket is created.
-      { objectLockEnabled: config.objectLock, forceDestroy: !protect },
-      stateful,
-    );
-    // Deleting one of these (a rename, a replacement) would turn its protection off: protected with the bucket.
-    const bucketChild = { parent: this, dependsOn: [bucket], protect };
-
-    new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, bucketChild);
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${name}-public-access`,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      bucketChild,
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-encryption`,
-      {
-        bucket: bucket.id,
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }],
-      },
-      bucketChild,
-    );
-    const versioning = new aws.s3.BucketVersioning(
-      `${name}-versioning`,
-      { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
-      bucketChild,
-    );
-    new aws.s3.BucketPolicy(
-      `${name}-tls-only`,
-      { bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) },
-      { parent: this, dependsOn: [publicAccess], protect },
-    );
+    // Object lock can only be turned on when the bucket is created.
+    const { key, bucket, versioning } = privateBucket(this, name, {
+      bucketName: `${name}-bucket`,
+      description: `Encrypts the ${name} backup bucket`,
+      objectLock: config.objectLock,
+      protect,
+    });
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
       { bucket: bucket.id, rules: lifecycleRules(config, args.edgeSites ?? []) },
@@ -130,27 +96,12 @@ export class Backups extends pulumi.ComponentResource {
     edgeSites: readonly string[],
   ): void {
     const inDr = { parent: this, provider: dr.provider };
-    const key = new aws.kms.Key(
-      `${name}-replica-key`,
-      { description: `Encrypts the ${name} backup replica in ${dr.region}`, enableKeyRotation: true, deletionWindowInDays: 30 },
-      { ...inDr, protect },
-    );
-    new aws.kms.Alias(`${name}-replica-key`, { namePrefix: `alias/${name}-replica-`, targetKeyId: key.keyId }, inDr);
-    const replica = new aws.s3.Bucket(`${name}-replica`, { objectLockEnabled: config.objectLock, forceDestroy: !protect }, { ...inDr, protect });
-    const child = { ...inDr, dependsOn: [replica], protect };
-    new aws.s3.BucketOwnershipControls(`${name}-replica-ownership`, { bucket: replica.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${name}-replica-public-access`,
-      { bucket: replica.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      child,
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-replica-encryption`,
-      { bucket: replica.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
-      child,
-    );
-    const versioning = new aws.s3.BucketVersioning(`${name}-replica-versioning`, { bucket: replica.id, versioningConfiguration: { status: "Enabled" } }, child);
-    new aws.s3.BucketPolicy(`${name}-replica-tls-only`, { bucket: replica.id, policy: replica.arn.apply(tlsOnlyPolicy) }, { ...inDr, dependsOn: [publicAccess], protect });
+    const { key, bucket: replica, versioning } = privateBucket(this, `${name}-replica`, {
+      description: `Encrypts the ${name} backup replica in ${dr.region}`,
+      objectLock: config.objectLock,
+      protect,
+      provider: dr.provider,
+    });
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-replica-lifecycle`,
       // Replicas land in Standard-IA already (replicaStorageClass): no transition, expiry at the DR retention.
@@ -214,6 +165,52 @@ export class Backups extends pulumi.ComponentResource {
       { parent: this },
     );
   }
+}
+
+export interface PrivateBucketArgs {
+  /** The KMS key's description. */
+  description: string;
+  /** Protect the key, the bucket and every setting that keeps it private (a deleted one would turn that off). */
+  protect: boolean;
+  /** Object lock, which can only be turned on when the bucket is created. Default: not set. */
+  objectLock?: boolean;
+  /** The bucket's logical name. Default `base`. */
+  bucketName?: string;
+  /** The provider of another region (the DR replica). Default the parent's. */
+  provider?: pulumi.ProviderResource;
+}
+
+/**
+ * A private S3 bucket with its own rotating KMS key (`<base>-key`, alias `alias/<base>-…`): owner-
+ * enforced ownership, public access blocked, SSE-KMS with a bucket key, versioning and a TLS-only
+ * policy, each named `<base>-<setting>`. The backup bucket, its DR replica and Loki's bucket.
+ */
+export function privateBucket(parent: pulumi.Resource, base: string, args: PrivateBucketArgs) {
+  const { protect } = args;
+  const opts = args.provider ? { parent, provider: args.provider } : { parent };
+  const key = new aws.kms.Key(`${base}-key`, { description: args.description, enableKeyRotation: true, deletionWindowInDays: 30 }, { ...opts, protect });
+  new aws.kms.Alias(`${base}-key`, { namePrefix: `alias/${base}-`, targetKeyId: key.keyId }, opts);
+  const bucket = new aws.s3.Bucket(
+    args.bucketName ?? base,
+    { ...(args.objectLock === undefined ? {} : { objectLockEnabled: args.objectLock }), forceDestroy: !protect },
+    { ...opts, protect },
+  );
+  const child = { ...opts, dependsOn: [bucket], protect };
+  new aws.s3.BucketOwnershipControls(`${base}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+  const publicAccess = new aws.s3.BucketPublicAccessBlock(
+    `${base}-public-access`,
+    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    child,
+  );
+  new aws.s3.BucketServerSideEncryptionConfiguration(
+    `${base}-encryption`,
+    // The bucket key cuts KMS requests (and their cost).
+    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
+    child,
+  );
+  const versioning = new aws.s3.BucketVersioning(`${base}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
+  new aws.s3.BucketPolicy(`${base}-tls-only`, { bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) }, { ...opts, dependsOn: [publicAccess], protect });
+  return { key, bucket, versioning };
 }
 
 /** Denies every request that does not use TLS, whoever makes it. */

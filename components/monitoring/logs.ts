@@ -3,7 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { MonitoringAddonArgs } from "./cloudwatch-exporter";
 import type { CloudMonitoringConfig } from "../../config";
-import { tlsOnlyPolicy } from "../backups";
+import { privateBucket } from "../backups";
 import { irsaRole } from "../irsa";
 
 /**
@@ -246,28 +246,7 @@ export class Logs extends pulumi.ComponentResource {
     super("platform:monitoring:Logs", name, {}, opts);
     const { config, protect } = args;
 
-    const key = new aws.kms.Key(
-      `${name}-logs-key`,
-      { description: `Encrypts the ${name} Loki log bucket`, enableKeyRotation: true, deletionWindowInDays: 30 },
-      { parent: this, protect },
-    );
-    new aws.kms.Alias(`${name}-logs-key`, { namePrefix: `alias/${name}-logs-`, targetKeyId: key.keyId }, { parent: this });
-    const bucket = new aws.s3.Bucket(`${name}-logs`, { forceDestroy: !protect }, { parent: this, protect });
-    const bucketChild = { parent: this, dependsOn: [bucket], protect };
-    new aws.s3.BucketOwnershipControls(`${name}-logs-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, bucketChild);
-    const publicAccess = new aws.s3.BucketPublicAccessBlock(
-      `${name}-logs-public-access`,
-      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
-      bucketChild,
-    );
-    new aws.s3.BucketServerSideEncryptionConfiguration(
-      `${name}-logs-encryption`,
-      // The bucket key cuts KMS requests (and their cost) for Loki's many small objects.
-      { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
-      bucketChild,
-    );
-    new aws.s3.BucketPolicy(`${name}-logs-tls-only`, { bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) }, { parent: this, dependsOn: [publicAccess], protect });
-    const versioning = new aws.s3.BucketVersioning(`${name}-logs-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, bucketChild);
+    const { key, bucket, versioning } = privateBucket(this, `${name}-logs`, { description: `Encrypts the ${name} Loki log bucket`, protect });
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-logs-lifecycle`,
       { bucket: bucket.id, rules: logsLifecycleRules(config.retentionDays) },
