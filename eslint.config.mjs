@@ -1,4 +1,5 @@
 import js from "@eslint/js";
+import prettier from "eslint-config-prettier";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
@@ -11,4 +12,6 @@ export default tseslint.config(
       "no-console": "off",
     },
   },
+  // Layout is Prettier's (`npm run lint` runs `prettier --check`); this turns off the style rules that would fight it.
+  prettier,
 );

@@ -28,6 +28,8 @@ export function chooseZones(region: string, zones: RegionZones, wantedIds: reado
   }
   const eligible = [...nameOf.keys()].filter((id) => !EKS_UNSUPPORTED_ZONE_IDS.includes(id)).sort();
   if (eligible.length < count)
-    throw new Error(`platform:network.azCount: got ${count}; expected at most ${eligible.length}, the zones of ${region} EKS supports (${eligible.join(", ")})`);
+    throw new Error(
+      `platform:network.azCount: got ${count}; expected at most ${eligible.length}, the zones of ${region} EKS supports (${eligible.join(", ")})`,
+    );
   return eligible.slice(0, count).map((id) => nameOf.get(id) as string);
 }

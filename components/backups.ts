@@ -71,14 +71,28 @@ export class Backups extends pulumi.ComponentResource {
         { parent: this, dependsOn: [versioning], protect },
       );
     }
-    if (args.dr) this.replicate(name, config, args.dr, args.region ?? "", { bucket, key, versioning }, protect, args.edgeSites ?? []);
+    if (args.dr)
+      this.replicate(
+        name,
+        config,
+        args.dr,
+        args.region ?? "",
+        { bucket, key, versioning },
+        protect,
+        args.edgeSites ?? [],
+      );
 
     this.dbWriterPolicyArn = this.writerPolicy(name, "db", bucket.arn, key.arn).arn;
     this.tiered = isTiered(config);
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.kmsKeyArn = key.arn;
-    this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, kmsKeyArn: this.kmsKeyArn, dbWriterPolicyArn: this.dbWriterPolicyArn });
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      bucketArn: this.bucketArn,
+      kmsKeyArn: this.kmsKeyArn,
+      dbWriterPolicyArn: this.dbWriterPolicyArn,
+    });
   }
 
   /**
@@ -96,7 +110,11 @@ export class Backups extends pulumi.ComponentResource {
     edgeSites: readonly string[],
   ): void {
     const inDr = { parent: this, provider: dr.provider };
-    const { key, bucket: replica, versioning } = privateBucket(this, `${name}-replica`, {
+    const {
+      key,
+      bucket: replica,
+      versioning,
+    } = privateBucket(this, `${name}-replica`, {
       description: `Encrypts the ${name} backup replica in ${dr.region}`,
       objectLock: config.objectLock,
       protect,
@@ -105,7 +123,10 @@ export class Backups extends pulumi.ComponentResource {
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-replica-lifecycle`,
       // Replicas land in Standard-IA already (replicaStorageClass): no transition, expiry at the DR retention.
-      { bucket: replica.id, rules: lifecycleRules({ ...config, retentionDays: dr.retentionDays, coldAfterDays: 0 }, edgeSites) },
+      {
+        bucket: replica.id,
+        rules: lifecycleRules({ ...config, retentionDays: dr.retentionDays, coldAfterDays: 0 }, edgeSites),
+      },
       { ...inDr, dependsOn: [versioning] },
     );
     if (config.objectLock) {
@@ -130,7 +151,9 @@ export class Backups extends pulumi.ComponentResource {
         role: role.id,
         policy: pulumi
           .all([source.bucket.arn, source.key.arn, replica.arn, key.arn])
-          .apply(([from, fromKey, to, toKey]) => replicationPolicyDocument({ from, fromKey, to, toKey, fromRegion: primaryRegion, toRegion: dr.region })),
+          .apply(([from, fromKey, to, toKey]) =>
+            replicationPolicyDocument({ from, fromKey, to, toKey, fromRegion: primaryRegion, toRegion: dr.region }),
+          ),
       },
       { parent: this },
     );
@@ -147,7 +170,11 @@ export class Backups extends pulumi.ComponentResource {
             filter: {},
             deleteMarkerReplication: { status: "Disabled" },
             sourceSelectionCriteria: { sseKmsEncryptedObjects: { status: "Enabled" } },
-            destination: { bucket: replica.arn, storageClass: replicaStorageClass(dr.retentionDays), encryptionConfiguration: { replicaKmsKeyId: key.arn } },
+            destination: {
+              bucket: replica.arn,
+              storageClass: replicaStorageClass(dr.retentionDays),
+              encryptionConfiguration: { replicaKmsKeyId: key.arn },
+            },
           },
         ],
       },
@@ -155,12 +182,19 @@ export class Backups extends pulumi.ComponentResource {
     );
   }
 
-  private writerPolicy(name: string, writer: "db", bucketArn: pulumi.Output<string>, keyArn: pulumi.Output<string>): aws.iam.Policy {
+  private writerPolicy(
+    name: string,
+    writer: "db",
+    bucketArn: pulumi.Output<string>,
+    keyArn: pulumi.Output<string>,
+  ): aws.iam.Policy {
     return new aws.iam.Policy(
       `${name}-${writer}-writer`,
       {
         description: `Write backups under ${BACKUP_PREFIXES[writer]} of the ${name} bucket, nothing else`,
-        policy: pulumi.all([bucketArn, keyArn]).apply(([bucket, key]) => writerPolicyDocument(bucket, key, BACKUP_PREFIXES[writer])),
+        policy: pulumi
+          .all([bucketArn, keyArn])
+          .apply(([bucket, key]) => writerPolicyDocument(bucket, key, BACKUP_PREFIXES[writer])),
       },
       { parent: this },
     );
@@ -188,7 +222,11 @@ export interface PrivateBucketArgs {
 export function privateBucket(parent: pulumi.Resource, base: string, args: PrivateBucketArgs) {
   const { protect } = args;
   const opts = args.provider ? { parent, provider: args.provider } : { parent };
-  const key = new aws.kms.Key(`${base}-key`, { description: args.description, enableKeyRotation: true, deletionWindowInDays: 30 }, { ...opts, protect });
+  const key = new aws.kms.Key(
+    `${base}-key`,
+    { description: args.description, enableKeyRotation: true, deletionWindowInDays: 30 },
+    { ...opts, protect },
+  );
   new aws.kms.Alias(`${base}-key`, { namePrefix: `alias/${base}-`, targetKeyId: key.keyId }, opts);
   const bucket = new aws.s3.Bucket(
     args.bucketName ?? base,
@@ -196,20 +234,46 @@ export function privateBucket(parent: pulumi.Resource, base: string, args: Priva
     { ...opts, protect },
   );
   const child = { ...opts, dependsOn: [bucket], protect };
-  new aws.s3.BucketOwnershipControls(`${base}-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
+  new aws.s3.BucketOwnershipControls(
+    `${base}-ownership`,
+    { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } },
+    child,
+  );
   const publicAccess = new aws.s3.BucketPublicAccessBlock(
     `${base}-public-access`,
-    { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+    {
+      bucket: bucket.id,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    },
     child,
   );
   new aws.s3.BucketServerSideEncryptionConfiguration(
     `${base}-encryption`,
     // The bucket key cuts KMS requests (and their cost).
-    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn }, bucketKeyEnabled: true }] },
+    {
+      bucket: bucket.id,
+      rules: [
+        {
+          applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms", kmsMasterKeyId: key.arn },
+          bucketKeyEnabled: true,
+        },
+      ],
+    },
     child,
   );
-  const versioning = new aws.s3.BucketVersioning(`${base}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, child);
-  new aws.s3.BucketPolicy(`${base}-tls-only`, { bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) }, { ...opts, dependsOn: [publicAccess], protect });
+  const versioning = new aws.s3.BucketVersioning(
+    `${base}-versioning`,
+    { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } },
+    child,
+  );
+  new aws.s3.BucketPolicy(
+    `${base}-tls-only`,
+    { bucket: bucket.id, policy: bucket.arn.apply(tlsOnlyPolicy) },
+    { ...opts, dependsOn: [publicAccess], protect },
+  );
   return { key, bucket, versioning };
 }
 
@@ -265,19 +329,48 @@ export function replicaStorageClass(retentionDays: number): "STANDARD_IA" | "STA
 }
 
 /** What S3 needs to replicate SSE-KMS objects (object lock settings included) and nothing more; no deletes. */
-export function replicationPolicyDocument(p: { from: string; fromKey: string; to: string; toKey: string; fromRegion: string; toRegion: string }): string {
+export function replicationPolicyDocument(p: {
+  from: string;
+  fromKey: string;
+  to: string;
+  toKey: string;
+  fromRegion: string;
+  toRegion: string;
+}): string {
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [
-      { Sid: "ReadReplicationConfig", Effect: "Allow", Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"], Resource: p.from },
+      {
+        Sid: "ReadReplicationConfig",
+        Effect: "Allow",
+        Action: ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+        Resource: p.from,
+      },
       {
         Sid: "ReadSourceVersions",
         Effect: "Allow",
-        Action: ["s3:GetObjectVersionForReplication", "s3:GetObjectVersionAcl", "s3:GetObjectVersionTagging", "s3:GetObjectRetention", "s3:GetObjectLegalHold"],
+        Action: [
+          "s3:GetObjectVersionForReplication",
+          "s3:GetObjectVersionAcl",
+          "s3:GetObjectVersionTagging",
+          "s3:GetObjectRetention",
+          "s3:GetObjectLegalHold",
+        ],
         Resource: `${p.from}/*`,
       },
-      { Sid: "WriteReplicas", Effect: "Allow", Action: ["s3:ReplicateObject", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"], Resource: `${p.to}/*` },
-      { Sid: "DecryptSource", Effect: "Allow", Action: "kms:Decrypt", Resource: p.fromKey, Condition: { StringLike: { "kms:ViaService": `s3.${p.fromRegion}.amazonaws.com` } } },
+      {
+        Sid: "WriteReplicas",
+        Effect: "Allow",
+        Action: ["s3:ReplicateObject", "s3:ReplicateTags", "s3:ObjectOwnerOverrideToBucketOwner"],
+        Resource: `${p.to}/*`,
+      },
+      {
+        Sid: "DecryptSource",
+        Effect: "Allow",
+        Action: "kms:Decrypt",
+        Resource: p.fromKey,
+        Condition: { StringLike: { "kms:ViaService": `s3.${p.fromRegion}.amazonaws.com` } },
+      },
       {
         Sid: "EncryptReplica",
         Effect: "Allow",
@@ -297,7 +390,9 @@ export const DUMP_TIERS = ["daily", "weekly", "monthly"] as const;
  * weeklyRetentionDays, monthly archives for monthlyRetentionDays in Glacier Flexible Retrieval
  * (from day 1, where they stay past its 90-day minimum). A tier set to 0 keeps the daily retention.
  */
-export function tierRetention(config: BackupsConfig): Record<(typeof DUMP_TIERS)[number], { days: number; archive: boolean }> {
+export function tierRetention(
+  config: BackupsConfig,
+): Record<(typeof DUMP_TIERS)[number], { days: number; archive: boolean }> {
   const monthly = config.monthlyRetentionDays || config.retentionDays;
   return {
     daily: { days: config.retentionDays, archive: false },
@@ -312,7 +407,10 @@ export function isTiered(config: BackupsConfig): boolean {
   return tiers.weekly.days > config.retentionDays || tiers.monthly.days > config.retentionDays;
 }
 
-function lifecycleRules(config: BackupsConfig, edgeSites: readonly string[]): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+function lifecycleRules(
+  config: BackupsConfig,
+  edgeSites: readonly string[],
+): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   const cold = config.coldAfterDays > 0 ? [{ days: config.coldAfterDays, storageClass: "GLACIER_IR" }] : undefined;
   const rule = (id: string, prefix: string | undefined, days: number, transitions = cold) => ({
     id,
@@ -333,7 +431,11 @@ function lifecycleRules(config: BackupsConfig, edgeSites: readonly string[]): aw
         `${id}-${tier}`,
         `${prefix}${tier}/`,
         tiers[tier].days,
-        tiers[tier].archive ? [{ days: 1, storageClass: "GLACIER" }] : tiers[tier].days > (config.coldAfterDays || Infinity) ? cold : undefined,
+        tiers[tier].archive
+          ? [{ days: 1, storageClass: "GLACIER" }]
+          : tiers[tier].days > (config.coldAfterDays || Infinity)
+            ? cold
+            : undefined,
       ),
     );
   return [

@@ -37,7 +37,11 @@ export class Cache extends pulumi.ComponentResource {
     const highlyAvailable = config.replicas >= 1;
 
     // ElastiCache accepts 16–128 printable characters without @, " or /: letters and digits are safe.
-    const token = new random.RandomPassword(`${name}-redis-auth-token`, { length: 48, special: false }, { parent: this });
+    const token = new random.RandomPassword(
+      `${name}-redis-auth-token`,
+      { length: 48, special: false },
+      { parent: this },
+    );
     const subnetGroup = new aws.elasticache.SubnetGroup(
       `${name}-redis`,
       { subnetIds: args.subnetIds, description: `Isolated subnets for ${name}` },
@@ -79,6 +83,10 @@ export class Cache extends pulumi.ComponentResource {
     this.port = REDIS_PORT;
     this.authToken = pulumi.secret(token.result);
     this.securityGroupId = securityGroup.id;
-    this.registerOutputs({ primaryEndpoint: this.primaryEndpoint, readerEndpoint: this.readerEndpoint, securityGroupId: this.securityGroupId });
+    this.registerOutputs({
+      primaryEndpoint: this.primaryEndpoint,
+      readerEndpoint: this.readerEndpoint,
+      securityGroupId: this.securityGroupId,
+    });
   }
 }

@@ -23,7 +23,12 @@ export const ACCESS_POLICY_ARNS: Record<ClusterConfig["accessPrincipals"][number
  * Instance metadata on every node: IMDSv2 only, with a hop limit of 1, so a pod (one network hop
  * further) cannot get the node role's credentials; host-network agents (VPC CNI) still can.
  */
-export const NODE_METADATA_OPTIONS = { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" } as const;
+export const NODE_METADATA_OPTIONS = {
+  httpEndpoint: "enabled",
+  httpTokens: "required",
+  httpPutResponseHopLimit: 1,
+  instanceMetadataTags: "disabled",
+} as const;
 /** The AL2023 AMIs' root device, which the launch template sizes. */
 export const NODE_ROOT_DEVICE = "/dev/xvda";
 /** Node AMI for the arm64 node groups: Graviton nodes run the same images as the Pi. */
@@ -49,17 +54,21 @@ export interface ClusterArgs {
  * whole cluster; except the principal that creates the cluster, whose admin entry EKS makes itself
  * (@pulumi/eks sets bootstrapClusterCreatorAdminPermissions) and would refuse a second time.
  */
-export function accessEntries(principals: ClusterConfig["accessPrincipals"]): Record<string, eks.types.input.AccessEntryArgs> {
+export function accessEntries(
+  principals: ClusterConfig["accessPrincipals"],
+): Record<string, eks.types.input.AccessEntryArgs> {
   return Object.fromEntries(
-    principals.filter((p) => !p.createsCluster).map(({ name, arn, level }) => [
-      name,
-      {
-        principalArn: arn,
-        accessPolicies: { [level]: { policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } } },
-        // A view principal previews: it may dry-run writes, and only dry-run them (DryRunAccess).
-        ...(level === "view" ? { kubernetesGroups: [DRY_RUN_GROUP] } : {}),
-      },
-    ]),
+    principals
+      .filter((p) => !p.createsCluster)
+      .map(({ name, arn, level }) => [
+        name,
+        {
+          principalArn: arn,
+          accessPolicies: { [level]: { policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } } },
+          // A view principal previews: it may dry-run writes, and only dry-run them (DryRunAccess).
+          ...(level === "view" ? { kubernetesGroups: [DRY_RUN_GROUP] } : {}),
+        },
+      ]),
   );
 }
 
@@ -93,7 +102,11 @@ export class Cluster extends pulumi.ComponentResource {
 
     const secretsKey = new aws.kms.Key(
       `${name}-secrets`,
-      { description: `Envelope encryption of Kubernetes secrets in ${name}`, enableKeyRotation: true, deletionWindowInDays: 30 },
+      {
+        description: `Envelope encryption of Kubernetes secrets in ${name}`,
+        enableKeyRotation: true,
+        deletionWindowInDays: 30,
+      },
       { parent: this, protect: args.protect },
     );
 
@@ -122,7 +135,11 @@ export class Cluster extends pulumi.ComponentResource {
         // Networking and DNS run as EKS managed add-ons (below), upgraded with the cluster version:
         // kube-proxy through the component, the VPC CNI and CoreDNS adopted from the bootstrap
         // install (the component manages CoreDNS only with its default node group).
-        kubeProxyAddonOptions: { enabled: true, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" },
+        kubeProxyAddonOptions: {
+          enabled: true,
+          resolveConflictsOnCreate: "OVERWRITE",
+          resolveConflictsOnUpdate: "OVERWRITE",
+        },
         corednsAddonOptions: { enabled: false },
         authenticationMode: "API",
         accessEntries: accessEntries(config.accessPrincipals),
@@ -146,7 +163,10 @@ export class Cluster extends pulumi.ComponentResource {
         description: `Nodes of ${name}: IMDSv2 with hop limit 1, encrypted gp3 root volume`,
         metadataOptions: NODE_METADATA_OPTIONS,
         blockDeviceMappings: [
-          { deviceName: NODE_ROOT_DEVICE, ebs: { volumeSize: config.nodeDiskGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" } },
+          {
+            deviceName: NODE_ROOT_DEVICE,
+            ebs: { volumeSize: config.nodeDiskGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+          },
         ],
         updateDefaultVersion: true,
       },
@@ -213,12 +233,9 @@ export class Cluster extends pulumi.ComponentResource {
     );
 
     const kubeconfig = pulumi.secret(cluster.kubeconfigJson);
-    this.provider = new k8s.Provider(
-      `${name}-k8s`,
-      { kubeconfig, enableServerSideApply: true },
-      { parent: this },
-    );
-    if (config.accessPrincipals.some((p) => p.level === "view")) new DryRunAccess(name, { provider: this.provider }, { parent: this });
+    this.provider = new k8s.Provider(`${name}-k8s`, { kubeconfig, enableServerSideApply: true }, { parent: this });
+    if (config.accessPrincipals.some((p) => p.level === "view"))
+      new DryRunAccess(name, { provider: this.provider }, { parent: this });
     const storageClass = new k8s.storage.v1.StorageClass(
       `${name}-gp3`,
       {
@@ -234,7 +251,9 @@ export class Cluster extends pulumi.ComponentResource {
 
     this.name = clusterName;
     this.endpoint = cluster.eksCluster.endpoint;
-    this.certificateAuthorityPem = cluster.eksCluster.certificateAuthority.apply((ca) => Buffer.from(ca.data ?? "", "base64").toString("utf8"));
+    this.certificateAuthorityPem = cluster.eksCluster.certificateAuthority.apply((ca) =>
+      Buffer.from(ca.data ?? "", "base64").toString("utf8"),
+    );
     this.workloadsReady = [nodeGroup, ebsCsi, storageClass];
     this.nodeSecurityGroupId = cluster.nodeSecurityGroupId;
     this.oidcProviderArn = cluster.oidcProviderArn;

@@ -115,7 +115,12 @@ export class Database extends pulumi.ComponentResource {
         deletionProtection: config.deletionProtection,
         skipFinalSnapshot: !finalSnapshot,
         finalSnapshotIdentifier: finalSnapshot
-          ? finalSnapshotName(this, name, { identifier, dbName: this.databaseName, username: masterUsername, storageEncrypted: "true" })
+          ? finalSnapshotName(this, name, {
+              identifier,
+              dbName: this.databaseName,
+              username: masterUsername,
+              storageEncrypted: "true",
+            })
           : undefined,
         // Automated backups (and PITR) outlive the instance for their retention where configured.
         deleteAutomatedBackups: !config.retainAutomatedBackups,
@@ -138,10 +143,18 @@ export class Database extends pulumi.ComponentResource {
       // The instance is encrypted: its replicated backups need a key in the DR region.
       const key = new aws.kms.Key(
         `${name}-postgres-dr-key`,
-        { description: `Encrypts ${identifier}'s automated backups replicated to ${args.dr.region}`, enableKeyRotation: true, deletionWindowInDays: 30 },
+        {
+          description: `Encrypts ${identifier}'s automated backups replicated to ${args.dr.region}`,
+          enableKeyRotation: true,
+          deletionWindowInDays: 30,
+        },
         { ...inDr, protect: args.protect },
       );
-      new aws.kms.Alias(`${name}-postgres-dr-key`, { namePrefix: `alias/${name}-postgres-dr-`, targetKeyId: key.keyId }, inDr);
+      new aws.kms.Alias(
+        `${name}-postgres-dr-key`,
+        { namePrefix: `alias/${name}-postgres-dr-`, targetKeyId: key.keyId },
+        inDr,
+      );
       new aws.rds.InstanceAutomatedBackupsReplication(
         `${name}-postgres-dr`,
         { sourceDbInstanceArn: instance.arn, retentionPeriod: args.dr.retentionDays, kmsKeyId: key.arn },
@@ -170,7 +183,11 @@ export class Database extends pulumi.ComponentResource {
  * whose change replaces the instance (`replacedBy`), so a replacement's deletion and the next one
  * use different names.
  */
-function finalSnapshotName(parent: pulumi.Resource, name: string, replacedBy: Record<string, pulumi.Input<string>>): pulumi.Output<string> {
+function finalSnapshotName(
+  parent: pulumi.Resource,
+  name: string,
+  replacedBy: Record<string, pulumi.Input<string>>,
+): pulumi.Output<string> {
   const suffix = new random.RandomId(`${name}-final-snapshot`, { byteLength: 4, keepers: replacedBy }, { parent });
   return pulumi.interpolate`${replacedBy.identifier}-final-${suffix.hex}`;
 }

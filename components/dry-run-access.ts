@@ -13,7 +13,17 @@ export const DRY_RUN_GROUP = "platform-dry-run";
  * The API groups the stack's Kubernetes resources belong to: what a preview dry-runs. Not
  * `admissionregistration.k8s.io`: the group must not be able to touch the policy that holds it.
  */
-export const DRY_RUN_API_GROUPS = ["", "apps", "batch", "autoscaling", "policy", "networking.k8s.io", "rbac.authorization.k8s.io", "storage.k8s.io", "monitoring.coreos.com"];
+export const DRY_RUN_API_GROUPS = [
+  "",
+  "apps",
+  "batch",
+  "autoscaling",
+  "policy",
+  "networking.k8s.io",
+  "rbac.authorization.k8s.io",
+  "storage.k8s.io",
+  "monitoring.coreos.com",
+];
 
 /** The CEL the admission policy runs: a request from the group passes only as a dry-run. */
 export const DRY_RUN_ONLY = "has(request.dryRun) && request.dryRun == true";
@@ -41,17 +51,29 @@ export class DryRunAccess extends pulumi.ComponentResource {
         spec: {
           failurePolicy: "Fail",
           matchConstraints: {
-            resourceRules: [{ apiGroups: ["*"], apiVersions: ["*"], operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"], resources: ["*", "*/*"] }],
+            resourceRules: [
+              {
+                apiGroups: ["*"],
+                apiVersions: ["*"],
+                operations: ["CREATE", "UPDATE", "DELETE", "CONNECT"],
+                resources: ["*", "*/*"],
+              },
+            ],
           },
           matchConditions: [{ name: "in-dry-run-group", expression: IN_DRY_RUN_GROUP }],
-          validations: [{ expression: DRY_RUN_ONLY, message: `members of ${DRY_RUN_GROUP} may only dry-run writes (previews)` }],
+          validations: [
+            { expression: DRY_RUN_ONLY, message: `members of ${DRY_RUN_GROUP} may only dry-run writes (previews)` },
+          ],
         },
       },
       k8sOpts,
     );
     const binding = new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(
       `${name}-dry-run-only`,
-      { metadata: { name: "platform-dry-run-only" }, spec: { policyName: policy.metadata.name, validationActions: ["Deny"] } },
+      {
+        metadata: { name: "platform-dry-run-only" },
+        spec: { policyName: policy.metadata.name, validationActions: ["Deny"] },
+      },
       k8sOpts,
     );
     const role = new k8s.rbac.v1.ClusterRole(

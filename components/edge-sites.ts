@@ -25,10 +25,18 @@ export interface EdgeSiteAccessArgs {
 }
 
 /** The IAM policy of one site: put under its own backup folder, pull the edge app image; nothing else. */
-export function siteAccessPolicy(args: { bucketArn: string; kmsKeyArn: string; repositoryArn: string; site: string }): string {
+export function siteAccessPolicy(args: {
+  bucketArn: string;
+  kmsKeyArn: string;
+  repositoryArn: string;
+  site: string;
+}): string {
   return JSON.stringify({
     Version: "2012-10-17",
-    Statement: [...writerStatements(args.bucketArn, args.kmsKeyArn, edgeSitePrefix(args.site)), ...ecrPullStatements(args.repositoryArn)],
+    Statement: [
+      ...writerStatements(args.bucketArn, args.kmsKeyArn, edgeSitePrefix(args.site)),
+      ...ecrPullStatements(args.repositoryArn),
+    ],
   });
 }
 
@@ -50,20 +58,29 @@ export class EdgeSiteAccess extends pulumi.ComponentResource {
   constructor(name: string, args: EdgeSiteAccessArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:edge:SiteAccess", name, {}, opts);
     const { site } = args;
-    const user = new aws.iam.User(name, { path: "/edge/", forceDestroy: true, tags: { "edge-site": site } }, { parent: this });
+    const user = new aws.iam.User(
+      name,
+      { path: "/edge/", forceDestroy: true, tags: { "edge-site": site } },
+      { parent: this },
+    );
     new aws.iam.UserPolicy(
       name,
       {
         user: user.name,
         policy: pulumi
           .all([args.backup.bucketArn, args.backup.kmsKeyArn, args.appRepositoryUrl])
-          .apply(([bucketArn, kmsKeyArn, url]) => siteAccessPolicy({ bucketArn, kmsKeyArn, repositoryArn: ecrRepositoryArn(url), site })),
+          .apply(([bucketArn, kmsKeyArn, url]) =>
+            siteAccessPolicy({ bucketArn, kmsKeyArn, repositoryArn: ecrRepositoryArn(url), site }),
+          ),
       },
       { parent: this },
     );
     const key = new aws.iam.AccessKey(name, { user: user.name }, { parent: this, additionalSecretOutputs: ["secret"] });
     const metricsToken = args.remoteWrite
-      ? siteRemoteWriteToken(name, site, args.remoteWrite.receiver, { parent: this, provider: args.remoteWrite.provider })
+      ? siteRemoteWriteToken(name, site, args.remoteWrite.receiver, {
+          parent: this,
+          provider: args.remoteWrite.provider,
+        })
       : pulumi.output(undefined);
 
     this.site = site;
@@ -76,6 +93,11 @@ export class EdgeSiteAccess extends pulumi.ComponentResource {
         ...(token === undefined ? {} : { metricsToken: token }),
       })),
     );
-    this.registerOutputs({ site, backupPrefix: this.backupPrefix, userArn: this.userArn, credentials: this.credentials });
+    this.registerOutputs({
+      site,
+      backupPrefix: this.backupPrefix,
+      userArn: this.userArn,
+      credentials: this.credentials,
+    });
   }
 }

@@ -15,7 +15,11 @@ export interface IngressOnlyFromArgs {
  * no egress (a database or cache never opens connections). One rule resource per source, so adding
  * a source never rewrites the others.
  */
-export function ingressOnlyFrom(parent: pulumi.Resource, name: string, args: IngressOnlyFromArgs): aws.ec2.SecurityGroup {
+export function ingressOnlyFrom(
+  parent: pulumi.Resource,
+  name: string,
+  args: IngressOnlyFromArgs,
+): aws.ec2.SecurityGroup {
   const group = new aws.ec2.SecurityGroup(name, { vpcId: args.vpcId, description: args.description }, { parent });
   args.sources.forEach((source, i) => {
     new aws.vpc.SecurityGroupIngressRule(

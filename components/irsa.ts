@@ -15,7 +15,12 @@ export interface IrsaRoleArgs {
 }
 
 /** The trust policy that lets exactly one Kubernetes service account assume a role. */
-export function serviceAccountTrustPolicy(providerArn: string, providerUrl: string, namespace: string, serviceAccount: string): string {
+export function serviceAccountTrustPolicy(
+  providerArn: string,
+  providerUrl: string,
+  namespace: string,
+  serviceAccount: string,
+): string {
   const issuer = providerUrl.replace(/^https:\/\//, "");
   return JSON.stringify({
     Version: "2012-10-17",

@@ -46,7 +46,8 @@ export function natSysctl(): string {
  * nftables service's config), then applied now.
  */
 export function natInstanceUserData(vpcCidr: string): string {
-  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(vpcCidr)) throw new Error(`natInstanceUserData: "${vpcCidr}" is not an IPv4 CIDR`);
+  if (!/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/.test(vpcCidr))
+    throw new Error(`natInstanceUserData: "${vpcCidr}" is not an IPv4 CIDR`);
   return `#!/bin/bash
 # NAT instance for ${vpcCidr} (components/nat-instance.ts).
 set -euo pipefail
@@ -98,8 +99,24 @@ export class NatInstance extends pulumi.ComponentResource {
       {
         vpcId: args.vpcId,
         description: `NAT instance: forwards traffic from ${args.vpcCidr} only`,
-        ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: [args.vpcCidr], description: "anything from inside the VPC, to be forwarded" }],
-        egress: [{ protocol: "-1", fromPort: 0, toPort: 0, cidrBlocks: ["0.0.0.0/0"], description: "forwarded traffic to the internet" }],
+        ingress: [
+          {
+            protocol: "-1",
+            fromPort: 0,
+            toPort: 0,
+            cidrBlocks: [args.vpcCidr],
+            description: "anything from inside the VPC, to be forwarded",
+          },
+        ],
+        egress: [
+          {
+            protocol: "-1",
+            fromPort: 0,
+            toPort: 0,
+            cidrBlocks: ["0.0.0.0/0"],
+            description: "forwarded traffic to the internet",
+          },
+        ],
       },
       { parent: this },
     );
@@ -117,7 +134,12 @@ export class NatInstance extends pulumi.ComponentResource {
         userData: natInstanceUserData(args.vpcCidr),
         userDataReplaceOnChange: true,
         metadataOptions: { httpTokens: "required", httpPutResponseHopLimit: 1, httpEndpoint: "enabled" },
-        rootBlockDevice: { volumeType: "gp3", volumeSize: NAT_ROOT_VOLUME_GB, encrypted: true, deleteOnTermination: true },
+        rootBlockDevice: {
+          volumeType: "gp3",
+          volumeSize: NAT_ROOT_VOLUME_GB,
+          encrypted: true,
+          deleteOnTermination: true,
+        },
         maintenanceOptions: { autoRecovery: "default" },
         monitoring: false,
         tags: { Name: name },
@@ -148,7 +170,11 @@ export class NatInstance extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    const eip = new aws.ec2.Eip(`${name}-eip`, { domain: "vpc", instance: instance.id, tags: { Name: name } }, { parent: this });
+    const eip = new aws.ec2.Eip(
+      `${name}-eip`,
+      { domain: "vpc", instance: instance.id, tags: { Name: name } },
+      { parent: this },
+    );
 
     args.privateRouteTableIds.forEach((routeTableId, i) => {
       new aws.ec2.Route(

@@ -19,7 +19,9 @@ export interface NetworkPoliciesArgs {
 }
 
 type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
-const fromNamespace = (name: pulumi.Input<string>): Peer => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } } });
+const fromNamespace = (name: pulumi.Input<string>): Peer => ({
+  namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: name } },
+});
 const fromCidrs = (cidrs: string[]): Peer[] => cidrs.map((cidr) => ({ ipBlock: { cidr } }));
 
 /**
@@ -32,7 +34,11 @@ const fromCidrs = (cidrs: string[]): Peer[] => cidrs.map((cidr) => ({ ipBlock: {
 export class NetworkPolicies extends pulumi.ComponentResource {
   constructor(name: string, args: NetworkPoliciesArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:cluster:NetworkPolicies", name, {}, opts);
-    const policy = (key: string, namespace: pulumi.Input<string>, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+    const policy = (
+      key: string,
+      namespace: pulumi.Input<string>,
+      spec: k8s.types.input.networking.v1.NetworkPolicySpec,
+    ) =>
       new k8s.networking.v1.NetworkPolicy(
         `${name}-${key}`,
         { metadata: { name: key.replace(/^(app|monitoring)-/, ""), namespace }, spec },
@@ -57,7 +63,13 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         ingress: [
           { from: [fromNamespace(ns)] },
           // The API server's service proxy (the Pis' remote write) and its calls to the operator's webhook.
-          { from: fromCidrs(args.privateSubnetCidrs), ports: [{ protocol: "TCP", port: 9090 }, { protocol: "TCP", port: 10250 }] },
+          {
+            from: fromCidrs(args.privateSubnetCidrs),
+            ports: [
+              { protocol: "TCP", port: 9090 },
+              { protocol: "TCP", port: 10250 },
+            ],
+          },
         ],
       });
     }

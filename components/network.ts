@@ -38,7 +38,8 @@ function privateRouteTableIds(vpc: awsx.ec2.Vpc, azCount: number): pulumi.Output
   return Array.from({ length: azCount }, (_, az) =>
     pulumi.all([vpc.privateSubnetIds, associations]).apply(([subnetIds, pairs]) => {
       const found = pairs.find((p) => p.subnetId === subnetIds[az]);
-      if (!found) throw new Error(`network: no route table is associated with private subnet ${subnetIds[az]} (AZ ${az})`);
+      if (!found)
+        throw new Error(`network: no route table is associated with private subnet ${subnetIds[az]} (AZ ${az})`);
       return found.routeTableId as string;
     }),
   );
@@ -71,8 +72,18 @@ export class Network extends pulumi.ComponentResource {
         subnetStrategy: "Auto",
         subnetSpecs: [
           // EKS places internet-facing load balancers in subnets tagged role/elb, internal ones in role/internal-elb.
-          { type: "Public", name: "public", cidrBlocks: cidrs("public"), tags: { "kubernetes.io/role/elb": "1", tier: "public" } },
-          { type: "Private", name: "private", cidrBlocks: cidrs("private"), tags: { "kubernetes.io/role/internal-elb": "1", tier: "private" } },
+          {
+            type: "Public",
+            name: "public",
+            cidrBlocks: cidrs("public"),
+            tags: { "kubernetes.io/role/elb": "1", tier: "public" },
+          },
+          {
+            type: "Private",
+            name: "private",
+            cidrBlocks: cidrs("private"),
+            tags: { "kubernetes.io/role/internal-elb": "1", tier: "private" },
+          },
           { type: "Isolated", name: "isolated", cidrBlocks: cidrs("isolated"), tags: { tier: "isolated" } },
         ],
         natGateways: { strategy: NAT_GATEWAY_STRATEGY[config.natGateways] },
@@ -171,7 +182,12 @@ export class Network extends pulumi.ComponentResource {
 }
 
 /** Looks up the region's zones (standard zones only, no Local or Wavelength Zones) and chooses among them. */
-export async function resolveZones(region: string, wantedIds: readonly string[], count: number, provider: pulumi.ProviderResource): Promise<string[]> {
+export async function resolveZones(
+  region: string,
+  wantedIds: readonly string[],
+  count: number,
+  provider: pulumi.ProviderResource,
+): Promise<string[]> {
   const zones = await aws.getAvailabilityZones(
     { state: "available", filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }] },
     { provider },

@@ -34,7 +34,11 @@ export class Registry extends pulumi.ComponentResource {
         },
         { parent: this, protect: args.protect },
       );
-      new aws.ecr.LifecyclePolicy(`${name}-${repoName.replace(/\//g, "-")}`, { repository: repository.name, policy }, { parent: this });
+      new aws.ecr.LifecyclePolicy(
+        `${name}-${repoName.replace(/\//g, "-")}`,
+        { repository: repository.name, policy },
+        { parent: this },
+      );
       this.repositoryUrls[repoName] = repository.repositoryUrl;
     }
     this.registerOutputs({ repositoryUrls: this.repositoryUrls });
@@ -54,7 +58,12 @@ export function lifecyclePolicy(keepImages: number) {
       {
         rulePriority: 2,
         description: `Keep the last ${keepImages} tagged images`,
-        selection: { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: keepImages },
+        selection: {
+          tagStatus: "tagged",
+          tagPatternList: ["*"],
+          countType: "imageCountMoreThan",
+          countNumber: keepImages,
+        },
         action: { type: "expire" },
       },
     ],

@@ -31,7 +31,8 @@ function formatCidr(base: number, prefix: number): string {
 
 /** The CIDR of one subnet: the VPC's `tier` block for availability zone `az` (0-based). */
 export function subnetCidr(vpcCidr: string, tier: SubnetTier, az: number): string {
-  if (!Number.isInteger(az) || az < 0 || az >= MAX_AZS) throw new RangeError(`AZ index ${az} outside 0..${MAX_AZS - 1}`);
+  if (!Number.isInteger(az) || az < 0 || az >= MAX_AZS)
+    throw new RangeError(`AZ index ${az} outside 0..${MAX_AZS - 1}`);
   const { base, prefix } = parseCidr(vpcCidr);
   const { extraBits, firstBlock } = TIER_LAYOUT[tier];
   const subnetPrefix = prefix + extraBits;

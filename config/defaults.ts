@@ -86,17 +86,36 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     cache: { ...shared.cache, nodeType: "cache.t4g.micro", replicas: 0, snapshotRetentionDays: 1 },
     registry: { ...shared.registry, keepImages: 10 },
     // 7-day backups would pay Glacier IR's 90-day minimum: they stay in S3 Standard.
-    backups: { retentionDays: 7, coldAfterDays: 0, objectLock: false, objectLockMode: "GOVERNANCE", weeklyRetentionDays: 0, monthlyRetentionDays: 0 },
+    backups: {
+      retentionDays: 7,
+      coldAfterDays: 0,
+      objectLock: false,
+      objectLockMode: "GOVERNANCE",
+      weeklyRetentionDays: 0,
+      monthlyRetentionDays: 0,
+    },
     // No copy outside the region in dev; the region is where it goes when one is turned on.
     dr: { enabled: false, region: "us-west-2", retentionDays: 7 },
-    monitoring: { ...shared.monitoring, retentionDays: 7, storageGb: 20, alerting: { ...shared.alerting, requireReceiver: false }, logs: { ...shared.logs, retentionDays: 7 } },
+    monitoring: {
+      ...shared.monitoring,
+      retentionDays: 7,
+      storageGb: 20,
+      alerting: { ...shared.alerting, requireReceiver: false },
+      logs: { ...shared.logs, retentionDays: 7 },
+    },
     // No WAF in dev: it costs more than dev's traffic is worth protecting.
     ingress: { ...shared.ingress, waf: false },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
     // An edge stack reads the cloud stack of its environment.
     cloudStack: { stack: "dev" },
-    cost: { monthlyBudgetUsd: 250, natProcessedGbPerMonth: 50, backupStoredGb: 10, registryStoredGb: 5, logsIngestedGbPerMonth: 5 },
+    cost: {
+      monthlyBudgetUsd: 250,
+      natProcessedGbPerMonth: 50,
+      backupStoredGb: 10,
+      registryStoredGb: 5,
+      logsIngestedGbPerMonth: 5,
+    },
     tags: { ...shared.tags },
   },
   prod: {
@@ -131,18 +150,37 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     registry: { ...shared.registry, keepImages: 30 },
     // Compliance mode: not even the account's root user can delete a backup before its retention.
     // Database dumps: daily for 30 days, Sundays' for 13 weeks, the 1st of the month's for a year (archived).
-    backups: { retentionDays: 30, coldAfterDays: 7, objectLock: true, objectLockMode: "COMPLIANCE", weeklyRetentionDays: 91, monthlyRetentionDays: 365 },
+    backups: {
+      retentionDays: 30,
+      coldAfterDays: 7,
+      objectLock: true,
+      objectLockMode: "COMPLIANCE",
+      weeklyRetentionDays: 91,
+      monthlyRetentionDays: 365,
+    },
     dr: { enabled: true, region: "us-west-2", retentionDays: 30 },
     // Alerts must reach someone in prod: a stack without a receiver is a configuration error.
     // Logs: a month of evidence in prod (incident reviews, audits); a week in dev.
-    monitoring: { ...shared.monitoring, retentionDays: 30, storageGb: 50, alerting: { ...shared.alerting, requireReceiver: true }, logs: { ...shared.logs, retentionDays: 30 } },
+    monitoring: {
+      ...shared.monitoring,
+      retentionDays: 30,
+      storageGb: 50,
+      alerting: { ...shared.alerting, requireReceiver: true },
+      logs: { ...shared.logs, retentionDays: 30 },
+    },
     // AWS managed rule groups in front of prod's ALB: needs platform:ingress.zoneName (the ALB exists only with it).
     ingress: { ...shared.ingress, waf: true },
     edgeSites: [...shared.edgeSites],
     // prod deploys only the image its stack file pins; dev follows the newest push.
     edge: { ...shared.edge, requirePinnedAppImage: true },
     cloudStack: { stack: "prod" },
-    cost: { monthlyBudgetUsd: 1000, natProcessedGbPerMonth: 300, backupStoredGb: 100, registryStoredGb: 20, logsIngestedGbPerMonth: 30 },
+    cost: {
+      monthlyBudgetUsd: 1000,
+      natProcessedGbPerMonth: 300,
+      backupStoredGb: 100,
+      registryStoredGb: 20,
+      logsIngestedGbPerMonth: 30,
+    },
     tags: { ...shared.tags },
   },
 };

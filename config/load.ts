@@ -25,23 +25,37 @@ type PlainAlerting = PlatformConfig["monitoring"]["alerting"];
 /** `platform:monitoring.alerting` after validation: every credential a pulumi secret. */
 export type AlertingConfig = Readonly<
   Omit<PlainAlerting, AlertingSecretKnob | "email"> & { [K in AlertingSecretKnob]?: pulumi.Output<string> } & {
-    email?: Readonly<Omit<NonNullable<PlainAlerting["email"]>, "authPassword"> & { authPassword?: pulumi.Output<string> }>;
+    email?: Readonly<
+      Omit<NonNullable<PlainAlerting["email"]>, "authPassword"> & { authPassword?: pulumi.Output<string> }
+    >;
   }
 >;
 
 /** `platform:monitoring` of a cloud stack, its alerting credentials as secrets. */
-export type CloudMonitoringConfig = Readonly<Omit<PlatformConfig["monitoring"], "alerting"> & { alerting: AlertingConfig }>;
+export type CloudMonitoringConfig = Readonly<
+  Omit<PlatformConfig["monitoring"], "alerting"> & { alerting: AlertingConfig }
+>;
 
 function secretAlerting(alerting: PlainAlerting): AlertingConfig {
   const wrapped: Record<string, unknown> = { ...alerting };
-  for (const knob of ALERTING_SECRET_KNOBS) if (alerting[knob] !== undefined) wrapped[knob] = pulumi.secret(alerting[knob]);
+  for (const knob of ALERTING_SECRET_KNOBS)
+    if (alerting[knob] !== undefined) wrapped[knob] = pulumi.secret(alerting[knob]);
   const email = alerting.email;
-  if (email) wrapped.email = { ...email, authPassword: email.authPassword === undefined ? undefined : pulumi.secret(email.authPassword) };
+  if (email)
+    wrapped.email = {
+      ...email,
+      authPassword: email.authPassword === undefined ? undefined : pulumi.secret(email.authPassword),
+    };
   return wrapped as AlertingConfig;
 }
 
 const NAMESPACE = "platform";
-const SECRET_KNOBS = new Set(["edge.sshPrivateKey", "edge.tlsPrivateKey", ...ALERTING_SECRET_KNOBS.map((k) => `monitoring.alerting.${k}`), "monitoring.alerting.email.authPassword"]);
+const SECRET_KNOBS = new Set([
+  "edge.sshPrivateKey",
+  "edge.tlsPrivateKey",
+  ...ALERTING_SECRET_KNOBS.map((k) => `monitoring.alerting.${k}`),
+  "monitoring.alerting.email.authPassword",
+]);
 const REGION_PATTERN = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
 /** Where the program runs: the Pulumi project, stack and organization. */
@@ -95,7 +109,9 @@ export type Config = CloudConfig | EdgeStackConfig;
 /** Bad configuration: every problem at once, each naming its full key, the value given and what is expected. */
 export class ConfigError extends pulumi.RunError {
   constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`);
+    super(
+      `invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n  - ${problems.join("\n  - ")}`,
+    );
     this.name = "ConfigError";
   }
 }
@@ -110,7 +126,12 @@ export interface ConfigSource {
 }
 
 function currentSource(): ConfigSource {
-  return { values: pulumi.runtime.allConfig(), project: pulumi.getProject(), stack: pulumi.getStack(), organization: pulumi.getOrganization() };
+  return {
+    values: pulumi.runtime.allConfig(),
+    project: pulumi.getProject(),
+    stack: pulumi.getStack(),
+    organization: pulumi.getOrganization(),
+  };
 }
 
 /** Structured values arrive as JSON; plain strings (`platform:environment: dev`) do not. */
@@ -145,7 +166,10 @@ function problemLine(path: readonly PropertyKey[], value: unknown, expected: str
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((v, k) => (isPlainObject(v) || Array.isArray(v) ? (v as Record<PropertyKey, unknown>)[k] : undefined), root);
+  return path.reduce<unknown>(
+    (v, k) => (isPlainObject(v) || Array.isArray(v) ? (v as Record<PropertyKey, unknown>)[k] : undefined),
+    root,
+  );
 }
 
 function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
@@ -160,7 +184,9 @@ function knownKeysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] 
 
 function unknownKeyLine(path: readonly PropertyKey[], key: string, known: readonly string[]): string {
   const suggestion = closestKey(key, known);
-  const hint = suggestion ? `did you mean "${NAMESPACE}:${knobName([...path, suggestion])}"?` : `known keys: ${known.join(", ")}`;
+  const hint = suggestion
+    ? `did you mean "${NAMESPACE}:${knobName([...path, suggestion])}"?`
+    : `known keys: ${known.join(", ")}`;
   return `${NAMESPACE}:${knobName([...path, key])}: unknown key; ${hint}`;
 }
 
@@ -186,7 +212,8 @@ function keysOf(kind: StackKind): PlatformKey[] {
 }
 
 function otherKindLine(key: string, kind: StackKind): string {
-  const belongs = kind === "cloud" ? "an edge stack's file (platform:kind: edge)" : "the cloud stack's file (platform:kind: cloud)";
+  const belongs =
+    kind === "cloud" ? "an edge stack's file (platform:kind: edge)" : "the cloud stack's file (platform:kind: cloud)";
   return `${NAMESPACE}:${key}: not a key of a ${kind} stack (platform:kind is "${kind}"); it belongs in ${belongs}`;
 }
 
@@ -241,15 +268,20 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
   const kind = resolveKind(given.kind, source.stack, problems);
   const region = source.values["aws:region"];
   if (kind === "cloud" && (!region || !REGION_PATTERN.test(region)))
-    problems.push(`aws:region: got ${region === undefined ? "nothing" : JSON.stringify(region)}; expected an AWS region such as "us-east-1"`);
+    problems.push(
+      `aws:region: got ${region === undefined ? "nothing" : JSON.stringify(region)}; expected an AWS region such as "us-east-1"`,
+    );
   if (kind === "edge" && region !== undefined)
-    problems.push(`aws:region: got ${JSON.stringify(region)}; expected nothing: an edge stack uses its cloud stack's region (platform:cloudStack)`);
+    problems.push(
+      `aws:region: got ${JSON.stringify(region)}; expected nothing: an edge stack uses its cloud stack's region (platform:cloudStack)`,
+    );
 
   const environment = resolveEnvironment(given.environment, source.stack, problems);
   const resolved: Partial<PlatformConfig> = {};
   if (kind) {
     const keys = keysOf(kind);
-    for (const key of Object.keys(given)) if (known.includes(key) && !keys.includes(key as PlatformKey)) problems.push(otherKindLine(key, kind));
+    for (const key of Object.keys(given))
+      if (known.includes(key) && !keys.includes(key as PlatformKey)) problems.push(otherKindLine(key, kind));
     if (environment) {
       const merged: Record<string, unknown> = {};
       for (const key of keys) {
@@ -262,12 +294,22 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
       if (kind === "cloud") problems.push(...unpricedProblems(merged, region));
       const dr = merged.dr as { enabled?: unknown; region?: unknown } | undefined;
       if (kind === "cloud" && dr?.enabled === true && dr.region === region)
-        problems.push(problemLine(["dr", "region"], dr.region, `a region other than aws:region (${region}): the DR copy must survive the loss of the primary region`));
+        problems.push(
+          problemLine(
+            ["dr", "region"],
+            dr.region,
+            `a region other than aws:region (${region}): the DR copy must survive the loss of the primary region`,
+          ),
+        );
     }
   }
 
   if (problems.length > 0 || !kind || !environment) throw new ConfigError([...new Set(problems)]);
-  const identity: StackIdentity = { project: source.project, stack: source.stack, organization: source.organization ?? "organization" };
+  const identity: StackIdentity = {
+    project: source.project,
+    stack: source.stack,
+    organization: source.organization ?? "organization",
+  };
   const valid = resolved as PlatformConfig;
   if (kind === "cloud") {
     const cloud: Record<string, unknown> = { ...identity, kind, environment, region: region as string };
@@ -285,7 +327,12 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
     environment,
     tags: valid.tags,
     edge: { ...edge, sshPrivateKey: secret(sshPrivateKey), tlsPrivateKey: secret(tlsPrivateKey) },
-    cloudStack: { organization, project, stack: valid.cloudStack.stack, name: `${organization}/${project}/${valid.cloudStack.stack}` },
+    cloudStack: {
+      organization,
+      project,
+      stack: valid.cloudStack.stack,
+      name: `${organization}/${project}/${valid.cloudStack.stack}`,
+    },
   };
   return deepFreeze(config);
 }
@@ -301,7 +348,10 @@ function unpricedProblems(merged: Record<string, unknown>, region: string | unde
   if (!region) return [];
   const table = Object.hasOwn(PRICES, region) ? PRICES[region] : undefined;
   const fix = "add it, with its source, to cost/prices.ts first";
-  if (!table) return [`aws:region: got ${JSON.stringify(region)}; expected a region the cost estimate prices (${Object.keys(PRICES).join(", ")}); ${fix}`];
+  if (!table)
+    return [
+      `aws:region: got ${JSON.stringify(region)}; expected a region the cost estimate prices (${Object.keys(PRICES).join(", ")}); ${fix}`,
+    ];
   const section = (key: string) => (isPlainObject(merged[key]) ? merged[key] : {}) as Record<string, unknown>;
   const checks: [string[], unknown, Record<string, unknown>][] = [
     [["cluster", "instanceTypes"], section("cluster").instanceTypes, table.ec2],
@@ -311,7 +361,9 @@ function unpricedProblems(merged: Record<string, unknown>, region: string | unde
   return checks.flatMap(([path, value, priced]) =>
     asList(value)
       .filter((v) => typeof v === "string" && !Object.hasOwn(priced, v))
-      .map((v) => problemLine(path, v, `one the cost estimate prices in ${region} (${Object.keys(priced).join(", ")}); ${fix}`)),
+      .map((v) =>
+        problemLine(path, v, `one the cost estimate prices in ${region} (${Object.keys(priced).join(", ")}); ${fix}`),
+      ),
   );
 }
 

@@ -29,8 +29,7 @@ function isAlignedIpv4Cidr(value: string): boolean {
   return address % blockSize === 0;
 }
 
-const ipv4Cidr = (what: string) =>
-  z.string({ error: what }).refine(isAlignedIpv4Cidr, { error: what });
+const ipv4Cidr = (what: string) => z.string({ error: what }).refine(isAlignedIpv4Cidr, { error: what });
 
 /** Kubernetes minor versions as EKS names them, e.g. "1.35". */
 const eksVersion = z
@@ -68,7 +67,8 @@ const hostname = z
   });
 
 /** A DNS label: a site name is a folder in S3, a Kubernetes name part and a Prometheus label value. */
-const DNS_LABEL = "a DNS label: 1–63 lower-case letters, digits and hyphens, starting and ending with a letter or digit";
+const DNS_LABEL =
+  "a DNS label: 1–63 lower-case letters, digits and hyphens, starting and ending with a letter or digit";
 const dnsLabel = z.string({ error: DNS_LABEL }).regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: DNS_LABEL });
 
 const SSH_HOST_KEY = 'the Pi\'s SSH host key line, e.g. "ssh-ed25519 AAAA…" (ssh-keyscan -t ed25519 <host>)';
@@ -80,7 +80,10 @@ const sshPublicKey = z
 export const EDGE_OS_RESERVE_MB = 1024;
 
 /** The sum of the edge containers' memory limits and what it leaves the Pi's OS, MB. */
-export function edgeMemoryBudget(hostMemoryMb: number, limitsMb: Record<string, number>): { total: number; left: number } {
+export function edgeMemoryBudget(
+  hostMemoryMb: number,
+  limitsMb: Record<string, number>,
+): { total: number; left: number } {
   const total = Object.values(limitsMb).reduce((a, b) => a + b, 0);
   return { total, left: hostMemoryMb - total };
 }
@@ -89,12 +92,14 @@ const awsTagKey = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
 
 const LOG_RETENTIONS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731] as const;
 /** CloudWatch Logs accepts only these retention periods. */
-const logRetentionDays = z.number({ error: `a CloudWatch Logs retention: ${LOG_RETENTIONS.join(", ")} days` }).refine(
-  (d) => (LOG_RETENTIONS as readonly number[]).includes(d),
-  { error: `a CloudWatch Logs retention: ${LOG_RETENTIONS.join(", ")} days` },
-);
+const logRetentionDays = z
+  .number({ error: `a CloudWatch Logs retention: ${LOG_RETENTIONS.join(", ")} days` })
+  .refine((d) => (LOG_RETENTIONS as readonly number[]).includes(d), {
+    error: `a CloudWatch Logs retention: ${LOG_RETENTIONS.join(", ")} days`,
+  });
 
-const ZONE_ID = 'an availability zone ID such as "use1-az1" (aws ec2 describe-availability-zones --query "AvailabilityZones[].ZoneId")';
+const ZONE_ID =
+  'an availability zone ID such as "use1-az1" (aws ec2 describe-availability-zones --query "AvailabilityZones[].ZoneId")';
 
 const VPC_CIDR = "an IPv4 network in CIDR notation with a prefix from /16 to /20, e.g. 10.0.0.0/16";
 
@@ -102,7 +107,9 @@ export const networkSchema = z.strictObject({
   /** VPC IPv4 range; /16 to /20 so that the fixed subnet layout fits. */
   cidr: z
     .string({ error: VPC_CIDR })
-    .refine((c) => isAlignedIpv4Cidr(c) && Number(c.split("/")[1]) >= 16 && Number(c.split("/")[1]) <= 20, { error: VPC_CIDR }),
+    .refine((c) => isAlignedIpv4Cidr(c) && Number(c.split("/")[1]) >= 16 && Number(c.split("/")[1]) <= 20, {
+      error: VPC_CIDR,
+    }),
   /** Availability zones to spread subnets, NAT gateways, nodes and replicas over. */
   azCount: integer(2, 3, "the subnet layout has room for 3 AZs; EKS needs at least 2"),
   /**
@@ -121,7 +128,9 @@ export const networkSchema = z.strictObject({
       z
         .string({ error: ZONE_ID })
         .regex(/^[a-z]{2,5}\d-az\d{1,2}$/, { error: ZONE_ID })
-        .refine((id) => !EKS_UNSUPPORTED_ZONE_IDS.includes(id), { error: `a zone EKS supports (not ${EKS_UNSUPPORTED_ZONE_IDS.join(", ")})` }),
+        .refine((id) => !EKS_UNSUPPORTED_ZONE_IDS.includes(id), {
+          error: `a zone EKS supports (not ${EKS_UNSUPPORTED_ZONE_IDS.join(", ")})`,
+        }),
       { error: "a list of zone IDs, [] to choose automatically" },
     )
     .refine((ids) => new Set(ids).size === ids.length, { error: "zone IDs without duplicates" }),
@@ -145,7 +154,10 @@ export const clusterSchema = z.strictObject({
   }),
   /** Removed: replaced by `accessPrincipals` (kept so a stack file still using it gets the migration, not "unknown key"). */
   adminRoleArns: z
-    .never({ error: 'nothing: this key was replaced by cluster.accessPrincipals; move each role there as { name, arn, level: "admin" }' })
+    .never({
+      error:
+        'nothing: this key was replaced by cluster.accessPrincipals; move each role there as { name, arn, level: "admin" }',
+    })
     .optional(),
   /**
    * Who may use the Kubernetes API, as EKS access entries with AWS's access policies: `admin`
@@ -158,7 +170,9 @@ export const clusterSchema = z.strictObject({
     z.strictObject({
       name: dnsLabel,
       arn: iamRoleArn,
-      level: z.enum(CLUSTER_ACCESS_LEVELS, { error: '"admin" (deploy and break-glass roles) or "view" (preview and drift roles)' }),
+      level: z.enum(CLUSTER_ACCESS_LEVELS, {
+        error: '"admin" (deploy and break-glass roles) or "view" (preview and drift roles)',
+      }),
       /**
        * The role that runs `pulumi up` and so creates the cluster: EKS gives it an admin entry at
        * creation (@pulumi/eks always asks for it), and a second entry for it would fail, so the
@@ -208,9 +222,12 @@ export const databaseSchema = z.strictObject({
   /** Keep the automated backups (and PITR) for their retention after the instance is deleted. */
   retainAutomatedBackups: boolean,
   /** Enhanced Monitoring (OS metrics) interval, seconds; 0 turns it off. */
-  monitoringIntervalSeconds: z.union([0, 1, 5, 10, 15, 30, 60].map((n) => z.literal(n)), {
-    error: "one of 0, 1, 5, 10, 15, 30, 60 (RDS Enhanced Monitoring interval in seconds; 0 turns it off)",
-  }),
+  monitoringIntervalSeconds: z.union(
+    [0, 1, 5, 10, 15, 30, 60].map((n) => z.literal(n)),
+    {
+      error: "one of 0, 1, 5, 10, 15, 30, 60 (RDS Enhanced Monitoring interval in seconds; 0 turns it off)",
+    },
+  ),
 });
 
 export const cacheSchema = z.strictObject({
@@ -231,9 +248,11 @@ export const cacheSchema = z.strictObject({
 export const registrySchema = z.strictObject({
   repositories: z
     .array(
-      z.string({ error: "repository names" }).regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
-        error: "ECR repository names: lower case letters, digits, and . _ - / separators",
-      }),
+      z
+        .string({ error: "repository names" })
+        .regex(/^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/, {
+          error: "ECR repository names: lower case letters, digits, and . _ - / separators",
+        }),
       { error: "a list of repository names" },
     )
     .min(1, { error: "at least one repository" })
@@ -322,7 +341,9 @@ export const alertingSchema = z.strictObject({
 });
 
 const exactChartVersion = (example: string) =>
-  z.string({ error: `an exact chart version, e.g. "${example}"` }).regex(/^\d+\.\d+\.\d+$/, { error: `an exact chart version, e.g. "${example}" (no ranges)` });
+  z
+    .string({ error: `an exact chart version, e.g. "${example}"` })
+    .regex(/^\d+\.\d+\.\d+$/, { error: `an exact chart version, e.g. "${example}" (no ranges)` });
 
 /** `platform:monitoring.logs`: Loki in its own bucket and the node log collector. */
 export const logsSchema = z.strictObject({
@@ -350,12 +371,15 @@ export const monitoringSchema = z.strictObject({
   logs: logsSchema,
 });
 
-const DNS_NAME = 'a DNS name such as "prod.example.com" (lower-case labels separated by dots, no trailing dot): the Route 53 hosted zone';
+const DNS_NAME =
+  'a DNS name such as "prod.example.com" (lower-case labels separated by dots, no trailing dot): the Route 53 hosted zone';
 const dnsName = z
   .string({ error: DNS_NAME })
   .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/, { error: DNS_NAME });
 const chartVersion = (example: string) =>
-  z.string({ error: `an exact chart version, e.g. "${example}"` }).regex(/^\d+\.\d+\.\d+$/, { error: `an exact chart version, e.g. "${example}" (no ranges)` });
+  z
+    .string({ error: `an exact chart version, e.g. "${example}"` })
+    .regex(/^\d+\.\d+\.\d+$/, { error: `an exact chart version, e.g. "${example}" (no ranges)` });
 
 /** Traffic in: the AWS Load Balancer Controller, one shared ALB per environment, ExternalDNS, WAF. */
 export const ingressSchema = z.strictObject({
@@ -375,9 +399,7 @@ export const edgeSchema = z.strictObject({
   /** DNS name or address of the Pi, as reached from where `pulumi up` runs. */
   host: hostname,
   port: integer(1, 65535, "TCP port"),
-  user: z
-    .string({ error: "a Linux user name" })
-    .regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "a Linux user name" }),
+  user: z.string({ error: "a Linux user name" }).regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "a Linux user name" }),
   /** The Pi's SSH host public key, pinned: a changed host key fails the connection. */
   hostKey: sshPublicKey,
   /** Private key (secret); when absent the SSH agent ($SSH_AUTH_SOCK) is used. */
@@ -421,9 +443,11 @@ export const edgeSchema = z.strictObject({
     error: "a Content-Security-Policy header value without quotes, backslashes, $, braces or line breaks",
   }),
   /** Local time (HH:MM) unattended-upgrades may reboot the Pi at when a security update needs it; after the 03:00 backup. */
-  rebootTime: z.string({ error: 'a time of day "HH:MM" (24 h, the Pi\'s local time)' }).regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
-    error: 'a time of day "HH:MM" (24 h, the Pi\'s local time), e.g. "04:00"',
-  }),
+  rebootTime: z
+    .string({ error: 'a time of day "HH:MM" (24 h, the Pi\'s local time)' })
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, {
+      error: 'a time of day "HH:MM" (24 h, the Pi\'s local time), e.g. "04:00"',
+    }),
   /** The Pi's persistent journal is capped at this size on the SD card, MB. */
   journalMaxMb: integer(16, 4096, "journal size on the SD card, MB"),
   /** Refuse to deploy without edge.appImage pinned by digest (prod): otherwise every up takes the newest pushed image. */
@@ -450,7 +474,9 @@ export const edgeSitesSchema = z
 
 export const costSchema = z.strictObject({
   /** The plan and the policy pack fail when the monthly estimate exceeds this. */
-  monthlyBudgetUsd: z.number({ error: "a number of US dollars" }).positive({ error: "a positive number of US dollars" }),
+  monthlyBudgetUsd: z
+    .number({ error: "a number of US dollars" })
+    .positive({ error: "a positive number of US dollars" }),
   /** Usage the program does not declare, assumed for the estimate (docs/cost.md). */
   natProcessedGbPerMonth: z.number({ error: "GB per month, 0 or more" }).min(0, { error: "GB per month, 0 or more" }),
   backupStoredGb: z.number({ error: "GB, 0 or more" }).min(0, { error: "GB, 0 or more" }),
@@ -459,9 +485,13 @@ export const costSchema = z.strictObject({
 });
 
 export const tagsSchema = z
-  .record(z.string(), z.string({ error: "tag values as strings" }).max(256, { error: "tag values up to 256 characters" }), {
-    error: "a map of tag names to values",
-  })
+  .record(
+    z.string(),
+    z.string({ error: "tag values as strings" }).max(256, { error: "tag values up to 256 characters" }),
+    {
+      error: "a map of tag names to values",
+    },
+  )
   .refine((tags) => Object.keys(tags).every((k) => awsTagKey.test(k) && !k.toLowerCase().startsWith("aws:")), {
     error: 'tag names of 1–128 allowed characters, not starting with "aws:"',
   });
@@ -498,7 +528,20 @@ export type PlatformKey = keyof typeof platformSchemas;
 
 /** Which keys each kind of stack takes besides `environment`, `kind` and `tags`; a key of the other kind is an error. */
 export const KIND_KEYS = {
-  cloud: ["protect", "network", "cluster", "database", "cache", "registry", "backups", "monitoring", "edgeSites", "cost", "dr", "ingress"],
+  cloud: [
+    "protect",
+    "network",
+    "cluster",
+    "database",
+    "cache",
+    "registry",
+    "backups",
+    "monitoring",
+    "edgeSites",
+    "cost",
+    "dr",
+    "ingress",
+  ],
   edge: ["edge", "cloudStack"],
 } as const satisfies Record<StackKind, readonly PlatformKey[]>;
 export const COMMON_KEYS = ["environment", "kind", "tags"] as const satisfies readonly PlatformKey[];
@@ -548,22 +591,41 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
   const edge = section(merged.edge);
   const { minNodes, maxNodes, desiredNodes } = cluster;
   if (isNumber(minNodes) && isNumber(maxNodes) && minNodes > maxNodes)
-    problems.push({ path: ["cluster", "minNodes"], value: minNodes, expected: `at most cluster.maxNodes (${maxNodes})` });
-  else if (isNumber(minNodes) && isNumber(maxNodes) && isNumber(desiredNodes) && (desiredNodes < minNodes || desiredNodes > maxNodes))
+    problems.push({
+      path: ["cluster", "minNodes"],
+      value: minNodes,
+      expected: `at most cluster.maxNodes (${maxNodes})`,
+    });
+  else if (
+    isNumber(minNodes) &&
+    isNumber(maxNodes) &&
+    isNumber(desiredNodes) &&
+    (desiredNodes < minNodes || desiredNodes > maxNodes)
+  )
     problems.push({
       path: ["cluster", "desiredNodes"],
       value: desiredNodes,
       expected: `between cluster.minNodes (${minNodes}) and cluster.maxNodes (${maxNodes})`,
     });
   const { allocatedStorageGb, maxAllocatedStorageGb } = database;
-  if (isNumber(allocatedStorageGb) && isNumber(maxAllocatedStorageGb) && maxAllocatedStorageGb > 0 && maxAllocatedStorageGb < minAutoscalingCeiling(allocatedStorageGb))
+  if (
+    isNumber(allocatedStorageGb) &&
+    isNumber(maxAllocatedStorageGb) &&
+    maxAllocatedStorageGb > 0 &&
+    maxAllocatedStorageGb < minAutoscalingCeiling(allocatedStorageGb)
+  )
     problems.push({
       path: ["database", "maxAllocatedStorageGb"],
       value: maxAllocatedStorageGb,
       expected: `0 (no storage autoscaling) or at least ${minAutoscalingCeiling(allocatedStorageGb)} GB, 10% above database.allocatedStorageGb (${allocatedStorageGb}): RDS rejects a lower ceiling`,
     });
   const network = section(merged.network);
-  if (Array.isArray(network.availabilityZoneIds) && network.availabilityZoneIds.length > 0 && isNumber(network.azCount) && network.availabilityZoneIds.length !== network.azCount)
+  if (
+    Array.isArray(network.availabilityZoneIds) &&
+    network.availabilityZoneIds.length > 0 &&
+    isNumber(network.azCount) &&
+    network.availabilityZoneIds.length !== network.azCount
+  )
     problems.push({
       path: ["network", "availabilityZoneIds"],
       value: network.availabilityZoneIds,
@@ -580,10 +642,18 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
   for (const tier of ["weeklyRetentionDays", "monthlyRetentionDays"] as const) {
     const days = backups[tier];
     if (isNumber(retentionDays) && isNumber(days) && days > 0 && days <= retentionDays)
-      problems.push({ path: ["backups", tier], value: days, expected: `0 (no such tier) or more days than backups.retentionDays (${retentionDays})` });
+      problems.push({
+        path: ["backups", tier],
+        value: days,
+        expected: `0 (no such tier) or more days than backups.retentionDays (${retentionDays})`,
+      });
   }
   if (isNumber(retentionDays) && isNumber(coldAfterDays) && coldAfterDays >= retentionDays)
-    problems.push({ path: ["backups", "coldAfterDays"], value: coldAfterDays, expected: `fewer days than backups.retentionDays (${retentionDays})` });
+    problems.push({
+      path: ["backups", "coldAfterDays"],
+      value: coldAfterDays,
+      expected: `fewer days than backups.retentionDays (${retentionDays})`,
+    });
   const memoryMb = section(edge.memoryMb);
   const limits = Object.values(memoryMb);
   const hostMemoryMb = edge.hostMemoryMb;
@@ -598,7 +668,12 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
   }
   const monitoring = section(merged.monitoring);
   const sites = Array.isArray(merged.edgeSites) ? merged.edgeSites : [];
-  if (sites.length > 0 && monitoring.enabled === true && Array.isArray(cluster.publicAccessCidrs) && cluster.publicAccessCidrs.length === 0)
+  if (
+    sites.length > 0 &&
+    monitoring.enabled === true &&
+    Array.isArray(cluster.publicAccessCidrs) &&
+    cluster.publicAccessCidrs.length === 0
+  )
     problems.push({
       path: ["edgeSites"],
       value: sites,
@@ -640,7 +715,11 @@ function clusterAccessProblems(merged: Record<string, unknown>): CrossFieldProbl
   const cluster = section(merged.cluster);
   const principals = Array.isArray(cluster.accessPrincipals) ? cluster.accessPrincipals.map(section) : undefined;
   // The creator's entry is EKS's, not this program's: a protected stack declares a break-glass admin.
-  if (principals && merged.protect === true && !principals.some((p) => p.level === "admin" && p.createsCluster !== true))
+  if (
+    principals &&
+    merged.protect === true &&
+    !principals.some((p) => p.level === "admin" && p.createsCluster !== true)
+  )
     problems.push({
       path: ["cluster", "accessPrincipals"],
       value: cluster.accessPrincipals,
@@ -652,15 +731,24 @@ function clusterAccessProblems(merged: Record<string, unknown>): CrossFieldProbl
     problems.push({
       path: ["cluster", "accessPrincipals"],
       value: creators.map((p) => p.name),
-      expected: 'createsCluster on one principal at most, of level "admin": the role that runs `pulumi up` (EKS makes its admin entry)',
+      expected:
+        'createsCluster on one principal at most, of level "admin": the role that runs `pulumi up` (EKS makes its admin entry)',
     });
   for (const field of ["name", "arn"] as const) {
     const seen = (principals ?? []).map((p) => p[field]).filter((v) => typeof v === "string");
     const repeated = [...new Set(seen.filter((v, i) => seen.indexOf(v) !== i))];
     if (repeated.length > 0)
-      problems.push({ path: ["cluster", "accessPrincipals"], value: repeated, expected: `each ${field} once (EKS has one access entry per role)` });
+      problems.push({
+        path: ["cluster", "accessPrincipals"],
+        value: repeated,
+        expected: `each ${field} once (EKS has one access entry per role)`,
+      });
   }
-  if (cluster.ciApiAccess === "publicEndpoint" && Array.isArray(cluster.publicAccessCidrs) && cluster.publicAccessCidrs.length === 0)
+  if (
+    cluster.ciApiAccess === "publicEndpoint" &&
+    Array.isArray(cluster.publicAccessCidrs) &&
+    cluster.publicAccessCidrs.length === 0
+  )
     problems.push({
       path: ["cluster", "ciApiAccess"],
       value: cluster.ciApiAccess,
@@ -697,12 +785,17 @@ function alertingProblems(monitoring: Record<string, unknown>): CrossFieldProble
         "otherwise alerts reach no one; e.g. pulumi config set --secret --path platform:monitoring.alerting.pagerdutyRoutingKey <key>",
     });
   if (alerting.slackChannel !== undefined && alerting.slackWebhookUrl === undefined)
-    problems.push({ path: ["monitoring", "alerting", "slackChannel"], value: alerting.slackChannel, expected: "monitoring.alerting.slackWebhookUrl set too (the channel belongs to that webhook's workspace)" });
+    problems.push({
+      path: ["monitoring", "alerting", "slackChannel"],
+      value: alerting.slackChannel,
+      expected: "monitoring.alerting.slackWebhookUrl set too (the channel belongs to that webhook's workspace)",
+    });
   if ((email.authUsername === undefined) !== (email.authPassword === undefined))
     problems.push({
       path: ["monitoring", "alerting", "email", email.authUsername === undefined ? "authUsername" : "authPassword"],
       value: undefined,
-      expected: "monitoring.alerting.email.authUsername and authPassword set together, or neither (a relay without authentication)",
+      expected:
+        "monitoring.alerting.email.authUsername and authPassword set together, or neither (a relay without authentication)",
     });
   return problems;
 }

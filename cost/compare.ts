@@ -42,25 +42,63 @@ export function compareCost(before: CostSummary, after: CostSummary): CostDiff {
   const lines: CostLineDiff[] = [];
   for (const [key, l] of now) {
     const was = old.get(key);
-    if (!was) lines.push({ resource: l.resource, item: l.item, change: "added", before: 0, after: l.monthly, difference: cents(l.monthly) });
+    if (!was)
+      lines.push({
+        resource: l.resource,
+        item: l.item,
+        change: "added",
+        before: 0,
+        after: l.monthly,
+        difference: cents(l.monthly),
+      });
     else if (was.quantity !== l.quantity || cents(was.monthly) !== cents(l.monthly))
-      lines.push({ resource: l.resource, item: l.item, change: "changed", before: was.monthly, after: l.monthly, difference: cents(l.monthly - was.monthly) });
+      lines.push({
+        resource: l.resource,
+        item: l.item,
+        change: "changed",
+        before: was.monthly,
+        after: l.monthly,
+        difference: cents(l.monthly - was.monthly),
+      });
   }
   for (const [key, l] of old)
-    if (!now.has(key)) lines.push({ resource: l.resource, item: l.item, change: "removed", before: l.monthly, after: 0, difference: cents(-l.monthly) });
-  return { currency: "USD", before: before.monthly, after: after.monthly, difference: cents(after.monthly - before.monthly), lines };
+    if (!now.has(key))
+      lines.push({
+        resource: l.resource,
+        item: l.item,
+        change: "removed",
+        before: l.monthly,
+        after: 0,
+        difference: cents(-l.monthly),
+      });
+  return {
+    currency: "USD",
+    before: before.monthly,
+    after: after.monthly,
+    difference: cents(after.monthly - before.monthly),
+    lines,
+  };
 }
 
 const isLine = (v: unknown): v is CostLine => {
   const l = v as Partial<CostLine> | null;
-  return !!l && typeof l.resource === "string" && typeof l.item === "string" && typeof l.quantity === "number" && typeof l.monthly === "number";
+  return (
+    !!l &&
+    typeof l.resource === "string" &&
+    typeof l.item === "string" &&
+    typeof l.quantity === "number" &&
+    typeof l.monthly === "number"
+  );
 };
 
 /** The `cost` section of an earlier plan's `--json` output, or an error saying what is wrong with it. */
 export function costFromPlanJson(json: unknown, source: string): CostSummary {
   const cost = (json as { cost?: unknown } | null)?.cost as Partial<CostSummary> | undefined;
-  if (!cost || typeof cost !== "object") throw new Error(`${source} has no "cost" section: write it with \`npm run plan -- --stack NAME --json\``);
+  if (!cost || typeof cost !== "object")
+    throw new Error(`${source} has no "cost" section: write it with \`npm run plan -- --stack NAME --json\``);
   if (typeof cost.monthly !== "number" || !Array.isArray(cost.lines) || !cost.lines.every(isLine))
-    throw new Error(`${source}: "cost" must have a numeric "monthly" and "lines" of { resource, item, quantity, unitPrice, monthly }`);
+    throw new Error(
+      `${source}: "cost" must have a numeric "monthly" and "lines" of { resource, item, quantity, unitPrice, monthly }`,
+    );
   return { monthly: cost.monthly, lines: cost.lines };
 }

@@ -1,7 +1,15 @@
 import { freeReason } from "./free";
 import { pricesFor } from "./prices";
 import { PRICERS } from "./pricers";
-import type { CostEstimate, CostLine, CostResource, CostUsage, EstimateOptions, PricingContext, UnpricedResource } from "./types";
+import type {
+  CostEstimate,
+  CostLine,
+  CostResource,
+  CostUsage,
+  EstimateOptions,
+  PricingContext,
+  UnpricedResource,
+} from "./types";
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
 
@@ -30,13 +38,21 @@ export function estimateCost(resources: readonly CostResource[], options: Estima
     const pricer = Object.hasOwn(PRICERS, r.type) ? PRICERS[r.type] : undefined;
     if (!pricer) {
       if (freeReason(r.type) === undefined)
-        unpriced.push({ resource, type: r.type, reason: "no price for this type (cost/pricers) and not known to be free (cost/free.ts)" });
+        unpriced.push({
+          resource,
+          type: r.type,
+          reason: "no price for this type (cost/pricers) and not known to be free (cost/free.ts)",
+        });
       continue;
     }
     const outcome = pricer(r, ctx);
-    for (const draft of outcome.lines) lines.push({ resource, ...draft, monthly: round(draft.quantity * draft.unitPrice, 6) });
+    for (const draft of outcome.lines)
+      lines.push({ resource, ...draft, monthly: round(draft.quantity * draft.unitPrice, 6) });
     if (outcome.unpriced !== undefined) unpriced.push({ resource, type: r.type, reason: outcome.unpriced });
   }
-  const monthly = round(lines.reduce((sum, l) => sum + l.monthly, 0), 2);
+  const monthly = round(
+    lines.reduce((sum, l) => sum + l.monthly, 0),
+    2,
+  );
   return { currency: "USD", monthly, lines, unpriced };
 }

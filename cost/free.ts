@@ -23,7 +23,8 @@ const NETWORK_PLUMBING = "VPC plumbing without an hourly or per-GB charge";
 export const FREE_TYPES: Readonly<Record<string, string>> = {
   "aws:acm/certificate:Certificate": "public ACM certificates have no charge",
   "aws:acm/certificateValidation:CertificateValidation": "waits for ACM's validation; creates nothing",
-  "aws:route53/record:Record": "records have no charge; the hosted zone ($0.50/month) is not created by this program, and queries to the validation CNAME are negligible",
+  "aws:route53/record:Record":
+    "records have no charge; the hosted zone ($0.50/month) is not created by this program, and queries to the validation CNAME are negligible",
   "aws:iam/role:Role": IAM,
   "aws:iam/policy:Policy": IAM,
   "aws:iam/rolePolicy:RolePolicy": IAM,

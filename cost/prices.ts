@@ -73,7 +73,11 @@ const price = (usd: number, unit: string, source: string, note?: string): Price 
 
 const usEast1: RegionPrices = {
   eks: {
-    standardSupportHour: price(0.1, "cluster-hour", `https://aws.amazon.com/eks/pricing/ ; ${INFRACOST}/eks_cluster_test/eks_cluster_test.golden`),
+    standardSupportHour: price(
+      0.1,
+      "cluster-hour",
+      `https://aws.amazon.com/eks/pricing/ ; ${INFRACOST}/eks_cluster_test/eks_cluster_test.golden`,
+    ),
     extendedSupportHour: price(
       0.6,
       "cluster-hour",
@@ -104,7 +108,12 @@ const usEast1: RegionPrices = {
     date: TAKEN,
     note: "assumption: Spot prices move hourly per AZ; 60% is a typical saving for t4g/m7g, not a quote",
   },
-  ebsGp3GbMonth: price(0.08, "GB-month", `${INFRACOST}/ebs_volume_test/ebs_volume_test.golden`, "baseline 3000 IOPS / 125 MB/s included"),
+  ebsGp3GbMonth: price(
+    0.08,
+    "GB-month",
+    `${INFRACOST}/ebs_volume_test/ebs_volume_test.golden`,
+    "baseline 3000 IOPS / 125 MB/s included",
+  ),
   natGateway: {
     hour: price(0.045, "gateway-hour", `${INFRACOST}/nat_gateway_test/nat_gateway_test.golden`),
     processedGb: price(0.045, "GB processed", `${INFRACOST}/nat_gateway_test/nat_gateway_test.golden`),
@@ -116,17 +125,43 @@ const usEast1: RegionPrices = {
     "in use or idle",
   ),
   rdsPostgres: {
-    "db.t3.medium": price(0.072, "instance-hour", `${INFRACOST}/db_instance_test/db_instance_test.golden`, "derived: half of db.t3.large $0.145/h"),
-    "db.t4g.micro": price(0.016, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
-    "db.t4g.small": price(0.032, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
-    "db.t4g.medium": price(0.065, "instance-hour", "https://infratally.com/articles/aws-rds-pricing-explained-2026.html", UNVERIFIED),
+    "db.t3.medium": price(
+      0.072,
+      "instance-hour",
+      `${INFRACOST}/db_instance_test/db_instance_test.golden`,
+      "derived: half of db.t3.large $0.145/h",
+    ),
+    "db.t4g.micro": price(
+      0.016,
+      "instance-hour",
+      "https://infratally.com/articles/aws-rds-pricing-explained-2026.html",
+      UNVERIFIED,
+    ),
+    "db.t4g.small": price(
+      0.032,
+      "instance-hour",
+      "https://infratally.com/articles/aws-rds-pricing-explained-2026.html",
+      UNVERIFIED,
+    ),
+    "db.t4g.medium": price(
+      0.065,
+      "instance-hour",
+      "https://infratally.com/articles/aws-rds-pricing-explained-2026.html",
+      UNVERIFIED,
+    ),
     // The reference architecture's production size (docs/sizing.md).
-    "db.r6g.xlarge": price(0.45, "instance-hour", "https://aws.amazon.com/rds/postgresql/pricing/", `${PRICE_LIST_COPY}: "$ 0.45 per RDS db.r6g.xlarge Single-AZ instance hour (or partial hour) running PostgreSQL"`),
+    "db.r6g.xlarge": price(
+      0.45,
+      "instance-hour",
+      "https://aws.amazon.com/rds/postgresql/pricing/",
+      `${PRICE_LIST_COPY}: "$ 0.45 per RDS db.r6g.xlarge Single-AZ instance hour (or partial hour) running PostgreSQL"`,
+    ),
   },
   rdsMultiAzFactor: {
     fraction: 2,
     unit: "times the single-AZ instance price",
-    source: "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_OnDemandDBInstances.html (primary and standby both billed)",
+    source:
+      "https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_OnDemandDBInstances.html (primary and standby both billed)",
     date: TAKEN,
     note: "AWS documents Multi-AZ as about twice single-AZ; third-party tables show exactly 2x for db.t4g",
   },
@@ -134,13 +169,23 @@ const usEast1: RegionPrices = {
     singleAz: price(0.115, "GB-month", `${INFRACOST}/db_instance_test/db_instance_test.golden`),
     multiAz: price(0.23, "GB-month", `${INFRACOST}/db_instance_test/db_instance_test.golden`),
   },
-  performanceInsightsFreeTier: price(0, "instance-month", "https://aws.amazon.com/rds/performance-insights/pricing/", "7 days of retention are free"),
+  performanceInsightsFreeTier: price(
+    0,
+    "instance-month",
+    "https://aws.amazon.com/rds/performance-insights/pricing/",
+    "7 days of retention are free",
+  ),
   elasticache: {
     "cache.t3.medium": price(0.068, "node-hour", "https://dragonflydb.io/finops/elasticache/cache.t3.medium"),
     "cache.t4g.micro": price(0.016, "node-hour", "https://aws.amazon.com/elasticache/pricing/", UNVERIFIED),
     "cache.t4g.small": price(0.032, "node-hour", "https://aws.amazon.com/elasticache/pricing/", UNVERIFIED),
     // The reference architecture's production size (docs/sizing.md); Redis OSS (Valkey: $0.1648).
-    "cache.r6g.large": price(0.206, "node-hour", "https://aws.amazon.com/elasticache/pricing/", `${PRICE_LIST_COPY}: two copies agree on $0.206 (Redis OSS; Valkey $0.1648)`),
+    "cache.r6g.large": price(
+      0.206,
+      "node-hour",
+      "https://aws.amazon.com/elasticache/pricing/",
+      `${PRICE_LIST_COPY}: two copies agree on $0.206 (Redis OSS; Valkey $0.1648)`,
+    ),
   },
   s3StandardGbMonth: price(
     0.023,
@@ -153,13 +198,42 @@ const usEast1: RegionPrices = {
     ingestedGb: price(0.5, "GB ingested", `${INFRACOST}/cloudwatch_log_group_test/cloudwatch_log_group_test.golden`),
     storedGbMonth: price(0.03, "GB-month", `${INFRACOST}/cloudwatch_log_group_test/cloudwatch_log_group_test.golden`),
   },
-  kmsKeyMonth: price(1, "key-month", `https://aws.amazon.com/kms/pricing/ ; ${INFRACOST}/kms_key_test/kms_key_test.golden`, "requests not included"),
-  secretsManagerSecretMonth: price(0.4, "secret-month", "https://aws.amazon.com/secrets-manager/pricing/", "API calls not included"),
-  interfaceEndpointAzHour: price(0.01, "endpoint-AZ-hour", "https://aws.amazon.com/privatelink/pricing/", "plus $0.01/GB processed, not included"),
-  gatewayEndpoint: price(0, "endpoint-month", "https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html (no charge)"),
+  kmsKeyMonth: price(
+    1,
+    "key-month",
+    `https://aws.amazon.com/kms/pricing/ ; ${INFRACOST}/kms_key_test/kms_key_test.golden`,
+    "requests not included",
+  ),
+  secretsManagerSecretMonth: price(
+    0.4,
+    "secret-month",
+    "https://aws.amazon.com/secrets-manager/pricing/",
+    "API calls not included",
+  ),
+  interfaceEndpointAzHour: price(
+    0.01,
+    "endpoint-AZ-hour",
+    "https://aws.amazon.com/privatelink/pricing/",
+    "plus $0.01/GB processed, not included",
+  ),
+  gatewayEndpoint: price(
+    0,
+    "endpoint-month",
+    "https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html (no charge)",
+  ),
   loadBalancerHour: {
-    application: price(0.0225, "load-balancer-hour", `${INFRACOST}/lb_test/lb_test.golden`, "capacity units (LCU) not included"),
-    network: price(0.0225, "load-balancer-hour", `${INFRACOST}/lb_test/lb_test.golden`, "capacity units (NLCU) not included"),
+    application: price(
+      0.0225,
+      "load-balancer-hour",
+      `${INFRACOST}/lb_test/lb_test.golden`,
+      "capacity units (LCU) not included",
+    ),
+    network: price(
+      0.0225,
+      "load-balancer-hour",
+      `${INFRACOST}/lb_test/lb_test.golden`,
+      "capacity units (NLCU) not included",
+    ),
   },
   waf: {
     webAclMonth: price(
@@ -168,9 +242,19 @@ const usEast1: RegionPrices = {
       "https://aws.amazon.com/waf/pricing/ ; https://c3x.dev/blog/aws-waf-cost-explained/ (same price in every region: https://aws.amazon.com/blogs/networking-and-content-delivery/cost-effective-ways-for-securing-your-web-applications-using-aws-waf/)",
       `${UNVERIFIED}; requests ($0.60 per million inspected, same sources) not included: the estimate assumes no traffic`,
     ),
-    ruleMonth: price(1, "rule-month", "https://aws.amazon.com/waf/pricing/ ; https://c3x.dev/blog/aws-waf-cost-explained/", `${UNVERIFIED}; a managed rule group counts as one rule`),
+    ruleMonth: price(
+      1,
+      "rule-month",
+      "https://aws.amazon.com/waf/pricing/ ; https://c3x.dev/blog/aws-waf-cost-explained/",
+      `${UNVERIFIED}; a managed rule group counts as one rule`,
+    ),
   },
-  cloudwatchAlarmMonth: price(0.1, "alarm-month", "https://aws.amazon.com/cloudwatch/pricing/ (standard resolution, per alarm metric)", UNVERIFIED),
+  cloudwatchAlarmMonth: price(
+    0.1,
+    "alarm-month",
+    "https://aws.amazon.com/cloudwatch/pricing/ (standard resolution, per alarm metric)",
+    UNVERIFIED,
+  ),
 };
 
 /** Prices by AWS region. Only the regions the stacks use are priced; others are an error. */

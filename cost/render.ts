@@ -24,7 +24,12 @@ const fit = (cell: string) => (cell.length > MAX_TEXT_COLUMN ? `${cell.slice(0, 
 function table(rows: string[][], rightAligned: Set<number>): string[] {
   const cells = rows.map((r) => r.map((cell, c) => (rightAligned.has(c) ? cell : fit(cell))));
   const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  return cells.map((r) => r.map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd());
+  return cells.map((r) =>
+    r
+      .map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 /** The estimate as a text table, largest lines first, with the total, the budget when given, and what could not be priced. */
@@ -35,13 +40,20 @@ export function renderCost(estimate: CostEstimate, budgetUsd?: number): string {
     ...sorted.map((l) => [shortResource(l.resource), l.item, quantity(l), unitPrice(l.unitPrice), money(l.monthly)]),
     ["total", "", "", "", money(estimate.monthly)],
   ];
-  const out = [`Cost estimate (${estimate.currency} per month, on-demand list prices, 730 h):`, ...table(rows, new Set([2, 3, 4])).map((r) => `  ${r}`)];
+  const out = [
+    `Cost estimate (${estimate.currency} per month, on-demand list prices, 730 h):`,
+    ...table(rows, new Set([2, 3, 4])).map((r) => `  ${r}`),
+  ];
   if (budgetUsd !== undefined) {
     const share = Math.round((estimate.monthly / budgetUsd) * 100);
-    out.push(`  budget ${money(budgetUsd)}: ${estimate.monthly > budgetUsd ? `OVER by ${money(estimate.monthly - budgetUsd)}` : `within (${share}%)`}`);
+    out.push(
+      `  budget ${money(budgetUsd)}: ${estimate.monthly > budgetUsd ? `OVER by ${money(estimate.monthly - budgetUsd)}` : `within (${share}%)`}`,
+    );
   }
   if (estimate.unpriced.length) {
-    out.push(`  not priced (${estimate.unpriced.length}): the total is only a lower bound, and the budget policy fails until they are priced`);
+    out.push(
+      `  not priced (${estimate.unpriced.length}): the total is only a lower bound, and the budget policy fails until they are priced`,
+    );
     for (const u of estimate.unpriced) out.push(`    ${shortResource(u.resource)}: ${u.reason}`);
   }
   return out.join("\n");
@@ -54,7 +66,14 @@ export function renderCostDiff(diff: CostDiff): string {
   const mark = { added: "+", removed: "-", changed: "~" } as const;
   const rows = [
     ["", "resource", "item", "before", "after", "difference"],
-    ...diff.lines.map((l) => [mark[l.change], shortResource(l.resource), l.item, money(l.before), money(l.after), signed(l.difference)]),
+    ...diff.lines.map((l) => [
+      mark[l.change],
+      shortResource(l.resource),
+      l.item,
+      money(l.before),
+      money(l.after),
+      signed(l.difference),
+    ]),
   ];
   return [head, ...table(rows, new Set([3, 4, 5])).map((r) => `  ${r}`)].join("\n");
 }

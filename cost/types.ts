@@ -92,8 +92,10 @@ export function at(value: unknown, ...path: (string | number)[]): unknown {
   return current;
 }
 
-export const asNumber = (value: unknown): number | undefined => (typeof value === "number" && Number.isFinite(value) ? value : undefined);
+export const asNumber = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) ? value : undefined;
 export const asString = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
 /** A price-table entry by name, never an inherited property ("constructor" is not an instance type). */
-export const lookup = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined => (Object.hasOwn(table, key) ? table[key] : undefined);
+export const lookup = <T>(table: Readonly<Record<string, T>>, key: string): T | undefined =>
+  Object.hasOwn(table, key) ? table[key] : undefined;

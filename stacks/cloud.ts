@@ -17,7 +17,14 @@ import { Registry } from "../components/registry";
 import { platformTags } from "../components/tags";
 
 /** What an edge stack reads from its cloud stack, by output name (the StackReference's contract). */
-export const CLOUD_OUTPUTS_FOR_EDGE = ["region", "backupBucket", "repositoryUrls", "edgeSites", "edgeSiteCredentials", "edgeMetrics"] as const;
+export const CLOUD_OUTPUTS_FOR_EDGE = [
+  "region",
+  "backupBucket",
+  "repositoryUrls",
+  "edgeSites",
+  "edgeSiteCredentials",
+  "edgeMetrics",
+] as const;
 
 /**
  * A cloud stack: VPC, EKS, RDS, ElastiCache, ECR, the backup bucket, monitoring, the app's
@@ -36,13 +43,29 @@ export async function cloudStack(config: CloudConfig) {
     ? {
         region: config.dr.region,
         retentionDays: config.dr.retentionDays,
-        provider: new aws.Provider("aws-dr", { region: config.dr.region as aws.Region, defaultTags: { tags: platformTags(config) } }),
+        provider: new aws.Provider("aws-dr", {
+          region: config.dr.region as aws.Region,
+          defaultTags: { tags: platformTags(config) },
+        }),
       }
     : undefined;
 
-  const availabilityZoneNames = await resolveZones(config.region, config.network.availabilityZoneIds, config.network.azCount, awsProvider);
-  const network = new Network(name, { config: config.network, region: config.region, protect: config.protect, availabilityZoneNames }, opts);
-  const backups = new Backups(name, { config: config.backups, protect: config.protect, dr, region: config.region, edgeSites: config.edgeSites }, opts);
+  const availabilityZoneNames = await resolveZones(
+    config.region,
+    config.network.availabilityZoneIds,
+    config.network.azCount,
+    awsProvider,
+  );
+  const network = new Network(
+    name,
+    { config: config.network, region: config.region, protect: config.protect, availabilityZoneNames },
+    opts,
+  );
+  const backups = new Backups(
+    name,
+    { config: config.backups, protect: config.protect, dr, region: config.region, edgeSites: config.edgeSites },
+    opts,
+  );
   const registry = new Registry(name, { config: config.registry, protect: config.protect }, opts);
   const cluster = new Cluster(
     name,
@@ -69,9 +92,19 @@ export async function cloudStack(config: CloudConfig) {
       provider: cluster.provider,
       oidcProviderArn: cluster.oidcProviderArn,
       oidcProviderUrl: cluster.oidcProviderUrl,
-      database: { address: database.address, port: database.port, name: database.databaseName, masterSecretArn: database.masterSecretArn },
+      database: {
+        address: database.address,
+        port: database.port,
+        name: database.databaseName,
+        masterSecretArn: database.masterSecretArn,
+      },
       cache: { endpoint: cache.primaryEndpoint, port: cache.port, authToken: cache.authToken },
-      backup: { bucketName: backups.bucketName, prefix: BACKUP_PREFIXES.db, writerPolicyArn: backups.dbWriterPolicyArn, region: config.region },
+      backup: {
+        bucketName: backups.bucketName,
+        prefix: BACKUP_PREFIXES.db,
+        writerPolicyArn: backups.dbWriterPolicyArn,
+        region: config.region,
+      },
     },
     opts,
   );
@@ -103,7 +136,11 @@ export async function cloudStack(config: CloudConfig) {
           edgeSites: config.edgeSites,
           databaseMaxConnections: maxConnectionsFor(config.database.instanceClass),
           waitFor: cluster.workloadsReady,
-          cloudWatch: { region: config.region, oidcProviderArn: cluster.oidcProviderArn, oidcProviderUrl: cluster.oidcProviderUrl },
+          cloudWatch: {
+            region: config.region,
+            oidcProviderArn: cluster.oidcProviderArn,
+            oidcProviderUrl: cluster.oidcProviderUrl,
+          },
           protect: config.protect,
         },
         opts,
@@ -159,10 +196,14 @@ export async function cloudStack(config: CloudConfig) {
     grafanaAdminPassword: monitoring?.grafanaAdminPassword,
     /** The sites this stack serves: an edge stack whose site is not here refuses to run. */
     // backupTiers: the Pi writes under <prefix><daily|weekly|monthly>/, which the lifecycle keeps apart.
-    edgeSites: Object.fromEntries(sites.map((s) => [s.site, { backupPrefix: s.backupPrefix, backupTiers: backups.tiered }])),
+    edgeSites: Object.fromEntries(
+      sites.map((s) => [s.site, { backupPrefix: s.backupPrefix, backupTiers: backups.tiered }]),
+    ),
     /** Per site: its AWS access key and metrics token (secret). */
     edgeSiteCredentials: pulumi.secret(
-      pulumi.all(Object.fromEntries(sites.map((s) => [s.site, s.credentials]))) as pulumi.Output<Record<string, EdgeSiteCredentials>>,
+      pulumi.all(Object.fromEntries(sites.map((s) => [s.site, s.credentials]))) as pulumi.Output<
+        Record<string, EdgeSiteCredentials>
+      >,
     ),
     /** Where the Pis remote-write, and the CA they pin; absent without monitoring or sites. */
     edgeMetrics: receiver ? pulumi.all({ url: receiver.url, caPem: receiver.caPem }) : undefined,

@@ -39,7 +39,10 @@ export async function edgeStack(config: EdgeStackConfig) {
   // The provider is needed only to look up the newest image when none is pinned.
   const awsProvider = edge.appImage
     ? undefined
-    : new aws.Provider("aws", { region: region as pulumi.Output<aws.Region>, defaultTags: { tags: platformTags(config) } });
+    : new aws.Provider("aws", {
+        region: region as pulumi.Output<aws.Region>,
+        defaultTags: { tags: platformTags(config) },
+      });
 
   // Named by environment, as the Pi's resources were named in the cloud stack: `pulumi state move` keeps them.
   const component = new Edge(`${config.project}-${config.environment}`, {
@@ -51,7 +54,9 @@ export async function edgeStack(config: EdgeStackConfig) {
       credentials: pulumi.secret(credentials.apply((all) => all[edge.site])),
       metrics: ref.getOutput("edgeMetrics") as pulumi.Output<EdgeMetricsTarget | undefined>,
       // Tiers are the cloud stack's retention decision; a cloud stack from before them has none.
-      backupTiers: (ref.requireOutput("edgeSites") as pulumi.Output<Record<string, { backupTiers?: boolean }>>).apply((sites) => sites[edge.site]?.backupTiers === true),
+      backupTiers: (ref.requireOutput("edgeSites") as pulumi.Output<Record<string, { backupTiers?: boolean }>>).apply(
+        (sites) => sites[edge.site]?.backupTiers === true,
+      ),
     },
     awsProvider,
   });

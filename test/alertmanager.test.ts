@@ -30,7 +30,13 @@ const SMTP_PASSWORD = "not-a-real-smtp-password-4";
 const EVERY_RECEIVER = {
   ...CREDENTIALS,
   slackChannel: "#alerts",
-  email: { to: ["oncall@example.com"], from: "alertmanager@example.com", smarthost: "smtp.example.com:587", authUsername: "alerts", authPassword: SMTP_PASSWORD },
+  email: {
+    to: ["oncall@example.com"],
+    from: "alertmanager@example.com",
+    smarthost: "smtp.example.com:587",
+    authUsername: "alerts",
+    authPassword: SMTP_PASSWORD,
+  },
 };
 
 function emitted(stack: string, alerting?: Record<string, unknown>): { dir: string; file: string; text: string } {
@@ -48,10 +54,19 @@ function amtoolRun(args: string[]): { status: number; stdout: string; output: st
 
 /** The receivers amtool routes an alert with these labels to, in order. */
 function routeOf(file: string, labels: Record<string, string>): string[] {
-  const result = amtoolRun(["config", "routes", "test", `--config.file=${file}`, ...Object.entries(labels).map(([k, v]) => `${k}=${v}`)]);
+  const result = amtoolRun([
+    "config",
+    "routes",
+    "test",
+    `--config.file=${file}`,
+    ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+  ]);
   assert.equal(result.status, 0, result.output);
   // stderr may carry a warning about a default --alertmanager.url (Debian's /etc/amtool/config.yml).
-  return result.stdout.trim().split(",").map((r) => r.trim());
+  return result.stdout
+    .trim()
+    .split(",")
+    .map((r) => r.trim());
 }
 
 interface Receiver {
@@ -74,29 +89,59 @@ describe("Alertmanager config (amtool)", { skip: amtool.skip }, () => {
 
   it("critical alerts reach the pager, warnings chat, the Watchdog the heartbeat, info nothing", () => {
     const { file } = emitted("prod", EVERY_RECEIVER);
-    assert.deepEqual(routeOf(file, { alertname: "HighErrorRate", severity: "critical", namespace: "app" }), [RECEIVERS.pager]);
+    assert.deepEqual(routeOf(file, { alertname: "HighErrorRate", severity: "critical", namespace: "app" }), [
+      RECEIVERS.pager,
+    ]);
     assert.deepEqual(routeOf(file, { alertname: "EdgeSilent", severity: "critical", site: "shop" }), [RECEIVERS.pager]);
-    assert.deepEqual(routeOf(file, { alertname: "HighLatency", severity: "warning", namespace: "app" }), [RECEIVERS.chat]);
+    assert.deepEqual(routeOf(file, { alertname: "HighLatency", severity: "warning", namespace: "app" }), [
+      RECEIVERS.chat,
+    ]);
     assert.deepEqual(routeOf(file, { alertname: "Watchdog", severity: "none" }), [RECEIVERS.heartbeat]);
     assert.deepEqual(routeOf(file, { alertname: "InfoInhibitor", severity: "none" }), [RECEIVERS.none]);
     assert.deepEqual(routeOf(file, { alertname: "CPUThrottlingHigh", severity: "info" }), [RECEIVERS.none]);
     // An alert without a known severity is not lost: it goes to chat.
     assert.deepEqual(routeOf(file, { alertname: "Unlabelled" }), [RECEIVERS.chat]);
     // amtool's own check of the expectation (non-zero exit when it does not hold).
-    const verified = amtoolRun(["config", "routes", "test", `--config.file=${file}`, `--verify.receivers=${RECEIVERS.pager}`, "severity=critical", "alertname=HighErrorRate"]);
+    const verified = amtoolRun([
+      "config",
+      "routes",
+      "test",
+      `--config.file=${file}`,
+      `--verify.receivers=${RECEIVERS.pager}`,
+      "severity=critical",
+      "alertname=HighErrorRate",
+    ]);
     assert.equal(verified.status, 0, verified.output);
-    const wrong = amtoolRun(["config", "routes", "test", `--config.file=${file}`, `--verify.receivers=${RECEIVERS.pager}`, "severity=warning", "alertname=HighLatency"]);
+    const wrong = amtoolRun([
+      "config",
+      "routes",
+      "test",
+      `--config.file=${file}`,
+      `--verify.receivers=${RECEIVERS.pager}`,
+      "severity=warning",
+      "alertname=HighLatency",
+    ]);
     assert.notEqual(wrong.status, 0, "a warning does not page");
   });
 
   it("the pager gets PagerDuty plus the chat integrations; chat never pages; the heartbeat only pings", () => {
     const config = parse(emitted("prod", EVERY_RECEIVER).text) as { receivers: Receiver[] };
     const byName = Object.fromEntries(config.receivers.map((r) => [r.name, r]));
-    const kinds = (r: Receiver) => Object.keys(r).filter((k) => k.endsWith("_configs")).sort();
-    assert.deepEqual(kinds(byName[RECEIVERS.pager]), ["email_configs", "pagerduty_configs", "slack_configs", "webhook_configs"]);
+    const kinds = (r: Receiver) =>
+      Object.keys(r)
+        .filter((k) => k.endsWith("_configs"))
+        .sort();
+    assert.deepEqual(kinds(byName[RECEIVERS.pager]), [
+      "email_configs",
+      "pagerduty_configs",
+      "slack_configs",
+      "webhook_configs",
+    ]);
     assert.deepEqual(kinds(byName[RECEIVERS.chat]), ["email_configs", "slack_configs", "webhook_configs"]);
     assert.deepEqual(kinds(byName[RECEIVERS.heartbeat]), ["webhook_configs"]);
-    assert.deepEqual(byName[RECEIVERS.heartbeat].webhook_configs, [{ url: CREDENTIAL_PLACEHOLDERS.heartbeatUrl, send_resolved: false }]);
+    assert.deepEqual(byName[RECEIVERS.heartbeat].webhook_configs, [
+      { url: CREDENTIAL_PLACEHOLDERS.heartbeatUrl, send_resolved: false },
+    ]);
     assert.deepEqual(kinds(byName[RECEIVERS.none]), []);
     const [email] = byName[RECEIVERS.chat].email_configs as Record<string, unknown>[];
     assert.equal(email.require_tls, true, "never plain SMTP");
@@ -114,15 +159,27 @@ describe("Alertmanager config (amtool)", { skip: amtool.skip }, () => {
     assert.ok(rule?.equal.includes("alertname"), "only the same alert");
     const defaults = environmentDefaults.dev.monitoring.alerting;
     assert.deepEqual(
-      { wait: config.route.group_wait, interval: config.route.group_interval, repeat: config.route.repeat_interval, by: config.route.group_by },
-      { wait: defaults.groupWait, interval: defaults.groupInterval, repeat: defaults.repeatInterval, by: [...GROUP_BY] },
+      {
+        wait: config.route.group_wait,
+        interval: config.route.group_interval,
+        repeat: config.route.repeat_interval,
+        by: config.route.group_by,
+      },
+      {
+        wait: defaults.groupWait,
+        interval: defaults.groupInterval,
+        repeat: defaults.repeatInterval,
+        by: [...GROUP_BY],
+      },
     );
   });
 
   it("the emitted file holds placeholders, never a credential", () => {
     const { text } = emitted("prod", EVERY_RECEIVER);
-    for (const secret of [...Object.values(CREDENTIALS), SMTP_PASSWORD]) assert.ok(!text.includes(secret), `${secret} leaked`);
-    for (const placeholder of Object.values(CREDENTIAL_PLACEHOLDERS)) assert.ok(text.includes(placeholder), `${placeholder} present`);
+    for (const secret of [...Object.values(CREDENTIALS), SMTP_PASSWORD])
+      assert.ok(!text.includes(secret), `${secret} leaked`);
+    for (const placeholder of Object.values(CREDENTIAL_PLACEHOLDERS))
+      assert.ok(text.includes(placeholder), `${placeholder} present`);
     // Without credentials, no placeholders either: the file shows what the stack actually configures.
     const bare = emitted("dev").text;
     assert.ok(!bare.includes("secret.invalid") && !bare.includes("<secret"), bare);
@@ -135,7 +192,11 @@ describe("platform:monitoring.alerting configuration", () => {
       () => loadCloud(sourceFor(stack, patch)),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError, String(error));
-        for (const pattern of patterns) assert.ok(error.problems.some((p) => pattern.test(p)), `${pattern} in:\n${error.problems.join("\n")}`);
+        for (const pattern of patterns)
+          assert.ok(
+            error.problems.some((p) => pattern.test(p)),
+            `${pattern} in:\n${error.problems.join("\n")}`,
+          );
         return true;
       },
     );
@@ -149,7 +210,9 @@ describe("platform:monitoring.alerting configuration", () => {
     assert.equal(environmentDefaults.dev.monitoring.alerting.requireReceiver, false);
     assert.doesNotThrow(() => loadCloud(sourceFor("dev")));
     // Monitoring off: nothing to deliver, nothing required.
-    assert.doesNotThrow(() => loadCloud(sourceFor("prod", { "platform:monitoring": { enabled: false, alerting: { email: undefined } } })));
+    assert.doesNotThrow(() =>
+      loadCloud(sourceFor("prod", { "platform:monitoring": { enabled: false, alerting: { email: undefined } } })),
+    );
   });
 
   it("half-configured receivers and bad values are all reported at once, credentials never quoted", () => {
@@ -159,7 +222,12 @@ describe("platform:monitoring.alerting configuration", () => {
           slackChannel: "#alerts",
           pagerdutyRoutingKey: "",
           groupWait: "soon",
-          email: { to: ["not-an-address"], from: "alertmanager@example.com", smarthost: "smtp.example.com", authPassword: SMTP_PASSWORD },
+          email: {
+            to: ["not-an-address"],
+            from: "alertmanager@example.com",
+            smarthost: "smtp.example.com",
+            authPassword: SMTP_PASSWORD,
+          },
         },
       },
     };
@@ -184,7 +252,13 @@ describe("platform:monitoring.alerting configuration", () => {
     const config = loadCloud(sourceFor("prod", { "platform:monitoring": { alerting: EVERY_RECEIVER } }));
     const { alerting } = config.monitoring;
     const pulumi = await import("@pulumi/pulumi");
-    for (const value of [alerting.slackWebhookUrl, alerting.pagerdutyRoutingKey, alerting.webhookUrl, alerting.heartbeatUrl, alerting.email?.authPassword]) {
+    for (const value of [
+      alerting.slackWebhookUrl,
+      alerting.pagerdutyRoutingKey,
+      alerting.webhookUrl,
+      alerting.heartbeatUrl,
+      alerting.email?.authPassword,
+    ]) {
       assert.ok(value && pulumi.Output.isInstance(value), "an Output");
       assert.equal(await pulumi.isSecret(value), true);
     }
@@ -199,7 +273,8 @@ describe("Alertmanager in the plan", () => {
       const secret = one(plan, "kubernetes:core/v1:Secret", `platform-${stack}-alertmanager-config`);
       assert.equal(secret.inputs.metadata.namespace, "monitoring");
       assert.equal(secret.inputs.stringData, "[secret]");
-      const values = one(plan, "kubernetes:helm.sh/v3:Release", `platform-${stack}-kube-prometheus-stack`).inputs.values;
+      const values = one(plan, "kubernetes:helm.sh/v3:Release", `platform-${stack}-kube-prometheus-stack`).inputs
+        .values;
       const spec = values.alertmanager.alertmanagerSpec;
       assert.equal(spec.useExistingSecret, true);
       assert.equal(spec.configSecret, secret.inputs.metadata.name);
@@ -208,10 +283,16 @@ describe("Alertmanager in the plan", () => {
   }
 
   it("every Alertmanager value set exists in the chart's values.yaml at the pinned version", () => {
-    const fixture = path.join(PROJECT_DIR, `test/fixtures/charts/kube-prometheus-stack-${environmentDefaults.prod.monitoring.chartVersion}.values.yaml`);
+    const fixture = path.join(
+      PROJECT_DIR,
+      `test/fixtures/charts/kube-prometheus-stack-${environmentDefaults.prod.monitoring.chartVersion}.values.yaml`,
+    );
     assert.ok(fs.existsSync(fixture), `${fixture} for the pinned chart version`);
-    const chart = parse(fs.readFileSync(fixture, "utf8")) as { alertmanager: { alertmanagerSpec: Record<string, unknown> } };
-    const spec = one(planFor("prod"), "kubernetes:helm.sh/v3:Release", "platform-prod-kube-prometheus-stack").inputs.values.alertmanager.alertmanagerSpec;
+    const chart = parse(fs.readFileSync(fixture, "utf8")) as {
+      alertmanager: { alertmanagerSpec: Record<string, unknown> };
+    };
+    const spec = one(planFor("prod"), "kubernetes:helm.sh/v3:Release", "platform-prod-kube-prometheus-stack").inputs
+      .values.alertmanager.alertmanagerSpec;
     for (const key of ["useExistingSecret", "configSecret"]) {
       assert.ok(key in spec, `${key} is set`);
       assert.ok(key in chart.alertmanager.alertmanagerSpec, `alertmanager.alertmanagerSpec.${key} is a chart value`);

@@ -16,7 +16,9 @@ const SCRIPTS = path.join(PROJECT_DIR, "components/app-platform");
 
 function postgresBin(): { dir?: string; skip?: string } {
   const root = "/usr/lib/postgresql";
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin/initdb"))) : [];
+  const versions = fs.existsSync(root)
+    ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin/initdb")))
+    : [];
   if (versions.length > 0) return { dir: path.join(root, versions.sort().at(-1) as string, "bin") };
   const message = "PostgreSQL server binaries are not installed (Debian: postgresql)";
   if (process.env.CI === "true") throw new Error(`${message}; CI must install them`);
@@ -27,7 +29,11 @@ const pg = postgresBin();
 const shellcheck = requireTool("shellcheck");
 const skip = pg.skip ?? (process.getuid?.() !== 0 ? "needs root to run the server as the postgres user" : undefined);
 
-function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; user?: string } = {}): SpawnSyncReturns<string> {
+function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; user?: string } = {},
+): SpawnSyncReturns<string> {
   const [cmd, argv] = options.user ? ["runuser", ["-u", options.user, "--", command, ...args]] : [command, args];
   const result = spawnSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...options.env } });
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
@@ -45,7 +51,11 @@ function runAsync(script: string, env: NodeJS.ProcessEnv): Promise<{ code: numbe
 
 describe("nightly pg_dump scripts", () => {
   it("pass shellcheck", { skip: shellcheck.skip }, () => {
-    const result = spawnSync("shellcheck", ["--shell=sh", path.join(SCRIPTS, "db-dump.sh"), path.join(SCRIPTS, "db-upload.sh")], { encoding: "utf8" });
+    const result = spawnSync(
+      "shellcheck",
+      ["--shell=sh", path.join(SCRIPTS, "db-dump.sh"), path.join(SCRIPTS, "db-upload.sh")],
+      { encoding: "utf8" },
+    );
     assert.equal(result.status, 0, result.stdout);
   });
 
@@ -61,13 +71,51 @@ describe("nightly pg_dump scripts", () => {
       fs.chmodSync(tmp, 0o755);
       fs.writeFileSync(path.join(tmp, "pwfile"), password);
       spawnSync("chown", ["-R", "postgres", tmp]);
-      run(bin("initdb"), ["-D", data, "-U", "admin", "--auth=scram-sha-256", `--pwfile=${path.join(tmp, "pwfile")}`], { user: "postgres" });
-      run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", path.join(data, "server.key"), "-out", path.join(data, "server.crt")]);
+      run(bin("initdb"), ["-D", data, "-U", "admin", "--auth=scram-sha-256", `--pwfile=${path.join(tmp, "pwfile")}`], {
+        user: "postgres",
+      });
+      run("openssl", [
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "1",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        path.join(data, "server.key"),
+        "-out",
+        path.join(data, "server.crt"),
+      ]);
       spawnSync("chown", ["postgres", path.join(data, "server.key"), path.join(data, "server.crt")]);
       fs.chmodSync(path.join(data, "server.key"), 0o600);
-      run(bin("pg_ctl"), ["-D", data, "-w", "-l", path.join(tmp, "server.log"), "-o", `-p ${port} -k ${tmp} -c listen_addresses=127.0.0.1 -c ssl=on`, "start"], { user: "postgres" });
+      run(
+        bin("pg_ctl"),
+        [
+          "-D",
+          data,
+          "-w",
+          "-l",
+          path.join(tmp, "server.log"),
+          "-o",
+          `-p ${port} -k ${tmp} -c listen_addresses=127.0.0.1 -c ssl=on`,
+          "start",
+        ],
+        { user: "postgres" },
+      );
       run("psql", ["-d", "postgres", "-c", "CREATE DATABASE app"], { env: pgEnv });
-      run("psql", ["-d", "app", "-c", "CREATE TABLE items (id serial primary key, body text); INSERT INTO items (body) SELECT md5(i::text) FROM generate_series(1, 5000) i;"], { env: pgEnv });
+      run(
+        "psql",
+        [
+          "-d",
+          "app",
+          "-c",
+          "CREATE TABLE items (id serial primary key, body text); INSERT INTO items (body) SELECT md5(i::text) FROM generate_series(1, 5000) i;",
+        ],
+        { env: pgEnv },
+      );
     });
 
     after(() => {
@@ -122,7 +170,10 @@ describe("nightly pg_dump scripts", () => {
       assert.ok(!fs.existsSync(path.join(work, "secret.json")), "the credentials file is removed once read");
       const files = uploaded(bucket);
       assert.equal(files.length, 1, files.join(", "));
-      assert.match(files[0], /^backups\/db\/(daily|weekly|monthly)\/\d{4}\/\d{2}\/\d{2}\/app-\d{4}-\d{2}-\d{2}T\d{6}Z\.dump$/);
+      assert.match(
+        files[0],
+        /^backups\/db\/(daily|weekly|monthly)\/\d{4}\/\d{2}\/\d{2}\/app-\d{4}-\d{2}-\d{2}T\d{6}Z\.dump$/,
+      );
       // Grandfather-father-son by date: the 1st of the month is monthly, a Sunday weekly, else daily.
       const now = new Date();
       const tier = now.getUTCDate() === 1 ? "monthly" : now.getUTCDay() === 0 ? "weekly" : "daily";

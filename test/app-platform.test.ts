@@ -2,7 +2,12 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { one, planFor, STACKS } from "./helpers/program";
 
-type Statement = { Effect: string; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, Record<string, string>> };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string>>;
+};
 
 describe("app platform", () => {
   for (const stack of STACKS) {
@@ -10,9 +15,16 @@ describe("app platform", () => {
       const plan = planFor(stack);
       const sa = one(plan, "kubernetes:core/v1:ServiceAccount", `platform-${stack}-app`);
       const role = one(plan, "aws:iam/role:Role", `platform-${stack}-app`);
-      assert.equal(sa.inputs.metadata.annotations["eks.amazonaws.com/role-arn"], `arn:aws:iam::123456789012:role/${role.name}`);
+      assert.equal(
+        sa.inputs.metadata.annotations["eks.amazonaws.com/role-arn"],
+        `arn:aws:iam::123456789012:role/${role.name}`,
+      );
       const trust = JSON.parse(role.inputs.assumeRolePolicy).Statement[0] as Statement;
-      assert.ok(Object.entries(trust.Condition?.StringEquals ?? {}).some(([k, v]) => k.endsWith(":sub") && v === "system:serviceaccount:app:app"));
+      assert.ok(
+        Object.entries(trust.Condition?.StringEquals ?? {}).some(
+          ([k, v]) => k.endsWith(":sub") && v === "system:serviceaccount:app:app",
+        ),
+      );
 
       const attached = plan.resources
         .filter((r) => r.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment" && r.inputs.role === role.name)
@@ -22,7 +34,9 @@ describe("app platform", () => {
         `arn:aws:iam::123456789012:policy/platform-${stack}-app-db-secret`,
         `arn:aws:iam::123456789012:policy/platform-${stack}-db-writer`,
       ]);
-      const secretPolicy = JSON.parse(one(plan, "aws:iam/policy:Policy", `platform-${stack}-app-db-secret`).inputs.policy) as { Statement: Statement[] };
+      const secretPolicy = JSON.parse(
+        one(plan, "aws:iam/policy:Policy", `platform-${stack}-app-db-secret`).inputs.policy,
+      ) as { Statement: Statement[] };
       assert.deepEqual(secretPolicy.Statement[0].Resource, plan.outputs.databaseSecretArn);
     });
 
@@ -44,7 +58,13 @@ describe("app platform", () => {
       assert.equal(job.inputs.spec.concurrencyPolicy, "Forbid");
       const pod = job.inputs.spec.jobTemplate.spec.template.spec;
       assert.equal(pod.serviceAccountName, "app");
-      const containers = [...pod.initContainers, ...pod.containers] as { name: string; image: string; env: { name: string; value: string }[]; securityContext: Record<string, unknown>; resources: { limits: { memory: string } } }[];
+      const containers = [...pod.initContainers, ...pod.containers] as {
+        name: string;
+        image: string;
+        env: { name: string; value: string }[];
+        securityContext: Record<string, unknown>;
+        resources: { limits: { memory: string } };
+      }[];
       for (const c of containers) {
         assert.match(c.image, /@sha256:[a-f0-9]{64}$/, `${c.name} pinned by digest`);
         assert.equal(c.securityContext.runAsNonRoot, true);

@@ -16,7 +16,7 @@ describe("cache", () => {
       assert.ok(group.inputs.snapshotRetentionLimit >= 1);
       const token = one(plan, "random:index/randomPassword:RandomPassword", "platform-" + stack + "-redis-auth-token");
       assert.ok(token.inputs.length >= 16 && token.inputs.length <= 128, "ElastiCache accepts 16–128 characters");
-      assert.equal(token.inputs.special, false, "no @, \" or / can slip in");
+      assert.equal(token.inputs.special, false, 'no @, " or / can slip in');
     });
 
     it(`${stack}: ${prod ? "primary and replica with automatic failover across AZs" : "a single node, no failover"}`, () => {
@@ -33,7 +33,9 @@ describe("cache", () => {
       assert.equal(group.inputs.subnetGroupName, subnets.name);
       assert.ok((subnets.inputs.subnetIds as string[]).every((id) => id.startsWith("subnet-isolated-")));
       const [groupId] = group.inputs.securityGroupIds as string[];
-      const rules = ofType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.securityGroupId === groupId);
+      const rules = ofType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
+        (r) => r.inputs.securityGroupId === groupId,
+      );
       assert.equal(rules.length, 1);
       assert.equal(rules[0].inputs.referencedSecurityGroupId, "sg-nodes0123456789");
       assert.equal(rules[0].inputs.fromPort, 6379);

@@ -23,7 +23,14 @@ describe("change review (--compare)", () => {
     const set = compareResources(base.resources, head.resources);
     assert.equal(set.counts.replace, 1);
     const change = set.changes.find((c) => c.action === "replace");
-    assert.deepEqual(change, { action: "replace", type: "aws:rds/instance:Instance", name: db.name, paths: ["storageEncrypted"], replacedBy: ["storageEncrypted"], stateful: "database" });
+    assert.deepEqual(change, {
+      action: "replace",
+      type: "aws:rds/instance:Instance",
+      name: db.name,
+      paths: ["storageEncrypted"],
+      replacedBy: ["storageEncrypted"],
+      stateful: "database",
+    });
   });
 
   it("an instance class change is an update; a removed resource a delete; a new one a create", () => {
@@ -33,12 +40,21 @@ describe("change review (--compare)", () => {
     db.inputs.instanceClass = "db.t4g.small";
     const removed = base.resources.findIndex((r) => r.type === "aws:ecr/repository:Repository");
     const [repo] = base.resources.splice(removed, 1);
-    base.resources.push({ type: "aws:s3/bucket:Bucket", name: "old-bucket", parent: null, inputs: { bucket: "old" }, options: {} });
+    base.resources.push({
+      type: "aws:s3/bucket:Bucket",
+      name: "old-bucket",
+      parent: null,
+      inputs: { bucket: "old" },
+      options: {},
+    });
     const set = compareResources(base.resources, head.resources);
     assert.deepEqual(set.counts, { create: 1, update: 1, replace: 0, delete: 1, same: head.resources.length - 2 });
     assert.deepEqual(set.changes.find((c) => c.action === "update")?.paths, ["instanceClass"]);
     assert.equal(set.changes.find((c) => c.action === "create")?.name, repo.name);
-    assert.deepEqual(set.changes.find((c) => c.action === "delete"), { action: "delete", type: "aws:s3/bucket:Bucket", name: "old-bucket", paths: [], stateful: "bucket" });
+    assert.deepEqual(
+      set.changes.find((c) => c.action === "delete"),
+      { action: "delete", type: "aws:s3/bucket:Bucket", name: "old-bucket", paths: [], stateful: "bucket" },
+    );
   });
 
   it("the CLI: object lock turned on in dev replaces the bucket, printed first and under `changes` in --json", () => {
@@ -51,8 +67,16 @@ describe("change review (--compare)", () => {
     assert.equal(text.status, 0, text.stderr);
     const lines = text.stdout.split("\n");
     assert.match(lines[0], /^Offline plan of stack dev/);
-    assert.match(lines[2], /^Changes against .*base\.json: 1 to create, 0 to update, 1 to replace, 0 to delete, \d+ unchanged\./);
-    assert.match(lines[3], new RegExp(`^!! REPLACE of a stateful resource \\(bucket\\): aws:s3/bucket:Bucket ${bucket.name} is replaced because objectLockEnabled changed`));
+    assert.match(
+      lines[2],
+      /^Changes against .*base\.json: 1 to create, 0 to update, 1 to replace, 0 to delete, \d+ unchanged\./,
+    );
+    assert.match(
+      lines[3],
+      new RegExp(
+        `^!! REPLACE of a stateful resource \\(bucket\\): aws:s3/bucket:Bucket ${bucket.name} is replaced because objectLockEnabled changed`,
+      ),
+    );
     const json = runPlanCli(["--stack", "dev", "--compare", base, "--config-dir", dir, "--json"]);
     const changes = (JSON.parse(json.stdout) as { changes: { counts: Record<string, number> } }).changes;
     assert.equal(changes.counts.replace, 1);
@@ -76,7 +100,8 @@ describe("change review (--compare)", () => {
 /** A config dir whose dev stack turns object lock on. */
 function writeStack(dir: string): string {
   const src = path.join(__dirname, "..");
-  for (const f of fs.readdirSync(src).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  for (const f of fs.readdirSync(src).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f)))
+    fs.copyFileSync(path.join(src, f), path.join(dir, f));
   fs.appendFileSync(path.join(dir, "Pulumi.dev.yaml"), "  platform:backups:\n    objectLock: true\n");
   return path.join(dir, "Pulumi.dev.yaml");
 }

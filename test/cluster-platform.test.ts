@@ -18,20 +18,39 @@ describe("cluster as a platform (part of issue 13)", () => {
       const template = one(plan, "aws:ec2/launchTemplate:LaunchTemplate");
       assert.equal(group.inputs.launchTemplate.name, template.name);
       assert.equal(group.inputs.diskSize, undefined, "sized by the template");
-      assert.deepEqual(template.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" });
+      assert.deepEqual(template.inputs.metadataOptions, {
+        httpEndpoint: "enabled",
+        httpTokens: "required",
+        httpPutResponseHopLimit: 1,
+        instanceMetadataTags: "disabled",
+      });
       assert.equal(NODE_METADATA_OPTIONS.httpPutResponseHopLimit, 1);
       const [root] = template.inputs.blockDeviceMappings;
-      assert.deepEqual(root.ebs, { volumeSize: environmentDefaults[stack].cluster.nodeDiskGb, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" });
+      assert.deepEqual(root.ebs, {
+        volumeSize: environmentDefaults[stack].cluster.nodeDiskGb,
+        volumeType: "gp3",
+        encrypted: "true",
+        deleteOnTermination: "true",
+      });
       // Every EC2 node in the stack goes through this template.
-      assert.deepEqual(ofType(plan, "aws:eks/nodeGroup:NodeGroup").filter((g) => !g.inputs.launchTemplate), []);
-      assert.deepEqual(ofType(plan, "aws:ec2/instance:Instance").filter((i) => i.inputs.metadataOptions?.httpTokens !== "required"), []);
+      assert.deepEqual(
+        ofType(plan, "aws:eks/nodeGroup:NodeGroup").filter((g) => !g.inputs.launchTemplate),
+        [],
+      );
+      assert.deepEqual(
+        ofType(plan, "aws:ec2/instance:Instance").filter((i) => i.inputs.metadataOptions?.httpTokens !== "required"),
+        [],
+      );
     });
 
     it(`${stack}: metrics-server as an EKS add-on (HPAs), the VPC CNI enforcing NetworkPolicies`, () => {
       const plan = planFor(stack);
       const metrics = one(plan, "aws:eks/addon:Addon", `${name}-metrics-server`);
       assert.equal(metrics.inputs.addonName, "metrics-server");
-      assert.ok(metrics.options.dependsOn?.includes(`aws:eks/nodeGroup:NodeGroup::${name}-nodes`), "after the nodes it runs on");
+      assert.ok(
+        metrics.options.dependsOn?.includes(`aws:eks/nodeGroup:NodeGroup::${name}-nodes`),
+        "after the nodes it runs on",
+      );
       const cni = one(plan, "aws:eks/addon:Addon", `${name}-vpc-cni`);
       assert.deepEqual(JSON.parse(cni.inputs.configurationValues), { enableNetworkPolicy: "true" });
     });
@@ -44,7 +63,10 @@ describe("cluster as a platform (part of issue 13)", () => {
         const deny = byNs(ns).find((p) => p.inputs.metadata.name === "default-deny-ingress");
         assert.deepEqual(deny?.inputs.spec, { podSelector: {}, policyTypes: ["Ingress"] }, `${ns} default deny`);
       }
-      const { cidr, azCount } = { cidr: stack === "prod" ? "10.1.0.0/16" : environmentDefaults.dev.network.cidr, azCount: environmentDefaults[stack].network.azCount };
+      const { cidr, azCount } = {
+        cidr: stack === "prod" ? "10.1.0.0/16" : environmentDefaults.dev.network.cidr,
+        azCount: environmentDefaults[stack].network.azCount,
+      };
       const app = byNs("app").find((p) => p.inputs.metadata.name === "allow-platform");
       assert.deepEqual(app?.inputs.spec.ingress, [
         {
@@ -55,8 +77,18 @@ describe("cluster as a platform (part of issue 13)", () => {
         },
       ]);
       const monitoring = byNs("monitoring").find((p) => p.inputs.metadata.name === "allow-platform");
-      assert.deepEqual(monitoring?.inputs.spec.ingress[1].ports, [{ protocol: "TCP", port: 9090 }, { protocol: "TCP", port: 10250 }], "the control plane reaches only Prometheus and the webhook");
-      assert.ok(!JSON.stringify(policies.map((p) => p.inputs.spec)).includes('"0.0.0.0/0"'), "nothing open to the world");
+      assert.deepEqual(
+        monitoring?.inputs.spec.ingress[1].ports,
+        [
+          { protocol: "TCP", port: 9090 },
+          { protocol: "TCP", port: 10250 },
+        ],
+        "the control plane reaches only Prometheus and the webhook",
+      );
+      assert.ok(
+        !JSON.stringify(policies.map((p) => p.inputs.spec)).includes('"0.0.0.0/0"'),
+        "nothing open to the world",
+      );
     });
   }
 });
@@ -64,21 +96,49 @@ describe("cluster as a platform (part of issue 13)", () => {
 describe("view principals preview with a server-side dry-run, and can do nothing else (issue 12)", () => {
   it("prod: view entries join the dry-run group, admin entries do not; the group may write only what the admission policy lets through as a dry-run", () => {
     const plan = planFor("prod");
-    const entries = one(plan, "eks:index:Cluster").inputs.accessEntries as Record<string, { accessPolicies: Record<string, unknown>; kubernetesGroups?: string[] }>;
+    const entries = one(plan, "eks:index:Cluster").inputs.accessEntries as Record<
+      string,
+      { accessPolicies: Record<string, unknown>; kubernetesGroups?: string[] }
+    >;
     const view = Object.values(entries).filter((e) => "view" in e.accessPolicies);
     assert.ok(view.length > 0, "the stack file declares a view principal");
-    for (const e of Object.values(entries)) assert.deepEqual(e.kubernetesGroups, "view" in e.accessPolicies ? [DRY_RUN_GROUP] : undefined);
+    for (const e of Object.values(entries))
+      assert.deepEqual(e.kubernetesGroups, "view" in e.accessPolicies ? [DRY_RUN_GROUP] : undefined);
     const policy = one(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
     assert.equal(policy.inputs.spec.failurePolicy, "Fail");
-    assert.deepEqual(policy.inputs.spec.matchConditions, [{ name: "in-dry-run-group", expression: `request.userInfo.groups.exists(g, g == '${DRY_RUN_GROUP}')` }]);
+    assert.deepEqual(policy.inputs.spec.matchConditions, [
+      { name: "in-dry-run-group", expression: `request.userInfo.groups.exists(g, g == '${DRY_RUN_GROUP}')` },
+    ]);
     assert.equal(policy.inputs.spec.validations[0].expression, "has(request.dryRun) && request.dryRun == true");
-    assert.deepEqual(policy.inputs.spec.matchConstraints.resourceRules[0].operations, ["CREATE", "UPDATE", "DELETE", "CONNECT"]);
+    assert.deepEqual(policy.inputs.spec.matchConstraints.resourceRules[0].operations, [
+      "CREATE",
+      "UPDATE",
+      "DELETE",
+      "CONNECT",
+    ]);
     const binding = one(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
     assert.deepEqual(binding.inputs.spec.validationActions, ["Deny"]);
     const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "platform-prod-dry-run");
-    assert.ok(!role.inputs.rules.some((r: { apiGroups: string[] }) => r.apiGroups.includes("*") || r.apiGroups.includes("admissionregistration.k8s.io")), "never the policy's own API group");
-    const roleBinding = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", "platform-prod-dry-run");
-    assert.deepEqual(roleBinding.inputs.subjects, [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: DRY_RUN_GROUP }]);
-    assert.ok(roleBinding.options.dependsOn?.includes(`kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding::${binding.name}`), "the write rights come after the policy that limits them");
+    assert.ok(
+      !role.inputs.rules.some(
+        (r: { apiGroups: string[] }) =>
+          r.apiGroups.includes("*") || r.apiGroups.includes("admissionregistration.k8s.io"),
+      ),
+      "never the policy's own API group",
+    );
+    const roleBinding = one(
+      plan,
+      "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
+      "platform-prod-dry-run",
+    );
+    assert.deepEqual(roleBinding.inputs.subjects, [
+      { apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: DRY_RUN_GROUP },
+    ]);
+    assert.ok(
+      roleBinding.options.dependsOn?.includes(
+        `kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding::${binding.name}`,
+      ),
+      "the write rights come after the policy that limits them",
+    );
   });
 });

@@ -10,13 +10,28 @@ const EKS = "eks:index:Cluster";
 const NODES = "aws:eks/nodeGroup:NodeGroup";
 const ADMIN = "arn:aws:iam::111122223333:role/platform-admin";
 
-interface Principal { name: string; arn: string; level: "admin" | "view"; createsCluster?: boolean }
-interface Entry { principalArn: string; accessPolicies: Record<string, { policyArn: string; accessScope: { type: string } }> }
+interface Principal {
+  name: string;
+  arn: string;
+  level: "admin" | "view";
+  createsCluster?: boolean;
+}
+interface Entry {
+  principalArn: string;
+  accessPolicies: Record<string, { policyArn: string; accessScope: { type: string } }>;
+}
 /** The `platform:` section of a stack file as written (what a reviewer reads). */
 const stackConfig = (stack: string) =>
   Object.fromEntries(
-    Object.entries((parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> }).config)
-      .filter(([k]) => k.startsWith("platform:")).map(([k, v]) => [k.slice("platform:".length), v]),
+    Object.entries(
+      (
+        parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
+          config: Record<string, unknown>;
+        }
+      ).config,
+    )
+      .filter(([k]) => k.startsWith("platform:"))
+      .map(([k, v]) => [k.slice("platform:".length), v]),
   ) as Record<string, unknown>;
 
 describe("cluster", () => {
@@ -53,16 +68,26 @@ describe("cluster", () => {
       const eks = one(planFor(stack), EKS);
       assert.equal(eks.inputs.endpointPrivateAccess, true);
       assert.equal(eks.inputs.endpointPublicAccess, true);
-      assert.deepEqual(eks.inputs.publicAccessCidrs, ["203.0.113.0/24", prod ? "198.51.100.8/32" : "198.51.100.7/32"], "the office and the Pi");
+      assert.deepEqual(
+        eks.inputs.publicAccessCidrs,
+        ["203.0.113.0/24", prod ? "198.51.100.8/32" : "198.51.100.7/32"],
+        "the office and the Pi",
+      );
       assert.ok(!eks.inputs.publicAccessCidrs.includes("0.0.0.0/0"));
     });
 
     it(`${stack}: one managed arm64 node group, ${prod ? "on-demand, 2–10 nodes" : "Spot, 1–3 nodes"}, later scaling changes not reverted`, () => {
       const nodes = one(planFor(stack), NODES);
       assert.equal(nodes.inputs.amiType, "AL2023_ARM_64_STANDARD");
-      assert.ok((nodes.inputs.instanceTypes as string[]).every((t) => /^[a-z]+\d+g[a-z]*\./.test(t)), "Graviton types");
+      assert.ok(
+        (nodes.inputs.instanceTypes as string[]).every((t) => /^[a-z]+\d+g[a-z]*\./.test(t)),
+        "Graviton types",
+      );
       assert.equal(nodes.inputs.capacityType, prod ? "ON_DEMAND" : "SPOT");
-      assert.deepEqual(nodes.inputs.scalingConfig, prod ? { minSize: 2, maxSize: 10, desiredSize: 3 } : { minSize: 1, maxSize: 3, desiredSize: 2 });
+      assert.deepEqual(
+        nodes.inputs.scalingConfig,
+        prod ? { minSize: 2, maxSize: 10, desiredSize: 3 } : { minSize: 1, maxSize: 3, desiredSize: 2 },
+      );
       assert.deepEqual(nodes.options.ignoreChanges, ["scalingConfig.desiredSize"]);
       assert.ok((nodes.inputs.subnetIds as string[]).every((id) => id.startsWith("subnet-private-")));
     });
@@ -76,7 +101,11 @@ describe("cluster", () => {
       const trust = JSON.parse(role.inputs.assumeRolePolicy).Statement[0];
       assert.equal(trust.Action, "sts:AssumeRoleWithWebIdentity");
       const conditions = trust.Condition.StringEquals as Record<string, string>;
-      assert.ok(Object.entries(conditions).some(([k, v]) => k.endsWith(":sub") && v === "system:serviceaccount:kube-system:ebs-csi-controller-sa"));
+      assert.ok(
+        Object.entries(conditions).some(
+          ([k, v]) => k.endsWith(":sub") && v === "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+        ),
+      );
       const storageClass = one(plan, "kubernetes:storage.k8s.io/v1:StorageClass");
       assert.equal(storageClass.inputs.provisioner, "ebs.csi.aws.com");
       assert.equal(storageClass.inputs.parameters.type, "gp3");
@@ -88,7 +117,11 @@ describe("cluster", () => {
       const plan = planFor(stack);
       const eks = one(plan, EKS);
       assert.equal(eks.inputs.kubeProxyAddonOptions.enabled, true);
-      assert.equal(eks.inputs.corednsAddonOptions.enabled, false, "the component would leave CoreDNS self-managed without its default node group");
+      assert.equal(
+        eks.inputs.corednsAddonOptions.enabled,
+        false,
+        "the component would leave CoreDNS self-managed without its default node group",
+      );
       const vpcCni = one(plan, "aws:eks/addon:Addon", `platform-${stack}-vpc-cni`);
       const coredns = one(plan, "aws:eks/addon:Addon", `platform-${stack}-coredns`);
       assert.equal(vpcCni.inputs.addonName, "vpc-cni");
@@ -106,21 +139,32 @@ describe("cluster", () => {
       assert.equal(provider.inputs.kubeconfig, "[secret]");
       const k8sResources = plan.resources.filter((r) => r.type.startsWith("kubernetes:"));
       assert.ok(k8sResources.length > 0);
-      for (const r of k8sResources) assert.equal(r.options.provider, `pulumi:providers:kubernetes::${provider.name}`, `${r.type} ${r.name}`);
+      for (const r of k8sResources)
+        assert.equal(r.options.provider, `pulumi:providers:kubernetes::${provider.name}`, `${r.type} ${r.name}`);
     });
   }
 
   for (const stack of STACKS) {
     it(`${stack}: one access entry per configured principal, keyed by its name, with its level's AWS policy on the whole cluster`, () => {
       const principals = (stackConfig(stack).cluster as { accessPrincipals: Principal[] }).accessPrincipals;
-      assert.ok(principals.some((p) => p.level === "admin" && !p.createsCluster), "an admin besides the creator: break-glass");
-      assert.ok(principals.some((p) => p.level === "view"), "a read-only role for previews and drift");
+      assert.ok(
+        principals.some((p) => p.level === "admin" && !p.createsCluster),
+        "an admin besides the creator: break-glass",
+      );
+      assert.ok(
+        principals.some((p) => p.level === "view"),
+        "a read-only role for previews and drift",
+      );
       const entries = one(planFor(stack), EKS).inputs.accessEntries as Record<string, Entry>;
       const declared = principals.filter((p) => !p.createsCluster);
       assert.deepEqual(Object.keys(entries).sort(), declared.map((p) => p.name).sort());
       for (const { name, arn, level } of declared) {
         assert.equal(entries[name].principalArn, arn);
-        assert.deepEqual(Object.values(entries[name].accessPolicies), [{ policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } }], name);
+        assert.deepEqual(
+          Object.values(entries[name].accessPolicies),
+          [{ policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } }],
+          name,
+        );
       }
     });
   }
@@ -130,7 +174,8 @@ describe("cluster", () => {
       { name: "deploy", arn: "arn:aws:iam::111122223333:role/deploy", level: "admin", createsCluster: true },
       { name: "break-glass", arn: ADMIN, level: "admin" },
     ];
-    const entries = one(planFor("prod", { "platform:cluster": { accessPrincipals: principals } }), EKS).inputs.accessEntries as Record<string, Entry>;
+    const entries = one(planFor("prod", { "platform:cluster": { accessPrincipals: principals } }), EKS).inputs
+      .accessEntries as Record<string, Entry>;
     assert.deepEqual(Object.keys(entries), ["break-glass"]);
     assert.ok(!Object.values(entries).some((e) => e.principalArn.endsWith("role/deploy")));
   });
@@ -147,25 +192,47 @@ describe("cluster", () => {
       { name: "preview", arn: "arn:aws:iam::111122223333:role/p", level: "view" },
       { name: "break-glass", arn: ADMIN, level: "admin" },
     ];
-    const entries = one(planFor("dev", { "platform:cluster": { accessPrincipals: principals } }), EKS).inputs.accessEntries as Record<string, Entry>;
+    const entries = one(planFor("dev", { "platform:cluster": { accessPrincipals: principals } }), EKS).inputs
+      .accessEntries as Record<string, Entry>;
     assert.deepEqual(Object.keys(entries).sort(), ["break-glass", "preview"]);
     assert.equal(entries["break-glass"].principalArn, ADMIN);
     assert.equal(Object.values(entries["break-glass"].accessPolicies)[0].policyArn, ACCESS_POLICY_ARNS.admin);
   });
 
   it("prod without an admin principal, or CI with no way to the API, is invalid configuration: exit 2, key named, nothing planned", () => {
-    const noAdmin = runPlanCli(["--stack", "prod", "--config-dir", stackDirWith("prod", { "platform:cluster": { accessPrincipals: [{ name: "preview", arn: ADMIN, level: "view" }] } })]);
+    const noAdmin = runPlanCli([
+      "--stack",
+      "prod",
+      "--config-dir",
+      stackDirWith("prod", {
+        "platform:cluster": { accessPrincipals: [{ name: "preview", arn: ADMIN, level: "view" }] },
+      }),
+    ]);
     assert.equal(noAdmin.status, 2, noAdmin.stderr);
-    assert.match(noAdmin.stderr, /platform:cluster\.accessPrincipals: .*expected at least one \{ name, arn, level: "admin" \}/);
+    assert.match(
+      noAdmin.stderr,
+      /platform:cluster\.accessPrincipals: .*expected at least one \{ name, arn, level: "admin" \}/,
+    );
     assert.doesNotMatch(noAdmin.stdout, /eks:index:Cluster/);
-    const noPath = runPlanCli(["--stack", "dev", "--config-dir", stackDirWith("dev", { "platform:cluster": { publicAccessCidrs: [] }, "platform:edgeSites": [] })]);
+    const noPath = runPlanCli([
+      "--stack",
+      "dev",
+      "--config-dir",
+      stackDirWith("dev", { "platform:cluster": { publicAccessCidrs: [] }, "platform:edgeSites": [] }),
+    ]);
     assert.equal(noPath.status, 2, noPath.stderr);
     assert.match(noPath.stderr, /platform:cluster\.ciApiAccess: got "publicEndpoint"; expected "inVpcRunner"/);
   });
 
   it("an empty publicAccessCidrs makes the endpoint private only", () => {
     // The Pis' metrics come in through the public endpoint, so a stack without one serves no site.
-    const eks = one(planFor("dev", { "platform:cluster": { publicAccessCidrs: [], ciApiAccess: "inVpcRunner" }, "platform:edgeSites": [] }), EKS);
+    const eks = one(
+      planFor("dev", {
+        "platform:cluster": { publicAccessCidrs: [], ciApiAccess: "inVpcRunner" },
+        "platform:edgeSites": [],
+      }),
+      EKS,
+    );
     assert.equal(eks.inputs.endpointPublicAccess, false);
     assert.equal(eks.inputs.publicAccessCidrs, undefined);
   });

@@ -20,7 +20,8 @@ describe("plan cost output", () => {
       assert.equal(cost.currency, "USD");
       assert.ok(cost.monthly > 0);
       assert.ok(cost.lines.length > 0);
-      for (const l of cost.lines) for (const key of ["resource", "item", "quantity", "unitPrice", "monthly"] as const) assert.ok(key in l, key);
+      for (const l of cost.lines)
+        for (const key of ["resource", "item", "quantity", "unitPrice", "monthly"] as const) assert.ok(key in l, key);
       assert.deepEqual(cost.unpriced, []);
     });
 
@@ -28,8 +29,14 @@ describe("plan cost output", () => {
       const run = runPlanCli(["--stack", stack]);
       assert.equal(run.status, 0, run.stderr);
       const total = (planFor(stack).cost as PlanCost).monthly.toFixed(2);
-      assert.match(run.stdout, /Cost estimate \(USD per month, on-demand list prices, 730 h\):\n {2}resource +item +quantity +unit price +monthly\n/);
-      assert.match(run.stdout, new RegExp(`\\n {2}total +\\$${total.replace(".", "\\.")}\\n {2}budget \\$[\\d.]+: within`));
+      assert.match(
+        run.stdout,
+        /Cost estimate \(USD per month, on-demand list prices, 730 h\):\n {2}resource +item +quantity +unit price +monthly\n/,
+      );
+      assert.match(
+        run.stdout,
+        new RegExp(`\\n {2}total +\\$${total.replace(".", "\\.")}\\n {2}budget \\$[\\d.]+: within`),
+      );
     });
 
     it(`${stack}: --compare with the plan's own JSON shows no difference`, () => {
@@ -37,7 +44,10 @@ describe("plan cost output", () => {
       fs.writeFileSync(file, JSON.stringify(planFor(stack)));
       const run = runPlanCli(["--stack", stack, "--compare", file]);
       assert.equal(run.status, 0, run.stderr);
-      assert.match(run.stdout, /Cost difference \(USD per month\): \$([\d.]+) → \$\1 \(\+\$0\.00\)\n {2}no line changed/);
+      assert.match(
+        run.stdout,
+        /Cost difference \(USD per month\): \$([\d.]+) → \$\1 \(\+\$0\.00\)\n {2}no line changed/,
+      );
       const json = runPlanCli(["--stack", stack, "--compare", file, "--json"]);
       const diff = (JSON.parse(json.stdout) as { costDiff: { difference: number; lines: unknown[] } }).costDiff;
       assert.equal(diff.difference, 0);
@@ -50,10 +60,17 @@ describe("plan cost output", () => {
     fs.writeFileSync(file, JSON.stringify(planFor("dev")));
     const run = runPlanCli(["--stack", "prod", "--compare", file, "--json"]);
     assert.equal(run.status, 0, run.stderr);
-    const diff = (JSON.parse(run.stdout) as { costDiff: { before: number; after: number; difference: number; lines: { difference: number }[] } }).costDiff;
+    const diff = (
+      JSON.parse(run.stdout) as {
+        costDiff: { before: number; after: number; difference: number; lines: { difference: number }[] };
+      }
+    ).costDiff;
     assert.equal(diff.before, (planFor("dev").cost as PlanCost).monthly);
     assert.equal(diff.after, (planFor("prod").cost as PlanCost).monthly);
-    assert.ok(Math.abs(diff.lines.reduce((s, l) => s + l.difference, 0) - diff.difference) < 0.05, "lines add up to the total");
+    assert.ok(
+      Math.abs(diff.lines.reduce((s, l) => s + l.difference, 0) - diff.difference) < 0.05,
+      "lines add up to the total",
+    );
   });
 
   it("--compare with a file that has no cost section fails naming it", () => {

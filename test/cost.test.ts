@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { compareCost, costFromPlanJson, estimateCost, PRICES, renderCost, renderCostDiff, type CostResource, type CostUsage } from "../cost";
+import {
+  compareCost,
+  costFromPlanJson,
+  estimateCost,
+  PRICES,
+  renderCost,
+  renderCostDiff,
+  type CostResource,
+  type CostUsage,
+} from "../cost";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { budgetPolicy, type BudgetConfig } from "../policies/rules/budget";
 import { loadCloud } from "./helpers/config";
@@ -8,19 +17,50 @@ import { readStackConfig } from "../tools/plan/stack-config";
 import { PROJECT_DIR, planFor, STACKS } from "./helpers/program";
 
 const REGION = "us-east-1";
-const USAGE: CostUsage = { natProcessedGbPerMonth: 100, backupStoredGb: 40, registryStoredGb: 10, logsIngestedGbPerMonth: 8 };
+const USAGE: CostUsage = {
+  natProcessedGbPerMonth: 100,
+  backupStoredGb: 40,
+  registryStoredGb: 10,
+  logsIngestedGbPerMonth: 8,
+};
 
 /** One of everything the stacks create that bills, plus a few free resources. */
 const FIXTURE: CostResource[] = [
   { type: "eks:index:Cluster", name: "eks", inputs: { version: "1.35", upgradePolicy: { supportType: "STANDARD" } } },
-  { type: "aws:eks/nodeGroup:NodeGroup", name: "nodes", inputs: { instanceTypes: ["m7g.large"], capacityType: "ON_DEMAND", scalingConfig: { desiredSize: 2, minSize: 1, maxSize: 4 }, diskSize: 50 } },
-  { type: "awsx:ec2:Vpc", name: "vpc", inputs: { natGateways: { strategy: "OnePerAz" }, numberOfAvailabilityZones: 2 } },
+  {
+    type: "aws:eks/nodeGroup:NodeGroup",
+    name: "nodes",
+    inputs: {
+      instanceTypes: ["m7g.large"],
+      capacityType: "ON_DEMAND",
+      scalingConfig: { desiredSize: 2, minSize: 1, maxSize: 4 },
+      diskSize: 50,
+    },
+  },
+  {
+    type: "awsx:ec2:Vpc",
+    name: "vpc",
+    inputs: { natGateways: { strategy: "OnePerAz" }, numberOfAvailabilityZones: 2 },
+  },
   {
     type: "aws:rds/instance:Instance",
     name: "db",
-    inputs: { engine: "postgres", instanceClass: "db.t4g.micro", multiAz: false, allocatedStorage: 20, storageType: "gp3", manageMasterUserPassword: true, performanceInsightsEnabled: true, performanceInsightsRetentionPeriod: 7 },
+    inputs: {
+      engine: "postgres",
+      instanceClass: "db.t4g.micro",
+      multiAz: false,
+      allocatedStorage: 20,
+      storageType: "gp3",
+      manageMasterUserPassword: true,
+      performanceInsightsEnabled: true,
+      performanceInsightsRetentionPeriod: 7,
+    },
   },
-  { type: "aws:elasticache/replicationGroup:ReplicationGroup", name: "redis", inputs: { nodeType: "cache.t4g.small", numCacheClusters: 2 } },
+  {
+    type: "aws:elasticache/replicationGroup:ReplicationGroup",
+    name: "redis",
+    inputs: { nodeType: "cache.t4g.small", numCacheClusters: 2 },
+  },
   { type: "aws:s3/bucket:Bucket", name: "bucket", inputs: {} },
   { type: "aws:ecr/repository:Repository", name: "backend", inputs: {} },
   { type: "aws:ecr/repository:Repository", name: "frontend", inputs: {} },
@@ -30,14 +70,23 @@ const FIXTURE: CostResource[] = [
   {
     type: "kubernetes:storage.k8s.io/v1:StorageClass",
     name: "gp3",
-    inputs: { metadata: { name: "gp3", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } }, provisioner: "ebs.csi.aws.com", parameters: { type: "gp3" } },
+    inputs: {
+      metadata: { name: "gp3", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      provisioner: "ebs.csi.aws.com",
+      parameters: { type: "gp3" },
+    },
   },
   {
     type: "kubernetes:helm.sh/v3:Release",
     name: "monitoring",
     inputs: {
       values: {
-        prometheus: { prometheusSpec: { retention: "7d", storageSpec: { volumeClaimTemplate: { spec: { resources: { requests: { storage: "20Gi" } } } } } } },
+        prometheus: {
+          prometheusSpec: {
+            retention: "7d",
+            storageSpec: { volumeClaimTemplate: { spec: { resources: { requests: { storage: "20Gi" } } } } },
+          },
+        },
         grafana: { adminPassword: "[secret]", persistence: { enabled: true, size: "10Gi" } },
       },
     },
@@ -45,7 +94,10 @@ const FIXTURE: CostResource[] = [
   {
     type: "kubernetes:core/v1:Service",
     name: "remote-write",
-    inputs: { metadata: { annotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" } }, spec: { type: "LoadBalancer" } },
+    inputs: {
+      metadata: { annotations: { "service.beta.kubernetes.io/aws-load-balancer-type": "nlb" } },
+      spec: { type: "LoadBalancer" },
+    },
   },
   { type: "kubernetes:core/v1:Service", name: "grafana", inputs: { spec: { type: "ClusterIP" } } },
   { type: "random:index/randomPassword:RandomPassword", name: "password", inputs: {} },
@@ -84,17 +136,29 @@ describe("cost estimate", () => {
     close(estimate.monthly, 372.02, "estimate");
     assert.deepEqual(estimate.unpriced, []);
     assert.equal(estimate.currency, "USD");
-    close(estimate.lines.reduce((s, l) => s + l.monthly, 0), estimate.monthly, "sum of lines");
+    close(
+      estimate.lines.reduce((s, l) => s + l.monthly, 0),
+      estimate.monthly,
+      "sum of lines",
+    );
     for (const l of estimate.lines) close(l.monthly, l.quantity * l.unitPrice, l.item);
   });
 
   it("lines name the resource as type::name", () => {
     const estimate = estimateCost(FIXTURE, { region: REGION, usage: USAGE });
-    assert.ok(estimate.lines.some((l) => l.resource === "aws:rds/instance:Instance::db" && /db\.t4g\.micro single-AZ/.test(l.item)));
+    assert.ok(
+      estimate.lines.some(
+        (l) => l.resource === "aws:rds/instance:Instance::db" && /db\.t4g\.micro single-AZ/.test(l.item),
+      ),
+    );
   });
 
   it("Spot nodes cost the on-demand price less the table's assumed discount", () => {
-    const spot: CostResource = { type: "aws:eks/nodeGroup:NodeGroup", name: "n", inputs: { instanceTypes: ["t4g.medium"], capacityType: "SPOT", scalingConfig: { desiredSize: 2 } } };
+    const spot: CostResource = {
+      type: "aws:eks/nodeGroup:NodeGroup",
+      name: "n",
+      inputs: { instanceTypes: ["t4g.medium"], capacityType: "SPOT", scalingConfig: { desiredSize: 2 } },
+    };
     const l = lineOf([spot], /^EC2/);
     assert.ok(l);
     assert.equal(PRICES[REGION].spotDiscount.fraction, 0.6);
@@ -108,7 +172,13 @@ describe("cost estimate", () => {
     const db = (multiAz: boolean): CostResource => ({
       type: "aws:rds/instance:Instance",
       name: "db",
-      inputs: { engine: "postgres", instanceClass: "db.t4g.medium", multiAz, allocatedStorage: 100, storageType: "gp3" },
+      inputs: {
+        engine: "postgres",
+        instanceClass: "db.t4g.medium",
+        multiAz,
+        allocatedStorage: 100,
+        storageType: "gp3",
+      },
     });
     close(lineOf([db(false)], /^RDS PostgreSQL/)?.monthly ?? NaN, 730 * 0.065);
     close(lineOf([db(true)], /^RDS PostgreSQL/)?.monthly ?? NaN, 730 * 0.065 * 2);
@@ -122,7 +192,11 @@ describe("cost estimate", () => {
   });
 
   it("a single NAT gateway is one gateway and one address whatever the AZ count", () => {
-    const vpc: CostResource = { type: "awsx:ec2:Vpc", name: "vpc", inputs: { natGateways: { strategy: "Single" }, numberOfAvailabilityZones: 3 } };
+    const vpc: CostResource = {
+      type: "awsx:ec2:Vpc",
+      name: "vpc",
+      inputs: { natGateways: { strategy: "Single" }, numberOfAvailabilityZones: 3 },
+    };
     const estimate = estimateCost([vpc], { region: REGION, usage: USAGE });
     close(estimate.monthly, 730 * 0.045 + 100 * 0.045 + 730 * 0.005);
   });
@@ -134,7 +208,11 @@ describe("cost estimate", () => {
       { type: "aws:ec2/natGateway:NatGateway", name: "nat-1", inputs: {} },
       { type: "aws:ec2/eip:Eip", name: "eip-1", inputs: {} },
       { type: "eks:index:Cluster", name: "eks", inputs: {} },
-      { type: "aws:eks/cluster:Cluster", name: "eks-eksCluster", inputs: { version: "1.35", upgradePolicy: { supportType: "STANDARD" } } },
+      {
+        type: "aws:eks/cluster:Cluster",
+        name: "eks-eksCluster",
+        inputs: { version: "1.35", upgradePolicy: { supportType: "STANDARD" } },
+      },
     ];
     const estimate = estimateCost(resources, { region: REGION, usage: USAGE });
     close(estimate.monthly, 730 * 0.045 + 100 * 0.045 + 730 * 0.005 + 730 * 0.1);
@@ -142,11 +220,17 @@ describe("cost estimate", () => {
   });
 
   it("an unknown region is an error naming the priced regions", () => {
-    assert.throws(() => estimateCost(FIXTURE, { region: "eu-west-1", usage: USAGE }), /no prices for region "eu-west-1"; priced regions: us-east-1/);
+    assert.throws(
+      () => estimateCost(FIXTURE, { region: "eu-west-1", usage: USAGE }),
+      /no prices for region "eu-west-1"; priced regions: us-east-1/,
+    );
   });
 
   it("a negative usage assumption is an error", () => {
-    assert.throws(() => estimateCost([], { region: REGION, usage: { ...USAGE, backupStoredGb: -1 } }), /backupStoredGb must be a number of GB, 0 or more/);
+    assert.throws(
+      () => estimateCost([], { region: REGION, usage: { ...USAGE, backupStoredGb: -1 } }),
+      /backupStoredGb must be a number of GB, 0 or more/,
+    );
   });
 
   it("a type the table does not know is listed as unpriced, not counted as zero", () => {
@@ -157,26 +241,53 @@ describe("cost estimate", () => {
       estimate.unpriced.map((u) => [u.resource, u.type]),
       [["aws:dynamodb/table:Table::sessions", "aws:dynamodb/table:Table"]],
     );
-    assert.match(renderCost(estimate), /not priced \(1\): the total is only a lower bound, and the budget policy fails until they are priced\n {4}sessions \(Table\): no price for this type/);
+    assert.match(
+      renderCost(estimate),
+      /not priced \(1\): the total is only a lower bound, and the budget policy fails until they are priced\n {4}sessions \(Table\): no price for this type/,
+    );
   });
 
   it("a known type with an unknown size (instance type, storage class) is unpriced with the reason", () => {
-    const nodes: CostResource = { type: "aws:eks/nodeGroup:NodeGroup", name: "n", inputs: { instanceTypes: ["m8g.large"], scalingConfig: { desiredSize: 2 } } };
-    const claim: CostResource = { type: "kubernetes:core/v1:PersistentVolumeClaim", name: "c", inputs: { spec: { storageClassName: "io2", resources: { requests: { storage: "10Gi" } } } } };
-    const classic: CostResource = { type: "kubernetes:core/v1:Service", name: "s", inputs: { spec: { type: "LoadBalancer" } } };
+    const nodes: CostResource = {
+      type: "aws:eks/nodeGroup:NodeGroup",
+      name: "n",
+      inputs: { instanceTypes: ["m8g.large"], scalingConfig: { desiredSize: 2 } },
+    };
+    const claim: CostResource = {
+      type: "kubernetes:core/v1:PersistentVolumeClaim",
+      name: "c",
+      inputs: { spec: { storageClassName: "io2", resources: { requests: { storage: "10Gi" } } } },
+    };
+    const classic: CostResource = {
+      type: "kubernetes:core/v1:Service",
+      name: "s",
+      inputs: { spec: { type: "LoadBalancer" } },
+    };
     const estimate = estimateCost([nodes, claim, classic], { region: REGION, usage: USAGE });
     assert.equal(estimate.monthly, 0);
     assert.deepEqual(
       estimate.unpriced.map((u) => u.resource),
-      ["aws:eks/nodeGroup:NodeGroup::n", "kubernetes:core/v1:PersistentVolumeClaim::c", "kubernetes:core/v1:Service::s"],
+      [
+        "aws:eks/nodeGroup:NodeGroup::n",
+        "kubernetes:core/v1:PersistentVolumeClaim::c",
+        "kubernetes:core/v1:Service::s",
+      ],
     );
     assert.match(estimate.unpriced[0].reason, /no EC2 price for m8g\.large/);
     assert.match(estimate.unpriced[2].reason, /Classic Load Balancer/);
   });
 
   it("an EC2 instance is priced in full with a declared gp3 root volume, and its root volume is unpriced without one", () => {
-    const sized: CostResource = { type: "aws:ec2/instance:Instance", name: "nat", inputs: { instanceType: "t4g.nano", rootBlockDevice: { volumeType: "gp3", volumeSize: 8 } } };
-    const unsized: CostResource = { type: "aws:ec2/instance:Instance", name: "bare", inputs: { instanceType: "t4g.nano" } };
+    const sized: CostResource = {
+      type: "aws:ec2/instance:Instance",
+      name: "nat",
+      inputs: { instanceType: "t4g.nano", rootBlockDevice: { volumeType: "gp3", volumeSize: 8 } },
+    };
+    const unsized: CostResource = {
+      type: "aws:ec2/instance:Instance",
+      name: "bare",
+      inputs: { instanceType: "t4g.nano" },
+    };
     const p = PRICES[REGION];
     const full = estimateCost([sized], { region: REGION, usage: USAGE });
     assert.deepEqual(full.unpriced, []);
@@ -216,7 +327,10 @@ describe("cost of the stacks", () => {
     it(`${stack}: the estimate is within platform:cost.monthlyBudgetUsd`, () => {
       const { estimate, config } = stackCost(stack);
       assert.ok(estimate.monthly > 0);
-      assert.ok(estimate.monthly <= config.cost.monthlyBudgetUsd, `${estimate.monthly} > ${config.cost.monthlyBudgetUsd}`);
+      assert.ok(
+        estimate.monthly <= config.cost.monthlyBudgetUsd,
+        `${estimate.monthly} > ${config.cost.monthlyBudgetUsd}`,
+      );
     });
 
     it(`${stack}: comparing the estimate with itself shows no difference`, () => {
@@ -234,16 +348,29 @@ describe("cost of the stacks", () => {
     assert.deepEqual(estimate.unpriced, []);
     assert.ok(estimate.monthly <= 150, `dev estimate $${estimate.monthly} > $150`);
     const natLines = estimate.lines.filter((l) => l.resource.endsWith("-nat") || l.resource.endsWith("-nat-eip"));
-    assert.deepEqual(natLines.map((l) => l.item).sort(), ["EBS gp3 root volume", "EC2 t4g.nano on-demand", "public IPv4 address (Elastic IP)"]);
+    assert.deepEqual(natLines.map((l) => l.item).sort(), [
+      "EBS gp3 root volume",
+      "EC2 t4g.nano on-demand",
+      "public IPv4 address (Elastic IP)",
+    ]);
     assert.ok(!estimate.lines.some((l) => /NAT gateway/.test(l.item)), "no NAT gateway hours or processing");
   });
 
   it("prod keeps the availability features in its bill: Multi-AZ database, a cache replica, a NAT gateway per AZ", () => {
     const { estimate } = stackCost("prod");
     const items = estimate.lines.map((l) => l.item);
-    assert.ok(items.some((i) => /^RDS PostgreSQL .* Multi-AZ$/.test(i)), "Multi-AZ RDS");
-    assert.ok(estimate.lines.some((l) => /^ElastiCache /.test(l.item) && l.quantity === 2 * 730), "primary + replica");
-    assert.ok(estimate.lines.some((l) => l.item === "NAT gateways (OnePerAz)" && l.quantity === 3 * 730), "a NAT gateway per AZ");
+    assert.ok(
+      items.some((i) => /^RDS PostgreSQL .* Multi-AZ$/.test(i)),
+      "Multi-AZ RDS",
+    );
+    assert.ok(
+      estimate.lines.some((l) => /^ElastiCache /.test(l.item) && l.quantity === 2 * 730),
+      "primary + replica",
+    );
+    assert.ok(
+      estimate.lines.some((l) => l.item === "NAT gateways (OnePerAz)" && l.quantity === 3 * 730),
+      "a NAT gateway per AZ",
+    );
   });
 });
 
@@ -254,7 +381,10 @@ describe("cost comparison", () => {
     const bigger = FIXTURE.map((r) =>
       r.name === "nodes" ? { ...r, inputs: { ...r.inputs, scalingConfig: { desiredSize: 3 } } } : r,
     ).filter((r) => r.name !== "key");
-    const after = estimateCost([...bigger, { type: "aws:kms/key:Key", name: "key-2", inputs: {} }], { region: REGION, usage: USAGE });
+    const after = estimateCost([...bigger, { type: "aws:kms/key:Key", name: "key-2", inputs: {} }], {
+      region: REGION,
+      usage: USAGE,
+    });
     const diff = compareCost(before, after);
     close(diff.difference, 730 * 0.0816 + 50 * 0.08, "one more node with its root volume");
     assert.deepEqual(
@@ -274,7 +404,10 @@ describe("cost comparison", () => {
   it("reads the cost section of an earlier plan's JSON and refuses one without it", () => {
     const json = JSON.parse(JSON.stringify({ stack: "dev", resources: [], cost: before }));
     assert.deepEqual(compareCost(costFromPlanJson(json, "base.json"), before).lines, []);
-    assert.throws(() => costFromPlanJson({ stack: "dev", resources: [] }, "base.json"), /base\.json has no "cost" section/);
+    assert.throws(
+      () => costFromPlanJson({ stack: "dev", resources: [] }, "base.json"),
+      /base\.json has no "cost" section/,
+    );
     assert.throws(() => costFromPlanJson({ cost: { monthly: "1", lines: [] } }, "base.json"), /numeric "monthly"/);
   });
 });
@@ -296,7 +429,13 @@ function policyResources(resources: readonly CostResource[]): PolicyResource[] {
     name: r.name,
     props: r.inputs,
     urn: `urn:pulumi:test::platform::${r.type}::${r.name}`,
-    opts: { protect: false, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [] },
+    opts: {
+      protect: false,
+      ignoreChanges: [],
+      aliases: [],
+      customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+      additionalSecretOutputs: [],
+    },
     dependencies: [],
     propertyDependencies: {},
     isType: () => false,
@@ -324,20 +463,40 @@ describe("budget policy", () => {
   it("is mandatory and named monthly-cost-budget", () => {
     assert.equal(budgetPolicy.name, "monthly-cost-budget");
     assert.equal(budgetPolicy.enforcementLevel, "mandatory");
-    assert.deepEqual(budgetPolicy.configSchema?.required, ["monthlyBudgetUsd", "region", "natProcessedGbPerMonth", "backupStoredGb", "registryStoredGb", "logsIngestedGbPerMonth"]);
+    assert.deepEqual(budgetPolicy.configSchema?.required, [
+      "monthlyBudgetUsd",
+      "region",
+      "natProcessedGbPerMonth",
+      "backupStoredGb",
+      "registryStoredGb",
+      "logsIngestedGbPerMonth",
+    ]);
   });
 
   it("reports a violation when the estimate exceeds the budget", () => {
     const violations = runPolicy(budgetPolicy, FIXTURE, config(300));
     assert.equal(violations.length, 1);
-    assert.match(violations[0], /^estimated \$372\.02\/month exceeds the budget of \$300\.00 by \$72\.02\. Largest lines: EC2 m7g\.large on-demand \$119\.14; EKS control plane/);
+    assert.match(
+      violations[0],
+      /^estimated \$372\.02\/month exceeds the budget of \$300\.00 by \$72\.02\. Largest lines: EC2 m7g\.large on-demand \$119\.14; EKS control plane/,
+    );
   });
 
   it("leaves an input unknown at preview to the engine (its UnknownValueError) instead of reporting a violation", async () => {
     const { UnknownValueError } = await import("@pulumi/policy");
-    const unknownProps = new Proxy({}, { get: (_t, field) => { throw new UnknownValueError("04da6b54-80e4-46f7-96ec-b56ff0331ba9", [String(field)]); } });
+    const unknownProps = new Proxy(
+      {},
+      {
+        get: (_t, field) => {
+          throw new UnknownValueError("04da6b54-80e4-46f7-96ec-b56ff0331ba9", [String(field)]);
+        },
+      },
+    );
     const resources = [{ type: "aws:rds/instance:Instance", name: "db", inputs: unknownProps }];
-    assert.throws(() => runPolicy(budgetPolicy, resources, config(400)), (error: Error) => error.constructor.name === "UnknownValueError");
+    assert.throws(
+      () => runPolicy(budgetPolicy, resources, config(400)),
+      (error: Error) => error.constructor.name === "UnknownValueError",
+    );
   });
 
   it("passes when the estimate is within the budget", () => {
@@ -354,7 +513,10 @@ describe("budget policy", () => {
     const withTable = [...FIXTURE, { type: "aws:dynamodb/table:Table", name: "sessions", inputs: {} }];
     const violations = runPolicy(budgetPolicy, withTable, config(100_000));
     assert.equal(violations.length, 1);
-    assert.match(violations[0], /only a lower bound: 1 resources have no price \(aws:dynamodb\/table:Table::sessions: no price for this type/);
+    assert.match(
+      violations[0],
+      /only a lower bound: 1 resources have no price \(aws:dynamodb\/table:Table::sessions: no price for this type/,
+    );
   });
 
   for (const stack of STACKS)
@@ -362,6 +524,10 @@ describe("budget policy", () => {
       const { config: c, plan } = stackCost(stack);
       const violations = runPolicy(budgetPolicy, plan.resources, { ...c.cost, region: c.region });
       assert.deepEqual(violations, []);
-      assert.deepEqual(runPolicy(budgetPolicy, plan.resources, { ...c.cost, region: c.region, monthlyBudgetUsd: 1 }).length, 1, "and fail under a $1 budget");
+      assert.deepEqual(
+        runPolicy(budgetPolicy, plan.resources, { ...c.cost, region: c.region, monthlyBudgetUsd: 1 }).length,
+        1,
+        "and fail under a $1 budget",
+      );
     });
 });

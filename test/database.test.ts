@@ -15,7 +15,11 @@ describe("database", () => {
     const db = one(plan, INSTANCE);
     assert.equal(db.inputs.engineVersion, "18");
     assert.equal(db.inputs.allowMajorVersionUpgrade, true);
-    assert.equal(db.inputs.applyImmediately, true, "the old group is deleted right after; a pending upgrade would still use it");
+    assert.equal(
+      db.inputs.applyImmediately,
+      true,
+      "the old group is deleted right after; a pending upgrade would still use it",
+    );
     assert.equal(db.inputs.parameterGroupName, params.name);
   });
 
@@ -49,17 +53,27 @@ describe("database", () => {
         assert.equal(suffix.inputs.keepers.username, db.inputs.username);
         assert.match(db.inputs.finalSnapshotIdentifier, /^platform-prod-postgres-final-[0-9a-f]{8}$/);
       } else assert.equal(db.inputs.finalSnapshotIdentifier, undefined);
-      assert.equal(db.inputs.deleteAutomatedBackups, !prod, "prod keeps its automated backups after the instance is deleted");
+      assert.equal(
+        db.inputs.deleteAutomatedBackups,
+        !prod,
+        "prod keeps its automated backups after the instance is deleted",
+      );
     });
 
     it(`${stack}: automated backups ${prod ? "replicated to us-west-2 for 30 days, encrypted with a key there" : "stay in the region"}`, () => {
       const plan = planFor(stack);
-      const replications = ofType(plan, "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication");
+      const replications = ofType(
+        plan,
+        "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
+      );
       assert.equal(replications.length, prod ? 1 : 0);
       if (!prod) return;
       const [replication] = replications;
       const db = one(plan, INSTANCE);
-      assert.equal(replication.inputs.sourceDbInstanceArn, `arn:aws:rds:us-east-1:123456789012:${db.inputs.identifier}`);
+      assert.equal(
+        replication.inputs.sourceDbInstanceArn,
+        `arn:aws:rds:us-east-1:123456789012:${db.inputs.identifier}`,
+      );
       assert.equal(replication.inputs.retentionPeriod, 30);
       assert.equal(replication.options.provider, "pulumi:providers:aws::aws-dr");
       assert.equal(one(plan, "pulumi:providers:aws", "aws-dr").inputs.region, "us-west-2");
@@ -87,11 +101,17 @@ describe("database", () => {
       }
       const [role] = roles;
       assert.equal(db.inputs.monitoringRoleArn, `arn:aws:iam::123456789012:role/${role.name}`);
-      const trust = JSON.parse(role.inputs.assumeRolePolicy) as { Statement: { Principal: { Service: string }; Condition: Record<string, Record<string, string>> }[] };
+      const trust = JSON.parse(role.inputs.assumeRolePolicy) as {
+        Statement: { Principal: { Service: string }; Condition: Record<string, Record<string, string>> }[];
+      };
       assert.equal(trust.Statement.length, 1);
       assert.equal(trust.Statement[0].Principal.Service, "monitoring.rds.amazonaws.com");
       assert.equal(trust.Statement[0].Condition.StringEquals["aws:SourceAccount"], "123456789012");
-      const attachment = one(plan, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", `platform-${stack}-rds-monitoring`);
+      const attachment = one(
+        plan,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        `platform-${stack}-rds-monitoring`,
+      );
       assert.equal(attachment.inputs.policyArn, "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole");
       assert.equal(attachment.inputs.role, role.name);
     });
@@ -99,7 +119,10 @@ describe("database", () => {
     it(`${stack}: storage autoscaling ceiling RDS accepts (0 or at least 10% above the allocated storage)`, () => {
       const db = one(planFor(stack), INSTANCE);
       const ceiling = db.inputs.maxAllocatedStorage as number;
-      assert.ok(ceiling === 0 || ceiling >= Math.ceil(((db.inputs.allocatedStorage as number) * 11) / 10), `ceiling ${ceiling}`);
+      assert.ok(
+        ceiling === 0 || ceiling >= Math.ceil(((db.inputs.allocatedStorage as number) * 11) / 10),
+        `ceiling ${ceiling}`,
+      );
     });
 
     it(`${stack}: storage autoscaling off is a ceiling of 0, which the provider sends as "off"`, () => {
@@ -117,9 +140,15 @@ describe("database", () => {
       const group = ofType(plan, "aws:ec2/securityGroup:SecurityGroup").find((g) => `${g.name}-id` === groupId);
       assert.ok(group, "the instance uses a group of its own");
       assert.equal(group.inputs.ingress, undefined, "no inline rules");
-      const rules = ofType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.inputs.securityGroupId === groupId);
+      const rules = ofType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter(
+        (r) => r.inputs.securityGroupId === groupId,
+      );
       assert.equal(rules.length, 1);
-      assert.equal(rules[0].inputs.referencedSecurityGroupId, "sg-nodes0123456789", "the cluster's node security group");
+      assert.equal(
+        rules[0].inputs.referencedSecurityGroupId,
+        "sg-nodes0123456789",
+        "the cluster's node security group",
+      );
       assert.equal(rules[0].inputs.fromPort, 5432);
       assert.equal(rules[0].inputs.toPort, 5432);
       assert.equal(rules[0].inputs.cidrIpv4, undefined);
@@ -132,7 +161,9 @@ describe("database", () => {
       assert.equal(params.inputs.name, undefined);
       assert.equal(params.inputs.namePrefix, `platform-${stack}-postgres17-`, "named after its major version");
       assert.notEqual(params.options.deleteBeforeReplace, true);
-      const forceSsl = (params.inputs.parameters as { name: string; value: string }[]).find((p) => p.name === "rds.force_ssl");
+      const forceSsl = (params.inputs.parameters as { name: string; value: string }[]).find(
+        (p) => p.name === "rds.force_ssl",
+      );
       assert.equal(forceSsl?.value, "1");
       assert.equal(one(plan, INSTANCE).inputs.parameterGroupName, params.name);
     });
@@ -153,7 +184,8 @@ describe("database", () => {
 
 describe("database connection limit", () => {
   it("every class the estimate prices has its memory, so DatabaseConnectionsHigh knows max_connections", () => {
-    for (const instanceClass of Object.keys(PRICES["us-east-1"].rdsPostgres)) assert.ok(maxConnectionsFor(instanceClass), instanceClass);
+    for (const instanceClass of Object.keys(PRICES["us-east-1"].rdsPostgres))
+      assert.ok(maxConnectionsFor(instanceClass), instanceClass);
     // RDS's formula: LEAST(DBInstanceClassMemory/9531392, 5000).
     assert.equal(maxConnectionsFor("db.t4g.micro"), Math.floor(1024 ** 3 / 9531392));
     assert.equal(maxConnectionsFor("db.r6g.xlarge"), Math.floor((32 * 1024 ** 3) / 9531392));

@@ -38,7 +38,11 @@ case "$1 $2" in
 esac
 `;
 
-function script(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function script(
+  name: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn("sh", [path.join(SCRIPTS, name), ...args], { env: { ...process.env, ...env } });
     let stdout = "";
@@ -54,7 +58,8 @@ const FINGERPRINT = `
   SELECT string_agg(format('%s.%s', n.nspname, c.relname), ',' ORDER BY n.nspname, c.relname)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')`;
-const TABLE_DIGEST = (table: string) => `SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM ${table} t`;
+const TABLE_DIGEST = (table: string) =>
+  `SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM ${table} t`;
 
 describe("cloud database restore (db-restore.sh)", () => {
   it("--emit writes it as cluster/scripts/db-restore.sh, executable, byte for byte", () => {
@@ -76,7 +81,14 @@ describe("cloud database restore (db-restore.sh)", () => {
     const server = new TestPostgres(pg.dir as string);
     const bucket = path.join(server.tmp, "bucket");
     const shim = path.join(server.tmp, "bin");
-    const base = () => ({ BUCKET: "backups", PREFIX: "db/", DB_HOST: "127.0.0.1", DB_PORT: server.port, SHIM_BUCKET: bucket, PATH: `${shim}:${process.env.PATH}` });
+    const base = () => ({
+      BUCKET: "backups",
+      PREFIX: "db/",
+      DB_HOST: "127.0.0.1",
+      DB_PORT: server.port,
+      SHIM_BUCKET: bucket,
+      PATH: `${shim}:${process.env.PATH}`,
+    });
     let dumpKey = "";
 
     before(async () => {
@@ -96,7 +108,10 @@ describe("cloud database restore (db-restore.sh)", () => {
       // The project's own dump: writer and uploader joined by a FIFO, as in the CronJob's pod.
       const work = path.join(server.tmp, "dump-work");
       fs.mkdirSync(work);
-      fs.writeFileSync(path.join(work, "secret.json"), JSON.stringify({ username: "admin", password: server.password, engine: "postgres" }));
+      fs.writeFileSync(
+        path.join(work, "secret.json"),
+        JSON.stringify({ username: "admin", password: server.password, engine: "postgres" }),
+      );
       run("mkfifo", [path.join(work, "dump.fifo")]);
       const env = { ...base(), WORK_DIR: work, DB_NAME: "app" };
       const [upload, dump] = await Promise.all([script("db-upload.sh", [], env), script("db-dump.sh", [], env)]);
@@ -120,12 +135,18 @@ describe("cloud database restore (db-restore.sh)", () => {
     it("restores the newest complete dump of any tier into a new database, identical table by table, with the credentials file removed", async () => {
       const work = path.join(server.tmp, "restore-work");
       fs.mkdirSync(work);
-      fs.writeFileSync(path.join(work, "secret.json"), JSON.stringify({ username: "admin", password: server.password }));
+      fs.writeFileSync(
+        path.join(work, "secret.json"),
+        JSON.stringify({ username: "admin", password: server.password }),
+      );
       const started = Date.now();
       const result = await script("db-restore.sh", ["app_restored"], { ...base(), WORK_DIR: work });
       const seconds = (Date.now() - started) / 1000;
       assert.equal(result.code, 0, result.stderr);
-      assert.match(result.stdout, new RegExp(`restoring s3://backups/${dumpKey.replace(/[.]/g, "\\.")} into database app_restored`));
+      assert.match(
+        result.stdout,
+        new RegExp(`restoring s3://backups/${dumpKey.replace(/[.]/g, "\\.")} into database app_restored`),
+      );
       assert.match(result.stdout, /public\.items: 20000 rows/);
       assert.match(result.stdout, /billing\.invoices: 3000 rows/);
       assert.match(result.stdout, /restored and verified 3 tables/);
@@ -133,10 +154,25 @@ describe("cloud database restore (db-restore.sh)", () => {
       assert.ok(!fs.existsSync(path.join(work, "restore.dump")), "the downloaded dump is removed");
       const tables = server.query("app", FINGERPRINT);
       assert.equal(server.query("app_restored", FINGERPRINT), tables);
-      for (const table of tables.split(",")) assert.equal(server.query("app_restored", TABLE_DIGEST(table)), server.query("app", TABLE_DIGEST(table)), table);
-      assert.equal(server.query("app_restored", "SELECT last_value FROM items_id_seq"), server.query("app", "SELECT last_value FROM items_id_seq"), "sequences resume where they were");
-      assert.equal(server.query("app_restored", "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"), "1", "foreign keys restored");
-      console.log(`# restore of a ${fs.statSync(path.join(bucket, "backups", dumpKey)).size}-byte dump took ${seconds.toFixed(1)} s`);
+      for (const table of tables.split(","))
+        assert.equal(
+          server.query("app_restored", TABLE_DIGEST(table)),
+          server.query("app", TABLE_DIGEST(table)),
+          table,
+        );
+      assert.equal(
+        server.query("app_restored", "SELECT last_value FROM items_id_seq"),
+        server.query("app", "SELECT last_value FROM items_id_seq"),
+        "sequences resume where they were",
+      );
+      assert.equal(
+        server.query("app_restored", "SELECT count(*) FROM pg_constraint WHERE contype = 'f'"),
+        "1",
+        "foreign keys restored",
+      );
+      console.log(
+        `# restore of a ${fs.statSync(path.join(bucket, "backups", dumpKey)).size}-byte dump took ${seconds.toFixed(1)} s`,
+      );
     });
 
     it("refuses to restore into a database that exists, leaving it untouched", async () => {

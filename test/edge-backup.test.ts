@@ -43,13 +43,22 @@ function sql(db: string, statement: string): string {
  * script's `timeout` runs its command in a group of its own, which may outlive it for as long as
  * EDGE_BACKUP_STEP_TIMEOUT (the callers set one shorter than the deadline).
  */
-function runAsync(args: string[], env: NodeJS.ProcessEnv, deadlineMs: number): Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }> {
+function runAsync(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  deadlineMs: number,
+): Promise<{ code: number | null; signal: string | null; stderr: string; ms: number }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn("bash", args, { env: { ...process.env, ...env }, detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("bash", args, {
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     let late = false;
-    const done = (code: number | null, signal: string | null) => resolve({ code, signal, stderr, ms: performance.now() - started });
+    const done = (code: number | null, signal: string | null) =>
+      resolve({ code, signal, stderr, ms: performance.now() - started });
     const deadline = setTimeout(() => {
       late = true;
       process.kill(-(child.pid as number), "SIGKILL");
@@ -98,7 +107,8 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
   const s3 = path.join(dir, "s3");
   const textfile = path.join(dir, "textfile");
   const db = path.join(data, "app.db");
-  for (const d of [data, backups, s3, textfile, path.join(config, "tls"), path.join(data, "uploads/2024")]) fs.mkdirSync(d, { recursive: true });
+  for (const d of [data, backups, s3, textfile, path.join(config, "tls"), path.join(data, "uploads/2024")])
+    fs.mkdirSync(d, { recursive: true });
   const env = {
     PATH: `${FIXTURES}:${process.env.PATH}`,
     EDGE_DB: db,
@@ -125,9 +135,11 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
     "tls/cert.pem": ["-----BEGIN CERTIFICATE-----\n", 0o644],
     "tls/key.pem": ["-----BEGIN PRIVATE KEY-----\n", 0o600],
   } as const;
-  for (const [file, [content, mode]] of Object.entries(config0)) fs.writeFileSync(path.join(config, file), content, { mode });
+  for (const [file, [content, mode]] of Object.entries(config0))
+    fs.writeFileSync(path.join(config, file), content, { mode });
   fs.chmodSync(path.join(config, "tls"), 0o700);
-  const isDatabaseFile = (relative: string) => /^app\.db($|-|\.pre-restore-)/.test(relative) || relative.startsWith(".restore.");
+  const isDatabaseFile = (relative: string) =>
+    /^app\.db($|-|\.pre-restore-)/.test(relative) || relative.startsWith(".restore.");
 
   let backupFile = "";
   let backupTicks = 0;
@@ -175,10 +187,13 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
     };
   }
 
-  it("backs up a 30 MB WAL database while two other connections commit ~200 times a second: done within 30 s, consistent, integrity-checked, uploaded under edge/<site>/, old copies expired", { timeout: 120_000 }, async () => {
-    sql(
-      db,
-      `PRAGMA journal_mode=WAL;
+  it(
+    "backs up a 30 MB WAL database while two other connections commit ~200 times a second: done within 30 s, consistent, integrity-checked, uploaded under edge/<site>/, old copies expired",
+    { timeout: 120_000 },
+    async () => {
+      sql(
+        db,
+        `PRAGMA journal_mode=WAL;
        CREATE TABLE items (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
        CREATE TABLE ticks (id INTEGER PRIMARY KEY, at REAL NOT NULL);
        CREATE TABLE total (n INTEGER NOT NULL); INSERT INTO total VALUES (0);
@@ -186,71 +201,114 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${ROWS}) INSERT INTO items (body) SELECT randomblob(1000) FROM n;
        WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300) INSERT INTO notes (body) SELECT 'note ' || i FROM n;
        DELETE FROM notes WHERE rowid % 3 = 0;`,
-    );
-    assert.equal(sql(db, "PRAGMA journal_mode;"), "wal");
-    assert.ok(fs.statSync(db).size > 30e6, `a database of tens of MB (${fs.statSync(db).size} bytes)`);
-    const old = path.join(backups, "app-20200101T030000Z.db.gz");
-    const oldArchive = path.join(backups, "app-20200101T030000.000000000Z-000000000000.tar.gz");
-    const recent = path.join(backups, "app-20200102T030000Z.db.gz");
-    for (const [file, days] of [[old, 8], [oldArchive, 8], [recent, 2]] as const) {
-      fs.writeFileSync(file, "old");
-      const when = new Date(Date.now() - days * 86400_000);
-      fs.utimesSync(file, when, when);
-    }
-    dataAtBackup = tree(data, isDatabaseFile);
+      );
+      assert.equal(sql(db, "PRAGMA journal_mode;"), "wal");
+      assert.ok(fs.statSync(db).size > 30e6, `a database of tens of MB (${fs.statSync(db).size} bytes)`);
+      const old = path.join(backups, "app-20200101T030000Z.db.gz");
+      const oldArchive = path.join(backups, "app-20200101T030000.000000000Z-000000000000.tar.gz");
+      const recent = path.join(backups, "app-20200102T030000Z.db.gz");
+      for (const [file, days] of [
+        [old, 8],
+        [oldArchive, 8],
+        [recent, 2],
+      ] as const) {
+        fs.writeFileSync(file, "old");
+        const when = new Date(Date.now() - days * 86400_000);
+        fs.utimesSync(file, when, when);
+      }
+      dataAtBackup = tree(data, isDatabaseFile);
 
-    writers = startWriters();
-    await new Promise((r) => setTimeout(r, 500));
-    const before = Number(sql(db, "SELECT count(*) FROM ticks;"));
-    assert.ok(before > 0, "the writers are committing");
-    const result = await runAsync([script("edge-backup.sh")], { ...env, EDGE_BACKUP_STEP_TIMEOUT: String((DEADLINE_MS - 5000) / 1000) }, DEADLINE_MS);
-    const afterBackup = Number(sql(db, "SELECT count(*) FROM ticks;"));
-    const writerErrors = await writers.stop();
-    assert.equal(writerErrors, "", "the writers never failed (no SQLITE_BUSY)");
-    assert.ok(result.signal === null && result.ms < DEADLINE_MS, `the backup finished within ${DEADLINE_MS} ms (took ${Math.round(result.ms)} ms, ${result.signal ?? "no signal"})`);
-    assert.equal(result.code, 0, result.stderr);
-    const perSecond = ((afterBackup - before) * 1000) / result.ms;
-    assert.ok(perSecond >= 20, `the writers kept committing during the backup: ${afterBackup - before} commits in ${Math.round(result.ms)} ms (${perSecond.toFixed(0)}/s)`);
-    const copied = /copied .* in ([\d.]+)s/.exec(result.stderr)?.[1];
-    console.log(`backup of a ${(fs.statSync(db).size / 1e6).toFixed(0)} MB database under ${perSecond.toFixed(0)} commits/s: ${Math.round(result.ms)} ms, of which the copy ${copied} s`);
+      writers = startWriters();
+      await new Promise((r) => setTimeout(r, 500));
+      const before = Number(sql(db, "SELECT count(*) FROM ticks;"));
+      assert.ok(before > 0, "the writers are committing");
+      const result = await runAsync(
+        [script("edge-backup.sh")],
+        { ...env, EDGE_BACKUP_STEP_TIMEOUT: String((DEADLINE_MS - 5000) / 1000) },
+        DEADLINE_MS,
+      );
+      const afterBackup = Number(sql(db, "SELECT count(*) FROM ticks;"));
+      const writerErrors = await writers.stop();
+      assert.equal(writerErrors, "", "the writers never failed (no SQLITE_BUSY)");
+      assert.ok(
+        result.signal === null && result.ms < DEADLINE_MS,
+        `the backup finished within ${DEADLINE_MS} ms (took ${Math.round(result.ms)} ms, ${result.signal ?? "no signal"})`,
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const perSecond = ((afterBackup - before) * 1000) / result.ms;
+      assert.ok(
+        perSecond >= 20,
+        `the writers kept committing during the backup: ${afterBackup - before} commits in ${Math.round(result.ms)} ms (${perSecond.toFixed(0)}/s)`,
+      );
+      const copied = /copied .* in ([\d.]+)s/.exec(result.stderr)?.[1];
+      console.log(
+        `backup of a ${(fs.statSync(db).size / 1e6).toFixed(0)} MB database under ${perSecond.toFixed(0)} commits/s: ${Math.round(result.ms)} ms, of which the copy ${copied} s`,
+      );
 
-    const made = fs.readdirSync(backups).filter((f) => NAME.test(f) && f !== path.basename(oldArchive));
-    assert.equal(made.length, 1, `one new backup: ${made}`);
-    backupFile = path.join(backups, made[0]);
-    assert.equal(fs.statSync(backupFile).mode & 0o777, 0o600);
-    assert.ok(!fs.existsSync(old) && !fs.existsSync(oldArchive), "copies older than the retention are deleted, either format");
-    assert.ok(fs.existsSync(recent), "a copy within the retention is kept");
-    assert.deepEqual(fs.readdirSync(backups).filter((f) => f.startsWith(".")), [], "no work files left");
-    const uploaded = path.join(s3, "backup-bucket/edge/edge.test", made[0]);
-    assert.ok(fs.existsSync(uploaded), "uploaded to s3://backup-bucket/edge/edge.test/");
-    assert.deepEqual(fs.readFileSync(uploaded), fs.readFileSync(backupFile));
+      const made = fs.readdirSync(backups).filter((f) => NAME.test(f) && f !== path.basename(oldArchive));
+      assert.equal(made.length, 1, `one new backup: ${made}`);
+      backupFile = path.join(backups, made[0]);
+      assert.equal(fs.statSync(backupFile).mode & 0o777, 0o600);
+      assert.ok(
+        !fs.existsSync(old) && !fs.existsSync(oldArchive),
+        "copies older than the retention are deleted, either format",
+      );
+      assert.ok(fs.existsSync(recent), "a copy within the retention is kept");
+      assert.deepEqual(
+        fs.readdirSync(backups).filter((f) => f.startsWith(".")),
+        [],
+        "no work files left",
+      );
+      const uploaded = path.join(s3, "backup-bucket/edge/edge.test", made[0]);
+      assert.ok(fs.existsSync(uploaded), "uploaded to s3://backup-bucket/edge/edge.test/");
+      assert.deepEqual(fs.readFileSync(uploaded), fs.readFileSync(backupFile));
 
-    const out = path.join(dir, "check");
-    untar(backupFile, out);
-    assert.deepEqual(fs.readdirSync(out).sort(), ["app.db", "config", "data", "info", "manifest.sha256"]);
-    assert.match(fs.readFileSync(path.join(out, "info"), "utf8"), /^format=edge-backup\/2$/m);
-    const manifest = spawnSync("sha256sum", ["--strict", "-c", "manifest.sha256"], { cwd: out, encoding: "utf8" });
-    assert.equal(manifest.status, 0, manifest.stdout + manifest.stderr);
-    const copy = path.join(out, "app.db");
-    assert.equal(sql(copy, "PRAGMA integrity_check;"), "ok");
-    assert.equal(sql(copy, "PRAGMA journal_mode;"), "wal", "the copy keeps the database's journal mode");
-    backupTicks = Number(sql(copy, "SELECT count(*) FROM ticks;"));
-    assert.equal(Number(sql(copy, "SELECT n FROM total;")), backupTicks, "one snapshot: the counter and the ticks agree");
-    assert.ok(backupTicks >= before && backupTicks <= afterBackup, `taken during the run: ${before} ≤ ${backupTicks} ≤ ${afterBackup}`);
-    assert.equal(Number(sql(copy, "SELECT count(*) FROM items;")), ROWS);
-    assert.equal(sql(copy, "SELECT group_concat(rowid) FROM notes;"), sql(db, "SELECT group_concat(rowid) FROM notes;"), "rows keep their rowids");
+      const out = path.join(dir, "check");
+      untar(backupFile, out);
+      assert.deepEqual(fs.readdirSync(out).sort(), ["app.db", "config", "data", "info", "manifest.sha256"]);
+      assert.match(fs.readFileSync(path.join(out, "info"), "utf8"), /^format=edge-backup\/2$/m);
+      const manifest = spawnSync("sha256sum", ["--strict", "-c", "manifest.sha256"], { cwd: out, encoding: "utf8" });
+      assert.equal(manifest.status, 0, manifest.stdout + manifest.stderr);
+      const copy = path.join(out, "app.db");
+      assert.equal(sql(copy, "PRAGMA integrity_check;"), "ok");
+      assert.equal(sql(copy, "PRAGMA journal_mode;"), "wal", "the copy keeps the database's journal mode");
+      backupTicks = Number(sql(copy, "SELECT count(*) FROM ticks;"));
+      assert.equal(
+        Number(sql(copy, "SELECT n FROM total;")),
+        backupTicks,
+        "one snapshot: the counter and the ticks agree",
+      );
+      assert.ok(
+        backupTicks >= before && backupTicks <= afterBackup,
+        `taken during the run: ${before} ≤ ${backupTicks} ≤ ${afterBackup}`,
+      );
+      assert.equal(Number(sql(copy, "SELECT count(*) FROM items;")), ROWS);
+      assert.equal(
+        sql(copy, "SELECT group_concat(rowid) FROM notes;"),
+        sql(db, "SELECT group_concat(rowid) FROM notes;"),
+        "rows keep their rowids",
+      );
 
-    assert.deepEqual(tree(path.join(out, "data")), dataAtBackup, "the app's files, with their modes; not the database, its -wal/-shm or a restore's leftovers");
-    assert.deepEqual(Object.keys(tree(path.join(out, "config"))), ["backup.env", "tls", "tls/cert.pem"], "the configuration without credentials or the TLS key");
-    assert.equal(fs.statSync(path.join(out, "config/tls")).mode & 0o777, 0o700);
-    const members = run("tar", ["-tzf", backupFile]).stdout;
-    assert.doesNotMatch(members, /credentials|key\.pem/);
+      assert.deepEqual(
+        tree(path.join(out, "data")),
+        dataAtBackup,
+        "the app's files, with their modes; not the database, its -wal/-shm or a restore's leftovers",
+      );
+      assert.deepEqual(
+        Object.keys(tree(path.join(out, "config"))),
+        ["backup.env", "tls", "tls/cert.pem"],
+        "the configuration without credentials or the TLS key",
+      );
+      assert.equal(fs.statSync(path.join(out, "config/tls")).mode & 0o777, 0o700);
+      const members = run("tar", ["-tzf", backupFile]).stdout;
+      assert.doesNotMatch(members, /credentials|key\.pem/);
 
-    const metrics = fs.readFileSync(path.join(textfile, "edge-backup.prom"), "utf8");
-    assert.match(metrics, /^edge_backup_last_success_timestamp_seconds \d+$/m);
-    assert.match(metrics, /^edge_backup_last_duration_seconds \d+(\.\d+)?$/m);
-    assert.match(metrics, new RegExp(`^edge_backup_last_size_bytes ${fs.statSync(backupFile).size}$`, "m"));
-  });
+      const metrics = fs.readFileSync(path.join(textfile, "edge-backup.prom"), "utf8");
+      assert.match(metrics, /^edge_backup_last_success_timestamp_seconds \d+$/m);
+      assert.match(metrics, /^edge_backup_last_duration_seconds \d+(\.\d+)?$/m);
+      assert.match(metrics, new RegExp(`^edge_backup_last_size_bytes ${fs.statSync(backupFile).size}$`, "m"));
+    },
+  );
 
   describe("names and time limits, on a small database of their own", () => {
     const small = path.join(dir, "small");
@@ -259,9 +317,16 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
     fs.mkdirSync(path.join(small, "shims"));
     const smallEnv = (name: string) => {
       for (const d of ["backups", "s3", "textfile"]) fs.mkdirSync(path.join(small, name, d), { recursive: true });
-      return { ...env, EDGE_DB: smallDb, EDGE_BACKUP_DIR: path.join(small, name, "backups"), FAKE_S3_DIR: path.join(small, name, "s3"), EDGE_TEXTFILE_DIR: path.join(small, name, "textfile") };
+      return {
+        ...env,
+        EDGE_DB: smallDb,
+        EDGE_BACKUP_DIR: path.join(small, name, "backups"),
+        FAKE_S3_DIR: path.join(small, name, "s3"),
+        EDGE_TEXTFILE_DIR: path.join(small, name, "textfile"),
+      };
     };
-    const uploadedNames = (e: ReturnType<typeof smallEnv>) => fs.readdirSync(path.join(e.FAKE_S3_DIR, "backup-bucket/edge/edge.test")).sort();
+    const uploadedNames = (e: ReturnType<typeof smallEnv>) =>
+      fs.readdirSync(path.join(e.FAKE_S3_DIR, "backup-bucket/edge/edge.test")).sort();
 
     it("with tiers on, the object goes under <site>/<daily|weekly|monthly>/ by the date (the 1st: monthly, a Sunday: weekly)", () => {
       sql(smallDb, "CREATE TABLE IF NOT EXISTS tiers (x); INSERT INTO tiers VALUES (1);");
@@ -273,12 +338,17 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       for (const [when, tier] of cases) {
         const shims = path.join(small, `tier-${tier}`);
         fs.mkdirSync(shims, { recursive: true });
-        fs.writeFileSync(path.join(shims, "date"), `#!/bin/sh\nexec ${findTool("date")} -d ${when} "$@"\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(shims, "date"), `#!/bin/sh\nexec ${findTool("date")} -d ${when} "$@"\n`, {
+          mode: 0o755,
+        });
         const tiered = { ...smallEnv(`tier-${tier}-run`), EDGE_BACKUP_TIERS: "1", PATH: `${shims}:${env.PATH}` };
         const result = run("bash", [script("edge-backup.sh")], tiered);
         assert.equal(result.status, 0, result.stderr);
         const [archive] = fs.readdirSync(tiered.EDGE_BACKUP_DIR);
-        assert.ok(fs.existsSync(path.join(tiered.FAKE_S3_DIR, "backup-bucket/edge/edge.test", tier, archive)), `${when}: under ${tier}/`);
+        assert.ok(
+          fs.existsSync(path.join(tiered.FAKE_S3_DIR, "backup-bucket/edge/edge.test", tier, archive)),
+          `${when}: under ${tier}/`,
+        );
       }
     });
 
@@ -286,7 +356,11 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       sql(smallDb, "PRAGMA journal_mode=WAL; CREATE TABLE t (x); INSERT INTO t VALUES (1);");
       const shims = path.join(small, "shims");
       // `date` frozen: both runs get the same time, to the nanosecond.
-      fs.writeFileSync(path.join(shims, "date"), `#!/bin/sh\nexec ${findTool("date")} -d @1767225600.123456789 "$@"\n`, { mode: 0o755 });
+      fs.writeFileSync(
+        path.join(shims, "date"),
+        `#!/bin/sh\nexec ${findTool("date")} -d @1767225600.123456789 "$@"\n`,
+        { mode: 0o755 },
+      );
       const frozen = { ...smallEnv("same-time"), PATH: `${shims}:${env.PATH}` };
       const first = run("bash", [script("edge-backup.sh")], frozen);
       assert.equal(first.status, 0, first.stderr);
@@ -297,7 +371,10 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       assert.equal(second.status, 0, second.stderr);
       const names = fs.readdirSync(frozen.EDGE_BACKUP_DIR).sort();
       assert.equal(names.length, 2, `two archives: ${names}`);
-      assert.ok(names.every((n) => NAME.exec(n)?.[1] === "20260101T000000.123456789Z"), `the same time in both names: ${names}`);
+      assert.ok(
+        names.every((n) => NAME.exec(n)?.[1] === "20260101T000000.123456789Z"),
+        `the same time in both names: ${names}`,
+      );
       assert.deepEqual(uploadedNames(frozen), names, "two objects");
       assert.deepEqual(fs.readFileSync(firstFile), firstBytes, "the first archive is untouched");
 
@@ -312,8 +389,16 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       const again = run("bash", [script("edge-backup.sh")], clash);
       assert.notEqual(again.status, 0, "the second run with the same name fails");
       assert.deepEqual(fs.readdirSync(clash.EDGE_BACKUP_DIR), [only], "no second file, no work files left");
-      assert.deepEqual(fs.readFileSync(path.join(clash.EDGE_BACKUP_DIR, only)), onlyBytes, "the existing archive is untouched");
-      assert.deepEqual(fs.readFileSync(path.join(clash.FAKE_S3_DIR, "backup-bucket/edge/edge.test", only)), onlyBytes, "and so is its object");
+      assert.deepEqual(
+        fs.readFileSync(path.join(clash.EDGE_BACKUP_DIR, only)),
+        onlyBytes,
+        "the existing archive is untouched",
+      );
+      assert.deepEqual(
+        fs.readFileSync(path.join(clash.FAKE_S3_DIR, "backup-bucket/edge/edge.test", only)),
+        onlyBytes,
+        "and so is its object",
+      );
       assert.match(again.stderr, /failed \(exit \d+\): no backup uploaded/);
     });
 
@@ -321,7 +406,9 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       // A connection holding the database in exclusive locking mode: every other connection is busy.
       const holder = spawn("sqlite3", [smallDb], { stdio: ["pipe", "pipe", "pipe"] });
       holder.stdin.write("PRAGMA locking_mode=EXCLUSIVE;\nSELECT count(*) FROM t;\nSELECT 'held';\n");
-      await new Promise<void>((resolve) => holder.stdout.on("data", (d: Buffer) => d.toString().includes("held") && resolve()));
+      await new Promise<void>((resolve) =>
+        holder.stdout.on("data", (d: Buffer) => d.toString().includes("held") && resolve()),
+      );
       try {
         const e = { ...smallEnv("timeout"), EDGE_BACKUP_STEP_TIMEOUT: "2" };
         const result = await runAsync([script("edge-backup.sh")], e, DEADLINE_MS);
@@ -339,7 +426,11 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
   });
 
   describe("restore", () => {
-    const liveState = () => ({ rows: sql(db, "SELECT count(*) FROM ticks;"), data: tree(data, (r) => r.startsWith(".restore.")), config: tree(config) });
+    const liveState = () => ({
+      rows: sql(db, "SELECT count(*) FROM ticks;"),
+      data: tree(data, (r) => r.startsWith(".restore.")),
+      config: tree(config),
+    });
 
     /** The backup, unpacked, changed by `change`, packed again under `name`. */
     function repack(name: string, change: (unpacked: string) => void): string {
@@ -354,7 +445,10 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       return file;
     }
     const remanifest = (unpacked: string) => {
-      const files = run("sh", ["-c", `cd '${unpacked}' && find . -type f ! -name manifest.sha256 | sort | xargs sha256sum > manifest.sha256`]);
+      const files = run("sh", [
+        "-c",
+        `cd '${unpacked}' && find . -type f ! -name manifest.sha256 | sort | xargs sha256sum > manifest.sha256`,
+      ]);
       assert.equal(files.status, 0, files.stderr);
     };
 
@@ -368,9 +462,18 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       const cases: [string, RegExp][] = [
         [junkDb, /fails integrity_check/],
         [truncated, /cannot (read|extract)/],
-        [repack("app-changed.tar.gz", (u) => fs.appendFileSync(path.join(u, "data/uploads/notes.txt"), "tampered\n")), /does not match its manifest/],
-        [repack("app-unlisted.tar.gz", (u) => fs.writeFileSync(path.join(u, "data/unlisted.txt"), "x")), /its manifest lists/],
-        [repack("app-unexpected.tar.gz", (u) => fs.writeFileSync(path.join(u, "evil.sh"), "x")), /unexpected members in .*: evil\.sh/],
+        [
+          repack("app-changed.tar.gz", (u) => fs.appendFileSync(path.join(u, "data/uploads/notes.txt"), "tampered\n")),
+          /does not match its manifest/,
+        ],
+        [
+          repack("app-unlisted.tar.gz", (u) => fs.writeFileSync(path.join(u, "data/unlisted.txt"), "x")),
+          /its manifest lists/,
+        ],
+        [
+          repack("app-unexpected.tar.gz", (u) => fs.writeFileSync(path.join(u, "evil.sh"), "x")),
+          /unexpected members in .*: evil\.sh/,
+        ],
         [
           repack("app-baddb.tar.gz", (u) => {
             fs.writeFileSync(path.join(u, "app.db"), Buffer.alloc(8192, 7));
@@ -398,11 +501,18 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       // The app as the restore finds it: committed rows still only in the -wal (a connection that
       // never checkpointed, killed like a container stop would) ...
       const app = spawn("sqlite3", [db], { stdio: ["pipe", "pipe", "pipe"] });
-      app.stdin.write(".timeout 10000\nPRAGMA wal_autocheckpoint=0;\nINSERT INTO ticks (at) SELECT 0 FROM items LIMIT 123;\nSELECT 'ready';\n");
-      await new Promise<void>((resolve) => app.stdout.on("data", (d: Buffer) => d.toString().includes("ready") && resolve()));
+      app.stdin.write(
+        ".timeout 10000\nPRAGMA wal_autocheckpoint=0;\nINSERT INTO ticks (at) SELECT 0 FROM items LIMIT 123;\nSELECT 'ready';\n",
+      );
+      await new Promise<void>((resolve) =>
+        app.stdout.on("data", (d: Buffer) => d.toString().includes("ready") && resolve()),
+      );
       app.kill("SIGKILL");
       await new Promise((r) => app.on("close", r));
-      assert.ok(fs.statSync(`${db}-wal`).size > 0 && fs.existsSync(`${db}-shm`), "the live database has a -wal and -shm");
+      assert.ok(
+        fs.statSync(`${db}-wal`).size > 0 && fs.existsSync(`${db}-shm`),
+        "the live database has a -wal and -shm",
+      );
       const liveRows = checkpointed + 123;
       // ... files uploaded and changed since the backup, and a configuration that lost a file and changed one.
       fs.writeFileSync(path.join(data, "uploads/after-backup.txt"), "uploaded after the backup\n");
@@ -417,21 +527,35 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       assert.deepEqual(fs.readFileSync(dockerLog, "utf8").trim().split("\n"), ["stop edge-app", "start edge-app"]);
 
       // The database.
-      assert.ok(!fs.existsSync(`${db}-wal`) && !fs.existsSync(`${db}-shm`), "no -wal/-shm of the old database next to the restored one");
+      assert.ok(
+        !fs.existsSync(`${db}-wal`) && !fs.existsSync(`${db}-shm`),
+        "no -wal/-shm of the old database next to the restored one",
+      );
       assert.equal(sql(db, "PRAGMA integrity_check;"), "ok");
       assert.equal(sql(db, "PRAGMA journal_mode;"), "wal");
       assert.equal(Number(sql(db, "SELECT count(*) FROM ticks;")), backupTicks, "the backup's rows are back");
       const kept = fs.readdirSync(data).filter((f) => /^app\.db\.pre-restore-\d{8}T\d{6}\.\d{9}Z$/.test(f));
       assert.equal(kept.length, 1, "the replaced database is kept");
       const keptPath = path.join(data, kept[0]);
-      assert.ok(fs.existsSync(`${keptPath}-wal`) && fs.existsSync(`${keptPath}-shm`), "its -wal and -shm moved with it");
-      assert.equal(Number(sql(keptPath, "SELECT count(*) FROM ticks;")), liveRows, "the kept copy opens with the rows that were only in its -wal");
+      assert.ok(
+        fs.existsSync(`${keptPath}-wal`) && fs.existsSync(`${keptPath}-shm`),
+        "its -wal and -shm moved with it",
+      );
+      assert.equal(
+        Number(sql(keptPath, "SELECT count(*) FROM ticks;")),
+        liveRows,
+        "the kept copy opens with the rows that were only in its -wal",
+      );
       assert.equal(sql(keptPath, "PRAGMA integrity_check;"), "ok");
 
       // The app's files: the backup's back in place, the replaced ones set aside.
       const setAside = fs.readdirSync(data).filter((f) => /^files\.pre-restore-\d{8}T\d{6}\.\d{9}Z$/.test(f));
       assert.equal(setAside.length, 1, `the replaced files are kept: ${fs.readdirSync(data)}`);
-      assert.deepEqual(tree(data, (r) => isDatabaseFile(r) || r.startsWith("files.pre-restore-")), dataAtBackup, "the files as they were at the backup, with their modes");
+      assert.deepEqual(
+        tree(data, (r) => isDatabaseFile(r) || r.startsWith("files.pre-restore-")),
+        dataAtBackup,
+        "the files as they were at the backup, with their modes",
+      );
       assert.deepEqual(tree(path.join(data, setAside[0])), currentFiles, "the files the restore replaced, complete");
 
       // The configuration: the missing file is back; the changed one (pulumi up's) is kept and reported.
@@ -465,7 +589,10 @@ describe("the edge backup's systemd units", () => {
   it("the systemd timer runs the backup daily at 03:00", () => {
     assert.match(EDGE_UNITS["edge-backup.timer"], /^OnCalendar=\*-\*-\* 03:00:00$/m);
     assert.match(EDGE_UNITS["edge-backup.service"], /^ExecStart=\/usr\/local\/lib\/edge\/edge-backup\.sh$/m);
-    assert.match(EDGE_UNITS["edge-backup.service"], /^Environment=AWS_SHARED_CREDENTIALS_FILE=\/etc\/edge\/aws-credentials$/m);
+    assert.match(
+      EDGE_UNITS["edge-backup.service"],
+      /^Environment=AWS_SHARED_CREDENTIALS_FILE=\/etc\/edge\/aws-credentials$/m,
+    );
   });
 
   it("the oneshot service has a start timeout longer than the script's three timed steps (copy, check, upload)", () => {
@@ -479,21 +606,32 @@ describe("the edge backup's systemd units", () => {
     assert.ok(3 * Number(step[1]) < Number(limit[1]) * 3600, `3 × ${step[1]} s < ${limit[1]} h`);
   });
 
-  it("systemd-analyze verify accepts the service and the timer without a warning", { skip: systemdAnalyze.skip }, () => {
-    const dir = tmpdir("edge-units-");
-    try {
-      // ExecStart must name an executable that exists: the script itself, installed here.
-      const installed = path.join(dir, "edge-backup.sh");
-      fs.copyFileSync(script("edge-backup.sh"), installed);
-      fs.chmodSync(installed, 0o755);
-      fs.writeFileSync(path.join(dir, "edge-backup.service"), EDGE_UNITS["edge-backup.service"].replace("/usr/local/lib/edge/edge-backup.sh", installed));
-      fs.writeFileSync(path.join(dir, "edge-backup.timer"), EDGE_UNITS["edge-backup.timer"]);
-      const result = run("systemd-analyze", ["verify", path.join(dir, "edge-backup.service"), path.join(dir, "edge-backup.timer")]);
-      assert.equal(result.status, 0, result.stdout + result.stderr);
-      // Unknown keys and unparsable values are only warnings (exit 0): there must be none.
-      assert.equal(result.stdout + result.stderr, "");
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it(
+    "systemd-analyze verify accepts the service and the timer without a warning",
+    { skip: systemdAnalyze.skip },
+    () => {
+      const dir = tmpdir("edge-units-");
+      try {
+        // ExecStart must name an executable that exists: the script itself, installed here.
+        const installed = path.join(dir, "edge-backup.sh");
+        fs.copyFileSync(script("edge-backup.sh"), installed);
+        fs.chmodSync(installed, 0o755);
+        fs.writeFileSync(
+          path.join(dir, "edge-backup.service"),
+          EDGE_UNITS["edge-backup.service"].replace("/usr/local/lib/edge/edge-backup.sh", installed),
+        );
+        fs.writeFileSync(path.join(dir, "edge-backup.timer"), EDGE_UNITS["edge-backup.timer"]);
+        const result = run("systemd-analyze", [
+          "verify",
+          path.join(dir, "edge-backup.service"),
+          path.join(dir, "edge-backup.timer"),
+        ]);
+        assert.equal(result.status, 0, result.stdout + result.stderr);
+        // Unknown keys and unparsable values are only warnings (exit 0): there must be none.
+        assert.equal(result.stdout + result.stderr, "");
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -22,7 +22,12 @@ class StandInContainer extends pulumi.CustomResource {
 }
 
 describe("edge deploy gate during up", () => {
-  after(() => fs.rmSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/gate-test-${process.pid}`), { recursive: true, force: true }));
+  after(() =>
+    fs.rmSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/gate-test-${process.pid}`), {
+      recursive: true,
+      force: true,
+    }),
+  );
 
   it("invokes command:local:run after the containers, piping health-gate.sh to the Pi over pinned ssh", async () => {
     const calls: pulumi.runtime.MockCallArgs[] = [];
@@ -57,7 +62,13 @@ describe("edge deploy gate during up", () => {
     assert.equal(calls[0].inputs.stdin, EDGE_SCRIPTS["health-gate.sh"]);
     const command = calls[0].inputs.command as string;
     // The pinned key travels in the options (no known_hosts file anywhere).
-    assert.match(command, /^'ssh' '-o' 'StrictHostKeyChecking=yes' '-o' 'UserKnownHostsFile=none' '-o' 'GlobalKnownHostsFile=none' '-o' 'KnownHostsCommand=\/bin\/echo \[pi\.example\.test\]:2222 ssh-ed25519 AAAA/);
-    assert.match(command, /'-p' '2222' 'pi@pi\.example\.test' 'sudo env EDGE_HOST=pi\.example\.test EDGE_APP_CONTAINER=edge-app .* bash -s'$/);
+    assert.match(
+      command,
+      /^'ssh' '-o' 'StrictHostKeyChecking=yes' '-o' 'UserKnownHostsFile=none' '-o' 'GlobalKnownHostsFile=none' '-o' 'KnownHostsCommand=\/bin\/echo \[pi\.example\.test\]:2222 ssh-ed25519 AAAA/,
+    );
+    assert.match(
+      command,
+      /'-p' '2222' 'pi@pi\.example\.test' 'sudo env EDGE_HOST=pi\.example\.test EDGE_APP_CONTAINER=edge-app .* bash -s'$/,
+    );
   });
 });

@@ -34,7 +34,25 @@ function selfSignedCert(dir: string, name = NAME): { cert: string; key: string }
   const cert = path.join(dir, "cert.pem");
   const key = path.join(dir, "key.pem");
   const san = /^[\d.]+$/.test(name) ? `IP:${name}` : `DNS:${name}`;
-  const made = run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", `/CN=${name}`, "-addext", `subjectAltName=${san}`, "-keyout", key, "-out", cert]);
+  const made = run("openssl", [
+    "req",
+    "-x509",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+    "-days",
+    "1",
+    "-subj",
+    `/CN=${name}`,
+    "-addext",
+    `subjectAltName=${san}`,
+    "-keyout",
+    key,
+    "-out",
+    cert,
+  ]);
   assert.equal(made.status, 0, made.stderr);
   return { cert, key };
 }
@@ -47,74 +65,118 @@ function nginxTest(conf: string): SpawnSyncReturns<string> {
 }
 
 describe("edge nginx.conf (nginx -t)", () => {
-  it("the rendered nginx.conf passes nginx -t (throwaway certificate; names resolve at request time)", { skip: nginx.skip ?? openssl.skip }, () => {
-    const dir = tmpdir("edge-tls-");
-    const { cert, key } = selfSignedCert(dir);
-    // The upstream name does not resolve here: nginx starts anyway because proxy_pass uses a variable.
-    const render = (more: Partial<NginxConfArgs>) =>
-      renderNginxConf({ serverName: NAME, certificatePath: cert, keyPath: key, user: "", pidPath: path.join(dir, "nginx.pid"), tempDir: dir, logDir: dir, ...more });
-    const conf = render({ hsts: false });
-    const result = nginxTest(conf);
-    assert.equal(result.status, 0, result.stderr);
-    assert.doesNotMatch(conf, /Strict-Transport-Security/, "no HSTS with a self-signed certificate");
-    const withHsts = render({ hsts: true });
-    const hstsResult = nginxTest(withHsts);
-    assert.equal(hstsResult.status, 0, hstsResult.stderr);
-    assert.match(withHsts, /^ {4}add_header Strict-Transport-Security "max-age=31536000" always;$/m);
-    assert.match(conf, /ssl_protocols TLSv1\.2 TLSv1\.3;/);
-    // Every public location but the 404 is rate limited, /health included.
-    const main = conf.slice(conf.indexOf(`listen 443 ssl;`));
-    const location = (name: string) => main.slice(main.indexOf(`location ${name} {`)).split("}")[0];
-    for (const name of ["= /health", "/"]) assert.match(location(name), /limit_req zone=per_client burst=20 nodelay;/, name);
-    assert.match(conf, /resolver 127\.0\.0\.11 valid=10s/);
-    assert.match(conf, /return 301 https:\/\/edge\.test\$request_uri;/, "redirects to the configured name, not $host");
-    assert.doesNotMatch(conf, /\$http_host|https:\/\/\$host/);
-    assert.doesNotMatch(conf, /upstream\s+\w+\s*{/, "no upstream block: it would resolve names at start");
-    assert.doesNotMatch(conf, /\$proxy_add_x_forwarded_for/, "the client's X-Forwarded-For is never appended to");
-    assert.doesNotMatch(conf, /set_real_ip_from/, "no proxy trusted by default");
+  it(
+    "the rendered nginx.conf passes nginx -t (throwaway certificate; names resolve at request time)",
+    { skip: nginx.skip ?? openssl.skip },
+    () => {
+      const dir = tmpdir("edge-tls-");
+      const { cert, key } = selfSignedCert(dir);
+      // The upstream name does not resolve here: nginx starts anyway because proxy_pass uses a variable.
+      const render = (more: Partial<NginxConfArgs>) =>
+        renderNginxConf({
+          serverName: NAME,
+          certificatePath: cert,
+          keyPath: key,
+          user: "",
+          pidPath: path.join(dir, "nginx.pid"),
+          tempDir: dir,
+          logDir: dir,
+          ...more,
+        });
+      const conf = render({ hsts: false });
+      const result = nginxTest(conf);
+      assert.equal(result.status, 0, result.stderr);
+      assert.doesNotMatch(conf, /Strict-Transport-Security/, "no HSTS with a self-signed certificate");
+      const withHsts = render({ hsts: true });
+      const hstsResult = nginxTest(withHsts);
+      assert.equal(hstsResult.status, 0, hstsResult.stderr);
+      assert.match(withHsts, /^ {4}add_header Strict-Transport-Security "max-age=31536000" always;$/m);
+      assert.match(conf, /ssl_protocols TLSv1\.2 TLSv1\.3;/);
+      // Every public location but the 404 is rate limited, /health included.
+      const main = conf.slice(conf.indexOf(`listen 443 ssl;`));
+      const location = (name: string) => main.slice(main.indexOf(`location ${name} {`)).split("}")[0];
+      for (const name of ["= /health", "/"])
+        assert.match(location(name), /limit_req zone=per_client burst=20 nodelay;/, name);
+      assert.match(conf, /resolver 127\.0\.0\.11 valid=10s/);
+      assert.match(
+        conf,
+        /return 301 https:\/\/edge\.test\$request_uri;/,
+        "redirects to the configured name, not $host",
+      );
+      assert.doesNotMatch(conf, /\$http_host|https:\/\/\$host/);
+      assert.doesNotMatch(conf, /upstream\s+\w+\s*{/, "no upstream block: it would resolve names at start");
+      assert.doesNotMatch(conf, /\$proxy_add_x_forwarded_for/, "the client's X-Forwarded-For is never appended to");
+      assert.doesNotMatch(conf, /set_real_ip_from/, "no proxy trusted by default");
 
-    // Trusted proxies and an address as the name (no SNI: the default server presents the certificate).
-    for (const more of [{ trustedProxies: ["10.0.0.1", "192.168.0.0/16", "2001:db8::/32"] }, { serverName: "192.0.2.10" }, { contentSecurityPolicy: "" }]) {
-      const other = render(more);
-      const otherResult = nginxTest(other);
-      assert.equal(otherResult.status, 0, `${JSON.stringify(more)}: ${otherResult.stderr}`);
-    }
-    assert.match(render({ trustedProxies: ["10.0.0.1"] }), /set_real_ip_from 10\.0\.0\.1;\n {2}real_ip_header X-Forwarded-For;\n {2}real_ip_recursive on;/);
-    assert.doesNotMatch(render({ contentSecurityPolicy: "" }), /Content-Security-Policy/);
-  });
+      // Trusted proxies and an address as the name (no SNI: the default server presents the certificate).
+      for (const more of [
+        { trustedProxies: ["10.0.0.1", "192.168.0.0/16", "2001:db8::/32"] },
+        { serverName: "192.0.2.10" },
+        { contentSecurityPolicy: "" },
+      ]) {
+        const other = render(more);
+        const otherResult = nginxTest(other);
+        assert.equal(otherResult.status, 0, `${JSON.stringify(more)}: ${otherResult.stderr}`);
+      }
+      assert.match(
+        render({ trustedProxies: ["10.0.0.1"] }),
+        /set_real_ip_from 10\.0\.0\.1;\n {2}real_ip_header X-Forwarded-For;\n {2}real_ip_recursive on;/,
+      );
+      assert.doesNotMatch(render({ contentSecurityPolicy: "" }), /Content-Security-Policy/);
+    },
+  );
 
-  it("the emitted edge/nginx.conf (what the component passes) passes nginx -t once its container paths point at a throwaway certificate", { skip: nginx.skip ?? openssl.skip }, () => {
-    const out = tmpdir("edge-emit-");
-    const config = loadEdge({
-      values: { "platform:kind": "edge", "platform:environment": "prod", "platform:edge": JSON.stringify({ site: "shop", host: NAME, hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM251zLcH9UeGDYfDXNfkP+vbG5KPanbtNLH2YztNigV", appImage: `edge-app@sha256:${"a".repeat(64)}` }) },
-      project: "platform",
-      stack: "edge-prod",
-    });
-    const written = emitEdge(out, config);
-    for (const file of ["edge/nginx.conf", "edge/prometheus-agent.yml", "edge/backup.env", ...Object.keys(EDGE_SCRIPTS).map((s) => `edge/scripts/${s}`), ...Object.keys(EDGE_UNITS).map((u) => `edge/systemd/${u}`)])
-      assert.ok(written.includes(file) && fs.existsSync(path.join(out, file)), `${file} emitted`);
-    assert.equal(fs.statSync(path.join(out, "edge/scripts/edge-backup.sh")).mode & 0o777, 0o755);
-    const { cert, key } = selfSignedCert(out);
-    const emitted = fs.readFileSync(path.join(out, "edge/nginx.conf"), "utf8");
-    const conf = emitted
-      .replaceAll("/etc/nginx/tls/cert.pem", cert)
-      .replaceAll("/etc/nginx/tls/key.pem", key)
-      .replace(/^user nginx;$/m, "")
-      .replace("/var/run/nginx.pid", path.join(out, "nginx.pid"))
-      .replaceAll("/var/log/nginx", out);
-    const result = nginxTest(conf);
-    assert.equal(result.status, 0, result.stderr);
-    // The component passes only the name and HSTS: the new arguments' defaults are the safe ones.
-    assert.match(emitted, /^ {4}listen 80 default_server;$/m);
-    assert.match(emitted, /^ {4}listen 443 ssl;$/m);
-    assert.match(emitted, /return 301 https:\/\/edge\.test\$request_uri;/);
-    assert.match(emitted, /ssl_reject_handshake on;/);
-    assert.doesNotMatch(emitted, /set_real_ip_from/);
-    assert.match(emitted, /proxy_set_header X-Forwarded-For \$remote_addr;/);
-    assert.match(emitted, /map \$uri \$edge_internal_path/);
-    assert.ok(emitted.includes(`add_header Content-Security-Policy "${DEFAULT_CONTENT_SECURITY_POLICY}" always;`));
-    assert.doesNotMatch(emitted, /Strict-Transport-Security/, "no HSTS with the self-signed certificate");
-  });
+  it(
+    "the emitted edge/nginx.conf (what the component passes) passes nginx -t once its container paths point at a throwaway certificate",
+    { skip: nginx.skip ?? openssl.skip },
+    () => {
+      const out = tmpdir("edge-emit-");
+      const config = loadEdge({
+        values: {
+          "platform:kind": "edge",
+          "platform:environment": "prod",
+          "platform:edge": JSON.stringify({
+            site: "shop",
+            host: NAME,
+            hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIM251zLcH9UeGDYfDXNfkP+vbG5KPanbtNLH2YztNigV",
+            appImage: `edge-app@sha256:${"a".repeat(64)}`,
+          }),
+        },
+        project: "platform",
+        stack: "edge-prod",
+      });
+      const written = emitEdge(out, config);
+      for (const file of [
+        "edge/nginx.conf",
+        "edge/prometheus-agent.yml",
+        "edge/backup.env",
+        ...Object.keys(EDGE_SCRIPTS).map((s) => `edge/scripts/${s}`),
+        ...Object.keys(EDGE_UNITS).map((u) => `edge/systemd/${u}`),
+      ])
+        assert.ok(written.includes(file) && fs.existsSync(path.join(out, file)), `${file} emitted`);
+      assert.equal(fs.statSync(path.join(out, "edge/scripts/edge-backup.sh")).mode & 0o777, 0o755);
+      const { cert, key } = selfSignedCert(out);
+      const emitted = fs.readFileSync(path.join(out, "edge/nginx.conf"), "utf8");
+      const conf = emitted
+        .replaceAll("/etc/nginx/tls/cert.pem", cert)
+        .replaceAll("/etc/nginx/tls/key.pem", key)
+        .replace(/^user nginx;$/m, "")
+        .replace("/var/run/nginx.pid", path.join(out, "nginx.pid"))
+        .replaceAll("/var/log/nginx", out);
+      const result = nginxTest(conf);
+      assert.equal(result.status, 0, result.stderr);
+      // The component passes only the name and HSTS: the new arguments' defaults are the safe ones.
+      assert.match(emitted, /^ {4}listen 80 default_server;$/m);
+      assert.match(emitted, /^ {4}listen 443 ssl;$/m);
+      assert.match(emitted, /return 301 https:\/\/edge\.test\$request_uri;/);
+      assert.match(emitted, /ssl_reject_handshake on;/);
+      assert.doesNotMatch(emitted, /set_real_ip_from/);
+      assert.match(emitted, /proxy_set_header X-Forwarded-For \$remote_addr;/);
+      assert.match(emitted, /map \$uri \$edge_internal_path/);
+      assert.ok(emitted.includes(`add_header Content-Security-Policy "${DEFAULT_CONTENT_SECURITY_POLICY}" always;`));
+      assert.doesNotMatch(emitted, /Strict-Transport-Security/, "no HSTS with the self-signed certificate");
+    },
+  );
 
   it("refuses arguments that would write other directives into nginx.conf", () => {
     const base = { serverName: NAME };
@@ -179,7 +241,8 @@ async function startStub(): Promise<{ port: number; seen: SeenRequest[]; close: 
 /** The headers a request reached the stub with, by lowercase name (every value). */
 function headersOf(request: SeenRequest): Record<string, string[]> {
   const headers: Record<string, string[]> = {};
-  for (let i = 0; i < request.rawHeaders.length; i += 2) (headers[request.rawHeaders[i].toLowerCase()] ??= []).push(request.rawHeaders[i + 1]);
+  for (let i = 0; i < request.rawHeaders.length; i += 2)
+    (headers[request.rawHeaders[i].toLowerCase()] ??= []).push(request.rawHeaders[i + 1]);
   return headers;
 }
 
@@ -221,7 +284,9 @@ async function startNginx(args: Partial<NginxConfArgs> & { appUpstream: string }
   });
   const file = path.join(dir, "nginx.conf");
   fs.writeFileSync(file, conf);
-  const child = spawn("nginx", ["-p", dir, "-e", path.join(dir, "error.log"), "-c", file, "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn("nginx", ["-p", dir, "-e", path.join(dir, "error.log"), "-c", file, "-g", "daemon off;"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   children.add(child);
   let stderr = "";
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
@@ -293,7 +358,15 @@ function curlRaw(args: string[]): Promise<Response> {
 
 /** An HTTPS request to the configured name, resolved to loopback like the deploy gate does. */
 function https(server: Nginx, target: string, extra: string[] = [], name = NAME): Promise<Response> {
-  return curlRaw(["--path-as-is", "--cacert", server.cert, "--resolve", `${name}:${server.httpsPort}:127.0.0.1`, ...extra, `https://${name}:${server.httpsPort}${target}`]);
+  return curlRaw([
+    "--path-as-is",
+    "--cacert",
+    server.cert,
+    "--resolve",
+    `${name}:${server.httpsPort}:127.0.0.1`,
+    ...extra,
+    `https://${name}:${server.httpsPort}${target}`,
+  ]);
 }
 
 function assertSecurityHeaders(response: Response, what: string, hsts = false): void {
@@ -355,7 +428,9 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
       ["absolute-form request target", ["--request-target", "http://evil.example/abs?y=2"], "/", "/abs?y=2"],
       ["Host with a port", ["-H", "Host: evil.example:8443"], "//evil.example/x", "//evil.example/x"],
     ] as const) {
-      const [response, seen] = await reaching(() => curlRaw(["--path-as-is", ...extra, `http://127.0.0.1:${direct.httpPort}${target}`]));
+      const [response, seen] = await reaching(() =>
+        curlRaw(["--path-as-is", ...extra, `http://127.0.0.1:${direct.httpPort}${target}`]),
+      );
       assert.equal(response.status, 301, what);
       assert.deepEqual(response.headers.location, [`${base}${location}`], what);
       assert.deepEqual(seen, [], what);
@@ -371,7 +446,15 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
       [direct, NAME],
       [byAddress, "127.0.0.1"],
     ] as const) {
-      const [response, seen] = await reaching(() => curlRaw(["-f", "-k", "--resolve", `${name}:${server.httpsPort}:127.0.0.1`, `https://${name}:${server.httpsPort}/health`]));
+      const [response, seen] = await reaching(() =>
+        curlRaw([
+          "-f",
+          "-k",
+          "--resolve",
+          `${name}:${server.httpsPort}:127.0.0.1`,
+          `https://${name}:${server.httpsPort}/health`,
+        ]),
+      );
       assert.equal(response.exit, 0, `${name}: ${response.stderr}`);
       assert.equal(response.body, "stub\n", name);
       assert.deepEqual(
@@ -456,8 +539,21 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
   });
 
   it("without trusted proxies the app gets the socket's address, whatever forwarding headers the client forges", async () => {
-    const forged = ["X-Forwarded-For: 203.0.113.9", "X-Real-IP: 203.0.113.9", "Forwarded: for=203.0.113.9", "X-Forwarded-Host: evil.example", "X-Forwarded-Port: 1", "X_Forwarded_For: 203.0.113.9"];
-    const [response, seen] = await reaching(() => https(direct, "/forged", forged.flatMap((h) => ["-H", h])));
+    const forged = [
+      "X-Forwarded-For: 203.0.113.9",
+      "X-Real-IP: 203.0.113.9",
+      "Forwarded: for=203.0.113.9",
+      "X-Forwarded-Host: evil.example",
+      "X-Forwarded-Port: 1",
+      "X_Forwarded_For: 203.0.113.9",
+    ];
+    const [response, seen] = await reaching(() =>
+      https(
+        direct,
+        "/forged",
+        forged.flatMap((h) => ["-H", h]),
+      ),
+    );
     assert.equal(response.status, 200);
     assert.equal(response.body, "stub\n");
     assert.equal(seen.length, 1);
@@ -466,7 +562,8 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
     assert.deepEqual(headers["x-real-ip"], ["127.0.0.1"]);
     assert.deepEqual(headers["x-forwarded-proto"], ["https"]);
     assert.deepEqual(headers.host, [NAME]);
-    for (const dropped of ["forwarded", "x-forwarded-host", "x-forwarded-port", "x_forwarded_for"]) assert.equal(headers[dropped], undefined, dropped);
+    for (const dropped of ["forwarded", "x-forwarded-host", "x-forwarded-port", "x_forwarded_for"])
+      assert.equal(headers[dropped], undefined, dropped);
     // The app's own X-Frame-Options, CSP and X-Powered-By do not reach the client.
     assertSecurityHeaders(response, "proxied 200");
     assert.equal(response.headers["x-powered-by"], undefined);
@@ -485,9 +582,16 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
       assert.deepEqual(headersOf(seen[0])["x-real-ip"], [client], xff);
     }
     // Eight at once from one client: 1 + burst 2 pass, the rest (but what 1 r/s refills) get 429.
-    const burst = await Promise.all(Array.from({ length: 8 }, () => reaching(() => https(proxied, "/busy", ["-H", "X-Forwarded-For: 198.51.100.20"]))));
+    const burst = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        reaching(() => https(proxied, "/busy", ["-H", "X-Forwarded-For: 198.51.100.20"])),
+      ),
+    );
     const codes = burst.map(([response]) => response.status).sort();
-    assert.ok(codes.filter((c) => c === 200).length >= 3 && codes.every((c) => c === 200 || c === 429), `1 + burst 2 pass: ${codes}`);
+    assert.ok(
+      codes.filter((c) => c === 200).length >= 3 && codes.every((c) => c === 200 || c === 429),
+      `1 + burst 2 pass: ${codes}`,
+    );
     assert.ok(codes.includes(429), `then 429: ${codes}`);
     for (const [response] of burst) if (response.status === 429) assertSecurityHeaders(response, "429");
     const [other] = await reaching(() => https(proxied, "/busy", ["-H", "X-Forwarded-For: 198.51.100.21"]));
@@ -495,16 +599,30 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
   });
 
   it("without trusted proxies a new forged X-Forwarded-For each time does not escape the rate limit; 502 and 429 carry the security headers and HSTS", async () => {
-    const responses = await Promise.all(Array.from({ length: 8 }, (_, i) => reaching(() => https(appDown, "/", ["-H", `X-Forwarded-For: 203.0.113.${i + 1}`]))));
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        reaching(() => https(appDown, "/", ["-H", `X-Forwarded-For: 203.0.113.${i + 1}`])),
+      ),
+    );
     const codes = responses.map(([response]) => response.status).sort();
-    assert.ok(codes.filter((c) => c === 502).length >= 3 && codes.every((c) => c === 502 || c === 429), `the app is down: ${codes}`);
+    assert.ok(
+      codes.filter((c) => c === 502).length >= 3 && codes.every((c) => c === 502 || c === 429),
+      `the app is down: ${codes}`,
+    );
     assert.ok(codes.includes(429), `one client whatever it claims: ${codes}`);
     for (const [response] of responses) assertSecurityHeaders(response, String(response.status), true);
   });
 
   it("another name is refused: no TLS handshake for another SNI or none, 421 for another Host", async () => {
     const before = stub.seen.length;
-    const [otherSni] = await reaching(() => curlRaw(["-k", "--resolve", `evil.example:${direct.httpsPort}:127.0.0.1`, `https://evil.example:${direct.httpsPort}/`]));
+    const [otherSni] = await reaching(() =>
+      curlRaw([
+        "-k",
+        "--resolve",
+        `evil.example:${direct.httpsPort}:127.0.0.1`,
+        `https://evil.example:${direct.httpsPort}/`,
+      ]),
+    );
     assert.equal(otherSni.exit, 35, otherSni.stderr);
     const [noSni] = await reaching(() => curlRaw(["-k", `https://127.0.0.1:${direct.httpsPort}/`]));
     assert.equal(noSni.exit, 35, noSni.stderr);
@@ -523,7 +641,9 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
       assert.equal(response.status, 200, `TLS ${version}: ${response.stderr}`);
     }
     // SECLEVEL=0 lets this OpenSSL offer TLS 1.1 at all: the refusal is the server's alert.
-    const [old] = await reaching(() => https(direct, "/tls", ["--tlsv1.1", "--tls-max", "1.1", "--ciphers", "DEFAULT@SECLEVEL=0"]));
+    const [old] = await reaching(() =>
+      https(direct, "/tls", ["--tlsv1.1", "--tls-max", "1.1", "--ciphers", "DEFAULT@SECLEVEL=0"]),
+    );
     assert.equal(old.exit, 35);
     assert.match(old.stderr, /alert protocol version/);
   });

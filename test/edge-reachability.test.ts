@@ -11,7 +11,9 @@ import { runPlanCliAsync, stackDirWith } from "./helpers/program";
  */
 function listen(onConnection: (socket: net.Socket) => void): Promise<{ server: net.Server; port: number }> {
   return new Promise((resolve) => {
-    const server = net.createServer(onConnection).listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as net.AddressInfo).port }));
+    const server = net
+      .createServer(onConnection)
+      .listen(0, "127.0.0.1", () => resolve({ server, port: (server.address() as net.AddressInfo).port }));
   });
 }
 
@@ -41,7 +43,10 @@ describe("an unreachable Pi fails quickly and clearly", () => {
     const started = Date.now();
     await assert.rejects(probeSsh("127.0.0.1", port), (error: unknown) => {
       assert.ok(error instanceof EdgeUnreachableError);
-      assert.match(error.message, new RegExp(`^edge host 127\\.0\\.0\\.1:${port} is not reachable over SSH \\(connection refused\\)`));
+      assert.match(
+        error.message,
+        new RegExp(`^edge host 127\\.0\\.0\\.1:${port} is not reachable over SSH \\(connection refused\\)`),
+      );
       return true;
     });
     assert.ok(Date.now() - started < 2000);
@@ -49,17 +54,26 @@ describe("an unreachable Pi fails quickly and clearly", () => {
 
   it("a port that accepts TCP and never speaks: given up after the timeout", async () => {
     const started = Date.now();
-    await assert.rejects(probeSsh("127.0.0.1", silent.port, { timeoutMs: 1500 }), /connected, but no SSH server answered within 1\.5 s/);
+    await assert.rejects(
+      probeSsh("127.0.0.1", silent.port, { timeoutMs: 1500 }),
+      /connected, but no SSH server answered within 1\.5 s/,
+    );
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 1400 && elapsed < 3000, `${elapsed} ms`);
   });
 
   it("a server that is not SSH: refused when it says something else and hangs up", async () => {
-    await assert.rejects(probeSsh("127.0.0.1", chatty.port, { timeoutMs: 5000 }), /closed the connection without an SSH greeting/);
+    await assert.rejects(
+      probeSsh("127.0.0.1", chatty.port, { timeoutMs: 5000 }),
+      /closed the connection without an SSH greeting/,
+    );
   });
 
   it("a name that does not resolve", async () => {
-    await assert.rejects(probeSsh("pi.invalid", 22, { timeoutMs: 5000 }), /edge host pi\.invalid:22 is not reachable over SSH \((ENOTFOUND|EAI_AGAIN)\)/);
+    await assert.rejects(
+      probeSsh("pi.invalid", 22, { timeoutMs: 5000 }),
+      /edge host pi\.invalid:22 is not reachable over SSH \((ENOTFOUND|EAI_AGAIN)\)/,
+    );
   });
 
   // The whole edge stack, as `pulumi preview` runs it (the plan with --check-reachability): one
@@ -75,7 +89,10 @@ describe("an unreachable Pi fails quickly and clearly", () => {
       const elapsed = (Date.now() - started) / 1000;
       assert.equal(run.status, 3, run.stderr);
       assert.equal(run.stdout, "", "nothing planned");
-      const lines = run.stderr.trim().split("\n").filter((l) => !l.includes("policies/config"));
+      const lines = run.stderr
+        .trim()
+        .split("\n")
+        .filter((l) => !l.includes("policies/config"));
       assert.equal(lines.length, 1, run.stderr);
       assert.match(lines[0], /^Stack edge-dev: edge host 127\.0\.0\.1:\d+ is not reachable over SSH/);
       assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");

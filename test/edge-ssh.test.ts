@@ -40,7 +40,8 @@ function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
 
 describe("edge SSH against a loopback sshd", { skip }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-ssh-"));
-  const keygen = (file: string) => assert.equal(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", file]).status, 0);
+  const keygen = (file: string) =>
+    assert.equal(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", file]).status, 0);
   let daemon: ChildProcess;
   let port = 0;
   let hostKey = "";
@@ -73,7 +74,9 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
       ].join("\n"),
     );
     fs.mkdirSync("/run/sshd", { recursive: true });
-    daemon = spawn(sshd.path as string, ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
+    daemon = spawn(sshd.path as string, ["-D", "-e", "-f", path.join(dir, "sshd_config")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     for (let i = 0; i < 50; i++) {
       const probe = spawnSync("ssh-keyscan", ["-p", String(port), "127.0.0.1"], { encoding: "utf8" });
       if (probe.stdout.includes("ssh-ed25519")) return;
@@ -85,15 +88,25 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
   after(() => {
     daemon?.kill();
     fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/ssh-test-${process.pid}`), { recursive: true, force: true });
+    fs.rmSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/ssh-test-${process.pid}`), {
+      recursive: true,
+      force: true,
+    });
   });
 
   function edgeConfig(pinned: string, extra: Record<string, string> = {}) {
-    return edgeConfigWith({ host: "127.0.0.1", port, user: "root", hostKey: pinned, ...extra }, `ssh-test-${process.pid}`);
+    return edgeConfigWith(
+      { host: "127.0.0.1", port, user: "root", hostKey: pinned, ...extra },
+      `ssh-test-${process.pid}`,
+    );
   }
 
   function sshWith(opts: string[], command: string, input?: string) {
-    return spawnSync("ssh", [...opts, "-i", clientKey, "-p", String(port), "root@127.0.0.1", command], { encoding: "utf8", input, timeout: 20000 });
+    return spawnSync("ssh", [...opts, "-i", clientKey, "-p", String(port), "root@127.0.0.1", command], {
+      encoding: "utf8",
+      input,
+      timeout: 20000,
+    });
   }
 
   it("the Docker provider's ssh options trust the pinned host key", async () => {
@@ -105,17 +118,28 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
 
   it("write no known_hosts anywhere, name the key file as ~/.ssh/pulumi-edge/<stack>/id_edge (no machine path), and ssh finds it there", async () => {
     const stack = `ssh-test-${process.pid}`;
-    const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey, { sshPrivateKey: fs.readFileSync(clientKey, "utf8") }), stack));
+    const opts = await outputValue(
+      dockerSshOpts(edgeConfig(hostKey, { sshPrivateKey: fs.readFileSync(clientKey, "utf8") }), stack),
+    );
     assert.ok(opts.includes("UserKnownHostsFile=none") && opts.includes("GlobalKnownHostsFile=none"), opts.join(" "));
-    assert.ok(opts.includes(`KnownHostsCommand=/bin/echo [127.0.0.1]:${port} ${hostKey.split(" ").slice(0, 2).join(" ")}`), opts.join(" "));
+    assert.ok(
+      opts.includes(`KnownHostsCommand=/bin/echo [127.0.0.1]:${port} ${hostKey.split(" ").slice(0, 2).join(" ")}`),
+      opts.join(" "),
+    );
     assert.equal(opts[opts.indexOf("-i") + 1], `~/.ssh/pulumi-edge/${stack}/id_edge`);
-    assert.ok(!opts.some((o) => o.includes(os.userInfo().homedir) || o.includes(os.tmpdir())), "nothing machine-specific");
+    assert.ok(
+      !opts.some((o) => o.includes(os.userInfo().homedir) || o.includes(os.tmpdir())),
+      "nothing machine-specific",
+    );
     const dirOnDisk = path.join(os.userInfo().homedir, ".ssh/pulumi-edge", stack);
     assert.equal(fs.statSync(dirOnDisk).mode & 0o777, 0o700);
     assert.equal(fs.statSync(path.join(dirOnDisk, "id_edge")).mode & 0o777, 0o600);
     assert.deepEqual(fs.readdirSync(dirOnDisk), ["id_edge"], "only the key: no known_hosts, no temporary files");
     // No -i of the test's own: ssh itself expands ~ in -i.
-    const result = spawnSync("ssh", [...opts, "-p", String(port), "root@127.0.0.1", "echo connected"], { encoding: "utf8", timeout: 20000 });
+    const result = spawnSync("ssh", [...opts, "-p", String(port), "root@127.0.0.1", "echo connected"], {
+      encoding: "utf8",
+      timeout: 20000,
+    });
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.stdout.trim(), "connected");
   });
@@ -124,7 +148,10 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
     const stack = `ssh-test-agent-${process.pid}`;
     const opts = await outputValue(dockerSshOpts(edgeConfigWith({ host: "127.0.0.1", port, hostKey }, stack), stack));
     assert.ok(!opts.includes("-i"));
-    assert.ok(!fs.existsSync(path.join(os.userInfo().homedir, ".ssh/pulumi-edge", stack)), "no directory for this stack");
+    assert.ok(
+      !fs.existsSync(path.join(os.userInfo().homedir, ".ssh/pulumi-edge", stack)),
+      "no directory for this stack",
+    );
   });
 
   it("the reachability probe accepts a real SSH server", async () => {
@@ -189,7 +216,11 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
     const opts = await outputValue(dockerSshOpts(config, `ssh-test-${process.pid}`));
     const command = healthGateCommand(config, [...opts, "-i", clientKey], { attempts: 2, delaySeconds: 0 });
     // Nothing listens on 443 here: the gate must fail, naming the URL and printing the docker log section.
-    const result = spawnSync("sh", ["-c", command], { encoding: "utf8", input: EDGE_SCRIPTS["health-gate.sh"], timeout: 20000 });
+    const result = spawnSync("sh", ["-c", command], {
+      encoding: "utf8",
+      input: EDGE_SCRIPTS["health-gate.sh"],
+      timeout: 20000,
+    });
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /health-gate: https:\/\/127\.0\.0\.1\/health failed 2 times; last log lines:/);
     assert.match(result.stderr, /--- docker logs --tail 50 edge-app/);
@@ -200,7 +231,9 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
     // systemctl stand-in: logs its call; exits with $(cat systemctl.status) like `systemctl start` of a oneshot that ends so.
     const calls = path.join(dir, "systemctl.calls");
     const status = path.join(dir, "systemctl.status");
-    fs.writeFileSync(path.join(dir, "bin/systemctl"), `#!/bin/sh\necho "$*" >>${calls}\nexit "$(cat ${status})"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "bin/systemctl"), `#!/bin/sh\necho "$*" >>${calls}\nexit "$(cat ${status})"\n`, {
+      mode: 0o755,
+    });
     const database = path.join(dir, "srv/edge/data/app.db");
     const previous = path.join(dir, "etc/edge/previous-app-image");
     fs.mkdirSync(path.dirname(previous), { recursive: true });
@@ -230,7 +263,9 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
     const opts = await outputValue(dockerSshOpts(config, `ssh-test-${process.pid}`));
     const running = `123456789012.dkr.ecr.us-east-1.amazonaws.com/edge-app@sha256:${"d".repeat(64)}`;
     // docker stand-in: `inspect` answers the running app's image; everything else prints nothing.
-    fs.writeFileSync(path.join(dir, "bin/docker"), `#!/bin/sh\n[ "$1" = inspect ] && echo ${running}\nexit 0\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, "bin/docker"), `#!/bin/sh\n[ "$1" = inspect ] && echo ${running}\nexit 0\n`, {
+      mode: 0o755,
+    });
     try {
       const previous = path.join(dir, "etc/edge/previous-app-image");
       fs.mkdirSync(path.dirname(previous), { recursive: true });
@@ -241,10 +276,19 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
         `EDGE_PREVIOUS_IMAGE_FILE=${PREVIOUS_APP_IMAGE_FILE}`,
         `EDGE_PREVIOUS_IMAGE_FILE=${previous}`,
       );
-      const gate = spawnSync("sh", ["-c", command], { encoding: "utf8", input: EDGE_SCRIPTS["health-gate.sh"], timeout: 20000 });
+      const gate = spawnSync("sh", ["-c", command], {
+        encoding: "utf8",
+        input: EDGE_SCRIPTS["health-gate.sh"],
+        timeout: 20000,
+      });
       assert.notEqual(gate.status, 0);
       assert.ok(gate.stderr.includes(`--- the app image before the last image change was ${running}`), gate.stderr);
-      assert.ok(gate.stderr.includes(`to roll back: pulumi config set --path platform:edge.appImage ${running}, then pulumi up`), gate.stderr);
+      assert.ok(
+        gate.stderr.includes(
+          `to roll back: pulumi config set --path platform:edge.appImage ${running}, then pulumi up`,
+        ),
+        gate.stderr,
+      );
     } finally {
       fs.rmSync(path.join(dir, "bin/docker"));
     }
@@ -253,7 +297,11 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
   it("a script sent on stdin runs with its environment (how host prep runs)", async () => {
     const opts = await outputValue(dockerSshOpts(edgeConfig(hostKey), `ssh-test-${process.pid}`));
     // The gate against a host where nothing listens on 443: it must fail, with the docker log section.
-    const result = sshWith(opts, "sudo env EDGE_HOST=edge.test GATE_ATTEMPTS=2 GATE_DELAY_SECONDS=0 bash -s", EDGE_SCRIPTS["health-gate.sh"]);
+    const result = sshWith(
+      opts,
+      "sudo env EDGE_HOST=edge.test GATE_ATTEMPTS=2 GATE_DELAY_SECONDS=0 bash -s",
+      EDGE_SCRIPTS["health-gate.sh"],
+    );
     assert.notEqual(result.status, 0);
     assert.match(result.stderr, /health-gate: https:\/\/edge\.test\/health failed 2 times; last log lines:/);
     assert.match(result.stderr, /--- docker logs --tail 50 edge-app/);

@@ -51,7 +51,12 @@ describe("sshd drop-in", { skip: sshd.skip ?? keygen.skip }, () => {
   it("sshd -T: keys only, no root, only the deploy user, current algorithms, idle timeout", () => {
     const result = sshdOn(config, "-T");
     assert.equal(result.status, 0, result.stderr);
-    const effective = new Map(result.stdout.trim().split("\n").map((l) => [l.split(" ")[0], l.slice(l.indexOf(" ") + 1)]));
+    const effective = new Map(
+      result.stdout
+        .trim()
+        .split("\n")
+        .map((l) => [l.split(" ")[0], l.slice(l.indexOf(" ") + 1)]),
+    );
     const expect: Record<string, string> = {
       port: "2222",
       permitrootlogin: "no",
@@ -68,7 +73,14 @@ describe("sshd drop-in", { skip: sshd.skip ?? keygen.skip }, () => {
       clientalivecountmax: "3",
     };
     for (const [key, value] of Object.entries(expect)) assert.equal(effective.get(key), value, key);
-    for (const weak of ["diffie-hellman-group1", "diffie-hellman-group14-sha1", "sha1"]) assert.ok(!effective.get("kexalgorithms")!.split(",").some((k) => k.startsWith(weak)), `no ${weak} key exchange`);
+    for (const weak of ["diffie-hellman-group1", "diffie-hellman-group14-sha1", "sha1"])
+      assert.ok(
+        !effective
+          .get("kexalgorithms")!
+          .split(",")
+          .some((k) => k.startsWith(weak)),
+        `no ${weak} key exchange`,
+      );
     assert.ok(!/cbc|3des|arcfour/.test(effective.get("ciphers")!), effective.get("ciphers"));
     assert.ok(!/hmac-sha1|md5|umac-64/.test(effective.get("macs")!), effective.get("macs"));
   });
@@ -85,7 +97,13 @@ describe("sshd drop-in", { skip: sshd.skip ?? keygen.skip }, () => {
       values: {
         "platform:kind": "edge",
         "platform:environment": "dev",
-        "platform:edge": JSON.stringify({ site: "lab", host: "pi.example.com", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb", user: "deploy", port: 2200 }),
+        "platform:edge": JSON.stringify({
+          site: "lab",
+          host: "pi.example.com",
+          hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb",
+          user: "deploy",
+          port: 2200,
+        }),
       },
       project: "platform",
       stack: "edge-dev",

@@ -6,7 +6,19 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { CONTAINER_CAPABILITIES, CONTAINER_NAMES, READ_ONLY_ROOT, REDIS_CONF_HOST_PATH, checkMemoryBudget, EDGE_SCRIPTS, preDeployBackupCommand, EDGE_UNITS, knownHostsLine, redisMaxMemoryMb, resolveAppImage } from "../components/edge";
+import {
+  CONTAINER_CAPABILITIES,
+  CONTAINER_NAMES,
+  READ_ONLY_ROOT,
+  REDIS_CONF_HOST_PATH,
+  checkMemoryBudget,
+  EDGE_SCRIPTS,
+  preDeployBackupCommand,
+  EDGE_UNITS,
+  knownHostsLine,
+  redisMaxMemoryMb,
+  resolveAppImage,
+} from "../components/edge";
 import { GATE_IN_PREVIEW } from "../components/edge/gate";
 import { connection, shellQuote } from "../components/edge/host";
 import { renderSshdConfig } from "../components/edge/sshd";
@@ -14,30 +26,52 @@ import { environmentDefaults } from "../config";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
 import { CLOUD_STACK_REFERENCE } from "../stacks/edge";
 import { edgeConfigWith } from "./helpers/config";
-import { CLOUD_STACK_OF, EDGE_STACKS, ofType, one, planFor, PROJECT_DIR, STACKS, type Plan, type PlannedResource } from "./helpers/program";
+import {
+  CLOUD_STACK_OF,
+  EDGE_STACKS,
+  ofType,
+  one,
+  planFor,
+  PROJECT_DIR,
+  STACKS,
+  type Plan,
+  type PlannedResource,
+} from "./helpers/program";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const DIGEST = /@sha256:[a-f0-9]{64}$/;
 
 function stackEdge(stack: string): { site: string; host: string; hostKey: string; appImage?: string } {
-  const file = parse(fs.readFileSync(`${PROJECT_DIR}/Pulumi.${stack}.yaml`, "utf8")) as { config: Record<string, { site: string; host: string; hostKey: string; appImage?: string }> };
+  const file = parse(fs.readFileSync(`${PROJECT_DIR}/Pulumi.${stack}.yaml`, "utf8")) as {
+    config: Record<string, { site: string; host: string; hostKey: string; appImage?: string }>;
+  };
   return file.config["platform:edge"];
 }
 
 /** The Edge component keeps the names it had in the cloud stack: platform-<environment>. */
 const componentName = (stack: (typeof EDGE_STACKS)[number]) => `platform-${CLOUD_STACK_OF[stack]}`;
-const edgeResources = (plan: Plan, stack: (typeof EDGE_STACKS)[number]) => plan.resources.filter((r) => r.parent === `platform:edge:Edge::${componentName(stack)}`);
+const edgeResources = (plan: Plan, stack: (typeof EDGE_STACKS)[number]) =>
+  plan.resources.filter((r) => r.parent === `platform:edge:Edge::${componentName(stack)}`);
 const containers = (plan: Plan) => ofType(plan, "docker:index/container:Container");
 const commands = (plan: Plan) => ofType(plan, "command:remote:Command");
 
-const edgeConfig = (edge: Record<string, unknown>, secrets: Record<string, string> = {}) => edgeConfigWith({ ...edge, ...secrets });
+const edgeConfig = (edge: Record<string, unknown>, secrets: Record<string, string> = {}) =>
+  edgeConfigWith({ ...edge, ...secrets });
 
 describe("cloud stacks never contact a Pi", () => {
   for (const stack of STACKS) {
     it(`${stack}: no docker: or command: resource, no Docker or Command provider, no stack reference`, () => {
       const plan = planFor(stack);
-      const touching = plan.resources.filter((r) => /^(docker|command):/.test(r.type) || /^pulumi:providers:(docker|command)$/.test(r.type) || r.type === "pulumi:pulumi:StackReference");
-      assert.deepEqual(touching.map((r) => `${r.type}::${r.name}`), []);
+      const touching = plan.resources.filter(
+        (r) =>
+          /^(docker|command):/.test(r.type) ||
+          /^pulumi:providers:(docker|command)$/.test(r.type) ||
+          r.type === "pulumi:pulumi:StackReference",
+      );
+      assert.deepEqual(
+        touching.map((r) => `${r.type}::${r.name}`),
+        [],
+      );
       assert.equal(ofType(plan, "platform:edge:Edge").length, 0);
     });
   }
@@ -50,7 +84,11 @@ describe("edge stacks", () => {
       it("is one platform:edge:Edge component whose children are all parented to it", () => {
         const plan = planFor(stack);
         one(plan, "platform:edge:Edge", name);
-        for (const r of [...containers(plan), ...commands(plan), ...ofType(plan, "docker:index/remoteImage:RemoteImage")])
+        for (const r of [
+          ...containers(plan),
+          ...commands(plan),
+          ...ofType(plan, "docker:index/remoteImage:RemoteImage"),
+        ])
           assert.equal(r.parent, `platform:edge:Edge::${name}`, r.name);
       });
 
@@ -59,11 +97,23 @@ describe("edge stacks", () => {
         const ref = one(plan, "pulumi:pulumi:StackReference", CLOUD_STACK_REFERENCE);
         assert.equal(ref.inputs.name, `organization/platform/${CLOUD_STACK_OF[stack]}`);
         const forbidden = /^(aws:(ec2|eks|rds|elasticache|s3|kms|iam|ecr)\/|awsx:|eks:|kubernetes:)/;
-        assert.deepEqual(plan.resources.filter((r) => forbidden.test(r.type)).map((r) => r.type), []);
+        assert.deepEqual(
+          plan.resources.filter((r) => forbidden.test(r.type)).map((r) => r.type),
+          [],
+        );
         // Only the provider that looks up the newest image when none is pinned (prod pins it).
         const pinned = stackEdge(stack).appImage !== undefined;
-        assert.equal(pinned, environmentDefaults[CLOUD_STACK_OF[stack]].edge.requirePinnedAppImage, "the stack file pins the image exactly where the environment requires it");
-        assert.deepEqual(plan.resources.filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws").map((r) => r.type), pinned ? [] : ["pulumi:providers:aws"]);
+        assert.equal(
+          pinned,
+          environmentDefaults[CLOUD_STACK_OF[stack]].edge.requirePinnedAppImage,
+          "the stack file pins the image exactly where the environment requires it",
+        );
+        assert.deepEqual(
+          plan.resources
+            .filter((r) => r.type.startsWith("aws:") || r.type === "pulumi:providers:aws")
+            .map((r) => r.type),
+          pinned ? [] : ["pulumi:providers:aws"],
+        );
         // The plan says which image it took.
         assert.equal(plan.outputs.edgeAppImageSource, pinned ? "pinned" : "newest");
         assert.equal(plan.outputs.site, stackEdge(stack).site);
@@ -87,8 +137,14 @@ describe("edge stacks", () => {
         assert.ok(sshOpts.includes("StrictHostKeyChecking=yes"));
         // The pinned key travels in the options: no known_hosts file is read or written.
         assert.ok(sshOpts.includes(`KnownHostsCommand=/bin/echo ${host} ${hostKey}`), sshOpts.join(" "));
-        assert.ok(sshOpts.includes("UserKnownHostsFile=none") && sshOpts.includes("GlobalKnownHostsFile=none"), sshOpts.join(" "));
-        assert.ok(!fs.existsSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/${stack}`)), "the plan wrote nothing under ~/.ssh");
+        assert.ok(
+          sshOpts.includes("UserKnownHostsFile=none") && sshOpts.includes("GlobalKnownHostsFile=none"),
+          sshOpts.join(" "),
+        );
+        assert.ok(
+          !fs.existsSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/${stack}`)),
+          "the plan wrote nothing under ~/.ssh",
+        );
         // A registry token in the provider would change on every run: a diff in every preview.
         assert.equal(provider.inputs.registryAuth, undefined, "the provider holds no registry credentials");
       });
@@ -105,7 +161,11 @@ describe("edge stacks", () => {
             `EDGE_SSHD_CONFIG=${shellQuote(renderSshdConfig({ user: "pi", port: 22 }))} EDGE_REBOOT_TIME=${edge.rebootTime} JOURNAL_MAX=${edge.journalMaxMb}M bash -s`,
           "SSH admitted from the configured networks; the sshd drop-in for the stack's user and port",
         );
-        const installed = { "edge-backup.sh": "backup-script", "edge-restore.sh": "restore-script", "pi-metrics.sh": "metrics-script" } as const;
+        const installed = {
+          "edge-backup.sh": "backup-script",
+          "edge-restore.sh": "restore-script",
+          "pi-metrics.sh": "metrics-script",
+        } as const;
         for (const [file, key] of Object.entries(installed)) {
           const c = one(plan, "command:remote:Command", `${name}-edge-${key}`);
           assert.equal(c.inputs.stdin, EDGE_SCRIPTS[file as keyof typeof EDGE_SCRIPTS]);
@@ -119,26 +179,49 @@ describe("edge stacks", () => {
         }
         for (const c of commands(plan)) {
           // A secret file's trigger (the hash of its content) is itself secret.
-          assert.ok((Array.isArray(c.inputs.triggers) && c.inputs.triggers.length > 0) || c.inputs.triggers === "[secret]", `${c.name} has triggers`);
+          assert.ok(
+            (Array.isArray(c.inputs.triggers) && c.inputs.triggers.length > 0) || c.inputs.triggers === "[secret]",
+            `${c.name} has triggers`,
+          );
           // A trigger change replaces the command; create-before-delete would undo the new file or timer.
-          if (c.inputs.delete) assert.equal(c.options.deleteBeforeReplace, true, `${c.name} deletes before it replaces`);
+          if (c.inputs.delete)
+            assert.equal(c.options.deleteBeforeReplace, true, `${c.name} deletes before it replaces`);
         }
-        for (const c of commands(plan)) assert.doesNotMatch(JSON.stringify(c.inputs.triggers), /\d{4}-\d{2}-\d{2}T/, "no timestamps");
+        for (const c of commands(plan))
+          assert.doesNotMatch(JSON.stringify(c.inputs.triggers), /\d{4}-\d{2}-\d{2}T/, "no timestamps");
       });
 
       it("every container: limit from config, health check, unless-stopped, arm64 image by digest", () => {
         const plan = planFor(stack);
         const m = environmentDefaults[CLOUD_STACK_OF[stack]].edge.memoryMb;
-        const limits = { "edge-app": m.app, "edge-redis": m.redis, "edge-nginx": m.nginx, "edge-node-exporter": m.nodeExporter, "edge-metrics-agent": m.metricsAgent };
-        assert.deepEqual(containers(plan).map((c) => c.inputs.name).sort(), Object.keys(limits).sort());
+        const limits = {
+          "edge-app": m.app,
+          "edge-redis": m.redis,
+          "edge-nginx": m.nginx,
+          "edge-node-exporter": m.nodeExporter,
+          "edge-metrics-agent": m.metricsAgent,
+        };
+        assert.deepEqual(
+          containers(plan)
+            .map((c) => c.inputs.name)
+            .sort(),
+          Object.keys(limits).sort(),
+        );
         for (const c of containers(plan)) {
           assert.equal(c.inputs.memory, limits[c.inputs.name as keyof typeof limits], `${c.inputs.name} memory`);
           assert.equal(c.inputs.restart, "unless-stopped");
-          assert.ok(c.inputs.healthcheck?.tests?.length > 1 && ["CMD", "CMD-SHELL"].includes(c.inputs.healthcheck.tests[0]), `${c.inputs.name} health check`);
+          assert.ok(
+            c.inputs.healthcheck?.tests?.length > 1 && ["CMD", "CMD-SHELL"].includes(c.inputs.healthcheck.tests[0]),
+            `${c.inputs.name} health check`,
+          );
           assert.match(c.inputs.image, DIGEST, `${c.inputs.name} image by digest`);
           assert.equal(c.inputs.platform, "linux/arm64");
           assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
-          assert.equal(c.options.deleteBeforeReplace, true, `${c.inputs.name}: a fixed name and ports cannot exist twice`);
+          assert.equal(
+            c.options.deleteBeforeReplace,
+            true,
+            `${c.inputs.name}: a fixed name and ports cannot exist twice`,
+          );
         }
         for (const image of ofType(plan, "docker:index/remoteImage:RemoteImage")) {
           assert.match(image.inputs.name, DIGEST);
@@ -148,7 +231,11 @@ describe("edge stacks", () => {
         assert.ok(environmentDefaults[CLOUD_STACK_OF[stack]].edge.hostMemoryMb - total >= EDGE_OS_RESERVE_MB);
         const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
         assert.equal(app.inputs.memoryReservation, 256);
-        assert.match(app.inputs.image, /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/edge-app@sha256:/, "the stack's ECR repository");
+        assert.match(
+          app.inputs.image,
+          /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/edge-app@sha256:/,
+          "the stack's ECR repository",
+        );
         assert.deepEqual(app.inputs.volumes, [{ hostPath: "/srv/edge/data", containerPath: "/data" }]);
         const redis = containers(plan).find((c) => c.inputs.name === "edge-redis") as PlannedResource;
         const flag = (name: string) => redis.inputs.command[redis.inputs.command.indexOf(name) + 1];
@@ -161,15 +248,29 @@ describe("edge stacks", () => {
       it("every container drops all capabilities but nginx's five; read-only root where the image allows", () => {
         const plan = planFor(stack);
         const byName = Object.fromEntries(containers(plan).map((c) => [c.inputs.name, c]));
-        for (const [key, containerName] of Object.entries(CONTAINER_NAMES) as [keyof typeof CONTAINER_NAMES, string][]) {
+        for (const [key, containerName] of Object.entries(CONTAINER_NAMES) as [
+          keyof typeof CONTAINER_NAMES,
+          string,
+        ][]) {
           const c = byName[containerName];
           assert.deepEqual(c.inputs.capabilities.drops, ["ALL"], `${containerName} drops every capability`);
-          assert.deepEqual(c.inputs.capabilities.adds ?? [], CONTAINER_CAPABILITIES[key], `${containerName} keeps only what it needs`);
+          assert.deepEqual(
+            c.inputs.capabilities.adds ?? [],
+            CONTAINER_CAPABILITIES[key],
+            `${containerName} keeps only what it needs`,
+          );
           assert.equal(c.inputs.readOnly, READ_ONLY_ROOT[key], `${containerName} read-only root`);
           // A read-only root filesystem and an upload into the container cannot go together (Docker refuses the copy).
-          if (c.inputs.readOnly) assert.equal(c.inputs.uploads, undefined, `${containerName}: no upload into a read-only root`);
+          if (c.inputs.readOnly)
+            assert.equal(c.inputs.uploads, undefined, `${containerName}: no upload into a read-only root`);
         }
-        assert.deepEqual([...CONTAINER_CAPABILITIES.nginx].sort(), ["CHOWN", "DAC_OVERRIDE", "NET_BIND_SERVICE", "SETGID", "SETUID"]);
+        assert.deepEqual([...CONTAINER_CAPABILITIES.nginx].sort(), [
+          "CHOWN",
+          "DAC_OVERRIDE",
+          "NET_BIND_SERVICE",
+          "SETGID",
+          "SETUID",
+        ]);
         for (const key of ["app", "redis", "nodeExporter"] as const) assert.equal(READ_ONLY_ROOT[key], true, key);
         // The app writes only its data volume and a small tmpfs.
         assert.deepEqual(byName["edge-app"].inputs.tmpfs, { "/tmp": "rw,noexec,nosuid,nodev,size=64m" });
@@ -182,8 +283,14 @@ describe("edge stacks", () => {
         assert.equal(backup.inputs.create, preDeployBackupCommand());
         const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
         assert.deepEqual(backup.inputs.triggers, [app.inputs.image], "runs again exactly when the app image changes");
-        assert.ok(app.options.dependsOn?.includes(`command:remote:Command::${name}-edge-pre-deploy-backup`), "the app container is replaced only after the backup");
-        assert.ok(backup.options.dependsOn?.includes(`command:remote:Command::${name}-edge-timers`), "the backup unit is installed and loaded first");
+        assert.ok(
+          app.options.dependsOn?.includes(`command:remote:Command::${name}-edge-pre-deploy-backup`),
+          "the app container is replaced only after the backup",
+        );
+        assert.ok(
+          backup.options.dependsOn?.includes(`command:remote:Command::${name}-edge-timers`),
+          "the backup unit is installed and loaded first",
+        );
       });
 
       it("Redis asks for a generated password, kept secret: a 0400 config file on the Pi, never in the plan or a health check", () => {
@@ -195,10 +302,18 @@ describe("edge stacks", () => {
         assert.equal(conf.inputs.logging, "none");
         assert.match(conf.inputs.create, new RegExp(`chown 999:999 ${REDIS_CONF_HOST_PATH}\\.new && chmod 0400 `));
         const redis = containers(plan).find((c) => c.inputs.name === "edge-redis") as PlannedResource;
-        assert.ok(redis.inputs.volumes.some((v: { hostPath: string; readOnly?: boolean }) => v.hostPath === REDIS_CONF_HOST_PATH && v.readOnly), "mounted read-only");
+        assert.ok(
+          redis.inputs.volumes.some(
+            (v: { hostPath: string; readOnly?: boolean }) => v.hostPath === REDIS_CONF_HOST_PATH && v.readOnly,
+          ),
+          "mounted read-only",
+        );
         assert.ok(redis.inputs.command.includes("/usr/local/etc/redis/redis.conf"), "redis-server reads it");
         assert.doesNotMatch(JSON.stringify(redis.inputs.healthcheck), /-a |REDISCLI_AUTH|requirepass/);
-        assert.ok(redis.options.dependsOn?.includes(`command:remote:Command::${name}-edge-redis-conf`), "Redis starts after its config file is written");
+        assert.ok(
+          redis.options.dependsOn?.includes(`command:remote:Command::${name}-edge-redis-conf`),
+          "Redis starts after its config file is written",
+        );
         const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
         assert.equal(app.inputs.envs, "[secret]", "REDIS_URL carries the password: the app's environment is secret");
         assert.doesNotMatch(JSON.stringify(plan), /requirepass [A-Za-z0-9]{32}/);
@@ -207,13 +322,25 @@ describe("edge stacks", () => {
       it("only nginx publishes ports (80 and 443); everything else is on the internal network only", () => {
         const plan = planFor(stack);
         for (const c of containers(plan)) {
-          if (c.inputs.name === "edge-nginx") assert.deepEqual(c.inputs.ports.map((p: { internal: number; external: number }) => [p.internal, p.external]), [[80, 80], [443, 443]]);
+          if (c.inputs.name === "edge-nginx")
+            assert.deepEqual(
+              c.inputs.ports.map((p: { internal: number; external: number }) => [p.internal, p.external]),
+              [
+                [80, 80],
+                [443, 443],
+              ],
+            );
           else assert.equal(c.inputs.ports, undefined, `${c.inputs.name} publishes nothing`);
           assert.ok(!c.inputs.networkMode, `${c.inputs.name} is not on the host network`);
         }
         const internal = one(plan, "docker:index/network:Network", `${name}-edge-internal`);
         assert.equal(internal.inputs.internal, true);
-        const networks = Object.fromEntries(containers(plan).map((c) => [c.inputs.name, c.inputs.networksAdvanced.map((n: { name: string }) => n.name).sort()]));
+        const networks = Object.fromEntries(
+          containers(plan).map((c) => [
+            c.inputs.name,
+            c.inputs.networksAdvanced.map((n: { name: string }) => n.name).sort(),
+          ]),
+        );
         assert.deepEqual(networks, {
           "edge-app": ["edge-internal"],
           "edge-redis": ["edge-internal"],
@@ -222,7 +349,10 @@ describe("edge stacks", () => {
           "edge-metrics-agent": ["edge-egress", "edge-internal"],
         });
         const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
-        assert.match(nginx.inputs.uploads[0].content, new RegExp(`server_name ${stackEdge(stack).host.replace(/\./g, "\\.")};`));
+        assert.match(
+          nginx.inputs.uploads[0].content,
+          new RegExp(`server_name ${stackEdge(stack).host.replace(/\./g, "\\.")};`),
+        );
       });
 
       it("backs up under edge/<site>/ with the credentials the cloud stack made for the site (a 0600 secret on the Pi)", () => {
@@ -237,11 +367,21 @@ describe("edge stacks", () => {
         // The script writes under <prefix><site>/: exactly the prefix the cloud stack gave the site.
         const prefix = /^EDGE_BACKUP_PREFIX=(.*)$/m.exec(env.inputs.stdin)?.[1];
         const site = /^EDGE_SITE=(.*)$/m.exec(env.inputs.stdin)?.[1];
-        assert.equal(`${prefix}${site}/`, (cloud.outputs.edgeSites as Record<string, { backupPrefix: string }>)[stackEdge(stack).site].backupPrefix);
-        assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_RETENTION_DAYS=${environmentDefaults[CLOUD_STACK_OF[stack]].edge.backupRetentionDays}$`, "m"));
+        assert.equal(
+          `${prefix}${site}/`,
+          (cloud.outputs.edgeSites as Record<string, { backupPrefix: string }>)[stackEdge(stack).site].backupPrefix,
+        );
+        assert.match(
+          env.inputs.stdin,
+          new RegExp(
+            `^EDGE_BACKUP_RETENTION_DAYS=${environmentDefaults[CLOUD_STACK_OF[stack]].edge.backupRetentionDays}$`,
+            "m",
+          ),
+        );
         assert.match(env.inputs.stdin, /^AWS_DEFAULT_REGION=us-east-1$/m);
         // Tiers are the cloud stack's decision (its weekly/monthly retention outliving the daily one).
-        const tiers = (cloud.outputs.edgeSites as Record<string, { backupTiers: boolean }>)[stackEdge(stack).site].backupTiers;
+        const tiers = (cloud.outputs.edgeSites as Record<string, { backupTiers: boolean }>)[stackEdge(stack).site]
+          .backupTiers;
         assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_TIERS=${tiers ? 1 : 0}$`, "m"));
         assert.equal(tiers, CLOUD_STACK_OF[stack] === "prod", "prod keeps weekly and monthly copies; dev does not");
         const key = one(plan, "command:remote:Command", `${name}-edge-tls-key`);
@@ -255,10 +395,20 @@ describe("edge stacks", () => {
         const credentials = one(plan, "command:remote:Command", `${name}-edge-aws-credentials`);
         const pull = one(plan, "command:remote:Command", `${name}-edge-app-pull`);
         assert.equal(pull.inputs.stdin, EDGE_SCRIPTS["ecr-pull.sh"]);
-        assert.deepEqual(pull.inputs.triggers, [sha256(EDGE_SCRIPTS["ecr-pull.sh"]), app.inputs.image], "pulls again exactly when the image changes");
-        assert.equal(pull.inputs.create, `sudo env EDGE_IMAGE=${app.inputs.image} EDGE_ECR_REGION=us-east-1 AWS_SHARED_CREDENTIALS_FILE=/etc/edge/aws-credentials bash -s`);
+        assert.deepEqual(
+          pull.inputs.triggers,
+          [sha256(EDGE_SCRIPTS["ecr-pull.sh"]), app.inputs.image],
+          "pulls again exactly when the image changes",
+        );
+        assert.equal(
+          pull.inputs.create,
+          `sudo env EDGE_IMAGE=${app.inputs.image} EDGE_ECR_REGION=us-east-1 AWS_SHARED_CREDENTIALS_FILE=/etc/edge/aws-credentials bash -s`,
+        );
         assert.ok(pull.options.dependsOn?.includes(`command:remote:Command::${credentials.name}`));
-        assert.ok(app.options.dependsOn?.includes(`command:remote:Command::${pull.name}`), "the container waits for the pull");
+        assert.ok(
+          app.options.dependsOn?.includes(`command:remote:Command::${pull.name}`),
+          "the container waits for the pull",
+        );
         const images = ofType(plan, "docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name as string);
         assert.equal(images.length, 4);
         assert.ok(!images.some((i) => i.includes(".dkr.ecr.")), "no private image goes through the provider");
@@ -268,13 +418,22 @@ describe("edge stacks", () => {
         const plan = planFor(stack);
         const agent = containers(plan).find((c) => c.inputs.name === "edge-metrics-agent") as PlannedResource;
         const uploads = agent.inputs.uploads as { file: string; content: unknown }[];
-        const config = parse(uploads.find((u) => u.file === "/etc/prometheus/agent.yml")?.content as string) as { remote_write?: Record<string, unknown>[] };
+        const config = parse(uploads.find((u) => u.file === "/etc/prometheus/agent.yml")?.content as string) as {
+          remote_write?: Record<string, unknown>[];
+        };
         assert.ok(config.remote_write, "the cloud stack has monitoring: the agent remote-writes");
         const [rw] = config.remote_write;
-        assert.match(rw.url as string, /^https:\/\/[^/]+\/api\/v1\/namespaces\/monitoring\/services\/edge-write-gateway:8080\/proxy\/api\/v1\/write$/);
+        assert.match(
+          rw.url as string,
+          /^https:\/\/[^/]+\/api\/v1\/namespaces\/monitoring\/services\/edge-write-gateway:8080\/proxy\/api\/v1\/write$/,
+        );
         assert.deepEqual(rw.authorization, { type: "Bearer", credentials_file: "/etc/prometheus/secrets/token" });
         assert.deepEqual(rw.tls_config, { ca_file: "/etc/prometheus/secrets/ca.pem" });
-        assert.deepEqual(uploads.map((u) => u.file), ["/etc/prometheus/agent.yml"], "no secret in the container's inputs");
+        assert.deepEqual(
+          uploads.map((u) => u.file),
+          ["/etc/prometheus/agent.yml"],
+          "no secret in the container's inputs",
+        );
         // The token and CA are files on the Pi (the token the agent user's, 0400), mounted read-only.
         const token = one(plan, "command:remote:Command", `${name}-edge-metrics-token`);
         assert.equal(token.inputs.stdin, "[secret]", "the token is never plain text in the plan");
@@ -282,14 +441,20 @@ describe("edge stacks", () => {
         assert.match(token.inputs.create, /chown 65534:65534 \/etc\/edge\/metrics\/token\.new && chmod 0400/);
         const ca = one(plan, "command:remote:Command", `${name}-edge-metrics-ca`);
         assert.match(ca.inputs.stdin as string, /-----BEGIN CERTIFICATE-----/);
-        assert.deepEqual(agent.inputs.volumes.find((v: { containerPath: string }) => v.containerPath === "/etc/prometheus/secrets"), {
-          hostPath: "/etc/edge/metrics",
-          containerPath: "/etc/prometheus/secrets",
-          readOnly: true,
-        });
-        for (const file of [token, ca]) assert.ok(agent.options.dependsOn?.includes(`command:remote:Command::${file.name}`));
+        assert.deepEqual(
+          agent.inputs.volumes.find((v: { containerPath: string }) => v.containerPath === "/etc/prometheus/secrets"),
+          {
+            hostPath: "/etc/edge/metrics",
+            containerPath: "/etc/prometheus/secrets",
+            readOnly: true,
+          },
+        );
+        for (const file of [token, ca])
+          assert.ok(agent.options.dependsOn?.includes(`command:remote:Command::${file.name}`));
         // Every series carries the site's label, which the cloud's EdgeSilent alert for the site watches.
-        assert.deepEqual((config as { global: { external_labels: Record<string, string> } }).global.external_labels, { site: stackEdge(stack).site });
+        assert.deepEqual((config as { global: { external_labels: Record<string, string> } }).global.external_labels, {
+          site: stackEdge(stack).site,
+        });
       });
 
       it("nginx rate-limits /health too, and sends no HSTS with the self-signed certificate", () => {
@@ -323,43 +488,79 @@ describe("edge stacks", () => {
       const { site, host, hostKey } = stackEdge(stack);
       const env = CLOUD_STACK_OF[stack];
       // The same pinned image in both: prod's stack file pins one, dev follows the newest push.
-      return edgeResources(planFor(stack, { "platform:edge": { appImage: `edge-app@sha256:${"c".repeat(64)}` } }), stack)
-        .map((r) => JSON.stringify({ type: r.type, name: r.name, inputs: r.inputs, options: r.options }))
-        .map((s) => s.split(`platform-${env}`).join("platform-ENV").split(host).join("HOST").split(hostKey).join("HOSTKEY"))
-        // Tiers follow the cloud stack's retention (prod keeps weekly and monthly copies): config.
-        .map((s) => s.replace(/EDGE_BACKUP_TIERS=[01]/, "EDGE_BACKUP_TIERS=T"))
-        .map((s) => s.split(`EDGE_SITE=${site}`).join("EDGE_SITE=SITE").split(`site: ${site}`).join("site: SITE").split(`instance: ${site}`).join("instance: SITE"))
-        .map((s) => s.replace(/"triggers":\["[a-f0-9]{64}"\]/g, '"triggers":["HASH"]'))
-        .sort();
+      return (
+        edgeResources(planFor(stack, { "platform:edge": { appImage: `edge-app@sha256:${"c".repeat(64)}` } }), stack)
+          .map((r) => JSON.stringify({ type: r.type, name: r.name, inputs: r.inputs, options: r.options }))
+          .map((s) =>
+            s.split(`platform-${env}`).join("platform-ENV").split(host).join("HOST").split(hostKey).join("HOSTKEY"),
+          )
+          // Tiers follow the cloud stack's retention (prod keeps weekly and monthly copies): config.
+          .map((s) => s.replace(/EDGE_BACKUP_TIERS=[01]/, "EDGE_BACKUP_TIERS=T"))
+          .map((s) =>
+            s
+              .split(`EDGE_SITE=${site}`)
+              .join("EDGE_SITE=SITE")
+              .split(`site: ${site}`)
+              .join("site: SITE")
+              .split(`instance: ${site}`)
+              .join("instance: SITE"),
+          )
+          .map((s) => s.replace(/"triggers":\["[a-f0-9]{64}"\]/g, '"triggers":["HASH"]'))
+          .sort()
+      );
     };
     assert.deepEqual(shape("edge-prod"), shape("edge-dev"));
   });
 
   it("sends HSTS once a provided certificate replaces the self-signed one", () => {
     const pem = (kind: string) => `-----BEGIN ${kind}-----\nMIIB\n-----END ${kind}-----\n`;
-    const plan = planFor("edge-dev", { "platform:edge": { tlsCertificate: pem("CERTIFICATE"), tlsPrivateKey: pem("PRIVATE KEY") } });
+    const plan = planFor("edge-dev", {
+      "platform:edge": { tlsCertificate: pem("CERTIFICATE"), tlsPrivateKey: pem("PRIVATE KEY") },
+    });
     assert.equal(ofType(plan, "tls:index/selfSignedCert:SelfSignedCert").length, 0);
     const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
-    assert.match(nginx.inputs.uploads[0].content, /^ {4}add_header Strict-Transport-Security "max-age=31536000" always;$/m);
+    assert.match(
+      nginx.inputs.uploads[0].content,
+      /^ {4}add_header Strict-Transport-Security "max-age=31536000" always;$/m,
+    );
   });
 
   it("refuses container limits that leave the Pi's OS under 1 GB (plan exits with the problem)", () => {
     assert.throws(
-      () => planFor("edge-dev", { "platform:edge": { memoryMb: { app: 2560, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 } } }),
-      (error: Error) => /exited 2/.test(error.message) && /platform:edge\.memoryMb/.test(error.message) && /1024/.test(error.message),
+      () =>
+        planFor("edge-dev", {
+          "platform:edge": { memoryMb: { app: 2560, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 } },
+        }),
+      (error: Error) =>
+        /exited 2/.test(error.message) && /platform:edge\.memoryMb/.test(error.message) && /1024/.test(error.message),
     );
   });
 
   it("the component checks the memory budget itself too", () => {
-    assert.equal(checkMemoryBudget({ hostMemoryMb: 4096, memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 } }), 3008);
+    assert.equal(
+      checkMemoryBudget({
+        hostMemoryMb: 4096,
+        memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 },
+      }),
+      3008,
+    );
     assert.throws(
-      () => checkMemoryBudget({ hostMemoryMb: 2048, memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 } }),
+      () =>
+        checkMemoryBudget({
+          hostMemoryMb: 2048,
+          memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 },
+        }),
       /leaving 960 MB; the OS needs at least 1024 MB/,
     );
   });
 
   it("connects with the secret private key when configured, the SSH agent otherwise; host key pinned either way", async () => {
-    const withKey = connection(edgeConfig({ port: 2222 }, { sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----" }));
+    const withKey = connection(
+      edgeConfig(
+        { port: 2222 },
+        { sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----" },
+      ),
+    );
     assert.equal(withKey.hostKey, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb");
     assert.equal(withKey.port, 2222);
     assert.ok(pulumi.Output.isInstance(withKey.privateKey));
@@ -370,7 +571,10 @@ describe("edge stacks", () => {
     // The provider reads $SSH_AUTH_SOCK itself: a path in the inputs would differ on every machine.
     assert.equal(withAgent.agentSocketPath, undefined);
     assert.equal(withAgent.hostKey, "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb");
-    assert.equal(knownHostsLine("pi.example.net", 2222, "ssh-ed25519 AAAA comment"), "[pi.example.net]:2222 ssh-ed25519 AAAA\n");
+    assert.equal(
+      knownHostsLine("pi.example.net", 2222, "ssh-ed25519 AAAA comment"),
+      "[pi.example.net]:2222 ssh-ed25519 AAAA\n",
+    );
   });
 
   it("a pinned app image needs no AWS provider in the edge stack", () => {
@@ -383,7 +587,11 @@ describe("edge stacks", () => {
   it("refuses a site its cloud stack does not serve (plan exits 2 naming the key and the sites there are)", () => {
     assert.throws(
       () => planFor("edge-dev", { "platform:edge": { site: "garage" } }),
-      (error: Error) => /exited 2/.test(error.message) && /platform:edge\.site: got "garage"; expected a site that stack organization\/platform\/dev serves \(its platform:edgeSites: lab\)/.test(error.message),
+      (error: Error) =>
+        /exited 2/.test(error.message) &&
+        /platform:edge\.site: got "garage"; expected a site that stack organization\/platform\/dev serves \(its platform:edgeSites: lab\)/.test(
+          error.message,
+        ),
     );
   });
 

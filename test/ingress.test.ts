@@ -24,14 +24,25 @@ const WEB_ACL = "aws:wafv2/webAcl:WebAcl";
 const MOCK_ZONE_ID = "Z0123456789MOCKZONE";
 const DEV_WITH_ZONE = { "platform:ingress": { zoneName: "dev.example.com" } };
 
-type Statement = { Effect: string; Action: string[]; Resource: string | string[]; Condition?: Record<string, Record<string, unknown>> };
-const fixture = (file: string) => parse(fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures", file), "utf8")) as Record<string, unknown>;
-const policyOf = (plan: Plan, name: string) => JSON.parse(one(plan, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy) as { Statement: Statement[] };
+type Statement = {
+  Effect: string;
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, unknown>>;
+};
+const fixture = (file: string) =>
+  parse(fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures", file), "utf8")) as Record<string, unknown>;
+const policyOf = (plan: Plan, name: string) =>
+  JSON.parse(one(plan, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy) as { Statement: Statement[] };
 
 /** The service accounts a role's trust policy admits (its `:sub` conditions). */
 function trustedSubjects(plan: Plan, role: string): unknown[] {
   const trust = JSON.parse(one(plan, "aws:iam/role:Role", role).inputs.assumeRolePolicy) as { Statement: Statement[] };
-  return trust.Statement.flatMap((s) => Object.entries(s.Condition?.StringEquals ?? {}).filter(([k]) => k.endsWith(":sub")).map(([, v]) => v));
+  return trust.Statement.flatMap((s) =>
+    Object.entries(s.Condition?.StringEquals ?? {})
+      .filter(([k]) => k.endsWith(":sub"))
+      .map(([, v]) => v),
+  );
 }
 
 /** Every value path set must exist in the chart's values.yaml; returns every path, for the test's own spot checks. */
@@ -57,46 +68,104 @@ describe("traffic in: AWS Load Balancer Controller", () => {
       assert.equal(values.replicaCount, 2);
       assert.deepEqual(values.podDisruptionBudget, { maxUnavailable: 1 });
       assert.equal(values.serviceAccount.name, CONTROLLER_SERVICE_ACCOUNT);
-      assert.equal(values.serviceAccount.annotations["eks.amazonaws.com/role-arn"], `arn:aws:iam::123456789012:role/${name}-lb-controller`);
-      assert.deepEqual(trustedSubjects(plan, `${name}-lb-controller`), [`system:serviceaccount:kube-system:${CONTROLLER_SERVICE_ACCOUNT}`]);
+      assert.equal(
+        values.serviceAccount.annotations["eks.amazonaws.com/role-arn"],
+        `arn:aws:iam::123456789012:role/${name}-lb-controller`,
+      );
+      assert.deepEqual(trustedSubjects(plan, `${name}-lb-controller`), [
+        `system:serviceaccount:kube-system:${CONTROLLER_SERVICE_ACCOUNT}`,
+      ]);
       assert.deepEqual(policyOf(plan, `${name}-lb-controller`), loadBalancerControllerPolicy());
       assert.ok(release.options.dependsOn?.includes(`aws:eks/nodeGroup:NodeGroup::${name}-nodes`), "waits for nodes");
     });
   }
 
   it("its IAM policy is upstream's iam_policy.json at the pinned app version, statement for statement", () => {
-    assert.deepEqual(loadBalancerControllerPolicy(), fixture("iam/aws-load-balancer-controller-v3.5.0.iam_policy.yaml"));
-    assert.equal(environmentDefaults.prod.ingress.controllerChartVersion, "3.5.0", "a new chart version needs its policy (and this fixture) updated");
+    assert.deepEqual(
+      loadBalancerControllerPolicy(),
+      fixture("iam/aws-load-balancer-controller-v3.5.0.iam_policy.yaml"),
+    );
+    assert.equal(
+      environmentDefaults.prod.ingress.controllerChartVersion,
+      "3.5.0",
+      "a new chart version needs its policy (and this fixture) updated",
+    );
   });
 
   it("its policy covers what the controller does, and scopes every write to resources it tagged", () => {
     const statements = loadBalancerControllerPolicy().Statement;
     const allowed = (action: string) => statements.filter((s) => s.Action.includes(action));
     const needs = [
-      ...["CreateLoadBalancer", "CreateTargetGroup", "CreateListener", "CreateRule", "ModifyListener", "RegisterTargets", "DeleteLoadBalancer", "SetWebAcl"],
-      ...["DescribeLoadBalancers", "DescribeTargetGroups", "DescribeListenerCertificates", "AddListenerCertificates", "AddTags"],
+      ...[
+        "CreateLoadBalancer",
+        "CreateTargetGroup",
+        "CreateListener",
+        "CreateRule",
+        "ModifyListener",
+        "RegisterTargets",
+        "DeleteLoadBalancer",
+        "SetWebAcl",
+      ],
+      ...[
+        "DescribeLoadBalancers",
+        "DescribeTargetGroups",
+        "DescribeListenerCertificates",
+        "AddListenerCertificates",
+        "AddTags",
+      ],
     ].map((a) => `elasticloadbalancing:${a}`);
-    const ec2 = ["DescribeSubnets", "DescribeSecurityGroups", "DescribeVpcs", "CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "DeleteSecurityGroup", "CreateTags"];
-    const other = ["acm:DescribeCertificate", "acm:ListCertificates", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "wafv2:GetWebACLForResource", "shield:GetSubscriptionState"];
-    for (const action of [...needs, ...ec2.map((a) => `ec2:${a}`), ...other, "iam:CreateServiceLinkedRole"]) assert.ok(allowed(action).length > 0, `${action} is allowed`);
+    const ec2 = [
+      "DescribeSubnets",
+      "DescribeSecurityGroups",
+      "DescribeVpcs",
+      "CreateSecurityGroup",
+      "AuthorizeSecurityGroupIngress",
+      "DeleteSecurityGroup",
+      "CreateTags",
+    ];
+    const other = [
+      "acm:DescribeCertificate",
+      "acm:ListCertificates",
+      "wafv2:AssociateWebACL",
+      "wafv2:DisassociateWebACL",
+      "wafv2:GetWebACLForResource",
+      "shield:GetSubscriptionState",
+    ];
+    for (const action of [...needs, ...ec2.map((a) => `ec2:${a}`), ...other, "iam:CreateServiceLinkedRole"])
+      assert.ok(allowed(action).length > 0, `${action} is allowed`);
     // Creating a load balancer, target group or security group tag needs the cluster tag on the request.
     for (const action of ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"])
-      for (const s of allowed(action)) assert.equal(s.Condition?.Null?.["aws:RequestTag/elbv2.k8s.aws/cluster"], "false", action);
+      for (const s of allowed(action))
+        assert.equal(s.Condition?.Null?.["aws:RequestTag/elbv2.k8s.aws/cluster"], "false", action);
     // Deleting or modifying one needs the cluster tag on the resource.
-    for (const action of ["elasticloadbalancing:DeleteLoadBalancer", "elasticloadbalancing:DeleteTargetGroup", "ec2:DeleteSecurityGroup"])
-      for (const s of allowed(action)) assert.equal(s.Condition?.Null?.["aws:ResourceTag/elbv2.k8s.aws/cluster"], "false", action);
-    assert.deepEqual(allowed("iam:CreateServiceLinkedRole")[0].Condition, { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } });
+    for (const action of [
+      "elasticloadbalancing:DeleteLoadBalancer",
+      "elasticloadbalancing:DeleteTargetGroup",
+      "ec2:DeleteSecurityGroup",
+    ])
+      for (const s of allowed(action))
+        assert.equal(s.Condition?.Null?.["aws:ResourceTag/elbv2.k8s.aws/cluster"], "false", action);
+    assert.deepEqual(allowed("iam:CreateServiceLinkedRole")[0].Condition, {
+      StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" },
+    });
     for (const s of statements) for (const a of s.Action) assert.doesNotMatch(a, /\*/, "no wildcard actions");
   });
 
   it("every controller value set exists in the chart's values.yaml at the pinned version, and the IngressClassParams fields in its CRD", () => {
-    const values = one(planFor("prod"), RELEASE, "platform-prod-lb-controller").inputs.values as Record<string, unknown>;
+    const values = one(planFor("prod"), RELEASE, "platform-prod-lb-controller").inputs.values as Record<
+      string,
+      unknown
+    >;
     const version = environmentDefaults.prod.ingress.controllerChartVersion;
     const paths = assertKeysInChart(values, fixture(`charts/${CONTROLLER_CHART}-${version}.values.yaml`));
-    assert.ok(paths.includes("ingressClassParams.spec") && paths.includes("serviceAccount.annotations"), paths.join(", "));
+    assert.ok(
+      paths.includes("ingressClassParams.spec") && paths.includes("serviceAccount.annotations"),
+      paths.join(", "),
+    );
     const specFields = fixture(`charts/${CONTROLLER_CHART}-${version}.ingressclassparams-spec.yaml`).fields as string[];
     const spec = (values.ingressClassParams as { spec: Record<string, unknown> }).spec;
-    for (const field of Object.keys(spec)) assert.ok(specFields.includes(field), `${field} is an IngressClassParams field`);
+    for (const field of Object.keys(spec))
+      assert.ok(specFields.includes(field), `${field} is an IngressClassParams field`);
   });
 });
 
@@ -108,7 +177,10 @@ describe("traffic in: the shared ALB", () => {
     assert.deepEqual(values.ingressClassParams, { create: false });
     assert.deepEqual(ofType(plan, CERTIFICATE), []);
     assert.deepEqual(ofType(plan, WEB_ACL), []);
-    assert.deepEqual(ofType(plan, RELEASE).filter((r) => r.inputs.chart === EXTERNAL_DNS_CHART), []);
+    assert.deepEqual(
+      ofType(plan, RELEASE).filter((r) => r.inputs.chart === EXTERNAL_DNS_CHART),
+      [],
+    );
     assert.equal(plan.outputs.ingressClassName, undefined);
   });
 
@@ -140,7 +212,9 @@ describe("traffic in: the shared ALB", () => {
       assert.deepEqual(spec.certificateArn, [validation.inputs.certificateArn]);
       assert.equal(spec.sslPolicy, ALB_TLS_POLICY);
       assert.equal(spec.sslRedirectPort, "443");
-      assert.deepEqual(spec.namespaceSelector, { matchLabels: { "kubernetes.io/metadata.name": plan.outputs.appNamespace } });
+      assert.deepEqual(spec.namespaceSelector, {
+        matchLabels: { "kubernetes.io/metadata.name": plan.outputs.appNamespace },
+      });
       assert.equal(plan.outputs.ingressClassName, INGRESS_CLASS);
 
       const acls = ofType(plan, WEB_ACL);
@@ -153,13 +227,27 @@ describe("traffic in: the shared ALB", () => {
       const acl = acls[0];
       assert.equal(acl.inputs.scope, "REGIONAL");
       assert.deepEqual(acl.inputs.defaultAction, { allow: {} });
-      const groups = (acl.inputs.rules as { statement: { managedRuleGroupStatement: { vendorName: string; name: string } }; overrideAction: unknown }[]).map(
-        (r) => r.statement.managedRuleGroupStatement,
-      );
+      const groups = (
+        acl.inputs.rules as {
+          statement: { managedRuleGroupStatement: { vendorName: string; name: string } };
+          overrideAction: unknown;
+        }[]
+      ).map((r) => r.statement.managedRuleGroupStatement);
       assert.deepEqual(groups.map((g) => g.name).sort(), [...WAF_MANAGED_RULE_GROUPS].sort());
-      for (const name of ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList"])
-        assert.ok(groups.some((g) => g.name === name && g.vendorName === "AWS"), name);
-      assert.equal(spec.wafv2AclArn, `arn:aws:wafv2:us-east-1:123456789012:${name}-ingress`, "attached through the IngressClassParams");
+      for (const name of [
+        "AWSManagedRulesCommonRuleSet",
+        "AWSManagedRulesKnownBadInputsRuleSet",
+        "AWSManagedRulesAmazonIpReputationList",
+      ])
+        assert.ok(
+          groups.some((g) => g.name === name && g.vendorName === "AWS"),
+          name,
+        );
+      assert.equal(
+        spec.wafv2AclArn,
+        `arn:aws:wafv2:us-east-1:123456789012:${name}-ingress`,
+        "attached through the IngressClassParams",
+      );
     });
 
     it(`${label}: ExternalDNS pinned, changing records in that zone only, for this stack's records only`, () => {
@@ -175,7 +263,9 @@ describe("traffic in: the shared ALB", () => {
       assert.equal(values.txtOwnerId, name);
       assert.equal(values.registry, "txt");
       assert.equal(values.policy, "sync");
-      assert.deepEqual(trustedSubjects(plan, `${name}-external-dns`), [`system:serviceaccount:kube-system:${EXTERNAL_DNS_SERVICE_ACCOUNT}`]);
+      assert.deepEqual(trustedSubjects(plan, `${name}-external-dns`), [
+        `system:serviceaccount:kube-system:${EXTERNAL_DNS_SERVICE_ACCOUNT}`,
+      ]);
       const statements = policyOf(plan, `${name}-external-dns`).Statement;
       const changing = statements.filter((s) => s.Action.includes("route53:ChangeResourceRecordSets"));
       assert.deepEqual(
@@ -183,7 +273,11 @@ describe("traffic in: the shared ALB", () => {
         [`arn:aws:route53:::hostedzone/${MOCK_ZONE_ID}`],
       );
       const unscoped = statements.filter((s) => s.Resource === "*").flatMap((s) => s.Action);
-      assert.deepEqual(unscoped, ["route53:ListHostedZones"], "only the list with no resource-level permission is on *");
+      assert.deepEqual(
+        unscoped,
+        ["route53:ListHostedZones"],
+        "only the list with no resource-level permission is on *",
+      );
     });
   }
 
@@ -195,9 +289,12 @@ describe("traffic in: the shared ALB", () => {
   });
 
   it("the estimate prices the shared ALB on the controller's release (the controller makes it), and the WAF; dev without a zone has neither", () => {
-    const items = (plan: Plan) => (plan.cost as { lines: { resource: string; item: string; monthlyUsd: number }[] }).lines;
+    const items = (plan: Plan) =>
+      (plan.cost as { lines: { resource: string; item: string; monthlyUsd: number }[] }).lines;
     const prod = items(planFor("prod"));
-    assert.ok(prod.some((l) => l.resource.includes("platform-prod-lb-controller") && /Application Load Balancer/.test(l.item)));
+    assert.ok(
+      prod.some((l) => l.resource.includes("platform-prod-lb-controller") && /Application Load Balancer/.test(l.item)),
+    );
     assert.ok(prod.some((l) => l.resource.includes("platform-prod-ingress") && /WAF web ACL/.test(l.item)));
     const dev = items(planFor("dev"));
     assert.ok(!dev.some((l) => /shared ALB|WAF/.test(l.item)));
@@ -206,14 +303,29 @@ describe("traffic in: the shared ALB", () => {
 
 describe("traffic in: bad input", () => {
   it("a zone that is not a DNS name, and a WAF without the ALB: exit 2, each key named, nothing planned", () => {
-    const badZone = runPlanCli(["--stack", "dev", "--config-dir", stackDirWith("dev", { "platform:ingress": { zoneName: "Not A Zone.com." } })]);
+    const badZone = runPlanCli([
+      "--stack",
+      "dev",
+      "--config-dir",
+      stackDirWith("dev", { "platform:ingress": { zoneName: "Not A Zone.com." } }),
+    ]);
     assert.equal(badZone.status, 2, badZone.stderr);
     assert.match(badZone.stderr, /platform:ingress\.zoneName: .*a DNS name/);
-    const wafWithoutAlb = runPlanCli(["--stack", "dev", "--config-dir", stackDirWith("dev", { "platform:ingress": { waf: true } })]);
+    const wafWithoutAlb = runPlanCli([
+      "--stack",
+      "dev",
+      "--config-dir",
+      stackDirWith("dev", { "platform:ingress": { waf: true } }),
+    ]);
     assert.equal(wafWithoutAlb.status, 2, wafWithoutAlb.stderr);
     assert.match(wafWithoutAlb.stderr, /platform:ingress\.waf: .*ingress\.zoneName is unset/);
     assert.doesNotMatch(wafWithoutAlb.stdout, /WebAcl/);
-    const prodWithoutZone = runPlanCli(["--stack", "prod", "--config-dir", stackDirWith("prod", { "platform:ingress": undefined })]);
+    const prodWithoutZone = runPlanCli([
+      "--stack",
+      "prod",
+      "--config-dir",
+      stackDirWith("prod", { "platform:ingress": undefined }),
+    ]);
     assert.equal(prodWithoutZone.status, 2, "prod's default WAF needs its zone");
     assert.match(prodWithoutZone.stderr, /platform:ingress\.waf/);
   });

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { parse } from "yaml";
-import { YACE_ACTIONS, YACE_CHART, YACE_CHART_VERSION, YACE_SERVICE_ACCOUNT } from "../components/monitoring/cloudwatch-exporter";
+import {
+  YACE_ACTIONS,
+  YACE_CHART,
+  YACE_CHART_VERSION,
+  YACE_SERVICE_ACCOUNT,
+} from "../components/monitoring/cloudwatch-exporter";
 import { CLOUDWATCH_METRICS } from "../components/monitoring/metrics";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
 import { one, planFor, STACKS } from "./helpers/program";
@@ -36,7 +41,11 @@ describe("CloudWatch exporter (YACE)", () => {
       assert.equal(release.inputs.version, YACE_CHART_VERSION);
       assert.match(release.inputs.version, /^\d+\.\d+\.\d+$/);
       assert.equal(release.inputs.namespace, "monitoring");
-      assert.deepEqual(release.options.dependsOn, [`${RELEASE}::${name}-kube-prometheus-stack`], "the ServiceMonitor CRD exists first");
+      assert.deepEqual(
+        release.options.dependsOn,
+        [`${RELEASE}::${name}-kube-prometheus-stack`],
+        "the ServiceMonitor CRD exists first",
+      );
       const values = release.inputs.values;
       assert.equal(values.serviceMonitor.enabled, true);
       assert.equal(values.serviceAccount.name, YACE_SERVICE_ACCOUNT);
@@ -45,10 +54,14 @@ describe("CloudWatch exporter (YACE)", () => {
       const trust = JSON.parse(role.inputs.assumeRolePolicy);
       const conditions = trust.Statement[0].Condition.StringEquals;
       assert.deepEqual(
-        Object.entries(conditions).filter(([k]) => k.endsWith(":sub")).map(([, v]) => v),
+        Object.entries(conditions)
+          .filter(([k]) => k.endsWith(":sub"))
+          .map(([, v]) => v),
         [`system:serviceaccount:monitoring:${YACE_SERVICE_ACCOUNT}`],
       );
-      const policy = JSON.parse(one(plan, "aws:iam/rolePolicy:RolePolicy", `${name}-cloudwatch-exporter-read`).inputs.policy);
+      const policy = JSON.parse(
+        one(plan, "aws:iam/rolePolicy:RolePolicy", `${name}-cloudwatch-exporter-read`).inputs.policy,
+      );
       const actions = policy.Statement.flatMap((s: { Action: string[] }) => s.Action);
       assert.deepEqual(actions, [...YACE_ACTIONS]);
       for (const action of actions) assert.match(action, /^(cloudwatch:(Get|List)|tag:Get)/, `${action} is read-only`);
@@ -58,17 +71,26 @@ describe("CloudWatch exporter (YACE)", () => {
       const values = one(planFor(stack), RELEASE, `${name}-cloudwatch-exporter`).inputs.values;
       const config = parse(values.config) as { apiVersion: string; discovery: { jobs: YaceJob[] } };
       assert.equal(config.apiVersion, "v1alpha1");
-      const produced = config.discovery.jobs.flatMap((job) => job.metrics.flatMap((m) => m.statistics.map((s) => yaceName(job.type, m.name, s))));
-      for (const metric of Object.values(CLOUDWATCH_METRICS)) assert.ok(produced.includes(metric), `${metric} is exported`);
+      const produced = config.discovery.jobs.flatMap((job) =>
+        job.metrics.flatMap((m) => m.statistics.map((s) => yaceName(job.type, m.name, s))),
+      );
+      for (const metric of Object.values(CLOUDWATCH_METRICS))
+        assert.ok(produced.includes(metric), `${metric} is exported`);
       for (const job of config.discovery.jobs) assert.deepEqual(job.regions, ["us-east-1"]);
     });
   }
 
   it("every value set exists in the chart's values.yaml at the pinned version", () => {
     const chart = chartFixture(`${YACE_CHART}-${YACE_CHART_VERSION}.values.yaml`);
-    const values = one(planFor("prod"), RELEASE, "platform-prod-cloudwatch-exporter").inputs.values as Record<string, unknown>;
+    const values = one(planFor("prod"), RELEASE, "platform-prod-cloudwatch-exporter").inputs.values as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(missingKeys(values, chart), [], "every value set is a chart value");
     const paths = keyPaths(values);
-    assert.ok(paths.includes("serviceMonitor.interval") && paths.includes("serviceAccount.annotations"), paths.join(", "));
+    assert.ok(
+      paths.includes("serviceMonitor.interval") && paths.includes("serviceAccount.annotations"),
+      paths.join(", "),
+    );
   });
 });

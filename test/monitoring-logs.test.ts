@@ -40,7 +40,9 @@ interface LifecycleRule {
 }
 
 const lokiRelease = (plan: Plan, stack: string) => one(plan, RELEASE, `platform-${stack}-loki`);
-const lifecycle = (plan: Plan, stack: string) => one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `platform-${stack}-logs-lifecycle`).inputs.rules as LifecycleRule[];
+const lifecycle = (plan: Plan, stack: string) =>
+  one(plan, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", `platform-${stack}-logs-lifecycle`)
+    .inputs.rules as LifecycleRule[];
 
 /** Retention as the plan applies it: Loki's limit (hours) and the bucket's expiry of each data prefix. */
 function assertRetention(plan: Plan, stack: string, days: number): void {
@@ -53,7 +55,11 @@ function assertRetention(plan: Plan, stack: string, days: number): void {
     const rule = rules.find((r) => r.filter.prefix === prefix);
     assert.ok(rule, `a lifecycle rule for ${prefix}`);
     assert.equal(rule.status, "Enabled");
-    assert.equal(rule.expiration?.days, days + LIFECYCLE_MARGIN_DAYS, `${prefix} expires after Loki's retention, never before`);
+    assert.equal(
+      rule.expiration?.days,
+      days + LIFECYCLE_MARGIN_DAYS,
+      `${prefix} expires after Loki's retention, never before`,
+    );
   }
 }
 
@@ -69,25 +75,49 @@ describe("Logs (Loki and Alloy)", () => {
       assert.equal(bucket.inputs.forceDestroy, stack !== "prod");
       const key = one(plan, "aws:kms/key:Key", `${name}-logs-key`);
       assert.equal(key.inputs.enableKeyRotation, true);
-      const encryption = one(plan, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", `${name}-logs-encryption`);
+      const encryption = one(
+        plan,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        `${name}-logs-encryption`,
+      );
       const rule = encryption.inputs.rules[0];
       assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
-      assert.match(rule.applyServerSideEncryptionByDefault.kmsMasterKeyId, new RegExp(`key/${name}-logs-key$`), "the log bucket's own key");
+      assert.match(
+        rule.applyServerSideEncryptionByDefault.kmsMasterKeyId,
+        new RegExp(`key/${name}-logs-key$`),
+        "the log bucket's own key",
+      );
       assert.equal(rule.bucketKeyEnabled, true);
-      const publicAccess = one(plan, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", `${name}-logs-public-access`).inputs;
-      for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]) assert.equal(publicAccess[flag], true, flag);
+      const publicAccess = one(
+        plan,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        `${name}-logs-public-access`,
+      ).inputs;
+      for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
+        assert.equal(publicAccess[flag], true, flag);
       const policy = JSON.parse(one(plan, "aws:s3/bucketPolicy:BucketPolicy", `${name}-logs-tls-only`).inputs.policy);
       assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
       assert.equal(policy.Statement[0].Effect, "Deny");
-      assert.equal(one(plan, "aws:s3/bucketVersioning:BucketVersioning", `${name}-logs-versioning`).inputs.versioningConfiguration.status, "Enabled");
+      assert.equal(
+        one(plan, "aws:s3/bucketVersioning:BucketVersioning", `${name}-logs-versioning`).inputs.versioningConfiguration
+          .status,
+        "Enabled",
+      );
       const rules = lifecycle(plan, stack);
       const noncurrent = rules.find((r) => r.noncurrentVersionExpiration);
       assert.deepEqual(noncurrent?.filter, {}, "every prefix");
-      assert.equal(noncurrent?.noncurrentVersionExpiration?.noncurrentDays, NONCURRENT_VERSION_DAYS, "deleted logs do not linger as old versions");
+      assert.equal(
+        noncurrent?.noncurrentVersionExpiration?.noncurrentDays,
+        NONCURRENT_VERSION_DAYS,
+        "deleted logs do not linger as old versions",
+      );
       assert.equal(noncurrent?.expiration?.expiredObjectDeleteMarker, true);
       assert.ok(rules.some((r) => r.abortIncompleteMultipartUpload?.daysAfterInitiation === 1));
       // Pending delete requests live outside what the lifecycle expires.
-      assert.equal(lokiRelease(plan, stack).inputs.values.loki.compactor.delete_request_store_key_prefix, DELETE_REQUESTS_PREFIX);
+      assert.equal(
+        lokiRelease(plan, stack).inputs.values.loki.compactor.delete_request_store_key_prefix,
+        DELETE_REQUESTS_PREFIX,
+      );
       for (const prefix of LOKI_DATA_PREFIXES) assert.ok(!DELETE_REQUESTS_PREFIX.startsWith(prefix));
     });
 
@@ -98,19 +128,33 @@ describe("Logs (Loki and Alloy)", () => {
     it(`${stack}: Loki's IRSA role is for its service account only, and may touch only its bucket and that bucket's key through S3`, () => {
       const plan = planFor(stack);
       const trust = JSON.parse(one(plan, "aws:iam/role:Role", `${name}-loki`).inputs.assumeRolePolicy);
-      const subjects = Object.entries(trust.Statement[0].Condition.StringEquals as Record<string, string>).filter(([k]) => k.endsWith(":sub"));
-      assert.deepEqual(subjects.map(([, v]) => v), [`system:serviceaccount:monitoring:${LOKI_SERVICE_ACCOUNT}`]);
+      const subjects = Object.entries(trust.Statement[0].Condition.StringEquals as Record<string, string>).filter(
+        ([k]) => k.endsWith(":sub"),
+      );
+      assert.deepEqual(
+        subjects.map(([, v]) => v),
+        [`system:serviceaccount:monitoring:${LOKI_SERVICE_ACCOUNT}`],
+      );
       const bucketArn = `arn:aws:s3:::${one(plan, "aws:s3/bucket:Bucket", `${name}-logs`).inputs.bucket ?? `${name}-logs`}`;
-      const statements = JSON.parse(one(plan, "aws:iam/rolePolicy:RolePolicy", `${name}-loki-bucket`).inputs.policy).Statement as {
+      const statements = JSON.parse(one(plan, "aws:iam/rolePolicy:RolePolicy", `${name}-loki-bucket`).inputs.policy)
+        .Statement as {
         Action: string[];
         Resource: string[];
         Condition?: Record<string, Record<string, string>>;
       }[];
       for (const s of statements) {
-        for (const resource of s.Resource) assert.ok(!resource.includes("*") || resource === `${bucketArn}/*`, `${resource} is the bucket, its objects or its key`);
-        if (s.Action.some((a) => a.startsWith("s3:"))) for (const r of s.Resource) assert.ok(r === bucketArn || r === `${bucketArn}/*`, r);
+        for (const resource of s.Resource)
+          assert.ok(
+            !resource.includes("*") || resource === `${bucketArn}/*`,
+            `${resource} is the bucket, its objects or its key`,
+          );
+        if (s.Action.some((a) => a.startsWith("s3:")))
+          for (const r of s.Resource) assert.ok(r === bucketArn || r === `${bucketArn}/*`, r);
         if (s.Action.some((a) => a.startsWith("kms:"))) {
-          assert.deepEqual(s.Resource.map((r) => r.replace(/.*key\//, "")), [`${name}-logs-key`]);
+          assert.deepEqual(
+            s.Resource.map((r) => r.replace(/.*key\//, "")),
+            [`${name}-logs-key`],
+          );
           assert.deepEqual(s.Condition, { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } });
         }
       }
@@ -127,7 +171,11 @@ describe("Logs (Loki and Alloy)", () => {
       assert.equal(loki.inputs.version, defaults.lokiChartVersion);
       assert.equal(loki.inputs.repositoryOpts.repo, GRAFANA_CHART_REPO);
       assert.equal(loki.inputs.namespace, "monitoring");
-      assert.deepEqual(loki.options.dependsOn, [`${RELEASE}::${name}-kube-prometheus-stack`], "its ServiceMonitor CRD exists first");
+      assert.deepEqual(
+        loki.options.dependsOn,
+        [`${RELEASE}::${name}-kube-prometheus-stack`],
+        "its ServiceMonitor CRD exists first",
+      );
       assert.equal(loki.inputs.values.deploymentMode, "SingleBinary");
       assert.equal(loki.inputs.values.singleBinary.replicas, 1);
       for (const target of ["read", "write", "backend"]) assert.equal(loki.inputs.values[target].replicas, 0, target);
@@ -141,15 +189,27 @@ describe("Logs (Loki and Alloy)", () => {
       for (const version of [loki.inputs.version, alloy.inputs.version]) assert.match(version, /^\d+\.\d+\.\d+$/);
       assert.equal(alloy.inputs.values.controller.type, "daemonset");
       assert.equal(alloy.inputs.values.alloy.mounts.varlog, true, "reads /var/log/pods on its node");
-      assert.deepEqual(alloy.inputs.values.alloy.extraEnv, [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }], "the config's sys.env(\"NODE_NAME\")");
+      assert.deepEqual(
+        alloy.inputs.values.alloy.extraEnv,
+        [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+        'the config\'s sys.env("NODE_NAME")',
+      );
       assert.ok(alloy.options.dependsOn?.includes(`${RELEASE}::${name}-loki`));
-      assert.equal(alloy.inputs.values.alloy.configMap.content, renderAlloyConfig({ pushUrl: `${LOKI_URL}${LOKI_PUSH_PATH}`, cluster: name }));
-      assert.ok(!alloy.inputs.values.alloy.configMap.content.includes("{{"), "the chart passes the content through tpl: no template actions in it");
+      assert.equal(
+        alloy.inputs.values.alloy.configMap.content,
+        renderAlloyConfig({ pushUrl: `${LOKI_URL}${LOKI_PUSH_PATH}`, cluster: name }),
+      );
+      assert.ok(
+        !alloy.inputs.values.alloy.configMap.content.includes("{{"),
+        "the chart passes the content through tpl: no template actions in it",
+      );
     });
 
     it(`${stack}: Grafana has Loki as a data source, at the single binary's Service`, () => {
       const grafana = one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`).inputs.values.grafana;
-      const loki = (grafana.additionalDataSources as { type: string; uid: string; url: string }[]).filter((d) => d.type === "loki");
+      const loki = (grafana.additionalDataSources as { type: string; uid: string; url: string }[]).filter(
+        (d) => d.type === "loki",
+      );
       assert.equal(loki.length, 1);
       assert.equal(loki[0].uid, LOKI_DATASOURCE_UID);
       assert.equal(loki[0].url, LOKI_URL);
@@ -162,18 +222,33 @@ describe("Logs (Loki and Alloy)", () => {
 
   it("logs off: no bucket, no Loki, no Alloy, no data source", () => {
     const plan = planFor("dev", { "platform:monitoring": { logs: { enabled: false } } });
-    assert.deepEqual(ofType(plan, RELEASE).map((r) => r.name).filter((n) => /loki|alloy/.test(n)), []);
+    assert.deepEqual(
+      ofType(plan, RELEASE)
+        .map((r) => r.name)
+        .filter((n) => /loki|alloy/.test(n)),
+      [],
+    );
     assert.equal(ofType(plan, "aws:s3/bucket:Bucket").filter((r) => r.name.endsWith("-logs")).length, 0);
-    assert.deepEqual(one(plan, RELEASE, "platform-dev-kube-prometheus-stack").inputs.values.grafana.additionalDataSources, []);
+    assert.deepEqual(
+      one(plan, RELEASE, "platform-dev-kube-prometheus-stack").inputs.values.grafana.additionalDataSources,
+      [],
+    );
   });
 
   it("bad logs config: every problem named at once", () => {
-    const source = sourceFor("dev", { "platform:monitoring": { logs: { enabled: true, retentionDays: 0, lokiChartVersion: "^7.3.0", alloyChartVersion: "1.11.1" } } });
+    const source = sourceFor("dev", {
+      "platform:monitoring": {
+        logs: { enabled: true, retentionDays: 0, lokiChartVersion: "^7.3.0", alloyChartVersion: "1.11.1" },
+      },
+    });
     assert.throws(
       () => loadConfig(source),
       (e: Error) => {
         assert.match(e.message, /platform:monitoring\.logs\.retentionDays: got 0/);
-        assert.match(e.message, /platform:monitoring\.logs\.lokiChartVersion: got "\^7\.3\.0"; expected an exact chart version/);
+        assert.match(
+          e.message,
+          /platform:monitoring\.logs\.lokiChartVersion: got "\^7\.3\.0"; expected an exact chart version/,
+        );
         return true;
       },
     );
@@ -189,7 +264,10 @@ describe("Logs (Loki and Alloy)", () => {
       "loki.compactor": lokiConfig.compactor as Record<string, unknown>,
       "loki.analytics": lokiConfig.analytics as Record<string, unknown>,
     };
-    assert.deepEqual(missingKeys(loki, chartFixture(`${LOKI_CHART}-${logs.lokiChartVersion}.values.yaml`), passThrough), []);
+    assert.deepEqual(
+      missingKeys(loki, chartFixture(`${LOKI_CHART}-${logs.lokiChartVersion}.values.yaml`), passThrough),
+      [],
+    );
     assert.ok(keyPaths(loki).includes("loki.compactor.retention_enabled"));
 
     const alloy = one(plan, RELEASE, "platform-prod-alloy").inputs.values;
@@ -201,11 +279,15 @@ describe("Logs (Loki and Alloy)", () => {
   });
 
   it("the check catches a key the chart does not have", () => {
-    const chart = chartFixture(`${LOKI_CHART}-${environmentDefaults.prod.monitoring.logs.lokiChartVersion}.values.yaml`);
-    assert.deepEqual(missingKeys({ singleBinary: { replica: 1 }, loki: { limits_config: { retention: "1h" } } }, chart, { "loki.limits_config": { retention_period: "0s" } }), [
-      "singleBinary.replica",
-      "loki.limits_config.retention",
-    ]);
+    const chart = chartFixture(
+      `${LOKI_CHART}-${environmentDefaults.prod.monitoring.logs.lokiChartVersion}.values.yaml`,
+    );
+    assert.deepEqual(
+      missingKeys({ singleBinary: { replica: 1 }, loki: { limits_config: { retention: "1h" } } }, chart, {
+        "loki.limits_config": { retention_period: "0s" },
+      }),
+      ["singleBinary.replica", "loki.limits_config.retention"],
+    );
   });
 });
 
@@ -219,13 +301,19 @@ interface ComponentDoc {
   blocks: Record<string, string[]>;
   exports: string[];
 }
-const COMPONENTS = parse(fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures/alloy-1.18.1.components.yaml"), "utf8")) as Record<string, ComponentDoc>;
-const COMPONENT_EXPORTS: Record<string, string[]> = Object.fromEntries(Object.entries(COMPONENTS).map(([c, doc]) => [c, doc.exports]));
+const COMPONENTS = parse(
+  fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures/alloy-1.18.1.components.yaml"), "utf8"),
+) as Record<string, ComponentDoc>;
+const COMPONENT_EXPORTS: Record<string, string[]> = Object.fromEntries(
+  Object.entries(COMPONENTS).map(([c, doc]) => [c, doc.exports]),
+);
 
 /** Each top-level block's body: its attribute names outside nested blocks, and each nested block's attribute names. */
 function blockBodies(text: string): { component: string; attributes: string[]; blocks: [string, string[]][] }[] {
   return [...text.matchAll(/^([a-z_.]+) "[^"]*" \{\n([\s\S]*?)^\}$/gm)].map((m) => {
-    const blocks: [string, string[]][] = [...m[2].matchAll(/^ {2}([a-z_.]+) \{(?:\}|\n([\s\S]*?)^ {2}\})$/gm)].map((b) => [b[1], [...(b[2] ?? "").matchAll(/^ {4}(\w+)\s+=/gm)].map((a) => a[1])]);
+    const blocks: [string, string[]][] = [...m[2].matchAll(/^ {2}([a-z_.]+) \{(?:\}|\n([\s\S]*?)^ {2}\})$/gm)].map(
+      (b) => [b[1], [...(b[2] ?? "").matchAll(/^ {4}(\w+)\s+=/gm)].map((a) => a[1])],
+    );
     const attributes = [...m[2].matchAll(/^ {2}(\w+)\s+=/gm)].map((a) => a[1]);
     return { component: m[1], attributes, blocks };
   });
@@ -263,23 +351,34 @@ describe("Alloy's configuration", () => {
   const { blocks, references } = parseAlloy(config);
 
   it("declares the pipeline from pod discovery to Loki, each reference to a declared component's export", () => {
-    assert.deepEqual([...blocks.keys()], [
-      "discovery.kubernetes.pods",
-      "discovery.relabel.pod_logs",
-      "local.file_match.pod_logs",
-      "loki.source.file.pod_logs",
-      "loki.process.pod_logs",
-      "loki.write.loki",
-    ]);
+    assert.deepEqual(
+      [...blocks.keys()],
+      [
+        "discovery.kubernetes.pods",
+        "discovery.relabel.pod_logs",
+        "local.file_match.pod_logs",
+        "loki.source.file.pod_logs",
+        "loki.process.pod_logs",
+        "loki.write.loki",
+      ],
+    );
     assert.ok(references.length >= 5, references.join(", "));
     for (const reference of references) {
       const exported = reference.split(".").pop() as string;
       const id = reference.slice(0, -exported.length - 1);
       assert.ok(blocks.has(id), `${reference}: ${id} is declared`);
-      assert.ok(COMPONENT_EXPORTS[blocks.get(id) as string].includes(exported), `${reference}: ${exported} is an export of ${blocks.get(id)}`);
+      assert.ok(
+        COMPONENT_EXPORTS[blocks.get(id) as string].includes(exported),
+        `${reference}: ${exported} is an export of ${blocks.get(id)}`,
+      );
     }
     // Every component but the source is consumed by the next one.
-    for (const id of blocks.keys()) if (id !== "loki.source.file.pod_logs") assert.ok(references.some((r) => r.startsWith(`${id}.`)), `${id} is used`);
+    for (const id of blocks.keys())
+      if (id !== "loki.source.file.pod_logs")
+        assert.ok(
+          references.some((r) => r.startsWith(`${id}.`)),
+          `${id} is used`,
+        );
   });
 
   it("uses only arguments and blocks Alloy 1.18.1 documents for each component", () => {
@@ -287,13 +386,18 @@ describe("Alloy's configuration", () => {
     assert.equal(bodies.length, blocks.size, "every block's body read");
     for (const { component, attributes, blocks: nested } of bodies) {
       const doc = COMPONENTS[component];
-      for (const attribute of attributes) assert.ok(doc.arguments.includes(attribute), `${component}: ${attribute} is an argument`);
+      for (const attribute of attributes)
+        assert.ok(doc.arguments.includes(attribute), `${component}: ${attribute} is an argument`);
       for (const [block, inner] of nested) {
         assert.ok(block in doc.blocks, `${component}: ${block} is a block`);
-        for (const attribute of inner) assert.ok(doc.blocks[block].includes(attribute), `${component} > ${block}: ${attribute} is an argument`);
+        for (const attribute of inner)
+          assert.ok(doc.blocks[block].includes(attribute), `${component} > ${block}: ${attribute} is an argument`);
       }
     }
-    assert.ok(bodies.some((b) => b.blocks.some(([block, inner]) => block === "rule" && inner.includes("replacement"))), "nested arguments were read");
+    assert.ok(
+      bodies.some((b) => b.blocks.some(([block, inner]) => block === "rule" && inner.includes("replacement"))),
+      "nested arguments were read",
+    );
   });
 
   it("tails only this node's pods, from the kubelet's log directory, and pushes to Loki's push API with the cluster label", () => {
@@ -302,6 +406,7 @@ describe("Alloy's configuration", () => {
     assert.match(config, /stage\.cri \{\}/);
     assert.ok(config.includes(`url = "${LOKI_URL}${LOKI_PUSH_PATH}"`));
     assert.match(config, /cluster = "platform-prod",/);
-    for (const label of ["namespace", "pod", "container", "app"]) assert.ok(config.includes(`target_label  = "${label}"`), label);
+    for (const label of ["namespace", "pod", "container", "app"])
+      assert.ok(config.includes(`target_label  = "${label}"`), label);
   });
 });

@@ -96,8 +96,12 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     // As prod's default database class (db.t4g.medium: max_connections 450, the alert at 360).
     written = emitMonitoring(dir, ["home"], undefined, maxConnectionsFor("db.t4g.medium"));
     fs.copyFileSync(FIXTURE, path.join(dir, "monitoring/rules.test.yaml"));
-    rules = (parse(fs.readFileSync(path.join(dir, "monitoring/rules.yaml"), "utf8")) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
-    dashboards = written.filter((f) => f.endsWith(".json")).map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Dashboard);
+    rules = (
+      parse(fs.readFileSync(path.join(dir, "monitoring/rules.yaml"), "utf8")) as { groups: { rules: Rule[] }[] }
+    ).groups.flatMap((g) => g.rules);
+    dashboards = written
+      .filter((f) => f.endsWith(".json"))
+      .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Dashboard);
   });
 
   it("emits the rule file and one JSON file per dashboard under monitoring/", () => {
@@ -123,7 +127,11 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   });
 
   it("the unit tests cover both sides of the key thresholds", () => {
-    const tests = (parse(fs.readFileSync(FIXTURE, "utf8")) as { tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[] }).tests;
+    const tests = (
+      parse(fs.readFileSync(FIXTURE, "utf8")) as {
+        tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+      }
+    ).tests;
     const cases = tests.flatMap((t) => t.alert_rule_test);
     const fires = new Set(cases.filter((c) => c.exp_alerts.length > 0).map((c) => c.alertname));
     const silent = new Set(cases.filter((c) => c.exp_alerts.length === 0).map((c) => c.alertname));
@@ -161,7 +169,11 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     assert.equal(errors?.for, "2m");
     assert.match(errors?.expr ?? "", /status=~"5\.\."\}.*> 0\.1$/);
     assert.match(rules.find((r) => r.alert === "PiOverTemperature")?.expr ?? "", /^pi_cpu_temperature_celsius > 80$/);
-    assert.equal(rules.find((r) => r.alert === "PiOverTemperature")?.labels?.severity, "critical", "> 80 °C is critical");
+    assert.equal(
+      rules.find((r) => r.alert === "PiOverTemperature")?.labels?.severity,
+      "critical",
+      "> 80 °C is critical",
+    );
     assert.equal(rules.find((r) => r.alert === "PiFilesystemReadOnly")?.labels?.severity, "critical");
   });
 
@@ -172,14 +184,20 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     assert.equal(new Set(uids).size, uids.length, "unique uids");
     for (const d of dashboards) {
       assert.ok(d.title && d.panels.length > 0, d.uid);
-      for (const p of d.panels) assert.ok(p.targets.length > 0 && p.targets.every((t) => t.expr), `${d.uid}: ${p.title}`);
+      for (const p of d.panels)
+        assert.ok(p.targets.length > 0 && p.targets.every((t) => t.expr), `${d.uid}: ${p.title}`);
     }
   });
 
   it("every dashboard query is valid PromQL (promtool parses it as a recording rule)", () => {
     const exprs = dashboards.flatMap((d) => d.panels.flatMap((p) => p.targets.map((t) => withoutVariables(t.expr))));
     const file = path.join(dir, "dashboard-queries.yaml");
-    fs.writeFileSync(file, stringify({ groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }] }));
+    fs.writeFileSync(
+      file,
+      stringify({
+        groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }],
+      }),
+    );
     const result = run(["check", "rules", file], dir);
     assert.equal(result.status, 0, result.output);
   });
@@ -187,13 +205,18 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   it("rules and dashboards query only metrics the app, the Pi, node exporter, kube-state-metrics or the kubelet expose", () => {
     const queries = [
       ...rules.map((r) => ({ where: `rule ${r.alert}`, expr: r.expr })),
-      ...dashboards.flatMap((d) => d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${d.uid}: ${p.title}`, expr: t.expr })))),
+      ...dashboards.flatMap((d) =>
+        d.panels.flatMap((p) => p.targets.map((t) => ({ where: `${d.uid}: ${p.title}`, expr: t.expr }))),
+      ),
     ];
     for (const { where, expr } of queries) {
       const names = metricNames(expr);
       assert.ok(names.length > 0, `${where}: selects a metric`);
       for (const name of names) assert.ok(KNOWN_METRICS.has(name), `${where}: unknown metric ${name}`);
     }
-    assert.deepEqual(metricNames('histogram_quantile(0.95, sum by (le) (rate(foo_bucket{a="b"}[5m]))) > bar'), ["foo_bucket", "bar"]);
+    assert.deepEqual(metricNames('histogram_quantile(0.95, sum by (le) (rate(foo_bucket{a="b"}[5m]))) > bar'), [
+      "foo_bucket",
+      "bar",
+    ]);
   });
 });

@@ -68,7 +68,18 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
    * status. Asynchronous: the stub upstream answers from this process's event loop.
    */
   async function probe(method: string, urlPath: string, extra: string[] = []): Promise<number> {
-    const args = ["-s", "-o", "/dev/null", "-w", "%{http_code}", "--path-as-is", "-X", method, ...extra, `http://127.0.0.1:${port}${urlPath}`];
+    const args = [
+      "-s",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "--path-as-is",
+      "-X",
+      method,
+      ...extra,
+      `http://127.0.0.1:${port}${urlPath}`,
+    ];
     const { stdout } = await execFileAsync(curl.path as string, args, { encoding: "utf8" });
     return Number(stdout);
   }
@@ -89,12 +100,22 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
     // Workers run as nobody when the test runs as root: they need the temp directories.
     fs.chmodSync(dir, 0o777);
     // The test's stdout is a socket nginx cannot open as /dev/stdout: the access log goes to a file.
-    conf = renderWriteGatewayConf({ upstream, port, healthPort, runtimeDir: dir, accessLog: path.join(dir, "access.log") });
+    conf = renderWriteGatewayConf({
+      upstream,
+      port,
+      healthPort,
+      runtimeDir: dir,
+      accessLog: path.join(dir, "access.log"),
+    });
     const file = path.join(dir, "nginx.conf");
     fs.writeFileSync(file, conf);
-    const checked = spawnSync(nginx.path as string, ["-t", "-p", dir, "-e", "stderr", "-c", file], { encoding: "utf8" });
+    const checked = spawnSync(nginx.path as string, ["-t", "-p", dir, "-e", "stderr", "-c", file], {
+      encoding: "utf8",
+    });
     assert.equal(checked.status, 0, `${checked.stdout}${checked.stderr}${String(checked.error ?? "")}`);
-    proc = spawn(nginx.path as string, ["-p", dir, "-e", "stderr", "-g", "daemon off;", "-c", file], { stdio: "ignore" });
+    proc = spawn(nginx.path as string, ["-p", dir, "-e", "stderr", "-g", "daemon off;", "-c", file], {
+      stdio: "ignore",
+    });
     await waitForPort(port);
     await waitForPort(healthPort);
   });
@@ -110,7 +131,14 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
     seen.length = 0;
     const body = path.join(dir, "body.bin");
     fs.writeFileSync(body, Buffer.alloc(4096, 1));
-    const status = await probe("POST", "/api/v1/write", ["-H", "Content-Type: application/x-protobuf", "-H", "Authorization: Bearer site-token", "--data-binary", `@${body}`]);
+    const status = await probe("POST", "/api/v1/write", [
+      "-H",
+      "Content-Type: application/x-protobuf",
+      "-H",
+      "Authorization: Bearer site-token",
+      "--data-binary",
+      `@${body}`,
+    ]);
     assert.equal(status, 204);
     assert.deepEqual(seen, [{ method: "POST", url: "/api/v1/write", authorization: undefined, bytes: 4096 }]);
   });
@@ -119,7 +147,11 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
     for (const spelling of ["//api/v1/write", "/api/v1/./write", "/api/v1/%77rite", "/api/v2/../v1/write"]) {
       seen.length = 0;
       assert.equal(await probe("POST", spelling, ["--data-binary", "x"]), 204, spelling);
-      assert.deepEqual(seen.map((s) => s.url), ["/api/v1/write"], spelling);
+      assert.deepEqual(
+        seen.map((s) => s.url),
+        ["/api/v1/write"],
+        spelling,
+      );
     }
   });
 
@@ -170,7 +202,12 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
     fs.writeFileSync(big, Buffer.alloc(17 * 1024 * 1024, 1));
     assert.equal(await probe("POST", "/api/v1/write", ["--data-binary", `@${big}`]), 413);
     assert.deepEqual(seen, []);
-    const health = (p: string) => spawnSync(curl.path as string, ["-s", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${healthPort}${p}`], { encoding: "utf8" }).stdout;
+    const health = (p: string) =>
+      spawnSync(
+        curl.path as string,
+        ["-s", "-o", "/dev/null", "-w", "%{http_code}", `http://127.0.0.1:${healthPort}${p}`],
+        { encoding: "utf8" },
+      ).stdout;
     assert.equal(health("/healthz"), "200");
     assert.equal(health("/api/v1/write"), "404");
   });

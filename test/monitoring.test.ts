@@ -43,17 +43,25 @@ describe("monitoring", () => {
       assert.equal(alertmanager.storageClassName, "gp3");
       assert.equal(alertmanager.resources.requests.storage, "5Gi");
       assert.deepEqual(
-        { enabled: values.grafana.persistence.enabled, storageClassName: values.grafana.persistence.storageClassName, size: values.grafana.persistence.size },
+        {
+          enabled: values.grafana.persistence.enabled,
+          storageClassName: values.grafana.persistence.storageClassName,
+          size: values.grafana.persistence.size,
+        },
         { enabled: true, storageClassName: "gp3", size: "5Gi" },
       );
       for (const component of [spec, values.alertmanager.alertmanagerSpec, values.grafana, values.prometheusOperator]) {
-        assert.ok(component.resources.requests.memory && component.resources.limits.memory, "requests and a memory limit");
+        assert.ok(
+          component.resources.requests.memory && component.resources.limits.memory,
+          "requests and a memory limit",
+        );
       }
     });
 
     it(`${stack}: control-plane scrapes EKS does not expose are off; rule and monitor selectors open to the cluster`, () => {
       const values = one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
-      for (const part of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"]) assert.equal(values[part].enabled, false, part);
+      for (const part of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"])
+        assert.equal(values[part].enabled, false, part);
       const spec = values.prometheus.prometheusSpec;
       for (const selector of ["rule", "serviceMonitor", "podMonitor", "probe"]) {
         assert.equal(spec[`${selector}SelectorNilUsesHelmValues`], false, selector);
@@ -66,11 +74,18 @@ describe("monitoring", () => {
       const values = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
       const secret = one(plan, "kubernetes:core/v1:Secret", `${name}-grafana-admin`);
       assert.equal(secret.inputs.stringData, "[secret]");
-      assert.deepEqual(values.grafana.admin, { existingSecret: secret.inputs.metadata.name, userKey: "admin-user", passwordKey: "admin-password" });
+      assert.deepEqual(values.grafana.admin, {
+        existingSecret: secret.inputs.metadata.name,
+        userKey: "admin-user",
+        passwordKey: "admin-password",
+      });
       assert.equal(values.grafana.adminPassword, undefined);
       const password = one(plan, "random:index/randomPassword:RandomPassword", `${name}-grafana-admin`);
       assert.ok(password.inputs.length >= 24);
-      assert.ok(!JSON.stringify(values).includes("mock-generated-password"), "the generated password is not in the values");
+      assert.ok(
+        !JSON.stringify(values).includes("mock-generated-password"),
+        "the generated password is not in the values",
+      );
       assert.deepEqual(plan.outputs.grafanaAdminPassword, "[secret]");
     });
 
@@ -81,12 +96,26 @@ describe("monitoring", () => {
       assert.equal(rule.inputs.metadata.namespace, "monitoring");
       assert.deepEqual(rule.options.dependsOn, [`${RELEASE}::${name}-kube-prometheus-stack`]);
       const config = loadCloud(sourceFor(stack));
-      assert.deepEqual(rule.inputs.spec.groups, JSON.parse(JSON.stringify(ruleGroups(config.edgeSites, { databaseMaxConnections: maxConnectionsFor(config.database.instanceClass) }))));
-      const alerts = (rule.inputs.spec.groups as { rules: { alert: string }[] }[]).flatMap((g) => g.rules.map((r) => r.alert));
-      assert.ok(alerts.includes("HighErrorRate") && alerts.includes("PiOverTemperature") && alerts.includes("EdgeSilent"));
+      assert.deepEqual(
+        rule.inputs.spec.groups,
+        JSON.parse(
+          JSON.stringify(
+            ruleGroups(config.edgeSites, { databaseMaxConnections: maxConnectionsFor(config.database.instanceClass) }),
+          ),
+        ),
+      );
+      const alerts = (rule.inputs.spec.groups as { rules: { alert: string }[] }[]).flatMap((g) =>
+        g.rules.map((r) => r.alert),
+      );
+      assert.ok(
+        alerts.includes("HighErrorRate") && alerts.includes("PiOverTemperature") && alerts.includes("EdgeSilent"),
+      );
 
       const dashboards = ofType(plan, CONFIGMAP).filter((c) => c.name.startsWith(`${name}-dashboard-`));
-      assert.deepEqual(dashboards.map((d) => d.name).sort(), ["app", "data", "infrastructure", "pi"].map((d) => `${name}-dashboard-${d}`));
+      assert.deepEqual(
+        dashboards.map((d) => d.name).sort(),
+        ["app", "data", "infrastructure", "pi"].map((d) => `${name}-dashboard-${d}`),
+      );
       for (const d of dashboards) {
         assert.equal(d.inputs.metadata.labels.grafana_dashboard, "1");
         assert.equal(d.inputs.metadata.namespace, "monitoring");
@@ -95,12 +124,19 @@ describe("monitoring", () => {
         assert.ok(JSON.parse(json).uid);
       }
       const sidecar = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.grafana.sidecar.dashboards;
-      assert.deepEqual([sidecar.enabled, sidecar.label, sidecar.labelValue, sidecar.searchNamespace], [true, "grafana_dashboard", "1", "ALL"]);
+      assert.deepEqual(
+        [sidecar.enabled, sidecar.label, sidecar.labelValue, sidecar.searchNamespace],
+        [true, "grafana_dashboard", "1", "ALL"],
+      );
     });
 
     it(`${stack}: with no Pi sites the receiver is off, and no Pi is expected`, () => {
       const plan = planFor(stack, noSites);
-      assert.equal(one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, false);
+      assert.equal(
+        one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec
+          .enableRemoteWriteReceiver,
+        false,
+      );
       assert.deepEqual(ofType(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role"), []);
       assert.deepEqual(ofType(plan, SERVICE), [], "no write gateway without sites");
       assert.equal(plan.outputs.edgeMetrics, undefined);
@@ -112,16 +148,32 @@ describe("monitoring", () => {
 
     it(`${stack}: the Pi remote-writes through the API server proxy: TLS with the cluster CA, a token allowed only that`, () => {
       const plan = planFor(stack);
-      assert.equal(one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec.enableRemoteWriteReceiver, true);
+      assert.equal(
+        one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec
+          .enableRemoteWriteReceiver,
+        true,
+      );
       // Nothing new is exposed: the only Service is the write gateway's, cluster-internal.
       const services = ofType(plan, SERVICE);
-      assert.deepEqual(services.map((s) => [s.inputs.metadata.name, s.inputs.spec.type]), [["edge-write-gateway", "ClusterIP"]]);
+      assert.deepEqual(
+        services.map((s) => [s.inputs.metadata.name, s.inputs.spec.type]),
+        [["edge-write-gateway", "ClusterIP"]],
+      );
       const gateway = services[0];
-      assert.deepEqual(gateway.inputs.spec.ports, [{ name: "write", port: 8080, targetPort: "write" }], "the health port is not in the Service");
+      assert.deepEqual(
+        gateway.inputs.spec.ports,
+        [{ name: "write", port: 8080, targetPort: "write" }],
+        "the health port is not in the Service",
+      );
       // The token reaches the gateway (which forwards only POST /api/v1/write), never Prometheus's own Service.
       const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role", `${name}-edge-remote-write`);
       assert.deepEqual(role.inputs.rules, [
-        { apiGroups: [""], resources: ["services/proxy"], resourceNames: [`edge-write-gateway:${gateway.inputs.spec.ports[0].port}`], verbs: ["create"] },
+        {
+          apiGroups: [""],
+          resources: ["services/proxy"],
+          resourceNames: [`edge-write-gateway:${gateway.inputs.spec.ports[0].port}`],
+          verbs: ["create"],
+        },
       ]);
       const deployment = one(plan, "kubernetes:apps/v1:Deployment", `${name}-write-gateway`);
       const pod = deployment.inputs.spec.template.spec;
@@ -136,9 +188,19 @@ describe("monitoring", () => {
       const sites = loadCloud(sourceFor(stack)).edgeSites;
       // One service account, token and binding to that Role per site: one site is revoked alone.
       for (const site of sites) {
-        const binding = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", `${name}-site-${site}-remote-write`);
-        assert.deepEqual(binding.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "edge-remote-write" });
-        assert.deepEqual(binding.inputs.subjects, [{ kind: "ServiceAccount", name: `edge-${site}`, namespace: "monitoring" }]);
+        const binding = one(
+          plan,
+          "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+          `${name}-site-${site}-remote-write`,
+        );
+        assert.deepEqual(binding.inputs.roleRef, {
+          apiGroup: "rbac.authorization.k8s.io",
+          kind: "Role",
+          name: "edge-remote-write",
+        });
+        assert.deepEqual(binding.inputs.subjects, [
+          { kind: "ServiceAccount", name: `edge-${site}`, namespace: "monitoring" },
+        ]);
         const token = one(plan, "kubernetes:core/v1:Secret", `${name}-site-${site}-remote-write-token`);
         assert.equal(token.inputs.type, "kubernetes.io/service-account-token");
         assert.equal(token.inputs.metadata.annotations["kubernetes.io/service-account.name"], `edge-${site}`);

@@ -22,7 +22,10 @@ function toRange(cidr: string): [number, number] {
 }
 
 describe("network", () => {
-  const expected = { dev: { azs: 2, nat: "None", cidr: "10.0.0.0/16" }, prod: { azs: 3, nat: "OnePerAz", cidr: "10.1.0.0/16" } };
+  const expected = {
+    dev: { azs: 2, nat: "None", cidr: "10.0.0.0/16" },
+    prod: { azs: 3, nat: "OnePerAz", cidr: "10.1.0.0/16" },
+  };
 
   for (const stack of STACKS) {
     it(`${stack}: ${expected[stack].azs} AZs, NAT ${expected[stack].nat}, three tiers with fixed, non-overlapping CIDRs inside the VPC`, () => {
@@ -52,9 +55,14 @@ describe("network", () => {
       assert.equal(endpoint.inputs.serviceName, "com.amazonaws.us-east-1.s3");
       assert.ok((endpoint.inputs.routeTableIds as string[]).length >= expected[stack].azs);
       const flowLog = one(plan, "aws:ec2/flowLog:FlowLog");
-      const trust = JSON.parse(one(plan, "aws:iam/role:Role", `platform-${stack}-flow-logs`).inputs.assumeRolePolicy).Statement[0];
+      const trust = JSON.parse(one(plan, "aws:iam/role:Role", `platform-${stack}-flow-logs`).inputs.assumeRolePolicy)
+        .Statement[0];
       assert.deepEqual(trust.Principal, { Service: "vpc-flow-logs.amazonaws.com" });
-      assert.deepEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } }, "only this account's flow logs");
+      assert.deepEqual(
+        trust.Condition,
+        { StringEquals: { "aws:SourceAccount": "123456789012" } },
+        "only this account's flow logs",
+      );
       assert.equal(flowLog.inputs.trafficType, "ALL");
       const logGroup = one(plan, "aws:cloudwatch/logGroup:LogGroup", `platform-${stack}-flow-logs`);
       assert.equal(logGroup.inputs.retentionInDays, stack === "prod" ? 90 : 14);
@@ -69,29 +77,43 @@ describe("network", () => {
     it(`${stack}: zones chosen by zone ID, never one EKS does not support (us-east-1's use1-az3), VPC ${stack === "prod" ? "" : "not "}protected`, () => {
       const vpc = one(planFor(stack), VPC);
       // The mocks map us-east-1a..f to use1-az1, az2, az4, az6, az3, az5, as one account might.
-      assert.deepEqual(vpc.inputs.availabilityZoneNames, ["us-east-1a", "us-east-1b", "us-east-1c"].slice(0, expected[stack].azs));
+      assert.deepEqual(
+        vpc.inputs.availabilityZoneNames,
+        ["us-east-1a", "us-east-1b", "us-east-1c"].slice(0, expected[stack].azs),
+      );
       assert.ok(!vpc.inputs.availabilityZoneNames.includes("us-east-1e"), "us-east-1e is use1-az3 in this account");
       assert.equal(vpc.options.protect ?? false, stack === "prod");
     });
 
     it(`${stack}: configured zone IDs are used in their order`, () => {
-      const vpc = one(planFor(stack, { "platform:network": { azCount: 2, availabilityZoneIds: ["use1-az6", "use1-az5"] } }), VPC);
+      const vpc = one(
+        planFor(stack, { "platform:network": { azCount: 2, availabilityZoneIds: ["use1-az6", "use1-az5"] } }),
+        VPC,
+      );
       assert.deepEqual(vpc.inputs.availabilityZoneNames, ["us-east-1d", "us-east-1f"]);
     });
   }
 
   it("a zone ID the region does not have fails the plan with exit 2 and the region's zone IDs, nothing created", () => {
-    const dir = stackDirWith("dev", { "platform:network": { azCount: 2, availabilityZoneIds: ["use1-az1", "use1-az9"] } });
+    const dir = stackDirWith("dev", {
+      "platform:network": { azCount: 2, availabilityZoneIds: ["use1-az1", "use1-az9"] },
+    });
     const result = runPlanCli(["--stack", "dev", "--config-dir", dir]);
     assert.equal(result.status, 2, result.stderr);
-    assert.match(result.stderr, /platform:network\.availabilityZoneIds: got \["use1-az9"\], not zones of us-east-1; expected zone IDs of us-east-1: use1-az1, use1-az2, use1-az3/);
+    assert.match(
+      result.stderr,
+      /platform:network\.availabilityZoneIds: got \["use1-az9"\], not zones of us-east-1; expected zone IDs of us-east-1: use1-az1, use1-az2, use1-az3/,
+    );
   });
 
   it("chooseZones: the first EKS-supported zones by ID, whatever the names; too few is an error naming azCount", () => {
     const zones = { names: ["r-1a", "r-1b", "r-1c"], zoneIds: ["usw1-az3", "usw1-az2", "usw1-az1"] };
     assert.ok(EKS_UNSUPPORTED_ZONE_IDS.includes("usw1-az2"));
     assert.deepEqual(chooseZones("us-west-1", zones, [], 2), ["r-1c", "r-1a"]);
-    assert.throws(() => chooseZones("us-west-1", zones, [], 3), /platform:network\.azCount: got 3; expected at most 2, the zones of us-west-1 EKS supports \(usw1-az1, usw1-az3\)/);
+    assert.throws(
+      () => chooseZones("us-west-1", zones, [], 3),
+      /platform:network\.azCount: got 3; expected at most 2, the zones of us-west-1 EKS supports \(usw1-az1, usw1-az3\)/,
+    );
   });
 
   it("adding an AZ keeps every existing subnet where it was", () => {
@@ -131,12 +153,25 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     const instance = natInstance("dev");
     assert.equal(instance.inputs.instanceType, "t4g.nano");
     assert.equal(AL2023_ARM64_AMI_PARAMETER, "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64");
-    assert.equal(instance.inputs.ami, "ami-mock-al2023-arm64", "the AMI comes from the SSM parameter (the mocks' answer)");
-    assert.deepEqual(instance.options.ignoreChanges, ["ami"], "a newer AMI does not replace the NAT on an unrelated up");
+    assert.equal(
+      instance.inputs.ami,
+      "ami-mock-al2023-arm64",
+      "the AMI comes from the SSM parameter (the mocks' answer)",
+    );
+    assert.deepEqual(
+      instance.options.ignoreChanges,
+      ["ami"],
+      "a newer AMI does not replace the NAT on an unrelated up",
+    );
     assert.equal(instance.inputs.sourceDestCheck, false);
     assert.equal(instance.inputs.metadataOptions.httpTokens, "required");
     assert.equal(instance.inputs.metadataOptions.httpPutResponseHopLimit, 1);
-    assert.deepEqual(instance.inputs.rootBlockDevice, { deleteOnTermination: true, encrypted: true, volumeSize: 8, volumeType: "gp3" });
+    assert.deepEqual(instance.inputs.rootBlockDevice, {
+      deleteOnTermination: true,
+      encrypted: true,
+      volumeSize: 8,
+      volumeType: "gp3",
+    });
     assert.deepEqual(instance.inputs.maintenanceOptions, { autoRecovery: "default" });
     assert.equal(instance.inputs.userData, natInstanceUserData(one(planFor("dev"), VPC).inputs.cidrBlock));
   });
@@ -163,14 +198,21 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     const dev = planFor("dev");
     const sg = one(dev, "aws:ec2/securityGroup:SecurityGroup", "platform-dev-nat-sg");
     const cidr = one(dev, VPC).inputs.cidrBlock;
-    const ingress = sg.inputs.ingress as { cidrBlocks?: string[]; ipv6CidrBlocks?: string[]; securityGroups?: string[] }[];
+    const ingress = sg.inputs.ingress as {
+      cidrBlocks?: string[];
+      ipv6CidrBlocks?: string[];
+      securityGroups?: string[];
+    }[];
     assert.ok(ingress.length > 0);
     for (const rule of ingress) {
       assert.deepEqual(rule.cidrBlocks, [cidr]);
       assert.equal(rule.ipv6CidrBlocks, undefined);
       assert.equal(rule.securityGroups, undefined);
     }
-    assert.deepEqual((sg.inputs.egress as { cidrBlocks: string[]; protocol: string }[]).map((e) => [e.protocol, e.cidrBlocks]), [["-1", ["0.0.0.0/0"]]]);
+    assert.deepEqual(
+      (sg.inputs.egress as { cidrBlocks: string[]; protocol: string }[]).map((e) => [e.protocol, e.cidrBlocks]),
+      [["-1", ["0.0.0.0/0"]]],
+    );
     const instance = natInstance("dev");
     assert.equal(instance.inputs.vpcSecurityGroupIds.length, 1);
   });
@@ -187,9 +229,17 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
       assert.equal(route.inputs.destinationCidrBlock, "0.0.0.0/0");
       assert.match(route.inputs.networkInterfaceId, /^eni-/);
       assert.equal(route.inputs.natGatewayId, undefined);
-      assert.equal(route.inputs.instanceId, undefined, "the ENI, not the instance: routes survive a recovery either way, but instanceId is deprecated");
+      assert.equal(
+        route.inputs.instanceId,
+        undefined,
+        "the ENI, not the instance: routes survive a recovery either way, but instanceId is deprecated",
+      );
     }
-    assert.equal(new Set(routes.map((r) => r.inputs.networkInterfaceId)).size, 1, "every private subnet uses the one instance");
+    assert.equal(
+      new Set(routes.map((r) => r.inputs.networkInterfaceId)).size,
+      1,
+      "every private subnet uses the one instance",
+    );
   });
 
   it("prod with natGateways = instance would also get one route per private subnet (three AZs)", () => {
@@ -246,7 +296,9 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "nat-ruleset-"));
     const file = path.join(dir, "nftables.conf");
     fs.writeFileSync(file, natRuleset("10.0.0.0/16"));
-    const run = spawnSync(unshare.path!, ["-n", "sh", "-c", 'nft -f "$1" && nft list ruleset', "sh", file], { encoding: "utf8" });
+    const run = spawnSync(unshare.path!, ["-n", "sh", "-c", 'nft -f "$1" && nft list ruleset', "sh", file], {
+      encoding: "utf8",
+    });
     fs.rmSync(dir, { recursive: true });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /type nat hook postrouting priority srcnat; policy accept;/);
@@ -268,13 +320,18 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     fs.writeFileSync(sysctl, natSysctl());
     fs.writeFileSync(ruleset, natRuleset("10.0.0.0/16"));
     const script = path.join(PROJECT_DIR, "test/fixtures/nat/forward-through-namespaces.sh");
-    const run = (rules: string) => spawnSync("bash", [script, sysctl, rules, process.execPath], { encoding: "utf8", timeout: 20_000 });
+    const run = (rules: string) =>
+      spawnSync("bash", [script, sysctl, rules, process.execPath], { encoding: "utf8", timeout: 20_000 });
     try {
       const natted = run(ruleset);
       assert.equal(natted.status, 0, natted.stderr);
       assert.equal(natted.stdout.trim(), "203.0.113.2", "the server sees the NAT's public-side address, not 10.0.1.10");
       const control = run("none");
-      assert.equal(control.status, 3, `without masquerade the reply has no way back: ${control.stdout}${control.stderr}`);
+      assert.equal(
+        control.status,
+        3,
+        `without masquerade the reply has no way back: ${control.stdout}${control.stderr}`,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true });
     }

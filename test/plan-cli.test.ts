@@ -16,8 +16,18 @@ describe("plan CLI: exit codes and messages", () => {
     { name: "an unknown flag", args: () => ["--stak", "dev"], code: 2, message: /^Unknown option '--stak'/ },
     { name: "--stack without a value", args: () => ["--stack"], code: 2, message: /--stack/ },
     { name: "no --stack", args: () => ["--json"], code: 2, message: /^--stack NAME is required/ },
-    { name: "an unknown stack, listing the stacks there are", args: () => ["--stack", "staging"], code: 2, message: /unknown stack "staging".*the stacks there are dev, edge-dev, edge-prod, prod$/ },
-    { name: "a missing compare file", args: () => ["--stack", "dev", "--compare", "/nonexistent/base.json"], code: 2, message: /--compare: cannot read \/nonexistent\/base\.json/ },
+    {
+      name: "an unknown stack, listing the stacks there are",
+      args: () => ["--stack", "staging"],
+      code: 2,
+      message: /unknown stack "staging".*the stacks there are dev, edge-dev, edge-prod, prod$/,
+    },
+    {
+      name: "a missing compare file",
+      args: () => ["--stack", "dev", "--compare", "/nonexistent/base.json"],
+      code: 2,
+      message: /--compare: cannot read \/nonexistent\/base\.json/,
+    },
     {
       name: "a compare file that is not JSON",
       args: () => {
@@ -63,7 +73,10 @@ describe("plan CLI: exit codes and messages", () => {
   it("--help exits 0 and documents the exit codes", () => {
     const run = runPlanCli(["--help"]);
     assert.equal(run.status, 0);
-    assert.match(run.stdout, /Exit codes: 0 planned, 1 a mandatory policy violation, 2 invalid configuration or usage,\s+3 the plan could not run/);
+    assert.match(
+      run.stdout,
+      /Exit codes: 0 planned, 1 a mandatory policy violation, 2 invalid configuration or usage,\s+3 the plan could not run/,
+    );
   });
 });
 
@@ -75,12 +88,25 @@ describe("plan CLI: output", () => {
     // As written: from the project's root, where npm runs the script.
     const base = path.join(PROJECT_DIR, "base.json");
     try {
-      const save = spawnSync("sh", ["-c", "npm run plan -- --stack dev --out base.json"], { cwd: PROJECT_DIR, encoding: "utf8" });
+      const save = spawnSync("sh", ["-c", "npm run plan -- --stack dev --out base.json"], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+      });
       assert.equal(save.status, 0, save.stderr);
-      assert.equal((JSON.parse(fs.readFileSync(base, "utf8")) as { stack: string }).stack, "dev", "the file holds the JSON and nothing else (no npm banner)");
-      const compare = spawnSync("sh", ["-c", "npm run plan -- --stack dev --compare base.json"], { cwd: PROJECT_DIR, encoding: "utf8" });
+      assert.equal(
+        (JSON.parse(fs.readFileSync(base, "utf8")) as { stack: string }).stack,
+        "dev",
+        "the file holds the JSON and nothing else (no npm banner)",
+      );
+      const compare = spawnSync("sh", ["-c", "npm run plan -- --stack dev --compare base.json"], {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+      });
       assert.equal(compare.status, 0, compare.stderr);
-      assert.match(compare.stdout, /Changes against base\.json: 0 to create, 0 to update, 0 to replace, 0 to delete, \d+ unchanged\./);
+      assert.match(
+        compare.stdout,
+        /Changes against base\.json: 0 to create, 0 to update, 0 to replace, 0 to delete, \d+ unchanged\./,
+      );
     } finally {
       fs.rmSync(base, { force: true });
     }
@@ -91,7 +117,10 @@ describe("plan CLI: output", () => {
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.split("\n");
     assert.match(lines[0], /^Offline plan of stack prod under the Pulumi SDK's mocks/);
-    assert.ok(lines.every((l) => [...l].length <= 160), `longest: ${Math.max(...lines.map((l) => [...l].length))}`);
+    assert.ok(
+      lines.every((l) => [...l].length <= 160),
+      `longest: ${Math.max(...lines.map((l) => [...l].length))}`,
+    );
     assert.doesNotMatch(run.stdout, /123456789012|vpc-0123456789abcdef0|sg-nodes0123456789/);
     assert.match(run.stdout, /<computed>/);
     // Scripts shown inline keep their newlines escaped: no line of the tree starts with a script line.

@@ -12,7 +12,12 @@ describe("offline plan", () => {
     it(`--stack ${stack} prints the resource tree and exits 0`, () => {
       const run = runPlanCli(["--stack", stack]);
       assert.equal(run.status, 0, run.stderr);
-      assert.match(run.stdout, new RegExp(`^Offline plan of stack ${stack} .*\\n\\nplatform-${stack} \\(pulumi:pulumi:Stack, \\d+ resources\\)`));
+      assert.match(
+        run.stdout,
+        new RegExp(
+          `^Offline plan of stack ${stack} .*\\n\\nplatform-${stack} \\(pulumi:pulumi:Stack, \\d+ resources\\)`,
+        ),
+      );
       assert.match(run.stdout, /pulumi:providers:aws {2}aws/);
     });
 
@@ -31,11 +36,15 @@ describe("offline plan", () => {
 
   it("--json reaches a slow reader whole (output past a pipe's 64 KiB is not cut off at exit)", () => {
     const cli = path.join(PROJECT_DIR, "tools/plan/cli.ts");
-    const run = spawnSync("sh", ["-c", `"${process.execPath}" --import tsx "${cli}" --stack prod --json | { sleep 1; cat; }`], {
-      cwd: PROJECT_DIR,
-      encoding: "utf8",
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const run = spawnSync(
+      "sh",
+      ["-c", `"${process.execPath}" --import tsx "${cli}" --stack prod --json | { sleep 1; cat; }`],
+      {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     assert.ok(run.stdout.length > 64 * 1024, `the plan is larger than a pipe holds (${run.stdout.length} bytes)`);
     assert.equal((JSON.parse(run.stdout) as { stack: string }).stack, "prod");
   });
@@ -57,20 +66,28 @@ describe("offline plan", () => {
   });
 
   it("reads secure: values as secrets and never prints them", () => {
-    const dir = stackDirWith("edge-dev", { "platform:edge": { sshPrivateKey: { secure: "v1:c2VjcmV0LWNpcGhlcnRleHQ=" } } });
+    const dir = stackDirWith("edge-dev", {
+      "platform:edge": { sshPrivateKey: { secure: "v1:c2VjcmV0LWNpcGhlcnRleHQ=" } },
+    });
     const config = readStackConfig(dir, "edge-dev");
     assert.deepEqual(config.secretKeys, ["platform:edge"]);
     assert.equal(JSON.parse(config.values["platform:edge"]).sshPrivateKey, "[secret]");
     const run = runPlanCli(["--stack", "edge-dev", "--config-dir", dir, "--json"]);
     assert.equal(run.status, 0, run.stderr);
     assert.ok(!run.stdout.includes("c2VjcmV0LWNpcGhlcnRleHQ="));
-    assert.ok(!fs.existsSync(path.join(os.userInfo().homedir, ".ssh/pulumi-edge/edge-dev")), "the offline plan writes no key under ~/.ssh");
+    assert.ok(
+      !fs.existsSync(path.join(os.userInfo().homedir, ".ssh/pulumi-edge/edge-dev")),
+      "the offline plan writes no key under ~/.ssh",
+    );
   });
 
   it("merges Pulumi.yaml defaults under the stack file, key by key", () => {
     const dir = stackDirWith("dev", {});
     const projectFile = path.join(dir, "Pulumi.yaml");
-    fs.appendFileSync(projectFile, "  extraKnob:\n    type: string\n    default: from-project\n  required:\n    type: string\n");
+    fs.appendFileSync(
+      projectFile,
+      "  extraKnob:\n    type: string\n    default: from-project\n  required:\n    type: string\n",
+    );
     const config = readStackConfig(dir, "dev");
     assert.equal(config.values["platform:extraKnob"], "from-project");
     assert.deepEqual(config.missing, ["platform:required"]);
@@ -80,7 +97,10 @@ describe("offline plan", () => {
   it("a stack file that does not exist is an error, not an empty plan", () => {
     const run = runPlanCli(["--stack", "nope"]);
     assert.equal(run.status, 2);
-    assert.match(run.stderr, /^Stack nope: unknown stack "nope": no Pulumi\.nope\.yaml in .*; the stacks there are dev, edge-dev, edge-prod, prod\n$/);
+    assert.match(
+      run.stderr,
+      /^Stack nope: unknown stack "nope": no Pulumi\.nope\.yaml in .*; the stacks there are dev, edge-dev, edge-prod, prod\n$/,
+    );
     assert.ok(fs.existsSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml")));
   });
 });

@@ -15,9 +15,19 @@ import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config
  */
 
 /* eslint-disable @typescript-eslint/no-require-imports */
-const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as Record<string, new () => Record<string, (...a: unknown[]) => unknown>> & { EnforcementLevel: Record<string, number> };
-const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as { AnalyzerClient: new (address: string, credentials: grpc.ChannelCredentials) => Record<string, (req: unknown, cb: (err: Error | null, res: Message) => void) => void> };
-const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as { Struct: { fromJavaScript(v: unknown): unknown } };
+const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as Record<
+  string,
+  new () => Record<string, (...a: unknown[]) => unknown>
+> & { EnforcementLevel: Record<string, number> };
+const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as {
+  AnalyzerClient: new (
+    address: string,
+    credentials: grpc.ChannelCredentials,
+  ) => Record<string, (req: unknown, cb: (err: Error | null, res: Message) => void) => void>;
+};
+const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as {
+  Struct: { fromJavaScript(v: unknown): unknown };
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 type Message = Record<string, (...a: unknown[]) => unknown>;
@@ -30,13 +40,18 @@ let client: ReturnType<typeof connect> | undefined;
 function connect(port: string) {
   const c = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   const call = (method: string, req: unknown) =>
-    new Promise<Message>((resolve, reject) => c[method].call(c, req, (err: Error | null, res: Message) => (err ? reject(err) : resolve(res))));
+    new Promise<Message>((resolve, reject) =>
+      c[method].call(c, req, (err: Error | null, res: Message) => (err ? reject(err) : resolve(res))),
+    );
   return { call, close: () => (c as unknown as { close(): void }).close() };
 }
 
 function startPack(): Promise<string> {
   return new Promise((resolve, reject) => {
-    child = spawn(process.execPath, ["--import", "tsx", "index.ts"], { cwd: POLICIES_DIR, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(process.execPath, ["--import", "tsx", "index.ts"], {
+      cwd: POLICIES_DIR,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout?.on("data", (d: Buffer) => {
@@ -50,7 +65,12 @@ function startPack(): Promise<string> {
   });
 }
 
-const LEVELS: Record<string, string> = { advisory: "ADVISORY", mandatory: "MANDATORY", disabled: "DISABLED", remediate: "REMEDIATE" };
+const LEVELS: Record<string, string> = {
+  advisory: "ADVISORY",
+  mandatory: "MANDATORY",
+  disabled: "DISABLED",
+  remediate: "REMEDIATE",
+};
 
 /** What the CLI sends for --policy-pack-config: each policy's level and its properties. */
 async function configure(stack: string) {
@@ -60,7 +80,9 @@ async function configure(stack: string) {
   for (const policy of allPolicies) {
     const { enforcementLevel, ...properties } = file[policy.name] ?? {};
     const config = new analyzerPb.PolicyConfig();
-    config.setEnforcementlevel(analyzerPb.EnforcementLevel[LEVELS[String(enforcementLevel ?? policy.enforcementLevel)]]);
+    config.setEnforcementlevel(
+      analyzerPb.EnforcementLevel[LEVELS[String(enforcementLevel ?? policy.enforcementLevel)]],
+    );
     config.setProperties(Struct.fromJavaScript(properties));
     map.set(policy.name, config);
   }
@@ -83,10 +105,19 @@ interface Diagnostic {
 
 function diagnosticsOf(res: Message): Diagnostic[] {
   const names = Object.fromEntries(Object.entries(analyzerPb.EnforcementLevel).map(([k, v]) => [v, k.toLowerCase()]));
-  return (res.getDiagnosticsList() as Message[]).map((d) => ({ policy: String(d.getPolicyname()), level: names[Number(d.getEnforcementlevel())], message: String(d.getMessage()) }));
+  return (res.getDiagnosticsList() as Message[]).map((d) => ({
+    policy: String(d.getPolicyname()),
+    level: names[Number(d.getEnforcementlevel())],
+    message: String(d.getMessage()),
+  }));
 }
 
-async function analyze(type: string, name: string, props: Record<string, unknown>, protect = false): Promise<Diagnostic[]> {
+async function analyze(
+  type: string,
+  name: string,
+  props: Record<string, unknown>,
+  protect = false,
+): Promise<Diagnostic[]> {
   const req = new analyzerPb.AnalyzeRequest();
   req.setType(type);
   req.setName(name);
@@ -96,7 +127,9 @@ async function analyze(type: string, name: string, props: Record<string, unknown
   return diagnosticsOf(await client!.call("analyze", req));
 }
 
-async function analyzeStack(resources: { type: string; name: string; props: Record<string, unknown>; protect?: boolean }[]): Promise<Diagnostic[]> {
+async function analyzeStack(
+  resources: { type: string; name: string; props: Record<string, unknown>; protect?: boolean }[],
+): Promise<Diagnostic[]> {
   const req = new analyzerPb.AnalyzeStackRequest();
   req.setResourcesList(
     resources.map((r) => {
@@ -113,8 +146,17 @@ async function analyzeStack(resources: { type: string; name: string; props: Reco
 }
 
 const DB = {
-  engine: "postgres", instanceClass: "db.t4g.medium", allocatedStorage: 100, publiclyAccessible: false, storageEncrypted: true, manageMasterUserPassword: true,
-  backupRetentionPeriod: 30, performanceInsightsEnabled: true, multiAz: true, deletionProtection: true, skipFinalSnapshot: false,
+  engine: "postgres",
+  instanceClass: "db.t4g.medium",
+  allocatedStorage: 100,
+  publiclyAccessible: false,
+  storageEncrypted: true,
+  manageMasterUserPassword: true,
+  backupRetentionPeriod: 30,
+  performanceInsightsEnabled: true,
+  multiAz: true,
+  deletionProtection: true,
+  skipFinalSnapshot: false,
 };
 
 describe("the pack under the real @pulumi/policy analyzer server", () => {
@@ -129,28 +171,66 @@ describe("the pack under the real @pulumi/policy analyzer server", () => {
 
   it("a compliant RDS instance: no diagnostics; a public, unencrypted one: mandatory, by name", async () => {
     assert.deepEqual(await analyze("aws:rds/instance:Instance", "db", DB, true), []);
-    const bad = await analyze("aws:rds/instance:Instance", "db", { ...DB, publiclyAccessible: true, storageEncrypted: false, performanceInsightsEnabled: false }, true);
-    assert.deepEqual(bad.map((d) => [d.policy, d.level]).sort(), [["rds-not-public", "mandatory"], ["rds-performance-insights", "advisory"], ["rds-storage-encrypted", "mandatory"]]);
+    const bad = await analyze(
+      "aws:rds/instance:Instance",
+      "db",
+      { ...DB, publiclyAccessible: true, storageEncrypted: false, performanceInsightsEnabled: false },
+      true,
+    );
+    assert.deepEqual(bad.map((d) => [d.policy, d.level]).sort(), [
+      ["rds-not-public", "mandatory"],
+      ["rds-performance-insights", "advisory"],
+      ["rds-storage-encrypted", "mandatory"],
+    ]);
   });
 
   it("resource options reach the rules: protect in prod", async () => {
     const found = await analyze("aws:kms/key:Key", "key", { enableKeyRotation: true }, false);
-    assert.deepEqual(found.map((d) => [d.policy, d.level]), [["stateful-resources-protected", "mandatory"]]);
+    assert.deepEqual(
+      found.map((d) => [d.policy, d.level]),
+      [["stateful-resources-protected", "mandatory"]],
+    );
   });
 
   it("unknown values at preview raise nothing, not even the server's can't-run-during-preview note", async () => {
     const unknown = Object.fromEntries(Object.keys(DB).map((k) => [k, UNKNOWN]));
     assert.deepEqual(await analyze("aws:rds/instance:Instance", "db", { ...unknown, engine: "postgres" }, true), []);
-    const eks = { version: UNKNOWN, upgradePolicy: UNKNOWN, endpointPublicAccess: UNKNOWN, publicAccessCidrs: [UNKNOWN], enabledClusterLogTypes: UNKNOWN, encryptionConfigKeyArn: UNKNOWN };
+    const eks = {
+      version: UNKNOWN,
+      upgradePolicy: UNKNOWN,
+      endpointPublicAccess: UNKNOWN,
+      publicAccessCidrs: [UNKNOWN],
+      enabledClusterLogTypes: UNKNOWN,
+      encryptionConfigKeyArn: UNKNOWN,
+    };
     assert.deepEqual(await analyze("eks:index:Cluster", "eks", eks), []);
     assert.deepEqual(await analyze("docker:index/container:Container", "app", { image: UNKNOWN, memory: 512 }), []);
   });
 
   it("stack policies: a bucket whose settings point at it by an unknown id is fine; a bare bucket is not", async () => {
     const bucket = { type: "aws:s3/bucket:Bucket", name: "b", props: { forceDestroy: false }, protect: true };
-    const pab = { type: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name: "pab", props: { bucket: UNKNOWN, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true } };
-    const s3 = (found: Diagnostic[]) => found.filter((d) => d.policy.startsWith("s3-")).map((d) => d.policy).sort();
+    const pab = {
+      type: "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+      name: "pab",
+      props: {
+        bucket: UNKNOWN,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      },
+    };
+    const s3 = (found: Diagnostic[]) =>
+      found
+        .filter((d) => d.policy.startsWith("s3-"))
+        .map((d) => d.policy)
+        .sort();
     assert.deepEqual(s3(await analyzeStack([bucket, pab])), ["s3-kms-encryption", "s3-tls-only", "s3-versioning"]);
-    assert.deepEqual(s3(await analyzeStack([bucket])), ["s3-kms-encryption", "s3-public-access-block", "s3-tls-only", "s3-versioning"]);
+    assert.deepEqual(s3(await analyzeStack([bucket])), [
+      "s3-kms-encryption",
+      "s3-public-access-block",
+      "s3-tls-only",
+      "s3-versioning",
+    ]);
   });
 });

@@ -25,12 +25,17 @@ const planResources = (stack: string) => planFor(stack).resources as PlanResourc
 /** Every leaf of `value` replaced by the unknown sentinel: the shape of a first preview with nothing created. */
 function allUnknown(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(allUnknown);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, allUnknown(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, allUnknown(v)]));
   return UNKNOWN;
 }
 
 function runCheck(args: string[]) {
-  const run = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_DIR, "tools/policy-check.ts"), ...args], { cwd: PROJECT_DIR, encoding: "utf8" });
+  const run = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(PROJECT_DIR, "tools/policy-check.ts"), ...args],
+    { cwd: PROJECT_DIR, encoding: "utf8" },
+  );
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -44,16 +49,25 @@ describe("the pack on the project's own stacks", () => {
   for (const stack of STACKS) {
     it(`${stack}: no mandatory violation, only the accepted advisories`, async () => {
       const { violations } = await evaluatePolicies(planResources(stack), stack);
-      assert.deepEqual(violations.filter((v) => v.level === "mandatory"), []);
+      assert.deepEqual(
+        violations.filter((v) => v.level === "mandatory"),
+        [],
+      );
       const advisories = violations.filter((v) => v.level === "advisory" && !(v.policy in ACCEPTED_ADVISORIES));
       assert.deepEqual(advisories, []);
     });
 
     it(`${stack}: a first preview (every input unknown) reports nothing`, async () => {
-      const resources = planResources(stack).map((r) => ({ ...r, inputs: allUnknown(r.inputs) as Record<string, unknown> }));
+      const resources = planResources(stack).map((r) => ({
+        ...r,
+        inputs: allUnknown(r.inputs) as Record<string, unknown>,
+      }));
       const { violations } = await evaluatePolicies(resources, stack);
       // monthly-cost-budget belongs to the cost part of the pack and is checked by its own tests.
-      assert.deepEqual(violations.filter((v) => v.policy !== "monthly-cost-budget"), []);
+      assert.deepEqual(
+        violations.filter((v) => v.policy !== "monthly-cost-budget"),
+        [],
+      );
     });
 
     it(`${stack}: the policy config is derived from the stack's own config (environment, budget, region)`, () => {
@@ -67,32 +81,44 @@ describe("the pack on the project's own stacks", () => {
 
   it("a new stack needs only its stack file: its policy config follows its config (a budget set there is the one checked)", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "new-stack-"));
-    for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml"]) fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f.replace("prod", "staging")));
+    for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml"])
+      fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f.replace("prod", "staging")));
     fs.appendFileSync(path.join(dir, "Pulumi.staging.yaml"), "  platform:cost:\n    monthlyBudgetUsd: 1234\n");
     const policyConfig = readPolicyConfig("staging", dir) as Record<string, Record<string, unknown>>;
     assert.equal(policyConfig["stateful-resources-protected"].environment, "prod");
     assert.equal(policyConfig["monthly-cost-budget"].monthlyBudgetUsd, 1234);
     const edge = readPolicyConfig("edge-prod") as Record<string, unknown>;
     assert.equal(edge["monthly-cost-budget"], "disabled", "an edge stack bills nothing on AWS");
-    assert.deepEqual(edge["edge-memory-budget"], { hostMemoryMb: environmentDefaults.prod.edge.hostMemoryMb, reserveMb: EDGE_OS_RESERVE_MB });
+    assert.deepEqual(edge["edge-memory-budget"], {
+      hostMemoryMb: environmentDefaults.prod.edge.hostMemoryMb,
+      reserveMb: EDGE_OS_RESERVE_MB,
+    });
   });
 
   it("the pack catches a regression in the real program: prod without protect", async () => {
     const resources = planResources("prod").map((r) => ({ ...r, options: { ...r.options, protect: undefined } }));
     const { violations } = await evaluatePolicies(resources, "prod");
     const names = violations.filter((v) => v.policy === "stateful-resources-protected").map((v) => v.type);
-    assert.ok(names.includes("aws:rds/instance:Instance") && names.includes("aws:s3/bucket:Bucket"), JSON.stringify(violations));
+    assert.ok(
+      names.includes("aws:rds/instance:Instance") && names.includes("aws:s3/bucket:Bucket"),
+      JSON.stringify(violations),
+    );
   });
 });
 
 describe("npm run policy:check", () => {
-  const violating = [{ type: "aws:kms/key:Key", name: "unrotated", inputs: { enableKeyRotation: false }, options: { protect: true } }];
+  const violating = [
+    { type: "aws:kms/key:Key", name: "unrotated", inputs: { enableKeyRotation: false }, options: { protect: true } },
+  ];
 
   it("exits 1 on a mandatory violation and names it in the JSON", () => {
     const run = runCheck([tmpFile("bad.json", violating), "--stack", "prod"]);
     assert.equal(run.status, 1, run.stderr);
     const out = JSON.parse(run.stdout) as { policy: { violations: { policy: string; level: string; name: string }[] } };
-    assert.deepEqual(out.policy.violations.map((v) => [v.policy, v.level, v.name]), [["kms-key-rotation", "mandatory", "unrotated"]]);
+    assert.deepEqual(
+      out.policy.violations.map((v) => [v.policy, v.level, v.name]),
+      [["kms-key-rotation", "mandatory", "unrotated"]],
+    );
   });
 
   it("exits 0 on the plan's own --json (an object with resources)", () => {

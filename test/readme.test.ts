@@ -23,7 +23,8 @@ describe("documentation", () => {
   it("every docs page's relative links resolve", () => {
     for (const file of fs.readdirSync(path.join(PROJECT_DIR, "docs"))) {
       const text = read(`docs/${file}`);
-      for (const [, link] of text.matchAll(/\]\(([^)#:]+\.md)\)/g)) assert.ok(fs.existsSync(path.join(PROJECT_DIR, "docs", link)), `docs/${file} → ${link}`);
+      for (const [, link] of text.matchAll(/\]\(([^)#:]+\.md)\)/g))
+        assert.ok(fs.existsSync(path.join(PROJECT_DIR, "docs", link)), `docs/${file} → ${link}`);
     }
   });
 
@@ -37,8 +38,15 @@ describe("documentation", () => {
     const knobs = Object.entries(platformSchemas).flatMap(([key, schema]) =>
       "shape" in schema ? Object.keys(schema.shape).map((knob) => `platform:${key}.${knob}`) : [`platform:${key}`],
     );
-    assert.deepEqual(knobs.filter((knob) => !reference.includes(`| \`${knob}\` |`)), []);
-    assert.deepEqual(configKeys().filter((key) => !KNOB_DOCS[key]), [], "every key has a meaning in config/knob-docs.ts");
+    assert.deepEqual(
+      knobs.filter((knob) => !reference.includes(`| \`${knob}\` |`)),
+      [],
+    );
+    assert.deepEqual(
+      configKeys().filter((key) => !KNOB_DOCS[key]),
+      [],
+      "every key has a meaning in config/knob-docs.ts",
+    );
   });
 
   it("documents every policy of the pack with its level", () => {

@@ -17,10 +17,19 @@ describe("registry", () => {
       const policies = ofType(planFor(stack), "aws:ecr/lifecyclePolicy:LifecyclePolicy");
       assert.equal(policies.length, 3);
       for (const policy of policies) {
-        const rules = JSON.parse(policy.inputs.policy).rules as { rulePriority: number; selection: Record<string, unknown>; action: { type: string } }[];
+        const rules = JSON.parse(policy.inputs.policy).rules as {
+          rulePriority: number;
+          selection: Record<string, unknown>;
+          action: { type: string };
+        }[];
         const untagged = rules.find((r) => r.selection.tagStatus === "untagged");
         const tagged = rules.find((r) => r.selection.tagStatus === "tagged");
-        assert.deepEqual(untagged?.selection, { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 1 });
+        assert.deepEqual(untagged?.selection, {
+          tagStatus: "untagged",
+          countType: "sinceImagePushed",
+          countUnit: "days",
+          countNumber: 1,
+        });
         assert.equal(tagged?.selection.countType, "imageCountMoreThan");
         assert.equal(tagged?.selection.countNumber, stack === "prod" ? 30 : 10);
         assert.deepEqual(tagged?.selection.tagPatternList, ["*"]);

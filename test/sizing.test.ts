@@ -33,10 +33,16 @@ describe("sizing: the reference production sizes are one documented change away"
 
   it("the figures in docs/sizing.md are the plan's", () => {
     const doc = fs.readFileSync(path.join(PROJECT_DIR, "docs/sizing.md"), "utf8");
-    const item = (plan: Record<string, unknown>, match: RegExp) => (plan.cost as Cost).lines.find((l) => match.test(l.item))?.monthly.toFixed(2);
+    const item = (plan: Record<string, unknown>, match: RegExp) =>
+      (plan.cost as Cost).lines.find((l) => match.test(l.item))?.monthly.toFixed(2);
     const prod = planFor("prod");
     const reference = planFor("prod", documentedChange());
-    for (const figure of [item(prod, /^RDS PostgreSQL db\./), item(prod, /^ElastiCache cache\./), item(reference, /^RDS PostgreSQL db\./), item(reference, /^ElastiCache cache\./)])
+    for (const figure of [
+      item(prod, /^RDS PostgreSQL db\./),
+      item(prod, /^ElastiCache cache\./),
+      item(reference, /^RDS PostgreSQL db\./),
+      item(reference, /^ElastiCache cache\./),
+    ])
       assert.ok(doc.includes(`**$${figure}**`), `docs/sizing.md shows $${figure}`);
   });
 });

@@ -26,7 +26,8 @@ const SECRET_REFERENCES = new Set(["existingSecret", "userKey", "passwordKey", "
 function walk(value: unknown, path: string, visit: (path: string, value: unknown) => void): void {
   visit(path, value);
   if (Array.isArray(value)) value.forEach((v, i) => walk(v, `${path}[${i}]`, visit));
-  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, visit);
+  else if (value && typeof value === "object")
+    for (const [k, v] of Object.entries(value)) walk(v, `${path}.${k}`, visit);
 }
 
 describe("stack safety", () => {
@@ -49,7 +50,14 @@ describe("stack safety", () => {
       const offenders: string[] = [];
       const check = (path: string, value: unknown) => {
         const key = path.split(".").pop() ?? "";
-        if (SECRET_WORDS.test(key) && !SECRET_REFERENCES.has(key) && typeof value === "string" && value !== "[secret]" && !/^arn:/.test(value)) offenders.push(path);
+        if (
+          SECRET_WORDS.test(key) &&
+          !SECRET_REFERENCES.has(key) &&
+          typeof value === "string" &&
+          value !== "[secret]" &&
+          !/^arn:/.test(value)
+        )
+          offenders.push(path);
       };
       for (const r of plan.resources) walk(r.inputs, `${r.type}::${r.name}`, check);
       for (const [name, value] of Object.entries(plan.outputs)) {

@@ -24,19 +24,42 @@ const SCRIPTS = path.join(ROOT, ".github/scripts");
 const STACKS = ["dev", "prod"] as const;
 const EDGE_STACKS = ["edge-dev", "edge-prod"] as const;
 
-interface Step { uses?: string; run?: string; with?: Record<string, unknown>; if?: string; env?: Record<string, string>; id?: string }
-interface Job {
-  uses?: string; needs?: string | string[]; if?: string; environment?: string | { name: string };
-  permissions?: Record<string, string> | string; concurrency?: { group: string; "cancel-in-progress"?: boolean };
-  container?: string | { image: string }; strategy?: { matrix?: unknown }; steps?: Step[]; "timeout-minutes"?: number;
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  if?: string;
+  env?: Record<string, string>;
+  id?: string;
 }
-interface Workflow { on: Record<string, unknown>; permissions?: Record<string, string>; concurrency?: { "cancel-in-progress"?: boolean }; jobs: Record<string, Job> }
+interface Job {
+  uses?: string;
+  needs?: string | string[];
+  if?: string;
+  environment?: string | { name: string };
+  permissions?: Record<string, string> | string;
+  concurrency?: { group: string; "cancel-in-progress"?: boolean };
+  container?: string | { image: string };
+  strategy?: { matrix?: unknown };
+  steps?: Step[];
+  "timeout-minutes"?: number;
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  concurrency?: { "cancel-in-progress"?: boolean };
+  jobs: Record<string, Job>;
+}
 
-const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = fs
+  .readdirSync(WORKFLOWS)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 const source = (file: string) => fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
 const workflow = (file: string) => parse(source(file)) as Workflow;
 const stepsOf = (job: Job) => job.steps ?? [];
-const allJobs = () => files.flatMap((file) => Object.entries(workflow(file).jobs).map(([name, job]) => ({ file, name, job })));
+const allJobs = () =>
+  files.flatMap((file) => Object.entries(workflow(file).jobs).map(([name, job]) => ({ file, name, job })));
 const usesAction = (job: Job, action: string) => stepsOf(job).some((s) => s.uses?.startsWith(`${action}@`));
 const pulumiSteps = (job: Job) => stepsOf(job).filter((s) => s.uses?.startsWith("pulumi/actions@") && s.with?.command);
 
@@ -67,7 +90,11 @@ describe("workflows pass the action-validator schema", () => {
 });
 
 describe("actions and images are pinned", () => {
-  const lines = files.flatMap((file) => source(file).split("\n").map((line, i) => ({ file, line, at: `${file}:${i + 1}` })));
+  const lines = files.flatMap((file) =>
+    source(file)
+      .split("\n")
+      .map((line, i) => ({ file, line, at: `${file}:${i + 1}` })),
+  );
   const uses = lines.filter((l) => /^\s*(-\s+)?uses:/.test(l.line));
 
   it("every third-party action is pinned by full commit SHA with its version in a comment", () => {
@@ -97,7 +124,9 @@ describe("actions and images are pinned", () => {
   });
 
   it("the Pulumi CLI is the release of the @pulumi/pulumi SDK in package.json", () => {
-    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+    };
     const installs = allJobs().flatMap(({ job }) => stepsOf(job).filter((s) => s.uses?.startsWith("pulumi/actions@")));
     assert.ok(installs.length > 0);
     for (const s of installs) assert.equal(String(s.with?.["pulumi-version"]), pkg.dependencies["@pulumi/pulumi"]);
@@ -106,8 +135,10 @@ describe("actions and images are pinned", () => {
   it("setup-node installs Node 24 (LTS; 20 has reached end of life) and checkouts keep no token on disk", () => {
     for (const { file, name, job } of allJobs()) {
       for (const s of stepsOf(job)) {
-        if (s.uses?.startsWith("actions/setup-node@")) assert.equal(String(s.with?.["node-version"]), "24", `${file} ${name}`);
-        if (s.uses?.startsWith("actions/checkout@")) assert.equal(s.with?.["persist-credentials"], false, `${file} ${name}`);
+        if (s.uses?.startsWith("actions/setup-node@"))
+          assert.equal(String(s.with?.["node-version"]), "24", `${file} ${name}`);
+        if (s.uses?.startsWith("actions/checkout@"))
+          assert.equal(s.with?.["persist-credentials"], false, `${file} ${name}`);
       }
     }
   });
@@ -115,7 +146,10 @@ describe("actions and images are pinned", () => {
 
 describe("credentials and permissions", () => {
   it("no stored AWS keys, Pulumi token or config passphrase anywhere in workflows or their scripts", () => {
-    const texts = [...files.map((f) => path.join(WORKFLOWS, f)), ...fs.readdirSync(SCRIPTS).map((f) => path.join(SCRIPTS, f))];
+    const texts = [
+      ...files.map((f) => path.join(WORKFLOWS, f)),
+      ...fs.readdirSync(SCRIPTS).map((f) => path.join(SCRIPTS, f)),
+    ];
     for (const file of texts)
       assert.doesNotMatch(
         fs.readFileSync(file, "utf8"),
@@ -132,13 +166,20 @@ describe("credentials and permissions", () => {
     const oidcJobs: string[] = [];
     for (const { file, name, job } of allJobs()) {
       const perms = typeof job.permissions === "object" ? job.permissions : {};
-      const assumesRole = stepsOf(job).some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") && s.with?.["role-to-assume"]);
+      const assumesRole = stepsOf(job).some(
+        (s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@") && s.with?.["role-to-assume"],
+      );
       assert.equal(perms["id-token"] === "write", assumesRole, `${file} ${name}`);
       if (assumesRole) oidcJobs.push(`${file}:${name}`);
     }
     assert.deepEqual(oidcJobs.sort(), [
-      "drift.yml:drift", "main.yml:deploy-dev", "main.yml:deploy-edge-dev", "main.yml:deploy-edge-prod", "main.yml:deploy-prod",
-      "main.yml:preview-prod", "pull-request.yml:preview-dev",
+      "drift.yml:drift",
+      "main.yml:deploy-dev",
+      "main.yml:deploy-edge-dev",
+      "main.yml:deploy-edge-prod",
+      "main.yml:deploy-prod",
+      "main.yml:preview-prod",
+      "pull-request.yml:preview-dev",
     ]);
   });
 
@@ -161,16 +202,28 @@ describe("credentials and permissions", () => {
       const role = steps.find((s) => s.id === "role");
       assert.ok(role && steps.indexOf(role) < steps.indexOf(aws), `${file} ${name}: the role step comes first`);
       assert.match(role.run ?? "", /^bash \.github\/scripts\/require-role\.sh /, `${file} ${name}`);
-      assert.match(role.env?.ROLE ?? "", /^\$\{\{ vars(\.[A-Z_]+|\[matrix\.roleVariable\]) \}\}$/, `${file} ${name}: one variable, nothing else`);
-      assert.ok(!job.if?.includes("AWS_ROLE") && !job.if?.includes("PREVIEW_ROLE"), `${file} ${name}: a missing role fails, it does not skip`);
+      assert.match(
+        role.env?.ROLE ?? "",
+        /^\$\{\{ vars(\.[A-Z_]+|\[matrix\.roleVariable\]) \}\}$/,
+        `${file} ${name}: one variable, nothing else`,
+      );
+      assert.ok(
+        !job.if?.includes("AWS_ROLE") && !job.if?.includes("PREVIEW_ROLE"),
+        `${file} ${name}: a missing role fails, it does not skip`,
+      );
     }
-    for (const file of files) assert.doesNotMatch(source(file), /ROLE_ARN[A-Z_]*\s*\|\|/, `${file}: a role with a fallback`);
+    for (const file of files)
+      assert.doesNotMatch(source(file), /ROLE_ARN[A-Z_]*\s*\|\|/, `${file}: a role with a fallback`);
   });
 
   it("live jobs wait for the repository to opt in (CLOUD_CI, EDGE_CI for the Pis), so a fresh fork stays green on the offline checks", () => {
     for (const { file, name, job } of allJobs()) {
       if (!stepsOf(job).some((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"))) continue;
-      assert.match(job.if ?? "", name.startsWith("deploy-edge-") ? /vars\.EDGE_CI == 'true'/ : /vars\.CLOUD_CI == 'true'/, `${file} ${name}`);
+      assert.match(
+        job.if ?? "",
+        name.startsWith("deploy-edge-") ? /vars\.EDGE_CI == 'true'/ : /vars\.CLOUD_CI == 'true'/,
+        `${file} ${name}`,
+      );
     }
   });
 
@@ -178,7 +231,7 @@ describe("credentials and permissions", () => {
     for (const { file, name, job } of allJobs()) {
       const steps = stepsOf(job);
       if (!steps.some((s) => s.uses?.startsWith("pulumi/actions@"))) continue;
-      const home = steps.findIndex((s) => s.run?.includes('PULUMI_HOME=$RUNNER_TEMP/pulumi-home'));
+      const home = steps.findIndex((s) => s.run?.includes("PULUMI_HOME=$RUNNER_TEMP/pulumi-home"));
       const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
       assert.ok(home >= 0 && home < pulumi, `${file} ${name}`);
       const cleanup = steps.at(-1);
@@ -192,12 +245,13 @@ describe("credentials and permissions", () => {
 /** Every `secrets.X`, `vars.X` and `vars[...]` a text refers to. */
 const references = (text: string) => [...text.matchAll(/\b(secrets|vars)(\.[A-Za-z_]+|\[[^\]]+\])/g)].map((m) => m[0]);
 
-
 /** The job derives the pack's configuration for `stack` from its stack file, before the Pulumi step that reads it. */
 function assertDerivedPackConfig(job: Job, stack: string): void {
   const steps = stepsOf(job);
   const pulumi = steps.findIndex((s) => s.uses?.startsWith("pulumi/actions@"));
-  const derive = steps.findIndex((s) => s.run?.trim() === `npm run --silent policy:config -- --stack ${stack} --out "$RUNNER_TEMP/policy-pack.json"`);
+  const derive = steps.findIndex(
+    (s) => s.run?.trim() === `npm run --silent policy:config -- --stack ${stack} --out "$RUNNER_TEMP/policy-pack.json"`,
+  );
   assert.ok(derive >= 0 && derive < pulumi, `${stack}: the pack config is derived before the Pulumi step`);
   assert.equal(steps[pulumi].with?.policyPackConfigs, "${{ runner.temp }}/policy-pack.json");
 }
@@ -229,13 +283,32 @@ describe("pull requests", () => {
     assert.equal(plan.needs, "stacks");
     assert.ok(stepsOf(pr.jobs.stacks).some((s) => s.run?.trim() === "bash .github/scripts/stack-list.sh"));
     const output = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stack-list-")), "output");
-    const listed = spawnSync("bash", [path.join(SCRIPTS, "stack-list.sh")], { cwd: ROOT, env: { PATH: process.env.PATH, GITHUB_OUTPUT: output }, encoding: "utf8" });
+    const listed = spawnSync("bash", [path.join(SCRIPTS, "stack-list.sh")], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, GITHUB_OUTPUT: output },
+      encoding: "utf8",
+    });
     assert.equal(listed.status, 0, listed.stderr);
-    const stackFiles = fs.readdirSync(ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.slice("Pulumi.".length, -".yaml".length));
-    assert.deepEqual(JSON.parse(fs.readFileSync(output, "utf8").trim().replace(/^list=/, "")), stackFiles.sort(), "every stack file is planned");
+    const stackFiles = fs
+      .readdirSync(ROOT)
+      .filter((f) => /^Pulumi\..+\.yaml$/.test(f))
+      .map((f) => f.slice("Pulumi.".length, -".yaml".length));
+    assert.deepEqual(
+      JSON.parse(
+        fs
+          .readFileSync(output, "utf8")
+          .trim()
+          .replace(/^list=/, ""),
+      ),
+      stackFiles.sort(),
+      "every stack file is planned",
+    );
     assert.deepEqual([...STACKS, ...EDGE_STACKS].sort(), stackFiles.sort());
     const checkouts = stepsOf(plan).filter((s) => s.uses?.startsWith("actions/checkout@"));
-    assert.ok(checkouts.some((s) => s.with?.ref === "${{ github.event.pull_request.base.sha }}"), "base branch checked out");
+    assert.ok(
+      checkouts.some((s) => s.with?.ref === "${{ github.event.pull_request.base.sha }}"),
+      "base branch checked out",
+    );
     assert.ok(stepsOf(plan).some((s) => s.run?.includes(".github/scripts/offline-plan.sh")));
     assert.deepEqual(references(JSON.stringify(plan)), [], "the offline plan runs under mocks: no secret, no variable");
     assert.equal(plan.environment, undefined);
@@ -251,8 +324,13 @@ describe("pull requests", () => {
     for (const [name, job] of Object.entries(pr.jobs)) {
       const text = JSON.stringify(job);
       for (const ref of references(text)) assert.doesNotMatch(ref, /PROD/i, `${name}: ${ref}`);
-      assert.doesNotMatch(String(typeof job.environment === "object" ? job.environment.name : (job.environment ?? "")), /prod/i, name);
-      if (name !== "offline-plan" && name !== "plan-comment") assert.doesNotMatch(text, /prod/i, `${name} mentions prod`);
+      assert.doesNotMatch(
+        String(typeof job.environment === "object" ? job.environment.name : (job.environment ?? "")),
+        /prod/i,
+        name,
+      );
+      if (name !== "offline-plan" && name !== "plan-comment")
+        assert.doesNotMatch(text, /prod/i, `${name} mentions prod`);
     }
   });
 
@@ -303,7 +381,10 @@ describe("main", () => {
     assert.equal(step.with?.["comment-on-summary"], true, "what the approver reads");
     const checkout = stepsOf(job).find((s) => s.uses?.startsWith("actions/checkout@"));
     assert.equal(checkout?.with?.ref, "${{ github.sha }}");
-    assert.equal((job as Job & { outputs?: Record<string, string> }).outputs?.commit, "${{ steps.commit.outputs.sha }}");
+    assert.equal(
+      (job as Job & { outputs?: Record<string, string> }).outputs?.commit,
+      "${{ steps.commit.outputs.sha }}",
+    );
     assert.match(stepsOf(job).find((s) => s.id === "commit")?.run ?? "", /git rev-parse HEAD/);
   });
 
@@ -351,7 +432,11 @@ describe("main", () => {
       assertDerivedPackConfig(job, stack);
       assert.equal(job.concurrency?.["cancel-in-progress"], false);
       const agent = stepsOf(job).find((s) => s.run?.includes("ssh-agent"));
-      assert.match(agent?.run ?? "", /ssh-agent -a "\$RUNNER_TEMP\/ssh-agent\.sock"/, "the agent socket is in the job's temporary directory");
+      assert.match(
+        agent?.run ?? "",
+        /ssh-agent -a "\$RUNNER_TEMP\/ssh-agent\.sock"/,
+        "the agent socket is in the job's temporary directory",
+      );
       assert.doesNotMatch(JSON.stringify(job), /~\/\.ssh|\$HOME/, "nothing written under the runner's home");
     });
   }
@@ -359,7 +444,9 @@ describe("main", () => {
   it("cloud jobs never wait for an edge stack, and edge jobs run on the edge runners", () => {
     for (const [name, job] of Object.entries(main.jobs)) {
       if (name.startsWith("deploy-edge-")) assert.match(JSON.stringify(job), /PULUMI_EDGE_RUNS_ON/, name);
-      else for (const need of [job.needs ?? []].flat()) assert.ok(!need.startsWith("deploy-edge-"), `${name} needs ${need}`);
+      else
+        for (const need of [job.needs ?? []].flat())
+          assert.ok(!need.startsWith("deploy-edge-"), `${name} needs ${need}`);
     }
   });
 
@@ -388,7 +475,10 @@ describe("drift", () => {
 
   it("per cloud stack, in that stack's read-only environment with that environment's read-only role", () => {
     const include = (job.strategy?.matrix as { include: { stack: string; roleVariable: string }[] }).include;
-    assert.deepEqual(include, STACKS.map((stack) => ({ stack, roleVariable: `AWS_PREVIEW_ROLE_ARN_${stack.toUpperCase()}` })));
+    assert.deepEqual(
+      include,
+      STACKS.map((stack) => ({ stack, roleVariable: `AWS_PREVIEW_ROLE_ARN_${stack.toUpperCase()}` })),
+    );
     assert.equal(job.environment, "preview-${{ matrix.stack }}");
     const role = stepsOf(job).find((s) => s.id === "role");
     assert.equal(role?.env?.ROLE, "${{ vars[matrix.roleVariable] }}");
@@ -403,7 +493,10 @@ function requireRole(role: string | undefined, variable = "AWS_PREVIEW_ROLE_ARN_
   fs.writeFileSync(output, "");
   const env: Record<string, string> = { PATH: process.env.PATH ?? "", GITHUB_OUTPUT: output };
   if (role !== undefined) env.ROLE = role;
-  const run = spawnSync("bash", [path.join(SCRIPTS, "require-role.sh"), variable, environment], { env, encoding: "utf8" });
+  const run = spawnSync("bash", [path.join(SCRIPTS, "require-role.sh"), variable, environment], {
+    env,
+    encoding: "utf8",
+  });
   return { status: run.status, output: fs.readFileSync(output, "utf8"), stdout: run.stdout };
 }
 
@@ -421,7 +514,10 @@ describe("require-role.sh", () => {
       const r = requireRole(role, "AWS_PREVIEW_ROLE_ARN_PROD", "preview-prod");
       assert.equal(r.status, 1);
       assert.equal(r.output, "");
-      assert.match(r.stdout, /^::error title=AWS role::set the variable AWS_PREVIEW_ROLE_ARN_PROD of environment preview-prod/);
+      assert.match(
+        r.stdout,
+        /^::error title=AWS role::set the variable AWS_PREVIEW_ROLE_ARN_PROD of environment preview-prod/,
+      );
     }
   });
 
@@ -441,10 +537,13 @@ describe("the set-up checklist (docs/ci.md)", () => {
   it("names every variable, secret and environment the workflows use, and the README links to it", () => {
     const names = new Set<string>();
     for (const file of files) {
-      for (const ref of references(source(file))) if (/^(vars|secrets)\.[A-Z_]+$/.test(ref)) names.add(ref.split(".")[1]);
+      for (const ref of references(source(file)))
+        if (/^(vars|secrets)\.[A-Z_]+$/.test(ref)) names.add(ref.split(".")[1]);
       for (const { job } of allJobs().filter((j) => j.file === file)) {
         const env = typeof job.environment === "object" ? job.environment.name : job.environment;
-        if (env) for (const stack of env.includes("matrix.stack") ? STACKS : [""]) names.add(env.replace("${{ matrix.stack }}", stack));
+        if (env)
+          for (const stack of env.includes("matrix.stack") ? STACKS : [""])
+            names.add(env.replace("${{ matrix.stack }}", stack));
       }
     }
     assert.ok(names.size >= 15, [...names].join(" "));
@@ -454,7 +553,10 @@ describe("the set-up checklist (docs/ci.md)", () => {
 
   it("its stack names and KMS aliases are the stack files' own", () => {
     for (const stack of [...STACKS, ...EDGE_STACKS]) {
-      const provider = String((parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { secretsprovider?: string }).secretsprovider);
+      const provider = String(
+        (parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { secretsprovider?: string })
+          .secretsprovider,
+      );
       const generic = provider.replace(/-(dev|prod)-/, "-<env>-");
       assert.ok(checklist.includes(generic.split("?")[0]), `${stack}: ${generic}`);
     }
@@ -462,7 +564,11 @@ describe("the set-up checklist (docs/ci.md)", () => {
 });
 
 describe("per-environment secrets", () => {
-  const stackFile = (stack: string) => parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { secretsprovider?: string; config: Record<string, unknown> };
+  const stackFile = (stack: string) =>
+    parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+      secretsprovider?: string;
+      config: Record<string, unknown>;
+    };
 
   it("every stack file encrypts its secrets with its environment's KMS key, never a passphrase; dev and prod keys differ", () => {
     const keys = new Map<string, string>();
@@ -483,12 +589,22 @@ describe("drift-check.sh tells drift from a failed check", () => {
   /** A `pulumi` on PATH that prints what the real CLI prints in each case (its messages vary by version). */
   function runWith(stdout: string, status: number) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drift-"));
-    fs.writeFileSync(path.join(dir, "pulumi"), `#!/bin/sh\necho "$*" > "${dir}/args"\nprintf '%s\\n' '${stdout}'\nexit ${status}\n`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(dir, "pulumi"),
+      `#!/bin/sh\necho "$*" > "${dir}/args"\nprintf '%s\\n' '${stdout}'\nexit ${status}\n`,
+      { mode: 0o755 },
+    );
     const output = path.join(dir, "output");
     fs.writeFileSync(output, "");
     const run = spawnSync("bash", [path.join(SCRIPTS, "drift-check.sh"), "org/dev", path.join(dir, "out.txt")], {
-      env: { PATH: `${dir}:${process.env.PATH}`, GITHUB_OUTPUT: output }, encoding: "utf8" });
-    return { status: run.status, output: fs.readFileSync(output, "utf8"), args: fs.readFileSync(path.join(dir, "args"), "utf8") };
+      env: { PATH: `${dir}:${process.env.PATH}`, GITHUB_OUTPUT: output },
+      encoding: "utf8",
+    });
+    return {
+      status: run.status,
+      output: fs.readFileSync(output, "utf8"),
+      args: fs.readFileSync(path.join(dir, "args"), "utf8"),
+    };
   }
 
   it("no changes: exit 0, drift=false, refresh and expect-no-changes passed to the CLI", { skip: bash.skip }, () => {
@@ -498,7 +614,10 @@ describe("drift-check.sh tells drift from a failed check", () => {
     assert.match(r.args, /^preview --stack org\/dev --refresh --expect-no-changes/);
   });
 
-  for (const message of ["error: no changes were expected but changes were proposed", "error: no changes were expected but changes occurred"]) {
+  for (const message of [
+    "error: no changes were expected but changes were proposed",
+    "error: no changes were expected but changes occurred",
+  ]) {
     it(`"${message}": exit 3, drift=true`, { skip: bash.skip }, () => {
       const r = runWith(message, 255);
       assert.equal(r.status, 3);
@@ -517,8 +636,15 @@ describe("shell", () => {
   const shellcheck = requireTool("shellcheck");
 
   /** `${{ … }}` is substituted by GitHub before the shell sees it: a placeholder keeps the quoting honest. */
-  const runBlocks = () => allJobs().flatMap(({ file, name, job }) =>
-    stepsOf(job).filter((s) => s.run).map((s, i) => ({ at: `${file} ${name} run #${i + 1}`, script: (s.run ?? "").replace(/\$\{\{[^}]*\}\}/g, "GITHUB_EXPRESSION") })));
+  const runBlocks = () =>
+    allJobs().flatMap(({ file, name, job }) =>
+      stepsOf(job)
+        .filter((s) => s.run)
+        .map((s, i) => ({
+          at: `${file} ${name} run #${i + 1}`,
+          script: (s.run ?? "").replace(/\$\{\{[^}]*\}\}/g, "GITHUB_EXPRESSION"),
+        })),
+    );
 
   it("every run: block passes shellcheck", { skip: shellcheck.skip }, () => {
     const blocks = runBlocks();
@@ -533,7 +659,10 @@ describe("shell", () => {
   });
 
   it("every script under .github/scripts passes shellcheck", { skip: shellcheck.skip }, () => {
-    const scripts = fs.readdirSync(SCRIPTS).filter((f) => f.endsWith(".sh")).map((f) => path.join(SCRIPTS, f));
+    const scripts = fs
+      .readdirSync(SCRIPTS)
+      .filter((f) => f.endsWith(".sh"))
+      .map((f) => path.join(SCRIPTS, f));
     assert.ok(scripts.length >= 3);
     const r = spawnSync(shellcheck.path as string, scripts, { encoding: "utf8" });
     assert.equal(r.status, 0, r.stdout);
@@ -541,16 +670,54 @@ describe("shell", () => {
 });
 
 describe("plan report (job summary and PR comment)", () => {
-  const line = (resource: string, item: string, quantity: number, unitPrice: number) => ({ resource, item, quantity, unitPrice, monthly: quantity * unitPrice });
-  const base: PlanJson = { stack: "dev", resources: [{}, {}], cost: { currency: "USD", monthly: 100, lines: [line("aws:eks/cluster:Cluster::eks", "EKS control plane", 730, 0.1), line("aws:ec2/natGateway:NatGateway::nat", "NAT gateway hours", 730, 0.036986301369863014)] } };
+  const line = (resource: string, item: string, quantity: number, unitPrice: number) => ({
+    resource,
+    item,
+    quantity,
+    unitPrice,
+    monthly: quantity * unitPrice,
+  });
+  const base: PlanJson = {
+    stack: "dev",
+    resources: [{}, {}],
+    cost: {
+      currency: "USD",
+      monthly: 100,
+      lines: [
+        line("aws:eks/cluster:Cluster::eks", "EKS control plane", 730, 0.1),
+        line("aws:ec2/natGateway:NatGateway::nat", "NAT gateway hours", 730, 0.036986301369863014),
+      ],
+    },
+  };
   const head: PlanJson = {
-    stack: "dev", resources: [{}, {}, {}],
-    policy: { violations: [{ policyName: "required-tags", enforcementLevel: "mandatory", urn: "urn:x::bucket", message: "missing tag | owner" }] },
-    cost: { currency: "USD", monthly: 173, lines: [...(base.cost?.lines ?? []), line("aws:rds/instance:Instance::db", "RDS db.t4g.micro", 730, 0.1)], unpriced: [{ resource: "aws:foo/bar:Bar::x", reason: "no price" }] },
+    stack: "dev",
+    resources: [{}, {}, {}],
+    policy: {
+      violations: [
+        {
+          policyName: "required-tags",
+          enforcementLevel: "mandatory",
+          urn: "urn:x::bucket",
+          message: "missing tag | owner",
+        },
+      ],
+    },
+    cost: {
+      currency: "USD",
+      monthly: 173,
+      lines: [...(base.cost?.lines ?? []), line("aws:rds/instance:Instance::db", "RDS db.t4g.micro", 730, 0.1)],
+      unpriced: [{ resource: "aws:foo/bar:Bar::x", reason: "no price" }],
+    },
   };
 
   it("policy violations, the total with its difference, changed lines, unpriced resources", () => {
-    const md = renderReport({ stack: "dev", head, base, tree: "platform-dev (pulumi:pulumi:Stack, 3 resources)", exitCode: 1 });
+    const md = renderReport({
+      stack: "dev",
+      head,
+      base,
+      tree: "platform-dev (pulumi:pulumi:Stack, 3 resources)",
+      exitCode: 1,
+    });
     assert.match(md, /^### Stack `dev`: \*\*failed\*\* \(a mandatory policy is violated/);
     assert.match(md, /\| mandatory \| required-tags \| urn:x::bucket \| missing tag \\\| owner \|/);
     assert.match(md, /\*\*Cost:\*\* \$173\.00\/month \(base \$100\.00, \*\*\+\$73\.00\*\*\)/);
@@ -569,7 +736,10 @@ describe("plan report (job summary and PR comment)", () => {
     const md = renderReport({ stack: "dev", head: headPlan as PlanJson, base: basePlan as PlanJson, exitCode: 0 });
     const lines = md.split("\n");
     assert.match(lines[2], /^\*\*Changes:\*\* 0 to create, 0 to update, 1 to replace, 0 to delete, \d+ unchanged\.$/);
-    assert.match(md, /> \[!CAUTION\]\n> \*\*REPLACE\*\* of a stateful resource \(bucket\): `aws:s3\/bucket:Bucket` `platform-dev-bucket` \(because objectLockEnabled changed\)/);
+    assert.match(
+      md,
+      /> \[!CAUTION\]\n> \*\*REPLACE\*\* of a stateful resource \(bucket\): `aws:s3\/bucket:Bucket` `platform-dev-bucket` \(because objectLockEnabled changed\)/,
+    );
   });
 
   it("a plan compared with itself shows no difference", () => {
@@ -579,8 +749,14 @@ describe("plan report (job summary and PR comment)", () => {
   });
 
   it("a base branch that could not be planned, or has no cost section, is said, not counted as zero", () => {
-    assert.match(renderReport({ stack: "prod", head, exitCode: 0 }), /No difference against the base branch: the base branch could not be planned/);
-    assert.match(renderReport({ stack: "prod", head, base: { stack: "prod", resources: [] }, exitCode: 0 }), /the base branch has no "cost" section/);
+    assert.match(
+      renderReport({ stack: "prod", head, exitCode: 0 }),
+      /No difference against the base branch: the base branch could not be planned/,
+    );
+    assert.match(
+      renderReport({ stack: "prod", head, base: { stack: "prod", resources: [] }, exitCode: 0 }),
+      /the base branch has no "cost" section/,
+    );
   });
 
   it("a long tree is truncated so both stacks fit in one comment", () => {
@@ -596,7 +772,11 @@ describe("offline-plan.sh against the real plan", () => {
     const summary = path.join(out, "summary.md");
     // A fresh, empty home: the plan must leave it so (nothing of a run outside OUT_DIR).
     const home = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plan-home-"));
-    const r = spawnSync("bash", [path.join(SCRIPTS, "offline-plan.sh"), "dev", out, ROOT], { cwd: ROOT, env: { ...process.env, HOME: home, GITHUB_STEP_SUMMARY: summary }, encoding: "utf8" });
+    const r = spawnSync("bash", [path.join(SCRIPTS, "offline-plan.sh"), "dev", out, ROOT], {
+      cwd: ROOT,
+      env: { ...process.env, HOME: home, GITHUB_STEP_SUMMARY: summary },
+      encoding: "utf8",
+    });
     assert.deepEqual(fs.readdirSync(home), [], "the offline plan wrote into the home directory");
     const report = fs.readFileSync(path.join(out, "report.md"), "utf8");
     assert.equal(r.status, 0, `${r.stderr}\n${report}`);
@@ -606,9 +786,12 @@ describe("offline-plan.sh against the real plan", () => {
     const plan = JSON.parse(fs.readFileSync(path.join(out, "head.json"), "utf8")) as PlanJson;
     if (plan.cost) {
       assert.match(report, /No cost line changed\./);
-      assert.match(fs.readFileSync(path.join(out, "tree.txt"), "utf8"), /Cost difference \(USD per month\): (\$[\d.,]+) → \1 \(\+?\$0\.00\)/, "--compare ran against the base plan");
-    }
-    else assert.match(report, /has no "cost" section/);
+      assert.match(
+        fs.readFileSync(path.join(out, "tree.txt"), "utf8"),
+        /Cost difference \(USD per month\): (\$[\d.,]+) → \1 \(\+?\$0\.00\)/,
+        "--compare ran against the base plan",
+      );
+    } else assert.match(report, /has no "cost" section/);
     assert.equal(fs.readFileSync(summary, "utf8"), report, "the same markdown goes to the job summary");
   });
 });

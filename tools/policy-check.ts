@@ -24,11 +24,14 @@ function readResources(file: string): PlanResource[] {
     throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const list = Array.isArray(data) ? data : (data as { resources?: unknown } | null)?.resources;
-  if (!Array.isArray(list)) throw new UsageError(`${file}: expected an array of resources or an object with "resources"`);
+  if (!Array.isArray(list))
+    throw new UsageError(`${file}: expected an array of resources or an object with "resources"`);
   list.forEach((r: unknown, i) => {
     const res = r as Partial<PlanResource> | null;
-    if (!res || typeof res.type !== "string" || typeof res.name !== "string") throw new UsageError(`${file}: resource ${i} needs a string "type" and "name"`);
-    if (res.inputs !== undefined && (typeof res.inputs !== "object" || res.inputs === null)) throw new UsageError(`${file}: resource ${i} "inputs" must be an object`);
+    if (!res || typeof res.type !== "string" || typeof res.name !== "string")
+      throw new UsageError(`${file}: resource ${i} needs a string "type" and "name"`);
+    if (res.inputs !== undefined && (typeof res.inputs !== "object" || res.inputs === null))
+      throw new UsageError(`${file}: resource ${i} "inputs" must be an object`);
   });
   return list.map((r: PlanResource) => ({ ...r, inputs: r.inputs ?? {}, options: r.options ?? {} }));
 }
@@ -36,7 +39,12 @@ function readResources(file: string): PlanResource[] {
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { stack: { type: "string", short: "s" }, help: { type: "boolean", short: "h" } }, allowPositionals: true, strict: true });
+    parsed = parseArgs({
+      args: argv,
+      options: { stack: { type: "string", short: "s" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+    });
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     return EXIT_USAGE;

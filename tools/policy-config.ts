@@ -15,12 +15,19 @@ export const THRESHOLDS_FILE = path.join(PROJECT_DIR, "policies/config/threshold
 type Thresholds = { shared: PolicyPackConfig } & Record<Environment, PolicyPackConfig>;
 
 function readThresholds(file = THRESHOLDS_FILE): Thresholds {
-  const { _comment: _, ...thresholds } = JSON.parse(fs.readFileSync(file, "utf8")) as Thresholds & { _comment?: string };
+  const { _comment: _, ...thresholds } = JSON.parse(fs.readFileSync(file, "utf8")) as Thresholds & {
+    _comment?: string;
+  };
   return thresholds;
 }
 
 /** Rules that hold only in prod: each reads the stack's environment. */
-const PROD_ONLY_RULES = ["rds-multi-az", "rds-deletion-protection", "elasticache-high-availability", "stateful-resources-protected"];
+const PROD_ONLY_RULES = [
+  "rds-multi-az",
+  "rds-deletion-protection",
+  "elasticache-high-availability",
+  "stateful-resources-protected",
+];
 
 /**
  * The policy pack's configuration for a stack, from the stack's own validated config: its
@@ -34,7 +41,10 @@ export function policyConfigFor(config: Config, thresholds: Thresholds = readThr
     config.kind === "cloud"
       ? { "monthly-cost-budget": { ...config.cost, region: config.region } }
       : // An edge stack bills nothing on AWS: its identity is in the cloud stack.
-        { "monthly-cost-budget": "disabled", "edge-memory-budget": { hostMemoryMb: config.edge.hostMemoryMb, reserveMb: EDGE_OS_RESERVE_MB } };
+        {
+          "monthly-cost-budget": "disabled",
+          "edge-memory-budget": { hostMemoryMb: config.edge.hostMemoryMb, reserveMb: EDGE_OS_RESERVE_MB },
+        };
   return { ...thresholds.shared, ...thresholds[config.environment], ...environment, ...derived };
 }
 
@@ -53,7 +63,12 @@ function main(argv: string[]): number {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: { stack: { type: "string", short: "s" }, out: { type: "string" }, "config-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
+      options: {
+        stack: { type: "string", short: "s" },
+        out: { type: "string" },
+        "config-dir": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
       strict: true,
     });
     if (values.help) {
@@ -66,7 +81,11 @@ function main(argv: string[]): number {
     else process.stdout.write(json);
     return EXIT.planned;
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof UsageError ||
+      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+    ) {
       console.error((error as Error).message);
       return EXIT.usage;
     }

@@ -74,7 +74,13 @@ export class AppPlatform extends pulumi.ComponentResource {
         policy: pulumi.output(args.database.masterSecretArn).apply((arn) =>
           JSON.stringify({
             Version: "2012-10-17",
-            Statement: [{ Effect: "Allow", Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], Resource: arn }],
+            Statement: [
+              {
+                Effect: "Allow",
+                Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                Resource: arn,
+              },
+            ],
           }),
         ),
       },
@@ -89,7 +95,13 @@ export class AppPlatform extends pulumi.ComponentResource {
     });
     const serviceAccount = new k8s.core.v1.ServiceAccount(
       `${name}-app`,
-      { metadata: { name: this.serviceAccountName, namespace: ns, annotations: { "eks.amazonaws.com/role-arn": role.arn } } },
+      {
+        metadata: {
+          name: this.serviceAccountName,
+          namespace: ns,
+          annotations: { "eks.amazonaws.com/role-arn": role.arn },
+        },
+      },
       k8sOpts,
     );
 
@@ -114,7 +126,11 @@ export class AppPlatform extends pulumi.ComponentResource {
     );
     new k8s.core.v1.Secret(
       `${name}-app-redis`,
-      { metadata: { name: "redis-auth", namespace: ns }, type: "Opaque", stringData: { REDIS_AUTH_TOKEN: pulumi.secret(args.cache.authToken) } },
+      {
+        metadata: { name: "redis-auth", namespace: ns },
+        type: "Opaque",
+        stringData: { REDIS_AUTH_TOKEN: pulumi.secret(args.cache.authToken) },
+      },
       k8sOpts,
     );
 
@@ -125,7 +141,12 @@ export class AppPlatform extends pulumi.ComponentResource {
     this.registerOutputs({ namespace: this.namespace, roleArn: this.roleArn });
   }
 
-  private dumpCronJob(name: string, args: AppPlatformArgs, ns: pulumi.Output<string>, serviceAccount: k8s.core.v1.ServiceAccount): void {
+  private dumpCronJob(
+    name: string,
+    args: AppPlatformArgs,
+    ns: pulumi.Output<string>,
+    serviceAccount: k8s.core.v1.ServiceAccount,
+  ): void {
     const scripts = new k8s.core.v1.ConfigMap(
       `${name}-db-dump-scripts`,
       { metadata: { namespace: ns }, data: { "db-dump.sh": DUMP_SCRIPT, "db-upload.sh": UPLOAD_SCRIPT } },
@@ -168,7 +189,12 @@ export class AppPlatform extends pulumi.ComponentResource {
                 spec: {
                   serviceAccountName: serviceAccount.metadata.name,
                   restartPolicy: "Never",
-                  securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                  securityContext: {
+                    runAsUser: 1000,
+                    runAsGroup: 1000,
+                    fsGroup: 1000,
+                    seccompProfile: { type: "RuntimeDefault" },
+                  },
                   volumes: [
                     { name: "work", emptyDir: { sizeLimit: "64Mi" } },
                     { name: "scripts", configMap: { name: scripts.metadata.name, defaultMode: 0o555 } },

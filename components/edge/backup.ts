@@ -9,7 +9,15 @@ export function awsCredentialsFile(args: { accessKeyId: string; secretAccessKey:
  * The backup unit's environment (not secret: the credentials are in their own file). Objects land
  * under `<prefix><site>/`, the one folder the site's identity may write.
  */
-export function backupEnv(args: { bucketName: string; prefix: string; region: string; site: string; retentionDays: number; host: string; tiers: boolean }): string {
+export function backupEnv(args: {
+  bucketName: string;
+  prefix: string;
+  region: string;
+  site: string;
+  retentionDays: number;
+  host: string;
+  tiers: boolean;
+}): string {
   return [
     `EDGE_DB=${EDGE_PATHS.database}`,
     // The app's other files and the (non-secret) configuration go into the same archive.

@@ -44,7 +44,12 @@ export interface ContainersArgs {
 }
 
 const RESTART = "unless-stopped";
-const HARDENING = { restart: RESTART, securityOpts: ["no-new-privileges:true"], platform: EDGE_PLATFORM, destroyGraceSeconds: 30 };
+const HARDENING = {
+  restart: RESTART,
+  securityOpts: ["no-new-privileges:true"],
+  platform: EDGE_PLATFORM,
+  destroyGraceSeconds: 30,
+};
 
 /** The uid:gid the official Redis image's `redis` user has; /srv/edge/redis belongs to it. */
 export const REDIS_UID = 999;
@@ -75,9 +80,18 @@ export const CONTAINER_CAPABILITIES: Record<ContainerKey, string[]> = {
  * by upload (a copy into the container before it starts), which Docker refuses on a read-only
  * root filesystem; their writable paths stay inside the container, not on the SD card's data.
  */
-export const READ_ONLY_ROOT: Record<ContainerKey, boolean> = { app: true, redis: true, nginx: false, nodeExporter: true, metricsAgent: false };
+export const READ_ONLY_ROOT: Record<ContainerKey, boolean> = {
+  app: true,
+  redis: true,
+  nginx: false,
+  nodeExporter: true,
+  metricsAgent: false,
+};
 
-const capabilities = (key: ContainerKey) => ({ drops: ["ALL"], ...(CONTAINER_CAPABILITIES[key].length ? { adds: CONTAINER_CAPABILITIES[key] } : {}) });
+const capabilities = (key: ContainerKey) => ({
+  drops: ["ALL"],
+  ...(CONTAINER_CAPABILITIES[key].length ? { adds: CONTAINER_CAPABILITIES[key] } : {}),
+});
 const confined = (key: ContainerKey) => ({ capabilities: capabilities(key), readOnly: READ_ONLY_ROOT[key] });
 
 /** Redis evicts before its container limit kills it: maxmemory is 75% of the limit. */
@@ -90,13 +104,29 @@ export const redisMaxMemoryMb = (limitMb: number): number => Math.floor(limitMb 
  * ports, 80 and 443) and the metrics agent (remote-write to the cluster). Nothing else is
  * reachable from the LAN, which matters because Docker's published ports bypass ufw.
  */
-export function createContainers(parent: pulumi.Resource, name: string, args: ContainersArgs): Record<ContainerKey, docker.Container> {
+export function createContainers(
+  parent: pulumi.Resource,
+  name: string,
+  args: ContainersArgs,
+): Record<ContainerKey, docker.Container> {
   const opts = { parent, provider: args.provider };
   const image = (key: string, ref: pulumi.Input<string>) =>
-    new docker.RemoteImage(`${name}-edge-${key}`, { name: ref, platform: EDGE_PLATFORM, keepLocally: true }, { ...opts, dependsOn: args.dependsOn });
+    new docker.RemoteImage(
+      `${name}-edge-${key}`,
+      { name: ref, platform: EDGE_PLATFORM, keepLocally: true },
+      { ...opts, dependsOn: args.dependsOn },
+    );
 
-  const internal = new docker.Network(`${name}-edge-internal`, { name: "edge-internal", driver: "bridge", internal: true }, { ...opts, deleteBeforeReplace: true, dependsOn: args.dependsOn });
-  const egress = new docker.Network(`${name}-edge-egress`, { name: "edge-egress", driver: "bridge" }, { ...opts, deleteBeforeReplace: true, dependsOn: args.dependsOn });
+  const internal = new docker.Network(
+    `${name}-edge-internal`,
+    { name: "edge-internal", driver: "bridge", internal: true },
+    { ...opts, deleteBeforeReplace: true, dependsOn: args.dependsOn },
+  );
+  const egress = new docker.Network(
+    `${name}-edge-egress`,
+    { name: "edge-egress", driver: "bridge" },
+    { ...opts, deleteBeforeReplace: true, dependsOn: args.dependsOn },
+  );
   const on = (...networks: docker.Network[]) => networks.map((n) => ({ name: n.name }));
   const mb = args.memoryMb;
 
@@ -109,7 +139,11 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
     metricsAgent: image("metrics-agent", EDGE_IMAGES.prometheus),
   };
   // Fixed container names and host ports: a replacement must remove the old container first.
-  const after = (key: ContainerKey) => ({ ...opts, deleteBeforeReplace: true, dependsOn: [images[key], internal, egress] });
+  const after = (key: ContainerKey) => ({
+    ...opts,
+    deleteBeforeReplace: true,
+    dependsOn: [images[key], internal, egress],
+  });
 
   const redis = new docker.Container(
     `${name}-edge-redis`,
@@ -123,10 +157,14 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
       command: [
         "redis-server",
         REDIS_CONF_PATH,
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
-        "--maxmemory", `${redisMaxMemoryMb(mb.redis)}mb`,
-        "--maxmemory-policy", "allkeys-lru",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--maxmemory",
+        `${redisMaxMemoryMb(mb.redis)}mb`,
+        "--maxmemory-policy",
+        "allkeys-lru",
       ],
       memory: mb.redis,
       volumes: [
@@ -136,8 +174,19 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
       // The internal network only: no published port, no route out.
       networksAdvanced: on(internal),
       // Without the password (which would show in `docker inspect`): NOAUTH proves the server answers.
-      healthcheck: { tests: ["CMD-SHELL", "redis-cli ping 2>&1 | grep -Eq '^(PONG|NOAUTH)'"], interval: "30s", timeout: "5s", retries: 3, startPeriod: "10s" },
-      labels: [{ label: "platform.edge/redis-conf-sha256", value: pulumi.secret(pulumi.output(args.redisPassword).apply((p) => sha256(renderRedisConf(p)))) }],
+      healthcheck: {
+        tests: ["CMD-SHELL", "redis-cli ping 2>&1 | grep -Eq '^(PONG|NOAUTH)'"],
+        interval: "30s",
+        timeout: "5s",
+        retries: 3,
+        startPeriod: "10s",
+      },
+      labels: [
+        {
+          label: "platform.edge/redis-conf-sha256",
+          value: pulumi.secret(pulumi.output(args.redisPassword).apply((p) => sha256(renderRedisConf(p)))),
+        },
+      ],
     },
     { ...after("redis"), dependsOn: [images.redis, internal, egress, args.redisConfFile] },
   );
@@ -168,7 +217,12 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
       volumes: [{ hostPath: EDGE_PATHS.data, containerPath: "/data" }],
       networksAdvanced: on(internal),
       healthcheck: {
-        tests: ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/health', timeout=3)"],
+        tests: [
+          "CMD",
+          "python",
+          "-c",
+          "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5000/health', timeout=3)",
+        ],
         interval: "30s",
         timeout: "5s",
         retries: 3,
@@ -194,7 +248,12 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
       volumes: [{ hostPath: EDGE_PATHS.tls, containerPath: "/etc/nginx/tls", readOnly: true }],
       labels: [{ label: "platform.edge/tls-sha256", value: args.tlsHash }],
       networksAdvanced: on(egress, internal),
-      healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/nginx-health"], interval: "30s", timeout: "5s", retries: 3 },
+      healthcheck: {
+        tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/nginx-health"],
+        interval: "30s",
+        timeout: "5s",
+        retries: 3,
+      },
     },
     after("nginx"),
   );
@@ -221,7 +280,12 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
         { hostPath: EDGE_PATHS.textfile, containerPath: "/textfile", readOnly: true },
       ],
       networksAdvanced: on(internal),
-      healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9100/metrics"], interval: "30s", timeout: "5s", retries: 3 },
+      healthcheck: {
+        tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9100/metrics"],
+        interval: "30s",
+        timeout: "5s",
+        retries: 3,
+      },
     },
     after("nodeExporter"),
   );
@@ -248,7 +312,12 @@ export function createContainers(parent: pulumi.Resource, name: string, args: Co
         { hostPath: EDGE_PATHS.metricsSecrets, containerPath: AGENT_SECRETS_DIR, readOnly: true },
       ],
       networksAdvanced: on(internal, egress),
-      healthcheck: { tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"], interval: "30s", timeout: "5s", retries: 3 },
+      healthcheck: {
+        tests: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/ready"],
+        interval: "30s",
+        timeout: "5s",
+        retries: 3,
+      },
     },
     { ...after("metricsAgent"), dependsOn: [images.metricsAgent, internal, egress, ...args.agentSecretFiles] },
   );

@@ -1,6 +1,11 @@
 /** Region, account and repository name of an ECR repository URL (`<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<name>`). */
-export function parseEcrRepositoryUrl(url: string): { registry: string; account: string; region: string; repository: string; partition: string } | undefined {
-  const match = /^(?<account>\d{12})\.dkr\.ecr\.(?<region>[a-z0-9-]+)\.amazonaws\.com(?<cn>\.cn)?\/(?<repository>[a-z0-9][a-z0-9._/-]*)$/.exec(url);
+export function parseEcrRepositoryUrl(
+  url: string,
+): { registry: string; account: string; region: string; repository: string; partition: string } | undefined {
+  const match =
+    /^(?<account>\d{12})\.dkr\.ecr\.(?<region>[a-z0-9-]+)\.amazonaws\.com(?<cn>\.cn)?\/(?<repository>[a-z0-9][a-z0-9._/-]*)$/.exec(
+      url,
+    );
   if (!match?.groups) return undefined;
   const { account, region, repository, cn } = match.groups;
   return { registry: url.split("/")[0], account, region, repository, partition: cn ? "aws-cn" : "aws" };
@@ -18,6 +23,11 @@ export function ecrPullStatements(repositoryArn: string): Record<string, unknown
   return [
     // GetAuthorizationToken has no resource-level permissions: "*" is the only valid resource.
     { Sid: "RegistryToken", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
-    { Sid: "PullEdgeApp", Effect: "Allow", Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: repositoryArn },
+    {
+      Sid: "PullEdgeApp",
+      Effect: "Allow",
+      Action: ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+      Resource: repositoryArn,
+    },
   ];
 }

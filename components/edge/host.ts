@@ -43,12 +43,18 @@ export function sshFilesDir(stack: string): string {
 export function dockerSshOpts(config: EdgeConfig, stack: string): pulumi.Output<string[]> {
   const { host, hostKey } = config;
   const base = [
-    "-o", "StrictHostKeyChecking=yes",
-    "-o", "UserKnownHostsFile=none",
-    "-o", "GlobalKnownHostsFile=none",
-    "-o", `KnownHostsCommand=/bin/echo ${knownHostsLine(host, config.port, hostKey).trim()}`,
-    "-o", "BatchMode=yes",
-    "-o", "ConnectTimeout=10",
+    "-o",
+    "StrictHostKeyChecking=yes",
+    "-o",
+    "UserKnownHostsFile=none",
+    "-o",
+    "GlobalKnownHostsFile=none",
+    "-o",
+    `KnownHostsCommand=/bin/echo ${knownHostsLine(host, config.port, hostKey).trim()}`,
+    "-o",
+    "BatchMode=yes",
+    "-o",
+    "ConnectTimeout=10",
   ];
   const key: pulumi.Output<string | undefined> = config.sshPrivateKey ? config.sshPrivateKey : pulumi.output(undefined);
   return key.apply((privateKey) => {
@@ -81,8 +87,12 @@ export function privateDir(home: string, relative: string): string {
     // ~/.ssh itself is the user's: created if missing, otherwise left as it is.
     if (i === 0) continue;
     const st = fs.lstatSync(dir);
-    if (st.isSymbolicLink() || !st.isDirectory()) throw new Error(`${dir}: expected a directory, found a symlink or a file; refusing to write SSH keys there`);
-    if (uid !== undefined && st.uid !== uid) throw new Error(`${dir}: owned by uid ${st.uid}, not the current user (${uid}); refusing to write SSH keys there`);
+    if (st.isSymbolicLink() || !st.isDirectory())
+      throw new Error(`${dir}: expected a directory, found a symlink or a file; refusing to write SSH keys there`);
+    if (uid !== undefined && st.uid !== uid)
+      throw new Error(
+        `${dir}: owned by uid ${st.uid}, not the current user (${uid}); refusing to write SSH keys there`,
+      );
     fs.chmodSync(dir, 0o700);
   }
   return dir;
@@ -145,7 +155,12 @@ export function remoteFile(parent: pulumi.Resource, name: string, args: RemoteFi
     },
     // A changed trigger replaces the command: delete (rm) first, or the old resource's delete
     // would remove the file the new one just wrote.
-    { parent, dependsOn: args.dependsOn, deleteBeforeReplace: true, additionalSecretOutputs: args.secret ? ["stdout", "stderr"] : [] },
+    {
+      parent,
+      dependsOn: args.dependsOn,
+      deleteBeforeReplace: true,
+      additionalSecretOutputs: args.secret ? ["stdout", "stderr"] : [],
+    },
   );
 }
 

@@ -29,7 +29,8 @@ export function resolveAppImage(appImage: string | undefined, repositoryUrl: str
   if (!match?.groups) throw new Error(`edge.appImage must be <repository>@sha256:<digest>, got ${appImage}`);
   const { repo, digest } = match.groups;
   const firstPart = repo.split("/")[0];
-  const namesRegistry = repo.includes("/") && (firstPart.includes(".") || firstPart.includes(":") || firstPart === "localhost");
+  const namesRegistry =
+    repo.includes("/") && (firstPart.includes(".") || firstPart.includes(":") || firstPart === "localhost");
   if (namesRegistry) return appImage;
   const repositoryName = repositoryUrl.split("/").slice(1).join("/");
   // A bare name that is not the ECR repository is a Docker Hub image, pulled as given.

@@ -18,7 +18,13 @@ import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
 import { healthGate, PREVIOUS_APP_IMAGE_FILE } from "./gate";
 
-export { CONTAINER_CAPABILITIES, CONTAINER_NAMES, READ_ONLY_ROOT, REDIS_CONF_HOST_PATH, redisMaxMemoryMb } from "./containers";
+export {
+  CONTAINER_CAPABILITIES,
+  CONTAINER_NAMES,
+  READ_ONLY_ROOT,
+  REDIS_CONF_HOST_PATH,
+  redisMaxMemoryMb,
+} from "./containers";
 export { EDGE_IMAGES, EDGE_PLATFORM, resolveAppImage } from "./images";
 export { ecrPullStatements, ecrRepositoryArn } from "./ecr";
 export { knownHostsLine } from "./host";
@@ -73,7 +79,10 @@ export interface EdgeArgs {
  * The pre-deploy command on the Pi: records the image the app runs now (the deploy gate names it
  * when the new one fails), then runs the backup unit to completion when there is a database.
  */
-export function preDeployBackupCommand(database: string = EDGE_PATHS.database, previousImageFile: string = PREVIOUS_APP_IMAGE_FILE): string {
+export function preDeployBackupCommand(
+  database: string = EDGE_PATHS.database,
+  previousImageFile: string = PREVIOUS_APP_IMAGE_FILE,
+): string {
   const tmp = `${previousImageFile}.new`;
   return (
     `{ sudo docker inspect -f '{{.Config.Image}}' ${CONTAINER_NAMES.app} 2>/dev/null | sudo tee ${tmp} >/dev/null; ` +
@@ -139,17 +148,36 @@ export class Edge extends pulumi.ComponentResource {
     });
     const prepared = [hostPrep];
 
-    const tls = edgeCertificate(this, name, { host, certificatePem: config.tlsCertificate, privateKeyPem: config.tlsPrivateKey });
+    const tls = edgeCertificate(this, name, {
+      host,
+      certificatePem: config.tlsCertificate,
+      privateKeyPem: config.tlsPrivateKey,
+    });
     const tlsFiles = [
-      remoteFile(this, `${name}-edge-tls-cert`, { connection: conn, path: `${EDGE_PATHS.tls}/cert.pem`, content: tls.certificatePem, mode: "0644", dependsOn: prepared }),
-      remoteFile(this, `${name}-edge-tls-key`, { connection: conn, path: `${EDGE_PATHS.tls}/key.pem`, content: tls.privateKeyPem, mode: "0600", secret: true, dependsOn: prepared }),
+      remoteFile(this, `${name}-edge-tls-cert`, {
+        connection: conn,
+        path: `${EDGE_PATHS.tls}/cert.pem`,
+        content: tls.certificatePem,
+        mode: "0644",
+        dependsOn: prepared,
+      }),
+      remoteFile(this, `${name}-edge-tls-key`, {
+        connection: conn,
+        path: `${EDGE_PATHS.tls}/key.pem`,
+        content: tls.privateKeyPem,
+        mode: "0600",
+        secret: true,
+        dependsOn: prepared,
+      }),
     ];
 
     const credentials = pulumi.output(cloud.credentials);
     const awsCredentials = remoteFile(this, `${name}-edge-aws-credentials`, {
       connection: conn,
       path: AWS_CREDENTIALS,
-      content: pulumi.secret(pulumi.all([credentials, cloud.region]).apply(([c, region]) => awsCredentialsFile({ ...c, region }))),
+      content: pulumi.secret(
+        pulumi.all([credentials, cloud.region]).apply(([c, region]) => awsCredentialsFile({ ...c, region })),
+      ),
       mode: "0600",
       secret: true,
       dependsOn: prepared,
@@ -161,14 +189,20 @@ export class Edge extends pulumi.ComponentResource {
     const pull = this.appImagePull(name, conn, appImage, [...prepared, awsCredentials]);
     // Computed once: the provider's and the gate's ssh take the same options.
     const sshOptions = dockerSshOpts(config, pulumi.getStack());
-    const provider = new docker.Provider(`${name}-edge-docker`, { host: `ssh://${config.user}@${host}:${config.port}`, sshOpts: sshOptions }, { parent: this });
+    const provider = new docker.Provider(
+      `${name}-edge-docker`,
+      { host: `ssh://${config.user}@${host}:${config.port}`, sshOpts: sshOptions },
+      { parent: this },
+    );
     const metrics = pulumi.output(cloud.metrics);
     // Both files exist either way (empty without remote write); the agent config names them only with it.
     const agentSecretFiles = [
       remoteFile(this, `${name}-edge-metrics-token`, {
         connection: conn,
         path: `${EDGE_PATHS.metricsSecrets}/token`,
-        content: pulumi.secret(pulumi.all([metrics, credentials]).apply(([target, c]) => (target ? (c.metricsToken ?? "") : ""))),
+        content: pulumi.secret(
+          pulumi.all([metrics, credentials]).apply(([target, c]) => (target ? (c.metricsToken ?? "") : "")),
+        ),
         mode: "0400",
         owner: `${AGENT_UID}:${AGENT_UID}`,
         secret: true,
@@ -184,7 +218,11 @@ export class Edge extends pulumi.ComponentResource {
     ];
     // Redis asks for a password although only the internal network reaches it: a compromised
     // container there gets no free key-value store. Generated once, kept in the state (secret).
-    const redisPassword = new random.RandomPassword(`${name}-edge-redis-password`, { length: 32, special: false }, { parent: this }).result;
+    const redisPassword = new random.RandomPassword(
+      `${name}-edge-redis-password`,
+      { length: 32, special: false },
+      { parent: this },
+    ).result;
     const redisConfFile = remoteFile(this, `${name}-edge-redis-conf`, {
       connection: conn,
       path: REDIS_CONF_HOST_PATH,
@@ -205,13 +243,21 @@ export class Edge extends pulumi.ComponentResource {
       appReservationMb: args.appReservationMb ?? 256,
       appUid,
       nginxConf: renderNginxConf(nginxConfArgs(config, !tls.selfSigned)),
-      agentConfig: metrics.apply((target) => renderPrometheusAgentConfig({ site, remoteWrite: target ? { url: target.url } : undefined })),
+      agentConfig: metrics.apply((target) =>
+        renderPrometheusAgentConfig({ site, remoteWrite: target ? { url: target.url } : undefined }),
+      ),
       agentSecretFiles,
-      tlsHash: pulumi.secret(pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`))),
+      tlsHash: pulumi.secret(
+        pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`)),
+      ),
       dependsOn: [...prepared, ...tlsFiles],
     });
 
-    const containerIds = pulumi.all(Object.fromEntries(Object.entries(containers).map(([k, c]) => [CONTAINER_NAMES[k as keyof typeof CONTAINER_NAMES], c.id])));
+    const containerIds = pulumi.all(
+      Object.fromEntries(
+        Object.entries(containers).map(([k, c]) => [CONTAINER_NAMES[k as keyof typeof CONTAINER_NAMES], c.id]),
+      ),
+    );
     const healthCheck = healthGate(this, config, sshOptions, Object.values(containers));
 
     this.url = `https://${host}`;
@@ -238,14 +284,24 @@ export class Edge extends pulumi.ComponentResource {
     const env = pulumi
       .all([args.cloud.backupBucket, args.cloud.region, args.cloud.backupTiers])
       .apply(([bucketName, region, tiers]) =>
-        backupEnv({ bucketName, prefix: BACKUP_PREFIXES.edge, region, site, retentionDays: backupRetentionDays, host: args.config.host, tiers }),
+        backupEnv({
+          bucketName,
+          prefix: BACKUP_PREFIXES.edge,
+          region,
+          site,
+          retentionDays: backupRetentionDays,
+          host: args.config.host,
+          tiers,
+        }),
       );
     const files = [
       file("backup-script", `${EDGE_PATHS.bin}/edge-backup.sh`, EDGE_SCRIPTS["edge-backup.sh"], "0755"),
       file("restore-script", `${EDGE_PATHS.bin}/edge-restore.sh`, EDGE_SCRIPTS["edge-restore.sh"], "0755"),
       file("metrics-script", `${EDGE_PATHS.bin}/pi-metrics.sh`, EDGE_SCRIPTS["pi-metrics.sh"], "0755"),
       file("backup-env", `${EDGE_PATHS.etc}/backup.env`, env, "0644"),
-      ...Object.entries(EDGE_UNITS).map(([unit, content]) => file(`unit-${unit.replace(".", "-")}`, `/etc/systemd/system/${unit}`, content, "0644")),
+      ...Object.entries(EDGE_UNITS).map(([unit, content]) =>
+        file(`unit-${unit.replace(".", "-")}`, `/etc/systemd/system/${unit}`, content, "0644"),
+      ),
     ];
     const timers = "edge-backup.timer pi-metrics.timer edge-image-prune.timer";
     return new remote.Command(
@@ -268,7 +324,12 @@ export class Edge extends pulumi.ComponentResource {
    * `systemctl start` of the oneshot returns when the backup has finished, with its status. A Pi
    * without a database yet (the first deploy) has nothing to back up.
    */
-  private preDeployBackup(name: string, conn: Connection, appImage: pulumi.Output<string>, after: pulumi.Resource[]): remote.Command {
+  private preDeployBackup(
+    name: string,
+    conn: Connection,
+    appImage: pulumi.Output<string>,
+    after: pulumi.Resource[],
+  ): remote.Command {
     return new remote.Command(
       `${name}-edge-pre-deploy-backup`,
       {
@@ -286,7 +347,10 @@ export class Edge extends pulumi.ComponentResource {
     return pulumi.output(args.cloud.appRepositoryUrl).apply((repositoryUrl) => {
       const configured = resolveAppImage(args.config.appImage, repositoryUrl);
       if (configured) return pulumi.output(configured);
-      if (!args.awsProvider) throw new pulumi.RunError("platform:edge.appImage: unset, and no AWS provider to look up the newest image; pin the image by digest");
+      if (!args.awsProvider)
+        throw new pulumi.RunError(
+          "platform:edge.appImage: unset, and no AWS provider to look up the newest image; pin the image by digest",
+        );
       const repositoryName = repositoryUrl.split("/").slice(1).join("/");
       // The stack output edgeAppImageSource says "newest": an unpinned stack deploys whatever was pushed last.
       return aws.ecr
@@ -300,7 +364,12 @@ export class Edge extends pulumi.ComponentResource {
    * repository): the Docker provider then holds no registry token, whose daily change would be a
    * diff in every preview. Runs again exactly when the image reference changes.
    */
-  private appImagePull(name: string, conn: Connection, appImage: pulumi.Output<string>, prepared: pulumi.Resource[]): remote.Command {
+  private appImagePull(
+    name: string,
+    conn: Connection,
+    appImage: pulumi.Output<string>,
+    prepared: pulumi.Resource[],
+  ): remote.Command {
     return remoteScript(this, `${name}-edge-app-pull`, {
       connection: conn,
       script: EDGE_SCRIPTS["ecr-pull.sh"],

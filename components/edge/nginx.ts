@@ -53,12 +53,14 @@ export interface NginxConfArgs {
   listenAddress?: string;
 }
 
-export const DEFAULT_CONTENT_SECURITY_POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+export const DEFAULT_CONTENT_SECURITY_POLICY =
+  "default-src 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 function check(value: string, pattern: RegExp, what: string): string {
-  if (!pattern.test(value)) throw new Error(`renderNginxConf: ${what} ${JSON.stringify(value)} is not allowed in nginx.conf`);
+  if (!pattern.test(value))
+    throw new Error(`renderNginxConf: ${what} ${JSON.stringify(value)} is not allowed in nginx.conf`);
   return value;
 }
 
@@ -115,14 +117,26 @@ export function renderNginxConf(args: NginxConfArgs): string {
   const burst = args.burst ?? 20;
   const user = args.user === undefined ? "user nginx;\n" : args.user ? `user ${args.user};\n` : "";
   const temp = args.tempDir
-    ? ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"].map((t) => `  ${t}_temp_path ${args.tempDir}/${t};`).join("\n") + "\n"
+    ? ["client_body", "proxy", "fastcgi", "uwsgi", "scgi"]
+        .map((t) => `  ${t}_temp_path ${args.tempDir}/${t};`)
+        .join("\n") + "\n"
     : "";
-  const proxies = (args.trustedProxies ?? []).map((p) => check(p, /^([0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(\/\d{1,3})?$/, "trusted proxy"));
-  const internal = (args.internalPaths ?? ["/metrics"]).map((p) => check(p, /^(\/[A-Za-z0-9._~-]+)+\/?$/, "internal path"));
-  const csp = check(args.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY, /^[^"\\$\r\n{}]*$/, "contentSecurityPolicy");
+  const proxies = (args.trustedProxies ?? []).map((p) =>
+    check(p, /^([0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:.]*)(\/\d{1,3})?$/, "trusted proxy"),
+  );
+  const internal = (args.internalPaths ?? ["/metrics"]).map((p) =>
+    check(p, /^(\/[A-Za-z0-9._~-]+)+\/?$/, "internal path"),
+  );
+  const csp = check(
+    args.contentSecurityPolicy ?? DEFAULT_CONTENT_SECURITY_POLICY,
+    /^[^"\\$\r\n{}]*$/,
+    "contentSecurityPolicy",
+  );
   const httpPort = args.httpPort ?? 80;
   const httpsPort = args.httpsPort ?? 443;
-  const listen = args.listenAddress ? `${check(args.listenAddress, /^[0-9.]+$|^\[[0-9a-fA-F:]+\]$/, "listenAddress")}:` : "";
+  const listen = args.listenAddress
+    ? `${check(args.listenAddress, /^[0-9.]+$|^\[[0-9a-fA-F:]+\]$/, "listenAddress")}:`
+    : "";
   const origin = `https://${serverName}${httpsPort === 443 ? "" : `:${httpsPort}`}`;
 
   const realIp = proxies.length
@@ -148,7 +162,9 @@ ${proxies.map((p) => `  set_real_ip_from ${p};`).join("\n")}
 
   // A DNS name: handshakes for any other SNI (or none) are refused outright. An address: clients
   // send no SNI, so the default server has to present the certificate too.
-  const catchAllTls = IPV4.test(serverName) ? `    ssl_certificate ${cert};\n    ssl_certificate_key ${key};\n` : "    ssl_reject_handshake on;\n";
+  const catchAllTls = IPV4.test(serverName)
+    ? `    ssl_certificate ${cert};\n    ssl_certificate_key ${key};\n`
+    : "    ssl_reject_handshake on;\n";
 
   const proxied = (extra: string) => `      rewrite ^ $uri break;
       limit_req zone=per_client burst=${burst} nodelay;

@@ -48,7 +48,12 @@ export function probeSsh(host: string, port: number, options: ProbeOptions = {})
       else reject(new EdgeUnreachableError(host, port, reason));
     };
     const timer = setTimeout(
-      () => finish(socket.connecting ? `no TCP connection within ${timeoutMs / 1000} s` : `connected, but no SSH server answered within ${timeoutMs / 1000} s`),
+      () =>
+        finish(
+          socket.connecting
+            ? `no TCP connection within ${timeoutMs / 1000} s`
+            : `connected, but no SSH server answered within ${timeoutMs / 1000} s`,
+        ),
       timeoutMs,
     );
     socket.setEncoding("latin1");
@@ -60,7 +65,9 @@ export function probeSsh(host: string, port: number, options: ProbeOptions = {})
       }
       if (received.length > 8192) finish("connected, but the server did not identify as SSH");
     });
-    socket.on("error", (error: NodeJS.ErrnoException) => finish(error.code === "ECONNREFUSED" ? "connection refused" : (error.code ?? error.message)));
+    socket.on("error", (error: NodeJS.ErrnoException) =>
+      finish(error.code === "ECONNREFUSED" ? "connection refused" : (error.code ?? error.message)),
+    );
     socket.on("close", () => finish("connected, but the server closed the connection without an SSH greeting"));
   });
 }

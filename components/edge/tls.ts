@@ -13,7 +13,11 @@ export function edgeCertificate(
   args: { host: string; certificatePem?: string; privateKeyPem?: pulumi.Output<string> },
 ): { certificatePem: pulumi.Output<string>; privateKeyPem: pulumi.Output<string>; selfSigned: boolean } {
   if (args.certificatePem && args.privateKeyPem)
-    return { certificatePem: pulumi.output(args.certificatePem), privateKeyPem: pulumi.secret(args.privateKeyPem), selfSigned: false };
+    return {
+      certificatePem: pulumi.output(args.certificatePem),
+      privateKeyPem: pulumi.secret(args.privateKeyPem),
+      selfSigned: false,
+    };
   const key = new tls.PrivateKey(`${name}-edge-tls`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, { parent });
   const isAddress = IPV4.test(args.host);
   const cert = new tls.SelfSignedCert(

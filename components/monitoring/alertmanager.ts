@@ -51,7 +51,8 @@ function chatIntegrations(alerting: AlertingConfig, credentials: AlertingCredent
         api_url: credentials.slackWebhookUrl,
         ...(alerting.slackChannel ? { channel: alerting.slackChannel } : {}),
         send_resolved: true,
-        title: '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}{{ with .CommonLabels.site }} at {{ . }}{{ end }}',
+        title:
+          '[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .CommonLabels.alertname }}{{ with .CommonLabels.site }} at {{ . }}{{ end }}',
         text: "{{ range .Alerts }}*{{ .Annotations.summary }}*\n{{ .Annotations.description }}\n{{ end }}",
       },
     ];
@@ -65,7 +66,9 @@ function chatIntegrations(alerting: AlertingConfig, credentials: AlertingCredent
         // Alerts describe the platform: never over plain SMTP.
         require_tls: true,
         send_resolved: true,
-        ...(email.authUsername ? { auth_username: email.authUsername, auth_password: credentials.emailAuthPassword } : {}),
+        ...(email.authUsername
+          ? { auth_username: email.authUsername, auth_password: credentials.emailAuthPassword }
+          : {}),
       },
     ];
   if (credentials.webhookUrl) out.webhook_configs = [{ url: credentials.webhookUrl, send_resolved: true }];
@@ -80,14 +83,18 @@ function pagerIntegrations(credentials: AlertingCredentials): Integrations {
         routing_key: credentials.pagerdutyRoutingKey,
         severity: "critical",
         send_resolved: true,
-        description: "{{ .CommonLabels.alertname }}{{ with .CommonLabels.site }} at {{ . }}{{ end }}: {{ .CommonAnnotations.summary }}",
+        description:
+          "{{ .CommonLabels.alertname }}{{ with .CommonLabels.site }} at {{ . }}{{ end }}: {{ .CommonAnnotations.summary }}",
       },
     ],
   };
 }
 
 /** The config as an object (Alertmanager's own shape). */
-export function alertmanagerConfig(alerting: AlertingConfig, credentials: AlertingCredentials): Record<string, unknown> {
+export function alertmanagerConfig(
+  alerting: AlertingConfig,
+  credentials: AlertingCredentials,
+): Record<string, unknown> {
   const chat = chatIntegrations(alerting, credentials);
   return {
     global: { resolve_timeout: "5m" },
@@ -117,16 +124,26 @@ export function alertmanagerConfig(alerting: AlertingConfig, credentials: Alerti
     inhibit_rules: [
       // A firing critical silences the warning of the same alert in the same place (e.g. disk 90% vs 95%).
       { source_matchers: ['severity = "critical"'], target_matchers: ['severity = "warning"'], equal: [...GROUP_BY] },
-      { source_matchers: ['severity =~ "critical|warning"'], target_matchers: ['severity = "info"'], equal: [...GROUP_BY] },
+      {
+        source_matchers: ['severity =~ "critical|warning"'],
+        target_matchers: ['severity = "info"'],
+        equal: [...GROUP_BY],
+      },
       // The chart's InfoInhibitor: info alerts stay quiet unless something worse fires in their namespace.
-      { source_matchers: ['alertname = "InfoInhibitor"'], target_matchers: ['severity = "info"'], equal: ["namespace"] },
+      {
+        source_matchers: ['alertname = "InfoInhibitor"'],
+        target_matchers: ['severity = "info"'],
+        equal: ["namespace"],
+      },
     ],
     receivers: [
       { name: RECEIVERS.pager, ...pagerIntegrations(credentials), ...chat },
       { name: RECEIVERS.chat, ...chat },
       {
         name: RECEIVERS.heartbeat,
-        ...(credentials.heartbeatUrl ? { webhook_configs: [{ url: credentials.heartbeatUrl, send_resolved: false }] } : {}),
+        ...(credentials.heartbeatUrl
+          ? { webhook_configs: [{ url: credentials.heartbeatUrl, send_resolved: false }] }
+          : {}),
       },
       { name: RECEIVERS.none },
     ],
@@ -153,9 +170,21 @@ export function placeholderCredentials(alerting: AlertingConfig): AlertingCreden
 /** The rendered file with the real credentials, as a secret Output (the component's Secret holds it). */
 export function renderAlertmanagerSecret(alerting: AlertingConfig): pulumi.Output<string> {
   const rendered = pulumi
-    .all([alerting.slackWebhookUrl, alerting.pagerdutyRoutingKey, alerting.webhookUrl, alerting.heartbeatUrl, alerting.email?.authPassword])
+    .all([
+      alerting.slackWebhookUrl,
+      alerting.pagerdutyRoutingKey,
+      alerting.webhookUrl,
+      alerting.heartbeatUrl,
+      alerting.email?.authPassword,
+    ])
     .apply(([slackWebhookUrl, pagerdutyRoutingKey, webhookUrl, heartbeatUrl, emailAuthPassword]) =>
-      renderAlertmanagerConfig(alerting, { slackWebhookUrl, pagerdutyRoutingKey, webhookUrl, heartbeatUrl, emailAuthPassword }),
+      renderAlertmanagerConfig(alerting, {
+        slackWebhookUrl,
+        pagerdutyRoutingKey,
+        webhookUrl,
+        heartbeatUrl,
+        emailAuthPassword,
+      }),
     );
   return pulumi.secret(rendered);
 }

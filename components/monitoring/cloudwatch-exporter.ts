@@ -16,7 +16,12 @@ export const YACE_CHART_VERSION = "0.47.0";
 export const YACE_SERVICE_ACCOUNT = "cloudwatch-exporter";
 
 /** Read-only CloudWatch and resource discovery by tags: the exporter's whole permission set. */
-export const YACE_ACTIONS = ["cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics", "cloudwatch:ListMetrics", "tag:GetResources"] as const;
+export const YACE_ACTIONS = [
+  "cloudwatch:GetMetricData",
+  "cloudwatch:GetMetricStatistics",
+  "cloudwatch:ListMetrics",
+  "tag:GetResources",
+] as const;
 
 /** YACE's discovery config: the statistics each data-tier alert reads, every 5 minutes (CloudWatch's own resolution for these). */
 export function renderYaceConfig(region: string): string {
@@ -63,7 +68,11 @@ export type CloudWatchExporterArgs = MonitoringAddonArgs;
 export function yaceValues(region: string, roleArn: pulumi.Input<string>): Record<string, unknown> {
   return {
     fullnameOverride: "cloudwatch-exporter",
-    serviceAccount: { create: true, name: YACE_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": roleArn } },
+    serviceAccount: {
+      create: true,
+      name: YACE_SERVICE_ACCOUNT,
+      annotations: { "eks.amazonaws.com/role-arn": roleArn },
+    },
     podSecurityContext: { runAsNonRoot: true, runAsUser: 65534, seccompProfile: { type: "RuntimeDefault" } },
     securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
     resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
@@ -73,7 +82,12 @@ export function yaceValues(region: string, roleArn: pulumi.Input<string>): Recor
 }
 
 /** The IRSA role (read-only CloudWatch) and the Helm release; the chart's ServiceMonitor makes Prometheus scrape it. */
-export function cloudWatchExporter(parent: pulumi.Resource, name: string, args: CloudWatchExporterArgs, dependsOn: pulumi.Resource[]): k8s.helm.v3.Release {
+export function cloudWatchExporter(
+  parent: pulumi.Resource,
+  name: string,
+  args: CloudWatchExporterArgs,
+  dependsOn: pulumi.Resource[],
+): k8s.helm.v3.Release {
   const role = irsaRole(parent, `${name}-cloudwatch-exporter`, {
     oidcProviderArn: args.oidcProviderArn,
     oidcProviderUrl: args.oidcProviderUrl,
@@ -85,7 +99,10 @@ export function cloudWatchExporter(parent: pulumi.Resource, name: string, args: 
     {
       role: role.name,
       // These read and list actions support no resource-level permissions.
-      policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: [...YACE_ACTIONS], Resource: "*" }] }),
+      policy: JSON.stringify({
+        Version: "2012-10-17",
+        Statement: [{ Effect: "Allow", Action: [...YACE_ACTIONS], Resource: "*" }],
+      }),
     },
     { parent },
   );

@@ -99,13 +99,20 @@ export class Monitoring extends pulumi.ComponentResource {
     const ns = namespace.metadata.name;
     const logsOn = config.logs.enabled && args.cloudWatch !== undefined;
 
-    const password = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+    const password = new random.RandomPassword(
+      `${name}-grafana-admin`,
+      { length: 32, special: false },
+      { parent: this },
+    );
     const adminSecret = new k8s.core.v1.Secret(
       `${name}-grafana-admin`,
       {
         metadata: { name: "grafana-admin", namespace: ns },
         type: "Opaque",
-        stringData: { [GRAFANA_ADMIN_KEYS.user]: "admin", [GRAFANA_ADMIN_KEYS.password]: pulumi.secret(password.result) },
+        stringData: {
+          [GRAFANA_ADMIN_KEYS.user]: "admin",
+          [GRAFANA_ADMIN_KEYS.password]: pulumi.secret(password.result),
+        },
       },
       k8sOpts,
     );
@@ -149,11 +156,21 @@ export class Monitoring extends pulumi.ComponentResource {
     );
 
     // The PrometheusRule kind exists only once the release has applied the CRDs.
-    prometheusRule(`${name}-alert-rules`, ns, ruleGroups(sites, { databaseMaxConnections: args.databaseMaxConnections }), { ...k8sOpts, dependsOn: [release] });
+    prometheusRule(
+      `${name}-alert-rules`,
+      ns,
+      ruleGroups(sites, { databaseMaxConnections: args.databaseMaxConnections }),
+      { ...k8sOpts, dependsOn: [release] },
+    );
     this.dashboards(name, ns, args.provider);
     // Its ServiceMonitor kind exists once the release has applied the CRDs.
     if (args.cloudWatch)
-      cloudWatchExporter(this, name, { ...args.cloudWatch, namespace: namespaceName, namespaceResource: ns, provider: args.provider }, [release]);
+      cloudWatchExporter(
+        this,
+        name,
+        { ...args.cloudWatch, namespace: namespaceName, namespaceResource: ns, provider: args.provider },
+        [release],
+      );
     if (logsOn && args.cloudWatch)
       new Logs(
         name,
@@ -174,14 +191,27 @@ export class Monitoring extends pulumi.ComponentResource {
     this.namespace = ns;
     this.grafanaAdminPassword = pulumi.secret(password.result);
     this.edgeRemoteWrite = sites.length > 0 ? this.remoteWrite(name, args, ns, release) : undefined;
-    this.registerOutputs({ namespace: this.namespace, grafanaAdminPassword: this.grafanaAdminPassword, edgeRemoteWriteUrl: this.edgeRemoteWrite?.url });
+    this.registerOutputs({
+      namespace: this.namespace,
+      grafanaAdminPassword: this.grafanaAdminPassword,
+      edgeRemoteWriteUrl: this.edgeRemoteWrite?.url,
+    });
   }
 
   /** The write gateway (its nginx resolves Prometheus's Service at start: after the release) and the Role bound to it. */
-  private remoteWrite(name: string, args: MonitoringArgs, ns: pulumi.Output<string>, release: k8s.helm.v3.Release): RemoteWriteReceiver {
+  private remoteWrite(
+    name: string,
+    args: MonitoringArgs,
+    ns: pulumi.Output<string>,
+    release: k8s.helm.v3.Release,
+  ): RemoteWriteReceiver {
     const k8sOpts = { parent: this, provider: args.provider, dependsOn: [release] };
     const gateway = writeGateway(name, { namespace: ns }, k8sOpts);
-    return edgeRemoteWriteReceiver(name, { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem }, { ...k8sOpts, dependsOn: [release, gateway] });
+    return edgeRemoteWriteReceiver(
+      name,
+      { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem },
+      { ...k8sOpts, dependsOn: [release, gateway] },
+    );
   }
 
   private dashboards(name: string, ns: pulumi.Output<string>, provider: k8s.Provider): void {

@@ -52,7 +52,10 @@ export const LOKI_VOLUME = "10Gi";
 export const lokiUrl = (namespace: string): string => `http://${LOKI_NAME}.${namespace}.svc.cluster.local:${LOKI_PORT}`;
 
 // Memory limits without CPU limits: memory is not compressible, CPU throttling only adds latency.
-const resources = (cpu: string, memory: string, memoryLimit: string) => ({ requests: { cpu, memory }, limits: { memory: memoryLimit } });
+const resources = (cpu: string, memory: string, memoryLimit: string) => ({
+  requests: { cpu, memory },
+  limits: { memory: memoryLimit },
+});
 
 /**
  * The lifecycle rules: Loki's data expires a little after the retention; deleted versions go after
@@ -73,7 +76,12 @@ export function logsLifecycleRules(retentionDays: number): aws.types.input.s3.Bu
       noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_VERSION_DAYS },
       expiration: { expiredObjectDeleteMarker: true },
     },
-    { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+    {
+      id: "abort-incomplete-uploads",
+      status: "Enabled",
+      filter: {},
+      abortIncompleteMultipartUpload: { daysAfterInitiation: 1 },
+    },
   ];
 }
 
@@ -84,7 +92,12 @@ export function lokiBucketPolicy(bucketArn: string, keyArn: string, region: stri
     Statement: [
       { Sid: "ListBucket", Effect: "Allow", Action: ["s3:ListBucket"], Resource: [bucketArn] },
       // Delete: the compactor applies the retention by deleting chunks and rewriting the index.
-      { Sid: "Objects", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: [`${bucketArn}/*`] },
+      {
+        Sid: "Objects",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+        Resource: [`${bucketArn}/*`],
+      },
       {
         Sid: "KeyThroughS3",
         Effect: "Allow",
@@ -120,10 +133,22 @@ export function lokiValues(args: LokiValuesArgs): Record<string, unknown> {
       auth_enabled: false,
       commonConfig: { replication_factor: 1 },
       schemaConfig: {
-        configs: [{ from: "2026-11-01", store: "tsdb", object_store: "s3", schema: "v13", index: { prefix: "index_", period: "24h" } }],
+        configs: [
+          {
+            from: "2026-11-01",
+            store: "tsdb",
+            object_store: "s3",
+            schema: "v13",
+            index: { prefix: "index_", period: "24h" },
+          },
+        ],
       },
       // The same bucket: the ruler is off (alerts come from Prometheus), the chart still requires its name.
-      storage: { type: "s3", bucketNames: { chunks: args.bucketName, ruler: args.bucketName }, s3: { region: args.region } },
+      storage: {
+        type: "s3",
+        bucketNames: { chunks: args.bucketName, ruler: args.bucketName },
+        s3: { region: args.region },
+      },
       limits_config: { retention_period: `${args.retentionDays * 24}h` },
       compactor: {
         retention_enabled: true,
@@ -135,7 +160,11 @@ export function lokiValues(args: LokiValuesArgs): Record<string, unknown> {
       },
       analytics: { reporting_enabled: false },
     },
-    serviceAccount: { create: true, name: LOKI_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": args.roleArn } },
+    serviceAccount: {
+      create: true,
+      name: LOKI_SERVICE_ACCOUNT,
+      annotations: { "eks.amazonaws.com/role-arn": args.roleArn },
+    },
     singleBinary: {
       replicas: 1,
       persistence: { enabled: true, size: LOKI_VOLUME, storageClass: args.storageClassName },
@@ -168,7 +197,8 @@ export interface AlloyConfigArgs {
 const quote = (s: string): string => JSON.stringify(s);
 
 /** One `rule` of discovery.relabel copying a discovered label into a stream label. */
-const copyRule = (source: string, target: string): string => `  rule {\n    source_labels = [${quote(source)}]\n    target_label  = ${quote(target)}\n  }\n`;
+const copyRule = (source: string, target: string): string =>
+  `  rule {\n    source_labels = [${quote(source)}]\n    target_label  = ${quote(target)}\n  }\n`;
 
 /**
  * Alloy's configuration: the pods on this node (NODE_NAME, from the downward API), their log files
@@ -246,7 +276,10 @@ export class Logs extends pulumi.ComponentResource {
     super("platform:monitoring:Logs", name, {}, opts);
     const { config, protect } = args;
 
-    const { key, bucket, versioning } = privateBucket(this, `${name}-logs`, { description: `Encrypts the ${name} Loki log bucket`, protect });
+    const { key, bucket, versioning } = privateBucket(this, `${name}-logs`, {
+      description: `Encrypts the ${name} Loki log bucket`,
+      protect,
+    });
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-logs-lifecycle`,
       { bucket: bucket.id, rules: logsLifecycleRules(config.retentionDays) },
@@ -261,12 +294,23 @@ export class Logs extends pulumi.ComponentResource {
     });
     new aws.iam.RolePolicy(
       `${name}-loki-bucket`,
-      { role: role.name, policy: pulumi.all([bucket.arn, key.arn]).apply(([bucketArn, keyArn]) => lokiBucketPolicy(bucketArn, keyArn, args.region)) },
+      {
+        role: role.name,
+        policy: pulumi
+          .all([bucket.arn, key.arn])
+          .apply(([bucketArn, keyArn]) => lokiBucketPolicy(bucketArn, keyArn, args.region)),
+      },
       { parent: this },
     );
 
     const k8sOpts = { parent: this, provider: args.provider };
-    const common = { repositoryOpts: { repo: GRAFANA_CHART_REPO }, namespace: args.namespaceResource, createNamespace: false, cleanupOnFail: true, maxHistory: 10 };
+    const common = {
+      repositoryOpts: { repo: GRAFANA_CHART_REPO },
+      namespace: args.namespaceResource,
+      createNamespace: false,
+      cleanupOnFail: true,
+      maxHistory: 10,
+    };
     const loki = new k8s.helm.v3.Release(
       `${name}-loki`,
       {
@@ -275,7 +319,13 @@ export class Logs extends pulumi.ComponentResource {
         chart: LOKI_CHART,
         version: config.lokiChartVersion,
         timeout: 600,
-        values: lokiValues({ bucketName: bucket.bucket, region: args.region, roleArn: role.arn, retentionDays: config.retentionDays, storageClassName: args.storageClassName }),
+        values: lokiValues({
+          bucketName: bucket.bucket,
+          region: args.region,
+          roleArn: role.arn,
+          retentionDays: config.retentionDays,
+          storageClassName: args.storageClassName,
+        }),
       },
       { ...k8sOpts, dependsOn: args.dependsOn },
     );

@@ -105,7 +105,16 @@ export const POSTGRES_EXPORTER_METRICS = {
 
 /** Every metric name a rule or dashboard may use. */
 export const KNOWN_METRICS: ReadonlySet<string> = new Set(
-  [APP_METRICS, PI_METRICS, NODE_METRICS, CLUSTER_METRICS, PROMETHEUS_METRICS, POSTGRES_EXPORTER_METRICS, EDGE_HOST_METRICS, CLOUDWATCH_METRICS].flatMap((group) => Object.values(group)),
+  [
+    APP_METRICS,
+    PI_METRICS,
+    NODE_METRICS,
+    CLUSTER_METRICS,
+    PROMETHEUS_METRICS,
+    POSTGRES_EXPORTER_METRICS,
+    EDGE_HOST_METRICS,
+    CLOUDWATCH_METRICS,
+  ].flatMap((group) => Object.values(group)),
 );
 
 /** The label value of the edge app's scrape job, set by the Pi's metrics agent. */

@@ -49,15 +49,30 @@ export const LOKI_DATASOURCE_UID = "loki";
 
 /** Grafana's Loki data source (`grafana.additionalDataSources`), read-only in the UI: it comes from code. */
 export function lokiDataSource(url: string): Record<string, unknown> {
-  return { name: "Loki", type: "loki", uid: LOKI_DATASOURCE_UID, access: "proxy", url, editable: false, jsonData: { maxLines: 1000 } };
+  return {
+    name: "Loki",
+    type: "loki",
+    uid: LOKI_DATASOURCE_UID,
+    access: "proxy",
+    url,
+    editable: false,
+    jsonData: { maxLines: 1000 },
+  };
 }
 
 function volumeClaim(storageClassName: pulumi.Input<string>, size: string) {
-  return { volumeClaimTemplate: { spec: { storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } } } };
+  return {
+    volumeClaimTemplate: {
+      spec: { storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: size } } },
+    },
+  };
 }
 
 // Memory limits without CPU limits: memory is not compressible, CPU throttling only adds latency.
-const resources = (cpu: string, memory: string, memoryLimit: string) => ({ requests: { cpu, memory }, limits: { memory: memoryLimit } });
+const resources = (cpu: string, memory: string, memoryLimit: string) => ({
+  requests: { cpu, memory },
+  limits: { memory: memoryLimit },
+});
 
 /** The chart's values: names checked against kube-prometheus-stack's values.yaml (chart 79.x and later). */
 export function releaseValues(args: ReleaseValuesArgs): Record<string, unknown> {
@@ -72,7 +87,13 @@ export function releaseValues(args: ReleaseValuesArgs): Record<string, unknown> 
     // kube-proxy on EKS binds its metrics to 127.0.0.1, out of Prometheus's reach.
     kubeProxy: { enabled: false },
     defaultRules: {
-      rules: { etcd: false, kubeControllerManager: false, kubeSchedulerAlerting: false, kubeSchedulerRecording: false, kubeProxy: false },
+      rules: {
+        etcd: false,
+        kubeControllerManager: false,
+        kubeSchedulerAlerting: false,
+        kubeSchedulerRecording: false,
+        kubeProxy: false,
+      },
       // Replaced by the platform's own TargetDown (rules.ts), so that one name means one alert.
       disabled: { TargetDown: true },
     },
@@ -105,8 +126,18 @@ export function releaseValues(args: ReleaseValuesArgs): Record<string, unknown> 
       // history). Grafana applies it only when it creates the admin user on its first start: to
       // rotate, replace the RandomPassword, `pulumi up`, then run `grafana cli admin
       // reset-admin-password "$GF_SECURITY_ADMIN_PASSWORD"` in the Grafana pod.
-      admin: { existingSecret: args.grafanaAdminSecret, userKey: GRAFANA_ADMIN_KEYS.user, passwordKey: GRAFANA_ADMIN_KEYS.password },
-      persistence: { enabled: true, type: "pvc", storageClassName, accessModes: ["ReadWriteOnce"], size: GRAFANA_STORAGE },
+      admin: {
+        existingSecret: args.grafanaAdminSecret,
+        userKey: GRAFANA_ADMIN_KEYS.user,
+        passwordKey: GRAFANA_ADMIN_KEYS.password,
+      },
+      persistence: {
+        enabled: true,
+        type: "pvc",
+        storageClassName,
+        accessModes: ["ReadWriteOnce"],
+        size: GRAFANA_STORAGE,
+      },
       // A ReadWriteOnce EBS volume cannot be attached to the old and the new pod at once.
       deploymentStrategy: { type: "Recreate" },
       resources: resources("50m", "192Mi", "512Mi"),

@@ -37,7 +37,11 @@ export interface RemoteWriteReceiver {
  * exposed: no load balancer, and the API endpoint keeps its CIDR limits. Each site gets its own
  * service account bound to this Role (siteRemoteWriteToken), so one site is revoked alone.
  */
-export function edgeRemoteWriteReceiver(name: string, args: EdgeRemoteWriteArgs, opts: pulumi.CustomResourceOptions): RemoteWriteReceiver {
+export function edgeRemoteWriteReceiver(
+  name: string,
+  args: EdgeRemoteWriteArgs,
+  opts: pulumi.CustomResourceOptions,
+): RemoteWriteReceiver {
   const role = new k8s.rbac.v1.Role(
     `${name}-edge-remote-write`,
     {
@@ -59,10 +63,19 @@ export function edgeRemoteWriteReceiver(name: string, args: EdgeRemoteWriteArgs,
  * and a long-lived token for it (the Pi is outside the cluster). Revoke the site alone by
  * replacing the token Secret (`pulumi up --replace <urn>`) or by removing the site.
  */
-export function siteRemoteWriteToken(name: string, site: string, receiver: RemoteWriteReceiver, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+export function siteRemoteWriteToken(
+  name: string,
+  site: string,
+  receiver: RemoteWriteReceiver,
+  opts: pulumi.CustomResourceOptions,
+): pulumi.Output<string> {
   const namespace = receiver.namespace;
   const accountName = `edge-${site}`;
-  const account = new k8s.core.v1.ServiceAccount(`${name}-remote-write`, { metadata: { name: accountName, namespace } }, opts);
+  const account = new k8s.core.v1.ServiceAccount(
+    `${name}-remote-write`,
+    { metadata: { name: accountName, namespace } },
+    opts,
+  );
   new k8s.rbac.v1.RoleBinding(
     `${name}-remote-write`,
     {
@@ -75,7 +88,11 @@ export function siteRemoteWriteToken(name: string, site: string, receiver: Remot
   const token = new k8s.core.v1.Secret(
     `${name}-remote-write-token`,
     {
-      metadata: { name: `${accountName}-token`, namespace, annotations: { "kubernetes.io/service-account.name": account.metadata.name } },
+      metadata: {
+        name: `${accountName}-token`,
+        namespace,
+        annotations: { "kubernetes.io/service-account.name": account.metadata.name },
+      },
       type: "kubernetes.io/service-account-token",
     },
     { ...opts, dependsOn: [account], additionalSecretOutputs: ["data"] },

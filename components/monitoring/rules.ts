@@ -35,7 +35,7 @@ export interface RuleGroup {
 const REAL_FS = 'fstype!~"tmpfs|ramfs|overlay|squashfs|nsfs"';
 /** Cloud app series group by job and namespace; edge series by site. */
 const APP_BY = "job, namespace, site";
-const where = '{{ $labels.job }}{{ with $labels.site }} at {{ . }}{{ end }}';
+const where = "{{ $labels.job }}{{ with $labels.site }} at {{ . }}{{ end }}";
 
 export const RULE_GROUPS: RuleGroup[] = [
   {
@@ -131,7 +131,8 @@ export const RULE_GROUPS: RuleGroup[] = [
         labels: { severity: "critical" },
         annotations: {
           summary: "Pi {{ $labels.site }} is running hot",
-          description: 'The SoC is at {{ $value | printf "%.1f" }} °C for 5 minutes (threshold 80 °C); the firmware throttles from here on.',
+          description:
+            'The SoC is at {{ $value | printf "%.1f" }} °C for 5 minutes (threshold 80 °C); the firmware throttles from here on.',
         },
       },
       {
@@ -198,7 +199,8 @@ export const RULE_GROUPS: RuleGroup[] = [
         labels: { severity: "warning" },
         annotations: {
           summary: "High CPU on database {{ $labels.dimension_DBInstanceIdentifier }}",
-          description: 'CPU is {{ $value | printf "%.0f" }}% busy for 15 minutes (threshold 80%): look for slow queries, or a larger instance class.',
+          description:
+            'CPU is {{ $value | printf "%.0f" }}% busy for 15 minutes (threshold 80%): look for slow queries, or a larger instance class.',
         },
       },
       {
@@ -210,7 +212,8 @@ export const RULE_GROUPS: RuleGroup[] = [
         labels: { severity: "critical" },
         annotations: {
           summary: "Database {{ $labels.dimension_DBInstanceIdentifier }} is running out of storage",
-          description: "Only {{ $value | humanize1024 }}B free for 15 minutes (threshold 2 GiB): raise platform:database.maxAllocatedStorageGb.",
+          description:
+            "Only {{ $value | humanize1024 }}B free for 15 minutes (threshold 2 GiB): raise platform:database.maxAllocatedStorageGb.",
         },
       },
       {
@@ -220,7 +223,8 @@ export const RULE_GROUPS: RuleGroup[] = [
         labels: { severity: "warning" },
         annotations: {
           summary: "Cache {{ $labels.dimension_CacheClusterId }} is nearly full",
-          description: '{{ $value | printf "%.0f" }}% of maxmemory used for 15 minutes (threshold 90%): evictions follow.',
+          description:
+            '{{ $value | printf "%.0f" }}% of maxmemory used for 15 minutes (threshold 90%): evictions follow.',
         },
       },
       {
@@ -230,7 +234,8 @@ export const RULE_GROUPS: RuleGroup[] = [
         labels: { severity: "warning" },
         annotations: {
           summary: "Cache {{ $labels.dimension_CacheClusterId }} is evicting keys",
-          description: "{{ $value }} keys evicted in the last period, for 15 minutes: the cache is too small for its working set (platform:cache.nodeType).",
+          description:
+            "{{ $value }} keys evicted in the last period, for 15 minutes: the cache is too small for its working set (platform:cache.nodeType).",
         },
       },
     ],
@@ -340,7 +345,8 @@ export interface RuleOptions {
 
 /** Every rule group: the static ones, a presence and a backup-freshness alert per expected Pi, and the connection limit. */
 export function ruleGroups(edgeSites: readonly string[] = [], options: RuleOptions = {}): RuleGroup[] {
-  const connections = options.databaseMaxConnections === undefined ? [] : databaseConnectionRules(options.databaseMaxConnections);
+  const connections =
+    options.databaseMaxConnections === undefined ? [] : databaseConnectionRules(options.databaseMaxConnections);
   return [...RULE_GROUPS, ...connections, ...edgePresenceRules(edgeSites), ...edgeBackupRules(edgeSites)];
 }
 

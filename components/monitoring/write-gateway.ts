@@ -89,7 +89,11 @@ export interface WriteGatewayArgs {
 }
 
 /** Deployment (2 replicas, restricted security context), its ConfigMap and a ClusterIP Service. */
-export function writeGateway(name: string, args: WriteGatewayArgs, opts: pulumi.CustomResourceOptions): k8s.core.v1.Service {
+export function writeGateway(
+  name: string,
+  args: WriteGatewayArgs,
+  opts: pulumi.CustomResourceOptions,
+): k8s.core.v1.Service {
   const labels = { "app.kubernetes.io/name": WRITE_GATEWAY_NAME, "app.kubernetes.io/part-of": "platform" };
   const conf = new k8s.core.v1.ConfigMap(
     `${name}-write-gateway`,
@@ -112,8 +116,20 @@ export function writeGateway(name: string, args: WriteGatewayArgs, opts: pulumi.
           metadata: { labels, annotations: { "platform/config-version": conf.metadata.resourceVersion } },
           spec: {
             automountServiceAccountToken: false,
-            securityContext: { runAsNonRoot: true, runAsUser: 101, runAsGroup: 101, seccompProfile: { type: "RuntimeDefault" } },
-            topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } }],
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 101,
+              runAsGroup: 101,
+              seccompProfile: { type: "RuntimeDefault" },
+            },
+            topologySpreadConstraints: [
+              {
+                maxSkew: 1,
+                topologyKey: "kubernetes.io/hostname",
+                whenUnsatisfiable: "ScheduleAnyway",
+                labelSelector: { matchLabels: labels },
+              },
+            ],
             containers: [
               {
                 name: "nginx",
@@ -127,7 +143,11 @@ export function writeGateway(name: string, args: WriteGatewayArgs, opts: pulumi.
                 readinessProbe: probe,
                 livenessProbe: probe,
                 resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } },
-                securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ["ALL"] },
+                },
                 volumeMounts: [
                   { name: "conf", mountPath: "/etc/nginx/gateway", readOnly: true },
                   { name: "tmp", mountPath: "/tmp" },
@@ -148,7 +168,11 @@ export function writeGateway(name: string, args: WriteGatewayArgs, opts: pulumi.
     `${name}-write-gateway`,
     {
       metadata: { name: WRITE_GATEWAY_NAME, namespace: args.namespace, labels },
-      spec: { type: "ClusterIP", selector: labels, ports: [{ name: "write", port: WRITE_GATEWAY_PORT, targetPort: "write" }] },
+      spec: {
+        type: "ClusterIP",
+        selector: labels,
+        ports: [{ name: "write", port: WRITE_GATEWAY_PORT, targetPort: "write" }],
+      },
     },
     opts,
   );

@@ -32,47 +32,117 @@ const LOAD_BALANCERS_AND_TARGET_GROUPS = [
 
 /** What the controller reads to discover subnets, security groups, certificates and existing load balancers. */
 const DESCRIBE_ACTIONS = [
-  ...["DescribeAccountAttributes", "DescribeAddresses", "DescribeAvailabilityZones", "DescribeInternetGateways", "DescribeVpcs", "DescribeVpcPeeringConnections"],
-  ...["DescribeSubnets", "DescribeSecurityGroups", "DescribeInstances", "DescribeNetworkInterfaces", "DescribeTags", "GetCoipPoolUsage", "DescribeCoipPools"],
+  ...[
+    "DescribeAccountAttributes",
+    "DescribeAddresses",
+    "DescribeAvailabilityZones",
+    "DescribeInternetGateways",
+    "DescribeVpcs",
+    "DescribeVpcPeeringConnections",
+  ],
+  ...[
+    "DescribeSubnets",
+    "DescribeSecurityGroups",
+    "DescribeInstances",
+    "DescribeNetworkInterfaces",
+    "DescribeTags",
+    "GetCoipPoolUsage",
+    "DescribeCoipPools",
+  ],
   ...["GetSecurityGroupsForVpc", "DescribeIpamPools", "DescribeRouteTables"],
 ]
   .map((a) => `ec2:${a}`)
   .concat(
     [
-      ...["DescribeLoadBalancers", "DescribeLoadBalancerAttributes", "DescribeListeners", "DescribeListenerCertificates", "DescribeSSLPolicies", "DescribeRules"],
-      ...["DescribeTargetGroups", "DescribeTargetGroupAttributes", "DescribeTargetHealth", "DescribeTags", "DescribeTrustStores", "DescribeListenerAttributes"],
+      ...[
+        "DescribeLoadBalancers",
+        "DescribeLoadBalancerAttributes",
+        "DescribeListeners",
+        "DescribeListenerCertificates",
+        "DescribeSSLPolicies",
+        "DescribeRules",
+      ],
+      ...[
+        "DescribeTargetGroups",
+        "DescribeTargetGroupAttributes",
+        "DescribeTargetHealth",
+        "DescribeTags",
+        "DescribeTrustStores",
+        "DescribeListenerAttributes",
+      ],
       "DescribeCapacityReservation",
     ].map((a) => `elasticloadbalancing:${a}`),
   );
 
 /** The AWS Load Balancer Controller's policy (upstream iam_policy.json, v3.5.0). */
 export function loadBalancerControllerPolicy(): PolicyDocument {
-  const allow = (Action: string[], Resource: string | string[], Condition?: PolicyStatement["Condition"]): PolicyStatement =>
+  const allow = (
+    Action: string[],
+    Resource: string | string[],
+    Condition?: PolicyStatement["Condition"],
+  ): PolicyStatement =>
     Condition ? { Effect: "Allow", Action, Resource, Condition } : { Effect: "Allow", Action, Resource };
   return {
     Version: "2012-10-17",
     Statement: [
-      allow(["iam:CreateServiceLinkedRole"], "*", { StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } }),
+      allow(["iam:CreateServiceLinkedRole"], "*", {
+        StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" },
+      }),
       allow(DESCRIBE_ACTIONS, "*"),
       // Listener certificates, Cognito auth, WAF and Shield association: these APIs take no tag conditions.
       allow(
         [
-          ...["cognito-idp:DescribeUserPoolClient", "acm:ListCertificates", "acm:DescribeCertificate", "iam:ListServerCertificates", "iam:GetServerCertificate"],
-          ...["waf-regional:GetWebACL", "waf-regional:GetWebACLForResource", "waf-regional:AssociateWebACL", "waf-regional:DisassociateWebACL"],
+          ...[
+            "cognito-idp:DescribeUserPoolClient",
+            "acm:ListCertificates",
+            "acm:DescribeCertificate",
+            "iam:ListServerCertificates",
+            "iam:GetServerCertificate",
+          ],
+          ...[
+            "waf-regional:GetWebACL",
+            "waf-regional:GetWebACLForResource",
+            "waf-regional:AssociateWebACL",
+            "waf-regional:DisassociateWebACL",
+          ],
           ...["wafv2:GetWebACL", "wafv2:GetWebACLForResource", "wafv2:AssociateWebACL", "wafv2:DisassociateWebACL"],
-          ...["shield:GetSubscriptionState", "shield:DescribeProtection", "shield:CreateProtection", "shield:DeleteProtection"],
+          ...[
+            "shield:GetSubscriptionState",
+            "shield:DescribeProtection",
+            "shield:CreateProtection",
+            "shield:DeleteProtection",
+          ],
         ],
         "*",
       ),
       // The worker nodes' security group gets rules for the ALB's (upstream leaves this untagged).
       allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"], "*"),
       allow(["ec2:CreateSecurityGroup"], "*"),
-      allow(["ec2:CreateTags"], "arn:aws:ec2:*:*:security-group/*", { StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" }, Null: requestTagged }),
+      allow(["ec2:CreateTags"], "arn:aws:ec2:*:*:security-group/*", {
+        StringEquals: { "ec2:CreateAction": "CreateSecurityGroup" },
+        Null: requestTagged,
+      }),
       allow(["ec2:CreateTags", "ec2:DeleteTags"], "arn:aws:ec2:*:*:security-group/*", retagOwned),
-      allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"], "*", { Null: resourceTagged }),
-      allow(["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"], "*", { Null: requestTagged }),
-      allow(["elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteListener", "elasticloadbalancing:CreateRule", "elasticloadbalancing:DeleteRule"], "*"),
-      allow(["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"], LOAD_BALANCERS_AND_TARGET_GROUPS, retagOwned),
+      allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress", "ec2:DeleteSecurityGroup"], "*", {
+        Null: resourceTagged,
+      }),
+      allow(["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"], "*", {
+        Null: requestTagged,
+      }),
+      allow(
+        [
+          "elasticloadbalancing:CreateListener",
+          "elasticloadbalancing:DeleteListener",
+          "elasticloadbalancing:CreateRule",
+          "elasticloadbalancing:DeleteRule",
+        ],
+        "*",
+      ),
+      allow(
+        ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+        LOAD_BALANCERS_AND_TARGET_GROUPS,
+        retagOwned,
+      ),
       allow(
         ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
         [
@@ -84,8 +154,21 @@ export function loadBalancerControllerPolicy(): PolicyDocument {
       ),
       allow(
         [
-          ...["ModifyLoadBalancerAttributes", "SetIpAddressType", "SetSecurityGroups", "SetSubnets", "DeleteLoadBalancer", "ModifyTargetGroup"],
-          ...["ModifyTargetGroupAttributes", "DeleteTargetGroup", "ModifyListenerAttributes", "ModifyCapacityReservation", "ModifyIpPools"],
+          ...[
+            "ModifyLoadBalancerAttributes",
+            "SetIpAddressType",
+            "SetSecurityGroups",
+            "SetSubnets",
+            "DeleteLoadBalancer",
+            "ModifyTargetGroup",
+          ],
+          ...[
+            "ModifyTargetGroupAttributes",
+            "DeleteTargetGroup",
+            "ModifyListenerAttributes",
+            "ModifyCapacityReservation",
+            "ModifyIpPools",
+          ],
         ].map((a) => `elasticloadbalancing:${a}`),
         "*",
         { Null: resourceTagged },
@@ -94,10 +177,20 @@ export function loadBalancerControllerPolicy(): PolicyDocument {
         StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
         Null: requestTagged,
       }),
-      allow(["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"], "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*"),
+      allow(
+        ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+        "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+      ),
       allow(
         [
-          ...["SetWebAcl", "ModifyListener", "AddListenerCertificates", "RemoveListenerCertificates", "ModifyRule", "SetRulePriorities"],
+          ...[
+            "SetWebAcl",
+            "ModifyListener",
+            "AddListenerCertificates",
+            "RemoveListenerCertificates",
+            "ModifyRule",
+            "SetRulePriorities",
+          ],
         ].map((a) => `elasticloadbalancing:${a}`),
         "*",
       ),

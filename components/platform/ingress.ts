@@ -18,7 +18,11 @@ export const INGRESS_CLASS = "alb";
 /** TLS 1.3 and 1.2 with forward secrecy only. */
 export const ALB_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 /** The AWS managed rule groups on the web ACL, in evaluation order (one WCU budget of 1500 holds all three: 700 + 200 + 25). */
-export const WAF_MANAGED_RULE_GROUPS = ["AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesCommonRuleSet"] as const;
+export const WAF_MANAGED_RULE_GROUPS = [
+  "AWSManagedRulesAmazonIpReputationList",
+  "AWSManagedRulesKnownBadInputsRuleSet",
+  "AWSManagedRulesCommonRuleSet",
+] as const;
 
 export interface IngressArgs {
   config: IngressConfig;
@@ -59,7 +63,11 @@ export class Ingress extends pulumi.ComponentResource {
       namespace: INGRESS_SYSTEM_NAMESPACE,
       serviceAccount: CONTROLLER_SERVICE_ACCOUNT,
     });
-    new aws.iam.RolePolicy(`${name}-lb-controller`, { role: controllerRole.name, policy: JSON.stringify(loadBalancerControllerPolicy()) }, { parent: this });
+    new aws.iam.RolePolicy(
+      `${name}-lb-controller`,
+      { role: controllerRole.name, policy: JSON.stringify(loadBalancerControllerPolicy()) },
+      { parent: this },
+    );
     const controller = new k8s.helm.v3.Release(
       `${name}-lb-controller`,
       {
@@ -78,7 +86,12 @@ export class Ingress extends pulumi.ComponentResource {
           vpcId: args.vpcId,
           roleArn: controllerRole.arn,
           shared: zone
-            ? { groupName: args.groupName, appNamespace: args.appNamespace, certificateArn: zone.certificateArn, webAclArn: webAcl?.arn }
+            ? {
+                groupName: args.groupName,
+                appNamespace: args.appNamespace,
+                certificateArn: zone.certificateArn,
+                webAclArn: webAcl?.arn,
+              }
             : undefined,
         }),
       },
@@ -88,7 +101,11 @@ export class Ingress extends pulumi.ComponentResource {
     this.ingressClassName = zone ? INGRESS_CLASS : undefined;
     this.certificateArn = zone?.certificateArn;
     this.webAclArn = webAcl?.arn;
-    this.registerOutputs({ ingressClassName: this.ingressClassName, certificateArn: this.certificateArn, webAclArn: this.webAclArn });
+    this.registerOutputs({
+      ingressClassName: this.ingressClassName,
+      certificateArn: this.certificateArn,
+      webAclArn: this.webAclArn,
+    });
   }
 
   /** The existing public zone, and a certificate for its apex and wildcard validated by DNS in it. */
@@ -96,11 +113,18 @@ export class Ingress extends pulumi.ComponentResource {
     const zone = aws.route53.getZoneOutput({ name: zoneName, privateZone: false }, { parent: this });
     const certificate = new aws.acm.Certificate(
       `${name}-ingress`,
-      { domainName: zoneName, subjectAlternativeNames: [`*.${zoneName}`], validationMethod: "DNS", keyAlgorithm: "EC_prime256v1" },
+      {
+        domainName: zoneName,
+        subjectAlternativeNames: [`*.${zoneName}`],
+        validationMethod: "DNS",
+        keyAlgorithm: "EC_prime256v1",
+      },
       { parent: this },
     );
     // ACM asks the apex and the wildcard for the same CNAME: one record validates both.
-    const option = certificate.domainValidationOptions.apply((options) => options.find((o) => o.domainName === zoneName) ?? options[0]);
+    const option = certificate.domainValidationOptions.apply(
+      (options) => options.find((o) => o.domainName === zoneName) ?? options[0],
+    );
     const record = new aws.route53.Record(
       `${name}-ingress-validation`,
       {
@@ -123,7 +147,11 @@ export class Ingress extends pulumi.ComponentResource {
 
   /** A regional web ACL: allow by default, AWS managed rule groups block what they match. */
   private webAcl(name: string): aws.wafv2.WebAcl {
-    const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
+    const visibility = (metricName: string) => ({
+      cloudwatchMetricsEnabled: true,
+      sampledRequestsEnabled: true,
+      metricName,
+    });
     return new aws.wafv2.WebAcl(
       `${name}-ingress`,
       {
@@ -143,7 +171,12 @@ export class Ingress extends pulumi.ComponentResource {
     );
   }
 
-  private externalDns(name: string, args: IngressArgs, zone: { zoneName: string; zoneId: pulumi.Output<string> }, dependsOn: pulumi.Resource[]): void {
+  private externalDns(
+    name: string,
+    args: IngressArgs,
+    zone: { zoneName: string; zoneId: pulumi.Output<string> },
+    dependsOn: pulumi.Resource[],
+  ): void {
     const role = irsaRole(this, `${name}-external-dns`, {
       oidcProviderArn: args.oidcProviderArn,
       oidcProviderUrl: args.oidcProviderUrl,
@@ -165,7 +198,12 @@ export class Ingress extends pulumi.ComponentResource {
         namespace: INGRESS_SYSTEM_NAMESPACE,
         cleanupOnFail: true,
         maxHistory: 10,
-        values: externalDnsValues({ zoneName: zone.zoneName, zoneId: zone.zoneId, ownerId: args.groupName, roleArn: role.arn }),
+        values: externalDnsValues({
+          zoneName: zone.zoneName,
+          zoneId: zone.zoneId,
+          ownerId: args.groupName,
+          roleArn: role.arn,
+        }),
       },
       { parent: this, provider: args.provider, dependsOn },
     );
@@ -196,7 +234,11 @@ export function controllerValues(args: {
     vpcId: args.vpcId,
     replicaCount: 2,
     podDisruptionBudget: { maxUnavailable: 1 },
-    serviceAccount: { create: true, name: CONTROLLER_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": args.roleArn } },
+    serviceAccount: {
+      create: true,
+      name: CONTROLLER_SERVICE_ACCOUNT,
+      annotations: { "eks.amazonaws.com/role-arn": args.roleArn },
+    },
     resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
     // The VPC CNI gives pods VPC addresses: the ALB targets pods directly (the app namespace's NetworkPolicy admits the public subnets).
     defaultTargetType: "ip",
@@ -229,10 +271,19 @@ export function controllerValues(args: {
  * deletes to records this instance created, and the zone-id filter and the IAM policy keep it in
  * the one zone.
  */
-export function externalDnsValues(args: { zoneName: string; zoneId: pulumi.Input<string>; ownerId: string; roleArn: pulumi.Input<string> }) {
+export function externalDnsValues(args: {
+  zoneName: string;
+  zoneId: pulumi.Input<string>;
+  ownerId: string;
+  roleArn: pulumi.Input<string>;
+}) {
   return {
     provider: { name: "aws" },
-    serviceAccount: { create: true, name: EXTERNAL_DNS_SERVICE_ACCOUNT, annotations: { "eks.amazonaws.com/role-arn": args.roleArn } },
+    serviceAccount: {
+      create: true,
+      name: EXTERNAL_DNS_SERVICE_ACCOUNT,
+      annotations: { "eks.amazonaws.com/role-arn": args.roleArn },
+    },
     resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
     sources: ["ingress"],
     policy: "sync",

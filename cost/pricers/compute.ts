@@ -1,5 +1,17 @@
 import { HOURS_PER_MONTH } from "../prices";
-import { asNumber, asString, lookup, at, free, line, lines, unpriced, type CostResource, type Outcome, type PricingContext } from "../types";
+import {
+  asNumber,
+  asString,
+  lookup,
+  at,
+  free,
+  line,
+  lines,
+  unpriced,
+  type CostResource,
+  type Outcome,
+  type PricingContext,
+} from "../types";
 
 /** EKS nodes get a 20 GB root volume when neither diskSize nor a launch template says otherwise. */
 const EKS_DEFAULT_DISK_GB = 20;
@@ -26,7 +38,8 @@ export const eksCluster = controlPlane;
 
 export function nodeGroup(r: CostResource, ctx: PricingContext): Outcome {
   const instanceType = asString(at(r.inputs, "instanceTypes", 0)) ?? "t3.medium";
-  const nodes = asNumber(at(r.inputs, "scalingConfig", "desiredSize")) ?? asNumber(at(r.inputs, "scalingConfig", "minSize"));
+  const nodes =
+    asNumber(at(r.inputs, "scalingConfig", "desiredSize")) ?? asNumber(at(r.inputs, "scalingConfig", "minSize"));
   if (nodes === undefined) return unpriced("scalingConfig.desiredSize is not known");
   const onDemand = lookup(ctx.prices.ec2, instanceType);
   if (!onDemand) return unpriced(`no EC2 price for ${instanceType}`);
@@ -44,7 +57,11 @@ export function nodeGroup(r: CostResource, ctx: PricingContext): Outcome {
 /** The root volume size of the node group's launch template (referenced by name), when the plan has it. */
 function launchTemplateDiskGb(r: CostResource, ctx: PricingContext): number | undefined {
   const name = asString(at(r.inputs, "launchTemplate", "name"));
-  const template = name ? ctx.resources.find((t) => t.type === "aws:ec2/launchTemplate:LaunchTemplate" && (t.inputs.name === name || t.name === name)) : undefined;
+  const template = name
+    ? ctx.resources.find(
+        (t) => t.type === "aws:ec2/launchTemplate:LaunchTemplate" && (t.inputs.name === name || t.name === name),
+      )
+    : undefined;
   return template ? asNumber(at(template.inputs, "blockDeviceMappings", 0, "ebs", "volumeSize")) : undefined;
 }
 
@@ -57,6 +74,9 @@ export function ec2Instance(r: CostResource, ctx: PricingContext): Outcome {
   const rootGb = asNumber(at(r.inputs, "rootBlockDevice", "volumeSize"));
   const rootType = asString(at(r.inputs, "rootBlockDevice", "volumeType"));
   if (rootGb === undefined || rootType !== "gp3")
-    return unpriced("root volume not priced (declare rootBlockDevice.volumeSize with volumeType gp3, or an aws:ebs/volume:Volume)", [compute]);
+    return unpriced(
+      "root volume not priced (declare rootBlockDevice.volumeSize with volumeType gp3, or an aws:ebs/volume:Volume)",
+      [compute],
+    );
   return lines(compute, line("EBS gp3 root volume", rootGb, ctx.prices.ebsGp3GbMonth));
 }

@@ -1,5 +1,16 @@
 import { HOURS_PER_MONTH } from "../prices";
-import { asNumber, asString, lookup, line, lines, unpriced, type CostResource, type LineDraft, type Outcome, type PricingContext } from "../types";
+import {
+  asNumber,
+  asString,
+  lookup,
+  line,
+  lines,
+  unpriced,
+  type CostResource,
+  type LineDraft,
+  type Outcome,
+  type PricingContext,
+} from "../types";
 
 /** Free Performance Insights retention, days. */
 const PI_FREE_DAYS = 7;
@@ -17,7 +28,12 @@ export function rdsInstance(r: CostResource, ctx: PricingContext): Outcome {
   const storageGb = asNumber(r.inputs.allocatedStorage) ?? 20;
   const storageType = asString(r.inputs.storageType) ?? "gp2";
   const drafts: LineDraft[] = [
-    line(`RDS PostgreSQL ${instanceClass} ${multiAz ? "Multi-AZ" : "single-AZ"}`, HOURS_PER_MONTH, hourly, hourly.usd * factor),
+    line(
+      `RDS PostgreSQL ${instanceClass} ${multiAz ? "Multi-AZ" : "single-AZ"}`,
+      HOURS_PER_MONTH,
+      hourly,
+      hourly.usd * factor,
+    ),
   ];
   const problems: string[] = [];
   if (storageType === "gp3") {
@@ -30,8 +46,12 @@ export function rdsInstance(r: CostResource, ctx: PricingContext): Outcome {
     drafts.push(line("Secrets Manager secret (managed master password)", 1, p.secretsManagerSecretMonth));
   if (r.inputs.performanceInsightsEnabled === true) {
     const days = asNumber(r.inputs.performanceInsightsRetentionPeriod) ?? PI_FREE_DAYS;
-    if (days <= PI_FREE_DAYS) drafts.push(line("Performance Insights (7-day free tier)", 1, p.performanceInsightsFreeTier));
-    else problems.push(`Performance Insights retention of ${days} days is beyond the free tier and not in the price table`);
+    if (days <= PI_FREE_DAYS)
+      drafts.push(line("Performance Insights (7-day free tier)", 1, p.performanceInsightsFreeTier));
+    else
+      problems.push(
+        `Performance Insights retention of ${days} days is beyond the free tier and not in the price table`,
+      );
   }
   return problems.length ? unpriced(problems.join("; "), drafts) : lines(...drafts);
 }
@@ -41,7 +61,8 @@ export function replicationGroup(r: CostResource, ctx: PricingContext): Outcome 
   const price = lookup(ctx.prices.elasticache, nodeType);
   if (!price) return unpriced(`no ElastiCache price for ${nodeType}`);
   const nodes =
-    asNumber(r.inputs.numCacheClusters) ?? (asNumber(r.inputs.numNodeGroups) ?? 1) * (1 + (asNumber(r.inputs.replicasPerNodeGroup) ?? 0));
+    asNumber(r.inputs.numCacheClusters) ??
+    (asNumber(r.inputs.numNodeGroups) ?? 1) * (1 + (asNumber(r.inputs.replicasPerNodeGroup) ?? 0));
   return lines(line(`ElastiCache ${nodeType}`, nodes * HOURS_PER_MONTH, price));
 }
 
@@ -58,22 +79,14 @@ const share = (total: number, count: number) => total / Math.max(1, count);
 export function s3Bucket(_r: CostResource, ctx: PricingContext): Outcome {
   const buckets = ctx.count("aws:s3/bucket:Bucket") + ctx.count("aws:s3/bucketV2:BucketV2");
   return lines(
-    line(
-      "S3 Standard storage (assumed share)",
-      share(ctx.usage.backupStoredGb, buckets),
-      ctx.prices.s3StandardGbMonth,
-    ),
+    line("S3 Standard storage (assumed share)", share(ctx.usage.backupStoredGb, buckets), ctx.prices.s3StandardGbMonth),
   );
 }
 
 export function ecrRepository(r: CostResource, ctx: PricingContext): Outcome {
   const repositories = ctx.count(r.type);
   return lines(
-    line(
-      "ECR storage (assumed share)",
-      share(ctx.usage.registryStoredGb, repositories),
-      ctx.prices.ecrGbMonth,
-    ),
+    line("ECR storage (assumed share)", share(ctx.usage.registryStoredGb, repositories), ctx.prices.ecrGbMonth),
   );
 }
 

@@ -1,6 +1,17 @@
 import type { Pricer } from "../types";
 import { ec2Instance, eksCluster, eksComponent, nodeGroup } from "./compute";
-import { cacheCluster, ebsVolume, ecrRepository, kmsKey, logGroup, metricAlarm, rdsInstance, replicationGroup, s3Bucket, secret } from "./data";
+import {
+  cacheCluster,
+  ebsVolume,
+  ecrRepository,
+  kmsKey,
+  logGroup,
+  metricAlarm,
+  rdsInstance,
+  replicationGroup,
+  s3Bucket,
+  secret,
+} from "./data";
 import { claimTemplates, helmRelease, persistentVolumeClaim, service } from "./kubernetes";
 import { awsLoadBalancer, awsxVpc, elasticIp, natGateway, vpcEndpoint, wafWebAcl } from "./network";
 

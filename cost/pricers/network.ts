@@ -1,5 +1,17 @@
 import { HOURS_PER_MONTH, type RegionPrices } from "../prices";
-import { asNumber, asString, at, free, line, lines, unpriced, type CostResource, type LineDraft, type Outcome, type PricingContext } from "../types";
+import {
+  asNumber,
+  asString,
+  at,
+  free,
+  line,
+  lines,
+  unpriced,
+  type CostResource,
+  type LineDraft,
+  type Outcome,
+  type PricingContext,
+} from "../types";
 
 const NAT_GATEWAY = "aws:ec2/natGateway:NatGateway";
 
@@ -47,12 +59,25 @@ export function vpcEndpoint(r: CostResource, ctx: PricingContext): Outcome {
   if (kind !== "Interface") return unpriced(`no price for ${kind} endpoints`);
   const subnets = at(r.inputs, "subnetIds");
   const azs = Array.isArray(subnets) && subnets.length > 0 ? subnets.length : 1;
-  return lines(line(`interface endpoint ${asString(r.inputs.serviceName) ?? ""}`.trim(), azs * HOURS_PER_MONTH, ctx.prices.interfaceEndpointAzHour));
+  return lines(
+    line(
+      `interface endpoint ${asString(r.inputs.serviceName) ?? ""}`.trim(),
+      azs * HOURS_PER_MONTH,
+      ctx.prices.interfaceEndpointAzHour,
+    ),
+  );
 }
 
 /** A load balancer's hourly charge plus one public IPv4 address per AZ when it faces the internet. */
-export function loadBalancerLines(p: RegionPrices, kind: "application" | "network", internetFacing: boolean, azs: number): LineDraft[] {
-  const drafts = [line(`${kind === "network" ? "Network" : "Application"} Load Balancer`, HOURS_PER_MONTH, p.loadBalancerHour[kind])];
+export function loadBalancerLines(
+  p: RegionPrices,
+  kind: "application" | "network",
+  internetFacing: boolean,
+  azs: number,
+): LineDraft[] {
+  const drafts = [
+    line(`${kind === "network" ? "Network" : "Application"} Load Balancer`, HOURS_PER_MONTH, p.loadBalancerHour[kind]),
+  ];
   if (internetFacing) drafts.push(line("load balancer public IPv4 addresses", azs * HOURS_PER_MONTH, p.publicIpv4Hour));
   return drafts;
 }
@@ -69,7 +94,10 @@ export function awsLoadBalancer(r: CostResource, ctx: PricingContext): Outcome {
 export function wafWebAcl(r: CostResource, ctx: PricingContext): Outcome {
   const rules = at(r.inputs, "rules");
   const count = Array.isArray(rules) ? rules.length : 0;
-  return lines(line("WAF web ACL", 1, ctx.prices.waf.webAclMonth), line("WAF rules and managed rule groups", count, ctx.prices.waf.ruleMonth));
+  return lines(
+    line("WAF web ACL", 1, ctx.prices.waf.webAclMonth),
+    line("WAF rules and managed rule groups", count, ctx.prices.waf.ruleMonth),
+  );
 }
 
 /**
@@ -80,5 +108,8 @@ export function wafWebAcl(r: CostResource, ctx: PricingContext): Outcome {
 export function sharedAlbLines(ctx: PricingContext): LineDraft[] {
   const vpc = ctx.resources.find((res) => res.type === "awsx:ec2:Vpc");
   const azs = vpc ? vpcAzCount(vpc) : 2;
-  return loadBalancerLines(ctx.prices, "application", true, azs).map((d) => ({ ...d, item: `${d.item} (shared ALB, made at the first Ingress)` }));
+  return loadBalancerLines(ctx.prices, "application", true, azs).map((d) => ({
+    ...d,
+    item: `${d.item} (shared ALB, made at the first Ingress)`,
+  }));
 }

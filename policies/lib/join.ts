@@ -24,7 +24,12 @@ function identifiersOf(target: PolicyResource, idFields: readonly string[]): Set
  * not yet created) is "undetermined": rules treat it as possibly covering the target, never as a
  * violation.
  */
-export function attachmentsOf(target: PolicyResource, candidates: PolicyResource[], field: string, idFields: readonly string[]): Attachments {
+export function attachmentsOf(
+  target: PolicyResource,
+  candidates: PolicyResource[],
+  field: string,
+  idFields: readonly string[],
+): Attachments {
   const ids = identifiersOf(target, idFields);
   const matched: PolicyResource[] = [];
   const undetermined: PolicyResource[] = [];

@@ -1,4 +1,9 @@
-import type { PolicyConfigSchema, ResourceValidation, ResourceValidationArgs, StackValidationArgs } from "@pulumi/policy";
+import type {
+  PolicyConfigSchema,
+  ResourceValidation,
+  ResourceValidationArgs,
+  StackValidationArgs,
+} from "@pulumi/policy";
 import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 
 /** The environments a stack can be; `environment` in a policy's config says which one this is. */
@@ -17,21 +22,33 @@ export interface EnvironmentConfig {
 export function environmentSchema(applies: readonly Environment[]): Record<string, PolicyConfigJSONSchema> {
   return {
     environment: { type: "string", enum: [...ENVIRONMENTS], default: "prod", description: "The stack's environment." },
-    environments: { type: "array", items: { type: "string", enum: [...ENVIRONMENTS] }, default: [...applies], description: "Environments the rule applies to." },
+    environments: {
+      type: "array",
+      items: { type: "string", enum: [...ENVIRONMENTS] },
+      default: [...applies],
+      description: "Environments the rule applies to.",
+    },
   };
 }
 
 export const schema = (properties: Record<string, PolicyConfigJSONSchema>): PolicyConfigSchema => ({ properties });
 
 /** The policy's config over its defaults (the CLI fills schema defaults too, but not every caller does). */
-export function configOf<T extends object>(args: Pick<ResourceValidationArgs | StackValidationArgs, "getConfig">, defaults: T): T {
+export function configOf<T extends object>(
+  args: Pick<ResourceValidationArgs | StackValidationArgs, "getConfig">,
+  defaults: T,
+): T {
   return { ...defaults, ...args.getConfig<Partial<T>>() };
 }
 
 /** Marks the policy not applicable when the stack's environment is not one it covers. */
-export function requireEnvironment(args: Pick<ResourceValidationArgs | StackValidationArgs, "getConfig" | "notApplicable">, applies: readonly Environment[]): void {
+export function requireEnvironment(
+  args: Pick<ResourceValidationArgs | StackValidationArgs, "getConfig" | "notApplicable">,
+  applies: readonly Environment[],
+): void {
   const { environment = "prod", environments = [...applies] } = args.getConfig<EnvironmentConfig>();
-  if (!environments.includes(environment)) args.notApplicable(`only applies to ${environments.join(", ")} stacks; this one is ${environment}`);
+  if (!environments.includes(environment))
+    args.notApplicable(`only applies to ${environments.join(", ")} stacks; this one is ${environment}`);
 }
 
 /**

@@ -49,7 +49,10 @@ function readKey(obj: Record<string, unknown>, key: string): unknown {
 export function plain(value: unknown): unknown {
   if (value === UNKNOWN) return UNKNOWN;
   if (typeof value === "string") return UNKNOWN_SENTINELS.has(value) ? UNKNOWN : value;
-  if (Array.isArray(value)) return Array.from({ length: value.length }, (_, i) => plain(readKey(value as unknown as Record<string, unknown>, String(i))));
+  if (Array.isArray(value))
+    return Array.from({ length: value.length }, (_, i) =>
+      plain(readKey(value as unknown as Record<string, unknown>, String(i))),
+    );
   if (value && typeof value === "object") {
     const record = value as Record<string, unknown>;
     return Object.fromEntries(Object.keys(record).map((k) => [k, plain(readKey(record, k))]));
@@ -93,6 +96,11 @@ export function asArray<T>(value: T | T[] | Unknown | undefined): T[] | Unknown 
 }
 
 /** Reports `message` when `value` is known and fails `ok`; an unknown value is never a violation. */
-export function expectKnown<T>(value: T | Unknown, ok: (v: T) => boolean, report: (message: string) => void, message: string): void {
+export function expectKnown<T>(
+  value: T | Unknown,
+  ok: (v: T) => boolean,
+  report: (message: string) => void,
+  message: string,
+): void {
   if (!isUnknown(value) && !hasUnknown(value) && !ok(value)) report(message);
 }

@@ -19,13 +19,27 @@ const configSchema = {
     registryStoredGb: gb("platform:cost.registryStoredGb"),
     logsIngestedGbPerMonth: gb("platform:cost.logsIngestedGbPerMonth"),
   },
-  required: ["monthlyBudgetUsd", "region", "natProcessedGbPerMonth", "backupStoredGb", "registryStoredGb", "logsIngestedGbPerMonth"],
+  required: [
+    "monthlyBudgetUsd",
+    "region",
+    "natProcessedGbPerMonth",
+    "backupStoredGb",
+    "registryStoredGb",
+    "logsIngestedGbPerMonth",
+  ],
 };
 
 /** The policy engine's view of a resource, as the estimate reads it (its properties stand for the inputs). */
-export const toCostResource = (r: Pick<PolicyResource, "type" | "name" | "props">): CostResource => ({ type: r.type, name: r.name, inputs: r.props ?? {} });
+export const toCostResource = (r: Pick<PolicyResource, "type" | "name" | "props">): CostResource => ({
+  type: r.type,
+  name: r.name,
+  inputs: r.props ?? {},
+});
 
-function estimateStack(args: StackValidationArgs, report: ReportViolation): { estimate: CostEstimate; config: BudgetConfig } | undefined {
+function estimateStack(
+  args: StackValidationArgs,
+  report: ReportViolation,
+): { estimate: CostEstimate; config: BudgetConfig } | undefined {
   const config = args.getConfig<BudgetConfig>();
   const { monthlyBudgetUsd: _budget, region, ...usage } = config;
   try {
@@ -44,7 +58,8 @@ const LARGEST = 5;
 /** Fails the preview (and the offline plan) when the stack's estimated monthly cost exceeds its budget. */
 export const budgetPolicy: StackValidationPolicy = {
   name: "monthly-cost-budget",
-  description: "The stack's estimated monthly cost (on-demand list prices, cost/) stays within platform:cost.monthlyBudgetUsd.",
+  description:
+    "The stack's estimated monthly cost (on-demand list prices, cost/) stays within platform:cost.monthlyBudgetUsd.",
   enforcementLevel: "mandatory",
   configSchema,
   validateStack: (args, report) => {
@@ -66,7 +81,9 @@ export const budgetPolicy: StackValidationPolicy = {
       .slice(0, LARGEST)
       .map((l) => `${l.item} $${l.monthly.toFixed(2)}`)
       .join("; ");
-    const lowerBound = estimate.unpriced.length ? ` (a lower bound: ${estimate.unpriced.length} resources are not priced)` : "";
+    const lowerBound = estimate.unpriced.length
+      ? ` (a lower bound: ${estimate.unpriced.length} resources are not priced)`
+      : "";
     report(
       `estimated $${estimate.monthly.toFixed(2)}/month${lowerBound} exceeds the budget of $${config.monthlyBudgetUsd.toFixed(2)} ` +
         `by $${(estimate.monthly - config.monthlyBudgetUsd).toFixed(2)}. Largest lines: ${largest}. ` +

@@ -9,21 +9,33 @@ export const DIGEST_PINNED = /(^|@)sha256:[0-9a-f]{64}$/;
 
 export const dockerImageDigestPolicy: ResourceValidationPolicy = {
   name: "docker-image-pinned-by-digest",
-  description: "Docker containers run images pinned by digest (name@sha256:…), so a re-pushed tag cannot change what runs. Fix: pin the reference (docker buildx imagetools inspect gives the digest) or use a RemoteImage's imageId.",
+  description:
+    "Docker containers run images pinned by digest (name@sha256:…), so a re-pushed tag cannot change what runs. Fix: pin the reference (docker buildx imagetools inspect gives the digest) or use a RemoteImage's imageId.",
   enforcementLevel: "mandatory",
   validateResource: validateResourceOfType(docker.Container, (props, _args, report) => {
     const image = known(props).image;
-    expectKnown(image, (v) => typeof v === "string" && DIGEST_PINNED.test(v), report, `image ${JSON.stringify(image)} is not pinned by digest.`);
+    expectKnown(
+      image,
+      (v) => typeof v === "string" && DIGEST_PINNED.test(v),
+      report,
+      `image ${JSON.stringify(image)} is not pinned by digest.`,
+    );
   }),
 };
 
 export const dockerMemoryLimitPolicy: ResourceValidationPolicy = {
   name: "docker-memory-limit",
-  description: "Docker containers have a memory limit, so one runaway container cannot take the host down. Fix: set memory (MB; platform:edge.memoryMb).",
+  description:
+    "Docker containers have a memory limit, so one runaway container cannot take the host down. Fix: set memory (MB; platform:edge.memoryMb).",
   enforcementLevel: "mandatory",
   validateResource: validateResourceOfType(docker.Container, (props, _args, report) => {
     const memory = known(props).memory;
-    expectKnown(memory, (v) => typeof v === "number" && v > 0, report, "memory is not set: the container may use all of the host's RAM.");
+    expectKnown(
+      memory,
+      (v) => typeof v === "number" && v > 0,
+      report,
+      "memory is not set: the container may use all of the host's RAM.",
+    );
   }),
 };
 
@@ -39,13 +51,18 @@ export interface PrivilegedConfig {
 
 export const dockerNotPrivilegedPolicy: ResourceValidationPolicy = {
   name: "docker-not-privileged",
-  description: "Docker containers do not run privileged (root on the host) unless named in this policy's config `exceptions` with a reason. Fix: drop privileged and add only the capabilities needed (capabilities.adds).",
+  description:
+    "Docker containers do not run privileged (root on the host) unless named in this policy's config `exceptions` with a reason. Fix: drop privileged and add only the capabilities needed (capabilities.adds).",
   enforcementLevel: "mandatory",
   configSchema: schema({
     exceptions: {
       type: "array",
       default: [],
-      items: { type: "object", properties: { container: { type: "string" }, reason: { type: "string", minLength: 1 } }, required: ["container", "reason"] },
+      items: {
+        type: "object",
+        properties: { container: { type: "string" }, reason: { type: "string", minLength: 1 } },
+        required: ["container", "reason"],
+      },
       description: "Containers allowed to run privileged, each with the reason.",
     },
   }),
@@ -53,8 +70,14 @@ export const dockerNotPrivilegedPolicy: ResourceValidationPolicy = {
     const p = known(props);
     if (p.privileged !== true) return;
     const { exceptions } = configOf<PrivilegedConfig>(args, { exceptions: [] });
-    const excepted = exceptions.find((e) => (e.container === args.name || e.container === p.name) && typeof e.reason === "string" && e.reason.trim() !== "");
-    if (!excepted) report(`container ${typeof p.name === "string" ? p.name : args.name} runs privileged and has no exception with a reason in the policy config.`);
+    const excepted = exceptions.find(
+      (e) =>
+        (e.container === args.name || e.container === p.name) && typeof e.reason === "string" && e.reason.trim() !== "",
+    );
+    if (!excepted)
+      report(
+        `container ${typeof p.name === "string" ? p.name : args.name} runs privileged and has no exception with a reason in the policy config.`,
+      );
   }),
 };
 
@@ -68,11 +91,22 @@ const MEMORY_DEFAULTS: EdgeMemoryConfig = { hostMemoryMb: 4096, reserveMb: 1024 
 
 export const edgeMemoryBudgetPolicy: StackValidationPolicy = {
   name: "edge-memory-budget",
-  description: "The Docker containers on each edge host (one Docker provider) sum to at most hostMemoryMb − reserveMb (default 4096 − 1024 MB for the Pi 4). Fix: lower platform:edge.memoryMb limits.",
+  description:
+    "The Docker containers on each edge host (one Docker provider) sum to at most hostMemoryMb − reserveMb (default 4096 − 1024 MB for the Pi 4). Fix: lower platform:edge.memoryMb limits.",
   enforcementLevel: "mandatory",
   configSchema: schema({
-    hostMemoryMb: { type: "integer", minimum: 1, default: MEMORY_DEFAULTS.hostMemoryMb, description: "The edge host's RAM, MB." },
-    reserveMb: { type: "integer", minimum: 0, default: MEMORY_DEFAULTS.reserveMb, description: "RAM kept free for the OS, MB." },
+    hostMemoryMb: {
+      type: "integer",
+      minimum: 1,
+      default: MEMORY_DEFAULTS.hostMemoryMb,
+      description: "The edge host's RAM, MB.",
+    },
+    reserveMb: {
+      type: "integer",
+      minimum: 0,
+      default: MEMORY_DEFAULTS.reserveMb,
+      description: "RAM kept free for the OS, MB.",
+    },
   }),
   validateStack: (args, report) => {
     const { hostMemoryMb, reserveMb } = configOf(args, MEMORY_DEFAULTS);
@@ -89,9 +123,17 @@ export const edgeMemoryBudgetPolicy: StackValidationPolicy = {
     }
     const budget = hostMemoryMb - reserveMb;
     for (const [host, { total, names }] of hosts) {
-      if (total > budget) report(`containers on ${host} limit ${total} MB (${names.join(", ")}), over the ${budget} MB that leaves ${reserveMb} MB of ${hostMemoryMb} MB to the host.`);
+      if (total > budget)
+        report(
+          `containers on ${host} limit ${total} MB (${names.join(", ")}), over the ${budget} MB that leaves ${reserveMb} MB of ${hostMemoryMb} MB to the host.`,
+        );
     }
   },
 };
 
-export const dockerPolicies = [dockerImageDigestPolicy, dockerMemoryLimitPolicy, dockerNotPrivilegedPolicy, edgeMemoryBudgetPolicy];
+export const dockerPolicies = [
+  dockerImageDigestPolicy,
+  dockerMemoryLimitPolicy,
+  dockerNotPrivilegedPolicy,
+  edgeMemoryBudgetPolicy,
+];

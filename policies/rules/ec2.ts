@@ -10,11 +10,16 @@ import { expectKnown, known } from "../lib/values";
 export const ec2InstanceHardenedPolicy: ResourceValidationPolicy = {
   name: "ec2-instance-hardened",
   description:
-    "EC2 instances require IMDSv2 and encrypt their root volume. Fix: metadataOptions { httpTokens: \"required\" } and rootBlockDevice { encrypted: true }.",
+    'EC2 instances require IMDSv2 and encrypt their root volume. Fix: metadataOptions { httpTokens: "required" } and rootBlockDevice { encrypted: true }.',
   enforcementLevel: "mandatory",
   validateResource: validateResourceOfType(aws.ec2.Instance, (props, _args, report) => {
     const p = known(props);
-    expectKnown(p.metadataOptions, (m) => m?.httpTokens === "required", report, "metadataOptions.httpTokens is not \"required\" (IMDSv1 stays open).");
+    expectKnown(
+      p.metadataOptions,
+      (m) => m?.httpTokens === "required",
+      report,
+      'metadataOptions.httpTokens is not "required" (IMDSv1 stays open).',
+    );
     expectKnown(p.rootBlockDevice, (d) => d?.encrypted === true, report, "rootBlockDevice.encrypted is not true.");
   }),
 };

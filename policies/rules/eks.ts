@@ -20,7 +20,8 @@ interface EksView {
   secretsKeyArn: Value;
 }
 
-const at = (v: Value, key: string): Value => (isUnknown(v) ? UNKNOWN : v && typeof v === "object" ? (v as Props)[key] : undefined);
+const at = (v: Value, key: string): Value =>
+  isUnknown(v) ? UNKNOWN : v && typeof v === "object" ? (v as Props)[key] : undefined;
 
 function viewOf(args: ResourceValidationArgs): EksView {
   const p = known(args.props) as Props;
@@ -49,7 +50,11 @@ function viewOf(args: ResourceValidationArgs): EksView {
   };
 }
 
-const eksRule = (name: string, description: string, check: (view: EksView, args: ResourceValidationArgs, report: (m: string) => void) => void): ResourceValidationPolicy => ({
+const eksRule = (
+  name: string,
+  description: string,
+  check: (view: EksView, args: ResourceValidationArgs, report: (m: string) => void) => void,
+): ResourceValidationPolicy => ({
   name,
   description,
   enforcementLevel: "mandatory",
@@ -58,8 +63,14 @@ const eksRule = (name: string, description: string, check: (view: EksView, args:
 
 export const eksUpgradePolicyPolicy = eksRule(
   "eks-upgrade-policy-standard",
-  "EKS clusters are on STANDARD support: extended support costs 6x per cluster hour and hides an overdue upgrade. Fix: upgradePolicy { supportType: \"STANDARD\" } and keep the version current.",
-  (v, _args, report) => expectKnown(v.supportType, (s) => s === "STANDARD", report, `upgradePolicy.supportType is ${JSON.stringify(v.supportType ?? "unset (AWS defaults to EXTENDED)")}; set "STANDARD".`),
+  'EKS clusters are on STANDARD support: extended support costs 6x per cluster hour and hides an overdue upgrade. Fix: upgradePolicy { supportType: "STANDARD" } and keep the version current.',
+  (v, _args, report) =>
+    expectKnown(
+      v.supportType,
+      (s) => s === "STANDARD",
+      report,
+      `upgradePolicy.supportType is ${JSON.stringify(v.supportType ?? "unset (AWS defaults to EXTENDED)")}; set "STANDARD".`,
+    ),
 );
 
 export const eksPublicEndpointPolicy = eksRule(
@@ -67,8 +78,12 @@ export const eksPublicEndpointPolicy = eksRule(
   "An EKS public API endpoint is limited to known CIDRs, never 0.0.0.0/0 or ::/0. Fix: set publicAccessCidrs (platform:cluster.publicAccessCidrs) or turn the public endpoint off.",
   (v, _args, report) => {
     if (isUnknown(v.publicEndpoint) || v.publicEndpoint !== true) return;
-    expectKnown(v.publicAccessCidrs, (cidrs) => Array.isArray(cidrs) && !cidrs.some((c) => OPEN_CIDRS.includes(String(c))), report,
-      "the public API endpoint is open to the internet (publicAccessCidrs unset or contains 0.0.0.0/0 or ::/0).");
+    expectKnown(
+      v.publicAccessCidrs,
+      (cidrs) => Array.isArray(cidrs) && !cidrs.some((c) => OPEN_CIDRS.includes(String(c))),
+      report,
+      "the public API endpoint is open to the internet (publicAccessCidrs unset or contains 0.0.0.0/0 or ::/0).",
+    );
   },
 );
 
@@ -85,10 +100,11 @@ export const eksControlPlaneLoggingPolicy = eksRule(
 
 export const eksSecretsEncryptionPolicy = eksRule(
   "eks-secrets-encryption",
-  "EKS clusters envelope-encrypt Kubernetes secrets with a KMS key. Fix: encryptionConfigKeyArn (eks.Cluster) or encryptionConfig { resources: [\"secrets\"], provider.keyArn }.",
+  'EKS clusters envelope-encrypt Kubernetes secrets with a KMS key. Fix: encryptionConfigKeyArn (eks.Cluster) or encryptionConfig { resources: ["secrets"], provider.keyArn }.',
   (v, _args, report) => {
     // An unknown ARN is the ARN of a key being created: set.
-    if (v.secretsKeyArn === undefined || v.secretsKeyArn === null || v.secretsKeyArn === "") report("secrets are not encrypted with a KMS key.");
+    if (v.secretsKeyArn === undefined || v.secretsKeyArn === null || v.secretsKeyArn === "")
+      report("secrets are not encrypted with a KMS key.");
   },
 );
 
@@ -101,16 +117,33 @@ const VERSION_DEFAULTS: EksVersionConfig = { allowedVersions: ["1.33", "1.34", "
 export const eksAllowedVersionPolicy: ResourceValidationPolicy = {
   ...eksRule(
     "eks-allowed-version",
-    "EKS clusters pin a Kubernetes version from the allowed list (config allowedVersions). Fix: set version (platform:cluster.version) to an allowed one; unset means \"latest at create\", which drifts.",
+    'EKS clusters pin a Kubernetes version from the allowed list (config allowedVersions). Fix: set version (platform:cluster.version) to an allowed one; unset means "latest at create", which drifts.',
     () => undefined,
   ),
-  configSchema: schema({ allowedVersions: { type: "array", items: { type: "string" }, default: VERSION_DEFAULTS.allowedVersions, description: "Allowed Kubernetes versions." } }),
+  configSchema: schema({
+    allowedVersions: {
+      type: "array",
+      items: { type: "string" },
+      default: VERSION_DEFAULTS.allowedVersions,
+      description: "Allowed Kubernetes versions.",
+    },
+  }),
   validateResource: validateTypes(EKS_CLUSTER_TYPES, (args, report) => {
     const { allowedVersions } = configOf(args, VERSION_DEFAULTS);
     const version = viewOf(args).version as string | Unknown | undefined;
-    expectKnown(version, (ver) => typeof ver === "string" && allowedVersions.includes(ver), report,
-      `version ${JSON.stringify(version ?? "unset")} is not on the allowed list (${allowedVersions.join(", ")}).`);
+    expectKnown(
+      version,
+      (ver) => typeof ver === "string" && allowedVersions.includes(ver),
+      report,
+      `version ${JSON.stringify(version ?? "unset")} is not on the allowed list (${allowedVersions.join(", ")}).`,
+    );
   }),
 };
 
-export const eksPolicies = [eksUpgradePolicyPolicy, eksPublicEndpointPolicy, eksControlPlaneLoggingPolicy, eksSecretsEncryptionPolicy, eksAllowedVersionPolicy];
+export const eksPolicies = [
+  eksUpgradePolicyPolicy,
+  eksPublicEndpointPolicy,
+  eksControlPlaneLoggingPolicy,
+  eksSecretsEncryptionPolicy,
+  eksAllowedVersionPolicy,
+];

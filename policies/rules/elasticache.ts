@@ -5,7 +5,8 @@ import { expectKnown, isUnknown, known } from "../lib/values";
 
 export const elasticacheEncryptionPolicy: ResourceValidationPolicy = {
   name: "elasticache-encryption",
-  description: "ElastiCache replication groups encrypt at rest and in transit. Fix: atRestEncryptionEnabled true and transitEncryptionEnabled true (clients connect with TLS).",
+  description:
+    "ElastiCache replication groups encrypt at rest and in transit. Fix: atRestEncryptionEnabled true and transitEncryptionEnabled true (clients connect with TLS).",
   enforcementLevel: "mandatory",
   validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (props, _args, report) => {
     const p = known(props);
@@ -16,7 +17,8 @@ export const elasticacheEncryptionPolicy: ResourceValidationPolicy = {
 
 export const elasticacheAuthPolicy: ResourceValidationPolicy = {
   name: "elasticache-auth-token",
-  description: "ElastiCache replication groups require authentication. Fix: set authToken (a generated secret) or userGroupIds (RBAC); both need transit encryption.",
+  description:
+    "ElastiCache replication groups require authentication. Fix: set authToken (a generated secret) or userGroupIds (RBAC); both need transit encryption.",
   enforcementLevel: "mandatory",
   validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (props, _args, report) => {
     const p = known(props);
@@ -34,19 +36,28 @@ export interface SnapshotConfig {
 
 export const elasticacheSnapshotsPolicy: ResourceValidationPolicy = {
   name: "elasticache-snapshots",
-  description: "ElastiCache replication groups keep daily snapshots (minRetentionDays, default 1). Fix: snapshotRetentionLimit ≥ minRetentionDays (platform:cache.snapshotRetentionDays).",
+  description:
+    "ElastiCache replication groups keep daily snapshots (minRetentionDays, default 1). Fix: snapshotRetentionLimit ≥ minRetentionDays (platform:cache.snapshotRetentionDays).",
   enforcementLevel: "mandatory",
-  configSchema: schema({ minRetentionDays: { type: "integer", minimum: 1, default: 1, description: "Minimum snapshotRetentionLimit, days." } }),
+  configSchema: schema({
+    minRetentionDays: { type: "integer", minimum: 1, default: 1, description: "Minimum snapshotRetentionLimit, days." },
+  }),
   validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (props, args, report) => {
     const { minRetentionDays } = configOf<SnapshotConfig>(args, { minRetentionDays: 1 });
     const limit = known(props).snapshotRetentionLimit ?? 0;
-    expectKnown(limit, (v) => Number(v) >= minRetentionDays, report, `snapshotRetentionLimit is ${String(limit)}; at least ${minRetentionDays} required.`);
+    expectKnown(
+      limit,
+      (v) => Number(v) >= minRetentionDays,
+      report,
+      `snapshotRetentionLimit is ${String(limit)}; at least ${minRetentionDays} required.`,
+    );
   }),
 };
 
 export const elasticacheHighAvailabilityPolicy: ResourceValidationPolicy = {
   name: "elasticache-high-availability",
-  description: "In prod, ElastiCache replication groups fail over automatically across AZs. Fix: at least one replica (platform:cache.replicas ≥ 1), automaticFailoverEnabled and multiAzEnabled true.",
+  description:
+    "In prod, ElastiCache replication groups fail over automatically across AZs. Fix: at least one replica (platform:cache.replicas ≥ 1), automaticFailoverEnabled and multiAzEnabled true.",
   enforcementLevel: "mandatory",
   configSchema: schema(environmentSchema(["prod"])),
   validateResource: validateResourceOfType(aws.elasticache.ReplicationGroup, (props, args, report) => {
@@ -57,4 +68,9 @@ export const elasticacheHighAvailabilityPolicy: ResourceValidationPolicy = {
   }),
 };
 
-export const elasticachePolicies = [elasticacheEncryptionPolicy, elasticacheAuthPolicy, elasticacheSnapshotsPolicy, elasticacheHighAvailabilityPolicy];
+export const elasticachePolicies = [
+  elasticacheEncryptionPolicy,
+  elasticacheAuthPolicy,
+  elasticacheSnapshotsPolicy,
+  elasticacheHighAvailabilityPolicy,
+];

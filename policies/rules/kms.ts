@@ -4,7 +4,8 @@ import { expectKnown, known } from "../lib/values";
 
 export const kmsKeyRotationPolicy: ResourceValidationPolicy = {
   name: "kms-key-rotation",
-  description: "Symmetric KMS keys rotate their key material yearly (or as configured). Fix: enableKeyRotation true. Asymmetric and HMAC keys cannot rotate and are not checked.",
+  description:
+    "Symmetric KMS keys rotate their key material yearly (or as configured). Fix: enableKeyRotation true. Asymmetric and HMAC keys cannot rotate and are not checked.",
   enforcementLevel: "mandatory",
   validateResource: validateResourceOfType(aws.kms.Key, (props, _args, report) => {
     const p = known(props);

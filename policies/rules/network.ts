@@ -16,7 +16,8 @@ const dependsOnVpc = (log: PolicyResource, vpc: PolicyResource) =>
 
 export const vpcFlowLogsPolicy: StackValidationPolicy = {
   name: "vpc-flow-logs",
-  description: "Every VPC has a flow log (traffic type ALL) for incident forensics. Fix: add aws.ec2.FlowLog with the VPC's vpcId to a log group with a retention.",
+  description:
+    "Every VPC has a flow log (traffic type ALL) for incident forensics. Fix: add aws.ec2.FlowLog with the VPC's vpcId to a log group with a retention.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
     const vpcs = args.resources.filter((r) => VPC_TYPES.includes(r.type));
@@ -25,7 +26,9 @@ export const vpcFlowLogsPolicy: StackValidationPolicy = {
     const logs = args.resources.filter((r) => {
       if (r.type !== FLOW_LOG) return false;
       const p = known(r.props) as Record<string, unknown>;
-      return p.vpcId !== undefined && (isUnknown(p.trafficType) || p.trafficType === undefined || p.trafficType === "ALL");
+      return (
+        p.vpcId !== undefined && (isUnknown(p.trafficType) || p.trafficType === undefined || p.trafficType === "ALL")
+      );
     });
     const unclaimed = new Set(logs);
     const uncovered = networks.filter((vpc) => {
@@ -34,10 +37,14 @@ export const vpcFlowLogsPolicy: StackValidationPolicy = {
       return !log;
     });
     // Without a dependency to follow (ids unknown, or the offline plan), count: one VPC-wide log per remaining VPC.
-    const spare = new Set([...unclaimed].map((l) => {
-      const id = (known(l.props) as Record<string, unknown>).vpcId;
-      return typeof id === "string" ? id : l;
-    }));
-    uncovered.slice(spare.size).forEach((vpc) => report(`VPC ${vpc.name} has no flow log capturing ALL traffic.`, vpc.urn));
+    const spare = new Set(
+      [...unclaimed].map((l) => {
+        const id = (known(l.props) as Record<string, unknown>).vpcId;
+        return typeof id === "string" ? id : l;
+      }),
+    );
+    uncovered
+      .slice(spare.size)
+      .forEach((vpc) => report(`VPC ${vpc.name} has no flow log capturing ALL traffic.`, vpc.urn));
   },
 };

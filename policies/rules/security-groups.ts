@@ -25,12 +25,24 @@ function ingressOf(type: string, p: Props): Ingress[] {
   if (GROUP_TYPES.includes(type)) {
     return list(p.ingress).map((rule) => {
       const r = (isUnknown(rule) ? {} : rule) as Props;
-      return { protocol: r.protocol, fromPort: r.fromPort, toPort: r.toPort, cidrs: [...list(r.cidrBlocks), ...list(r.ipv6CidrBlocks)] };
+      return {
+        protocol: r.protocol,
+        fromPort: r.fromPort,
+        toPort: r.toPort,
+        cidrs: [...list(r.cidrBlocks), ...list(r.ipv6CidrBlocks)],
+      };
     });
   }
   if (type === RULE_TYPE) {
     if (p.type !== "ingress") return [];
-    return [{ protocol: p.protocol, fromPort: p.fromPort, toPort: p.toPort, cidrs: [...list(p.cidrBlocks), ...list(p.ipv6CidrBlocks)] }];
+    return [
+      {
+        protocol: p.protocol,
+        fromPort: p.fromPort,
+        toPort: p.toPort,
+        cidrs: [...list(p.cidrBlocks), ...list(p.ipv6CidrBlocks)],
+      },
+    ];
   }
   return [{ protocol: p.ipProtocol, fromPort: p.fromPort, toPort: p.toPort, cidrs: [p.cidrIpv4, p.cidrIpv6] }];
 }
@@ -63,7 +75,14 @@ export const securityGroupIngressPolicy: ResourceValidationPolicy = {
     "No security group admits 0.0.0.0/0 or ::/0 to SSH (22), PostgreSQL (5432), Redis (6379) (config sensitivePorts) or to all ports/protocols. " +
     "Fix: allow a source security group (referencedSecurityGroupId) or a known CIDR instead.",
   enforcementLevel: "mandatory",
-  configSchema: schema({ sensitivePorts: { type: "array", items: { type: "integer" }, default: DEFAULTS.sensitivePorts, description: "TCP ports never open to the internet." } }),
+  configSchema: schema({
+    sensitivePorts: {
+      type: "array",
+      items: { type: "integer" },
+      default: DEFAULTS.sensitivePorts,
+      description: "TCP ports never open to the internet.",
+    },
+  }),
   validateResource: validateTypes([...GROUP_TYPES, RULE_TYPE, INGRESS_RULE_TYPE], (args, report) => {
     const { sensitivePorts } = configOf(args, DEFAULTS);
     for (const rule of ingressOf(args.type, known(args.props) as Props)) {

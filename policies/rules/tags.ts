@@ -33,20 +33,35 @@ export const requiredTagsPolicy: StackValidationPolicy = {
     "Every AWS resource carries the required tags (default: project, environment, managed-by). Fix: set them in the AWS provider's " +
     "defaultTags (index.ts does, from platform:tags) and never override one with an empty value in a resource's `tags`.",
   enforcementLevel: "mandatory",
-  configSchema: schema({ requiredTags: { type: "array", items: { type: "string" }, default: DEFAULTS.requiredTags, description: "Required tag keys." } }),
+  configSchema: schema({
+    requiredTags: {
+      type: "array",
+      items: { type: "string" },
+      default: DEFAULTS.requiredTags,
+      description: "Required tag keys.",
+    },
+  }),
   validateStack: (args, report) => {
     const { requiredTags } = configOf(args, DEFAULTS);
     for (const provider of args.resources.filter((r) => r.type === AWS_PROVIDER)) {
       const tags = defaultTags(provider);
       if (isUnknown(tags)) continue;
       const missing = requiredTags.filter((k) => blank(tags[k]));
-      if (missing.length) report(`AWS provider ${provider.name} lacks default tags ${missing.join(", ")}: add them to defaultTags.tags.`, provider.urn);
+      if (missing.length)
+        report(
+          `AWS provider ${provider.name} lacks default tags ${missing.join(", ")}: add them to defaultTags.tags.`,
+          provider.urn,
+        );
     }
     for (const r of args.resources.filter((res) => res.type.startsWith("aws:"))) {
       const tags = (known(r.props) as Record<string, unknown>).tags;
       if (!tags || isUnknown(tags) || typeof tags !== "object") continue;
       const blanked = requiredTags.filter((k) => k in tags && blank((tags as Record<string, unknown>)[k]));
-      if (blanked.length) report(`${r.name} sets required tag(s) ${blanked.join(", ")} to an empty value, hiding the provider's default: remove them from its tags.`, r.urn);
+      if (blanked.length)
+        report(
+          `${r.name} sets required tag(s) ${blanked.join(", ")} to an empty value, hiding the provider's default: remove them from its tags.`,
+          r.urn,
+        );
     }
   },
 };

@@ -33,5 +33,8 @@ export function missingKeys(values: Tree, chart: Tree, passThrough: Record<strin
 
 /** Every key path of `values` (leaves, lists and maps' keys), for asserting that the check saw them. */
 export function keyPaths(values: Tree, prefix = ""): string[] {
-  return Object.entries(values).flatMap(([key, value]) => [`${prefix}${key}`, ...(isMap(value) ? keyPaths(value, `${prefix}${key}.`) : [])]);
+  return Object.entries(values).flatMap(([key, value]) => [
+    `${prefix}${key}`,
+    ...(isMap(value) ? keyPaths(value, `${prefix}${key}.`) : []),
+  ]);
 }

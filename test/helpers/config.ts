@@ -32,7 +32,12 @@ export function edgeConfigWith(edge: Record<string, unknown>, stack = "edge-dev"
     values: {
       "platform:kind": "edge",
       "platform:environment": "dev",
-      "platform:edge": JSON.stringify({ site: "lab", host: "pi.example.net", hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb", ...edge }),
+      "platform:edge": JSON.stringify({
+        site: "lab",
+        host: "pi.example.net",
+        hostKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAEqgoCoy/93QeHl3TKWzzLwL4WMKnYfRTYkC9wfr2Hb",
+        ...edge,
+      }),
     },
     project: "platform",
     stack,

@@ -6,14 +6,20 @@ import * as path from "node:path";
 /** Where Debian's `postgresql` package puts the server binaries (newest major), or why the test skips. */
 export function postgresBin(): { dir?: string; skip?: string } {
   const root = "/usr/lib/postgresql";
-  const versions = fs.existsSync(root) ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin/initdb"))) : [];
+  const versions = fs.existsSync(root)
+    ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin/initdb")))
+    : [];
   if (versions.length > 0) return { dir: path.join(root, versions.sort().at(-1) as string, "bin") };
   const message = "PostgreSQL server binaries are not installed (Debian: postgresql)";
   if (process.env.CI === "true") throw new Error(`${message}; CI must install them`);
   return { skip: message };
 }
 
-export function run(command: string, args: string[], options: { env?: NodeJS.ProcessEnv; user?: string } = {}): SpawnSyncReturns<string> {
+export function run(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; user?: string } = {},
+): SpawnSyncReturns<string> {
   const [cmd, argv] = options.user ? ["runuser", ["-u", options.user, "--", command, ...args]] : [command, args];
   const result = spawnSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...options.env } });
   if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
@@ -25,7 +31,13 @@ export class TestPostgres {
   readonly tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pgtest-"));
   readonly port = String(20000 + Math.floor(Math.random() * 20000));
   readonly password = "S3cr3t-pa55:w0rd!#%^&*()";
-  readonly env = { PGHOST: "127.0.0.1", PGPORT: this.port, PGUSER: "admin", PGPASSWORD: this.password, PGSSLMODE: "require" };
+  readonly env = {
+    PGHOST: "127.0.0.1",
+    PGPORT: this.port,
+    PGUSER: "admin",
+    PGPASSWORD: this.password,
+    PGSSLMODE: "require",
+  };
   private readonly data = path.join(this.tmp, "data");
 
   constructor(private readonly binDir: string) {}
@@ -35,17 +47,47 @@ export class TestPostgres {
     fs.chmodSync(this.tmp, 0o755);
     fs.writeFileSync(path.join(this.tmp, "pwfile"), this.password);
     spawnSync("chown", ["-R", "postgres", this.tmp]);
-    run(bin("initdb"), ["-D", this.data, "-U", "admin", "--auth=scram-sha-256", `--pwfile=${path.join(this.tmp, "pwfile")}`], { user: "postgres" });
+    run(
+      bin("initdb"),
+      ["-D", this.data, "-U", "admin", "--auth=scram-sha-256", `--pwfile=${path.join(this.tmp, "pwfile")}`],
+      { user: "postgres" },
+    );
     const [key, crt] = [path.join(this.data, "server.key"), path.join(this.data, "server.crt")];
-    run("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost", "-keyout", key, "-out", crt]);
+    run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-days",
+      "1",
+      "-subj",
+      "/CN=localhost",
+      "-keyout",
+      key,
+      "-out",
+      crt,
+    ]);
     spawnSync("chown", ["postgres", key, crt]);
     fs.chmodSync(key, 0o600);
     const options = `-p ${this.port} -k ${this.tmp} -c listen_addresses=127.0.0.1 -c ssl=on`;
-    run(bin("pg_ctl"), ["-D", this.data, "-w", "-l", path.join(this.tmp, "server.log"), "-o", options, "start"], { user: "postgres" });
+    run(bin("pg_ctl"), ["-D", this.data, "-w", "-l", path.join(this.tmp, "server.log"), "-o", options, "start"], {
+      user: "postgres",
+    });
   }
 
   stop(): void {
-    spawnSync("runuser", ["-u", "postgres", "--", path.join(this.binDir, "pg_ctl"), "-D", this.data, "-m", "fast", "stop"]);
+    spawnSync("runuser", [
+      "-u",
+      "postgres",
+      "--",
+      path.join(this.binDir, "pg_ctl"),
+      "-D",
+      this.data,
+      "-m",
+      "fast",
+      "stop",
+    ]);
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 

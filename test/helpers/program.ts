@@ -12,7 +12,14 @@ export interface PlannedResource {
   name: string;
   parent: string | null;
   inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  options: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn?: string[]; provider?: string };
+  options: {
+    protect?: boolean;
+    retainOnDelete?: boolean;
+    ignoreChanges?: string[];
+    deleteBeforeReplace?: boolean;
+    dependsOn?: string[];
+    provider?: string;
+  };
 }
 
 export interface Plan {
@@ -30,18 +37,24 @@ export interface PlanRun {
 
 /** Runs `npm run plan` as a user would (a fresh process: the SDK keeps global state). */
 export function runPlanCli(args: string[]): PlanRun {
-  const result = spawnSync(process.execPath, ["--import", "tsx", path.join(PROJECT_DIR, "tools/plan/cli.ts"), ...args], {
-    cwd: PROJECT_DIR,
-    encoding: "utf8",
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const result = spawnSync(
+    process.execPath,
+    ["--import", "tsx", path.join(PROJECT_DIR, "tools/plan/cli.ts"), ...args],
+    {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** As runPlanCli, without blocking the test runner's event loop (for tests that serve sockets themselves). */
 export function runPlanCliAsync(args: string[]): Promise<PlanRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_DIR, "tools/plan/cli.ts"), ...args], { cwd: PROJECT_DIR });
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_DIR, "tools/plan/cli.ts"), ...args], {
+      cwd: PROJECT_DIR,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -53,7 +66,8 @@ export function runPlanCliAsync(args: string[]): Promise<PlanRun> {
 type Overrides = Record<string, unknown>;
 
 function deepMerge(base: unknown, patch: unknown): unknown {
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
   if (!isObject(base) || !isObject(patch)) return patch;
   const out: Record<string, unknown> = { ...base };
   for (const [k, v] of Object.entries(patch)) out[k] = v === undefined ? undefined : deepMerge(base[k], v);
@@ -67,8 +81,11 @@ function deepMerge(base: unknown, patch: unknown): unknown {
 export function stackDirWith(stack: string, overrides: Overrides): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `plan-${stack}-`));
   // Every stack file: an edge stack's plan also plans the cloud stack it references.
-  for (const file of fs.readdirSync(PROJECT_DIR).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f))) fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(dir, file));
-  const original = parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as { config: Overrides };
+  for (const file of fs.readdirSync(PROJECT_DIR).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f)))
+    fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(dir, file));
+  const original = parse(fs.readFileSync(path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Overrides;
+  };
   const config = deepMerge(original.config, overrides);
   fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify({ config }));
   return dir;

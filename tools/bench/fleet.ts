@@ -11,14 +11,18 @@ import { parseArgs } from "node:util";
 import { parse, stringify } from "yaml";
 
 const ROOT = path.resolve(__dirname, "../..");
-const { values } = parseArgs({ options: { stack: { type: "string", default: "dev" }, runs: { type: "string", default: "3" } } });
+const { values } = parseArgs({
+  options: { stack: { type: "string", default: "dev" }, runs: { type: "string", default: "3" } },
+});
 const stack = values.stack as string;
 const runs = Number(values.runs);
 
 function configDir(sites: number): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `fleet-${sites}-`));
   fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-  const file = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+  const file = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8")) as {
+    config: Record<string, unknown>;
+  };
   file.config["platform:edgeSites"] = Array.from({ length: sites }, (_, i) => `site-${i + 1}`);
   fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stringify(file));
   return dir;
@@ -30,11 +34,15 @@ function plan(sites: number): { seconds: number; resources: number } {
   let resources = 0;
   for (let i = 0; i < runs; i++) {
     const started = process.hrtime.bigint();
-    const run = spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "tools/plan/cli.ts"), "--stack", stack, "--config-dir", dir, "--json"], {
-      cwd: ROOT,
-      encoding: "utf8",
-      maxBuffer: 256 * 1024 * 1024,
-    });
+    const run = spawnSync(
+      process.execPath,
+      ["--import", "tsx", path.join(ROOT, "tools/plan/cli.ts"), "--stack", stack, "--config-dir", dir, "--json"],
+      {
+        cwd: ROOT,
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+      },
+    );
     times.push(Number(process.hrtime.bigint() - started) / 1e9);
     if (run.status !== 0) throw new Error(`plan with ${sites} sites exited ${run.status}: ${run.stderr}`);
     resources = (JSON.parse(run.stdout) as { resources: unknown[] }).resources.length;

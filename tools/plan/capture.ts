@@ -61,7 +61,8 @@ export const resourceKey = (type: string, name: string): string => `${type}::${n
 /** A secret output's shape with every leaf replaced: an edge stack's plan can still index into it. */
 export function redactLeaves(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactLeaves);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactLeaves(v)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactLeaves(v)]));
   return value === undefined || value === null ? value : SECRET_PLACEHOLDER;
 }
 
@@ -97,14 +98,19 @@ function optionsOf(opts: pulumi.CustomResourceOptions & pulumi.ComponentResource
 
 /** Runs config validation alone, and returns the validated config: the plan's exit 2 happens before any resource, the stack included. */
 export function preflight(config: StackConfig): Config {
-  const missing = config.missing.map((k) => `${k}: got nothing; declared in Pulumi.yaml without a default, so Pulumi.${config.stack}.yaml must set it`);
+  const missing = config.missing.map(
+    (k) => `${k}: got nothing; declared in Pulumi.yaml without a default, so Pulumi.${config.stack}.yaml must set it`,
+  );
   let loaded: Config;
   try {
     loaded = loadConfig({ values: config.values, project: config.project, stack: config.stack });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const named = new Set(error.problems.map((p) => p.split(":").slice(0, 2).join(":")));
-    throw new ConfigError([...missing.filter((m) => !named.has(m.split(":").slice(0, 2).join(":"))), ...error.problems]);
+    throw new ConfigError([
+      ...missing.filter((m) => !named.has(m.split(":").slice(0, 2).join(":"))),
+      ...error.problems,
+    ]);
   }
   if (missing.length > 0) throw new ConfigError(missing);
   return loaded;
@@ -115,7 +121,11 @@ export function preflight(config: StackConfig): Config {
  * and returns every registered resource with its parent, inputs and options, plus the outputs.
  * One program per process: the SDK keeps global state.
  */
-export async function captureProgram(config: StackConfig, options: CaptureOptions = {}, programPath = path.join(PROJECT_DIR, "index.ts")): Promise<Capture> {
+export async function captureProgram(
+  config: StackConfig,
+  options: CaptureOptions = {},
+  programPath = path.join(PROJECT_DIR, "index.ts"),
+): Promise<Capture> {
   pulumi.runtime.setAllConfig(config.values, config.secretKeys);
   const loaded = preflight(config);
   if (options.probeEdge) delete process.env[OFFLINE_PLAN_ENV];
@@ -148,13 +158,19 @@ export async function captureProgram(config: StackConfig, options: CaptureOption
   await pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
       const key = resourceKey(args.type, args.name);
-      structure.set(key, [...(structure.get(key) ?? []), { parent: describeResource(args.opts.parent), options: optionsOf(args.opts) }]);
+      structure.set(key, [
+        ...(structure.get(key) ?? []),
+        { parent: describeResource(args.opts.parent), options: optionsOf(args.opts) },
+      ]);
       return undefined;
     });
     // The program exports its main function (`export = async () => outputs`), as Pulumi runs it.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const program: unknown = require(programPath);
-    exported = typeof program === "function" ? { ...((await program()) as Record<string, unknown>) } : { ...(program as Record<string, unknown>) };
+    exported =
+      typeof program === "function"
+        ? { ...((await program()) as Record<string, unknown>) }
+        : { ...(program as Record<string, unknown>) };
     return exported;
   });
   const outputs = await resolveOutputs(exported);
@@ -196,7 +212,8 @@ const COMPUTED = "<computed>";
 /** The mock answer to a StackReference read: the referenced plan's outputs, or an error naming what to give. */
 function referencedStack(name: string, options: CaptureOptions): { id: string; state: Record<string, unknown> } {
   const referenced = options.stackReferences?.[name];
-  if (!referenced) throw new Error(`the program references stack ${name}, and the plan has no plan of it (give --cloud-plan FILE)`);
+  if (!referenced)
+    throw new Error(`the program references stack ${name}, and the plan has no plan of it (give --cloud-plan FILE)`);
   return { id: name, state: { name, outputs: referenced.outputs, secretOutputNames: referenced.secretOutputNames } };
 }
 
@@ -209,7 +226,9 @@ function referencedRegion(options: CaptureOptions): string | undefined {
 export function asReferencedStack(capture: Pick<Capture, "outputs">): ReferencedStack {
   return {
     outputs: Object.fromEntries(Object.entries(capture.outputs).map(([k, o]) => [k, o.value])),
-    secretOutputNames: Object.entries(capture.outputs).filter(([, o]) => o.secret).map(([k]) => k),
+    secretOutputNames: Object.entries(capture.outputs)
+      .filter(([, o]) => o.secret)
+      .map(([k]) => k),
   };
 }
 

@@ -13,21 +13,85 @@ import { SECRET_PLACEHOLDER } from "./stack-config";
 export const REPLACING_INPUTS: Readonly<Record<string, { what: string; inputs: readonly string[] }>> = {
   "aws:rds/instance:Instance": {
     what: "database",
-    inputs: ["identifier", "identifierPrefix", "engine", "kmsKeyId", "storageEncrypted", "availabilityZone", "username", "dbName", "characterSetName", "timezone", "snapshotIdentifier"],
+    inputs: [
+      "identifier",
+      "identifierPrefix",
+      "engine",
+      "kmsKeyId",
+      "storageEncrypted",
+      "availabilityZone",
+      "username",
+      "dbName",
+      "characterSetName",
+      "timezone",
+      "snapshotIdentifier",
+    ],
   },
-  "aws:rds/cluster:Cluster": { what: "database", inputs: ["clusterIdentifier", "engine", "kmsKeyId", "storageEncrypted", "masterUsername", "databaseName", "availabilityZones"] },
+  "aws:rds/cluster:Cluster": {
+    what: "database",
+    inputs: [
+      "clusterIdentifier",
+      "engine",
+      "kmsKeyId",
+      "storageEncrypted",
+      "masterUsername",
+      "databaseName",
+      "availabilityZones",
+    ],
+  },
   "aws:elasticache/replicationGroup:ReplicationGroup": {
     what: "cache",
-    inputs: ["replicationGroupId", "atRestEncryptionEnabled", "kmsKeyId", "subnetGroupName", "port", "snapshotArns", "snapshotName", "engine"],
+    inputs: [
+      "replicationGroupId",
+      "atRestEncryptionEnabled",
+      "kmsKeyId",
+      "subnetGroupName",
+      "port",
+      "snapshotArns",
+      "snapshotName",
+      "engine",
+    ],
   },
   "aws:s3/bucket:Bucket": { what: "bucket", inputs: ["bucket", "bucketPrefix", "objectLockEnabled"] },
   "aws:s3/bucketV2:BucketV2": { what: "bucket", inputs: ["bucket", "bucketPrefix", "objectLockEnabled"] },
-  "aws:kms/key:Key": { what: "KMS key", inputs: ["customerMasterKeySpec", "keySpec", "keyUsage", "multiRegion", "xksKeyId", "customKeyStoreId"] },
+  "aws:kms/key:Key": {
+    what: "KMS key",
+    inputs: ["customerMasterKeySpec", "keySpec", "keyUsage", "multiRegion", "xksKeyId", "customKeyStoreId"],
+  },
   "aws:ecr/repository:Repository": { what: "repository", inputs: ["name", "encryptionConfigurations"] },
-  "eks:index:Cluster": { what: "cluster", inputs: ["name", "vpcId", "subnetIds", "privateSubnetIds", "publicSubnetIds", "encryptionConfigKeyArn", "kubernetesServiceIpAddressRange", "serviceRole", "ipFamily"] },
-  "aws:eks/cluster:Cluster": { what: "cluster", inputs: ["name", "roleArn", "encryptionConfig", "kubernetesNetworkConfig", "bootstrapSelfManagedAddons"] },
-  "aws:ebs/volume:Volume": { what: "volume", inputs: ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn"] },
-  "kubernetes:core/v1:PersistentVolumeClaim": { what: "volume", inputs: ["metadata.name", "metadata.namespace", "spec.storageClassName", "spec.accessModes", "spec.selector", "spec.volumeName"] },
+  "eks:index:Cluster": {
+    what: "cluster",
+    inputs: [
+      "name",
+      "vpcId",
+      "subnetIds",
+      "privateSubnetIds",
+      "publicSubnetIds",
+      "encryptionConfigKeyArn",
+      "kubernetesServiceIpAddressRange",
+      "serviceRole",
+      "ipFamily",
+    ],
+  },
+  "aws:eks/cluster:Cluster": {
+    what: "cluster",
+    inputs: ["name", "roleArn", "encryptionConfig", "kubernetesNetworkConfig", "bootstrapSelfManagedAddons"],
+  },
+  "aws:ebs/volume:Volume": {
+    what: "volume",
+    inputs: ["availabilityZone", "encrypted", "kmsKeyId", "snapshotId", "outpostArn"],
+  },
+  "kubernetes:core/v1:PersistentVolumeClaim": {
+    what: "volume",
+    inputs: [
+      "metadata.name",
+      "metadata.namespace",
+      "spec.storageClassName",
+      "spec.accessModes",
+      "spec.selector",
+      "spec.volumeName",
+    ],
+  },
 };
 
 export type ChangeAction = "create" | "update" | "replace" | "delete" | "same";
@@ -99,7 +163,14 @@ export function compareResources(base: readonly PlanResource[], head: readonly P
     const replacedBy = inputs.filter((p) => forcesReplacement(r.type, p));
     const action = replacedBy.length > 0 ? "replace" : "update";
     counts[action]++;
-    changes.push({ action, type: r.type, name: r.name, paths, ...(replacedBy.length ? { replacedBy } : {}), ...stateful(r.type) });
+    changes.push({
+      action,
+      type: r.type,
+      name: r.name,
+      paths,
+      ...(replacedBy.length ? { replacedBy } : {}),
+      ...stateful(r.type),
+    });
   }
   for (const r of base)
     if (!after.has(key(r))) {
@@ -120,16 +191,28 @@ export function renderChanges(set: ChangeSet, baseName: string): string {
   const dangerous = set.changes.filter((c) => c.stateful && (c.action === "replace" || c.action === "delete"));
   for (const c of dangerous) {
     const why = c.action === "replace" ? `replaced because ${c.replacedBy?.join(", ")} changed` : "deleted";
-    lines.push(`!! ${c.action.toUpperCase()} of a stateful resource (${c.stateful}): ${c.type} ${c.name} is ${why}; its data is lost unless restored from a backup.`);
+    lines.push(
+      `!! ${c.action.toUpperCase()} of a stateful resource (${c.stateful}): ${c.type} ${c.name} is ${why}; its data is lost unless restored from a backup.`,
+    );
   }
-  for (const c of set.changes) lines.push(`  ${SYMBOL[c.action].padEnd(2)} ${c.type}  ${c.name}${c.paths.length ? `  (${c.paths.join(", ")})` : ""}`);
+  for (const c of set.changes)
+    lines.push(
+      `  ${SYMBOL[c.action].padEnd(2)} ${c.type}  ${c.name}${c.paths.length ? `  (${c.paths.join(", ")})` : ""}`,
+    );
   return lines.join("\n");
 }
 
 /** A saved plan's resources, checked enough to compare with. */
 export function resourcesFromPlanJson(json: unknown, source: string): PlanResource[] {
   const resources = (json as { resources?: unknown } | null)?.resources;
-  if (!Array.isArray(resources) || !resources.every((r) => isObject(r) && typeof r.type === "string" && typeof r.name === "string" && isObject(r.inputs)))
-    throw new Error(`${source} has no "resources" list of { type, name, inputs }: write it with \`npm run plan -- --stack NAME --out FILE\``);
+  if (
+    !Array.isArray(resources) ||
+    !resources.every(
+      (r) => isObject(r) && typeof r.type === "string" && typeof r.name === "string" && isObject(r.inputs),
+    )
+  )
+    throw new Error(
+      `${source} has no "resources" list of { type, name, inputs }: write it with \`npm run plan -- --stack NAME --out FILE\``,
+    );
   return resources as PlanResource[];
 }

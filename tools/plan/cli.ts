@@ -6,7 +6,14 @@ import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff
 import { compareResources, renderChanges, resourcesFromPlanJson, type ChangeSet } from "./changes";
 import { emitArtifacts } from "./emit";
 import { EXIT, UsageError } from "./errors";
-import { asReferencedStack, captureProgram, preflight, PROJECT_DIR, type Capture, type ReferencedStack } from "./capture";
+import {
+  asReferencedStack,
+  captureProgram,
+  preflight,
+  PROJECT_DIR,
+  type Capture,
+  type ReferencedStack,
+} from "./capture";
 import { policyConfigFor } from "../policy-config";
 import { evaluatePolicies, hasMandatoryViolation, renderViolations } from "./policy";
 import { maskMockValues } from "./mocks";
@@ -50,13 +57,21 @@ interface Flags {
 async function referencedCloudStack(config: EdgeStackConfig, flags: Flags): Promise<Record<string, ReferencedStack>> {
   const { name, stack } = config.cloudStack;
   if (flags.cloudPlan) {
-    const saved = readPlanFile("--cloud-plan", flags.cloudPlan) as { stack?: string; outputs?: Record<string, unknown>; secretOutputs?: string[] };
+    const saved = readPlanFile("--cloud-plan", flags.cloudPlan) as {
+      stack?: string;
+      outputs?: Record<string, unknown>;
+      secretOutputs?: string[];
+    };
     if (saved.stack !== stack || !saved.outputs)
-      throw new ConfigError([`--cloud-plan: ${flags.cloudPlan} is ${saved.stack ? `a plan of stack ${saved.stack}` : "not a plan's --json output"}; platform:cloudStack.stack is ${stack}`]);
+      throw new ConfigError([
+        `--cloud-plan: ${flags.cloudPlan} is ${saved.stack ? `a plan of stack ${saved.stack}` : "not a plan's --json output"}; platform:cloudStack.stack is ${stack}`,
+      ]);
     return { [name]: { outputs: saved.outputs, secretOutputNames: saved.secretOutputs ?? [] } };
   }
   if (!fs.existsSync(`${flags.configDir}/Pulumi.${stack}.yaml`))
-    throw new ConfigError([`platform:cloudStack.stack: got ${JSON.stringify(stack)}; expected a stack with a Pulumi.${stack}.yaml here, or its saved plan given as --cloud-plan FILE`]);
+    throw new ConfigError([
+      `platform:cloudStack.stack: got ${JSON.stringify(stack)}; expected a stack with a Pulumi.${stack}.yaml here, or its saved plan given as --cloud-plan FILE`,
+    ]);
   const cloud = await captureProgram(readStackConfig(flags.configDir, stack));
   return { [name]: asReferencedStack(cloud) };
 }
@@ -72,14 +87,17 @@ function readPlanFile(flag: string, file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`${flag}: ${file} is not JSON (${(error as Error).message}); write it with \`npm run plan -- --stack NAME --out FILE\``);
+    throw new UsageError(
+      `${flag}: ${file} is not JSON (${(error as Error).message}); write it with \`npm run plan -- --stack NAME --out FILE\``,
+    );
   }
 }
 
 function costOf(capture: Capture, config: Config) {
-  return config.kind === "cloud" ? estimateCost(capture.resources, { region: config.region, usage: config.cost }) : undefined;
+  return config.kind === "cloud"
+    ? estimateCost(capture.resources, { region: config.region, usage: config.cost })
+    : undefined;
 }
-
 
 async function plan(flags: Flags): Promise<number> {
   const stackConfig = readStackConfig(flags.configDir, flags.stack);
@@ -99,15 +117,33 @@ async function plan(flags: Flags): Promise<number> {
       throw new UsageError(`--compare: ${(error as Error).message}`);
     }
   };
-  const changes: ChangeSet | undefined = baseJson ? compareResources(asUsage(() => resourcesFromPlanJson(baseJson, flags.compare as string)), capture.resources) : undefined;
+  const changes: ChangeSet | undefined = baseJson
+    ? compareResources(
+        asUsage(() => resourcesFromPlanJson(baseJson, flags.compare as string)),
+        capture.resources,
+      )
+    : undefined;
   const base = baseJson && cost ? asUsage(() => costFromPlanJson(baseJson, flags.compare as string)) : undefined;
   const costDiff = base && cost ? compareCost(base, cost) : undefined;
   const policy = await evaluatePolicies(capture.resources, flags.stack, policyConfigFor(loaded));
-  const json = JSON.stringify({ ...toJson(capture), policy, ...(cost ? { cost } : {}), ...(changes ? { changes } : {}), ...(costDiff ? { costDiff } : {}) }, null, 2);
+  const json = JSON.stringify(
+    {
+      ...toJson(capture),
+      policy,
+      ...(cost ? { cost } : {}),
+      ...(changes ? { changes } : {}),
+      ...(costDiff ? { costDiff } : {}),
+    },
+    null,
+    2,
+  );
   if (flags.out) fs.writeFileSync(flags.out, `${json}\n`);
   if (flags.json) console.log(json);
   else {
-    const costText = cost && loaded.kind === "cloud" ? renderCost(cost, loaded.cost.monthlyBudgetUsd) : "Cost: an edge stack bills nothing on AWS (its site's identity is in its cloud stack).";
+    const costText =
+      cost && loaded.kind === "cloud"
+        ? renderCost(cost, loaded.cost.monthlyBudgetUsd)
+        : "Cost: an edge stack bills nothing on AWS (its site's identity is in its cloud stack).";
     const sections = [
       offlineHeader(flags.stack),
       changes ? renderChanges(changes, flags.compare as string) : "",

@@ -21,9 +21,19 @@ export function emitEdge(dir: string, config: EdgeStackConfig): string[] {
     writeArtifact(
       dir,
       "edge/backup.env",
-      backupEnv({ bucketName: "<backup-bucket>", prefix: BACKUP_PREFIXES.edge, region: "<cloud-stack-region>", site: edge.site, retentionDays: edge.backupRetentionDays, host: edge.host, tiers: false }),
+      backupEnv({
+        bucketName: "<backup-bucket>",
+        prefix: BACKUP_PREFIXES.edge,
+        region: "<cloud-stack-region>",
+        site: edge.site,
+        retentionDays: edge.backupRetentionDays,
+        host: edge.host,
+        tiers: false,
+      }),
     ),
-    ...Object.entries(EDGE_SCRIPTS).map(([file, content]) => writeArtifact(dir, `edge/scripts/${file}`, content, 0o755)),
+    ...Object.entries(EDGE_SCRIPTS).map(([file, content]) =>
+      writeArtifact(dir, `edge/scripts/${file}`, content, 0o755),
+    ),
     ...Object.entries(EDGE_UNITS).map(([file, content]) => writeArtifact(dir, `edge/systemd/${file}`, content)),
   ];
 }

@@ -12,8 +12,17 @@ function emitCloud(dir: string, config: CloudConfig): string[] {
     writeArtifact(dir, "cluster/scripts/db-dump.sh", DUMP_SCRIPT, 0o755),
     writeArtifact(dir, "cluster/scripts/db-upload.sh", UPLOAD_SCRIPT, 0o755),
     writeArtifact(dir, "cluster/scripts/db-restore.sh", RESTORE_SCRIPT, 0o755),
-    ...(config.network.natGateways === "instance" ? [writeArtifact(dir, "network/nat-instance-user-data.sh", natInstanceUserData(config.network.cidr), 0o755)] : []),
-    ...(config.monitoring.enabled ? emitMonitoring(dir, config.edgeSites, config.monitoring.alerting, maxConnectionsFor(config.database.instanceClass)) : []),
+    ...(config.network.natGateways === "instance"
+      ? [writeArtifact(dir, "network/nat-instance-user-data.sh", natInstanceUserData(config.network.cidr), 0o755)]
+      : []),
+    ...(config.monitoring.enabled
+      ? emitMonitoring(
+          dir,
+          config.edgeSites,
+          config.monitoring.alerting,
+          maxConnectionsFor(config.database.instanceClass),
+        )
+      : []),
   ];
 }
 

@@ -17,7 +17,10 @@ type State = Record<string, unknown>;
 export function maskMockValues(text: string): string {
   return text
     .replaceAll(MOCK_ACCOUNT_ID, "<account>")
-    .replace(/\b(vpc-0123456789abcdef0|subnet-(public|private|isolated)-\d|rtb-subnet-\w+-\d|sg-(cluster|nodes)0123456789)\b/g, "<computed>")
+    .replace(
+      /\b(vpc-0123456789abcdef0|subnet-(public|private|isolated)-\d|rtb-subnet-\w+-\d|sg-(cluster|nodes)0123456789)\b/g,
+      "<computed>",
+    )
     .replace(/ABCDEF0123456789(\.gr7)?|abcdefghijkl|abcdef\.use1/g, "<computed>")
     .replace(/mock-[a-z0-9-]+/g, "<computed>");
 }
@@ -44,7 +47,12 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
         address: `${name}.abcdefghijkl.${region}.rds.amazonaws.com`,
         endpoint: `${name}.abcdefghijkl.${region}.rds.amazonaws.com:5432`,
         port: 5432,
-        masterUserSecrets: [{ secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:rds!db-${name}`, secretStatus: "active" }],
+        masterUserSecrets: [
+          {
+            secretArn: `arn:aws:secretsmanager:${region}:${MOCK_ACCOUNT_ID}:secret:rds!db-${name}`,
+            secretStatus: "active",
+          },
+        ],
         resourceId: `db-${name.toUpperCase()}`,
       };
     case "aws:elasticache/replicationGroup:ReplicationGroup":
@@ -55,10 +63,18 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
         port: i.port ?? 6379,
       };
     case "aws:ecr/repository:Repository":
-      return { arn, repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${name}`, registryId: MOCK_ACCOUNT_ID };
+      return {
+        arn,
+        repositoryUrl: `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${name}`,
+        registryId: MOCK_ACCOUNT_ID,
+      };
     case "aws:s3/bucket:Bucket":
     case "aws:s3/bucketV2:BucketV2":
-      return { arn: `arn:aws:s3:::${name}`, bucket: name, bucketRegionalDomainName: `${name}.s3.${region}.amazonaws.com` };
+      return {
+        arn: `arn:aws:s3:::${name}`,
+        bucket: name,
+        bucketRegionalDomainName: `${name}.s3.${region}.amazonaws.com`,
+      };
     case "aws:kms/key:Key":
       return { arn: `arn:aws:kms:${region}:${MOCK_ACCOUNT_ID}:key/${args.name}`, keyId: `${args.name}-key-id` };
     case "aws:iam/role:Role":
@@ -78,10 +94,17 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
       // ACM's DNS challenge: one CNAME per name, the same one for a name and its wildcard.
       return {
         arn,
-        domainValidationOptions: [i.domainName, ...((i.subjectAlternativeNames as string[] | undefined) ?? [])].map((domainName) => {
-          const base = String(domainName).replace(/^\*\./, "");
-          return { domainName, resourceRecordName: `_mock-validation.${base}.`, resourceRecordType: "CNAME", resourceRecordValue: "_mock-token.acm-validations.aws." };
-        }),
+        domainValidationOptions: [i.domainName, ...((i.subjectAlternativeNames as string[] | undefined) ?? [])].map(
+          (domainName) => {
+            const base = String(domainName).replace(/^\*\./, "");
+            return {
+              domainName,
+              resourceRecordName: `_mock-validation.${base}.`,
+              resourceRecordType: "CNAME",
+              resourceRecordValue: "_mock-token.acm-validations.aws.",
+            };
+          },
+        ),
       };
     case "aws:route53/record:Record":
       return { fqdn: String(i.name).replace(/\.$/, "") };
@@ -91,7 +114,9 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
       return clusterOutputs(args, region);
     case "kubernetes:core/v1:Secret":
       // The token controller fills a service-account token Secret's data.
-      return i.type === "kubernetes.io/service-account-token" ? { data: { token: Buffer.from("mock-service-account-token").toString("base64") } } : {};
+      return i.type === "kubernetes.io/service-account-token"
+        ? { data: { token: Buffer.from("mock-service-account-token").toString("base64") } }
+        : {};
     case "random:index/randomId:RandomId":
       return { hex: "0a1b2c3d", b64Url: "ChssPQ", dec: "169552957" };
     case "random:index/randomPassword:RandomPassword":
@@ -111,9 +136,13 @@ function vpcOutputs(args: pulumi.runtime.MockResourceArgs): State {
     privateSubnetIds: idsOf("Private"),
     isolatedSubnetIds: idsOf("Isolated"),
     // The real outputs are RouteTable resources; plain objects with an id serve the same reads.
-    routeTables: ["public", "private", "isolated"].flatMap((tier) => idsOf(tier[0].toUpperCase() + tier.slice(1)).map((id) => ({ id: `rtb-${id}` }))),
+    routeTables: ["public", "private", "isolated"].flatMap((tier) =>
+      idsOf(tier[0].toUpperCase() + tier.slice(1)).map((id) => ({ id: `rtb-${id}` })),
+    ),
     // awsx gives every subnet its own route table; real outputs are RouteTableAssociation resources.
-    routeTableAssociations: ["Public", "Private", "Isolated"].flatMap((type) => idsOf(type).map((id) => ({ subnetId: id, routeTableId: `rtb-${id}` }))),
+    routeTableAssociations: ["Public", "Private", "Isolated"].flatMap((type) =>
+      idsOf(type).map((id) => ({ subnetId: id, routeTableId: `rtb-${id}` })),
+    ),
   };
 }
 
@@ -127,7 +156,18 @@ function clusterOutputs(args: pulumi.runtime.MockResourceArgs, region: string): 
     clusters: [{ name: args.name, cluster: { server: endpoint, "certificate-authority-data": "bW9jaw==" } }],
     contexts: [{ name: args.name, context: { cluster: args.name, user: args.name } }],
     "current-context": args.name,
-    users: [{ name: args.name, user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", args.name] } } }],
+    users: [
+      {
+        name: args.name,
+        user: {
+          exec: {
+            apiVersion: "client.authentication.k8s.io/v1beta1",
+            command: "aws",
+            args: ["eks", "get-token", "--cluster-name", args.name],
+          },
+        },
+      },
+    ],
   };
   return {
     // The real output is an aws.eks.Cluster resource; a plain object serves the same property reads.
@@ -135,7 +175,11 @@ function clusterOutputs(args: pulumi.runtime.MockResourceArgs, region: string): 
       name: clusterName,
       arn: `arn:aws:eks:${region}:${MOCK_ACCOUNT_ID}:cluster/${clusterName}`,
       endpoint,
-      certificateAuthority: { data: Buffer.from("-----BEGIN CERTIFICATE-----\nmock cluster CA\n-----END CERTIFICATE-----\n").toString("base64") },
+      certificateAuthority: {
+        data: Buffer.from("-----BEGIN CERTIFICATE-----\nmock cluster CA\n-----END CERTIFICATE-----\n").toString(
+          "base64",
+        ),
+      },
     },
     kubeconfig,
     kubeconfigJson: JSON.stringify(kubeconfig),
@@ -147,7 +191,14 @@ function clusterOutputs(args: pulumi.runtime.MockResourceArgs, region: string): 
   };
 }
 
-type Statement = { sid?: string; effect?: string; actions?: string[]; resources?: string[]; principals?: { type: string; identifiers: string[] }[]; conditions?: { test: string; variable: string; values: string[] }[] };
+type Statement = {
+  sid?: string;
+  effect?: string;
+  actions?: string[];
+  resources?: string[];
+  principals?: { type: string; identifiers: string[] }[];
+  conditions?: { test: string; variable: string; values: string[] }[];
+};
 
 /** aws.iam.getPolicyDocument computes JSON from statements; the plan needs the real JSON to check it. */
 function policyDocument(inputs: Record<string, unknown>): State {
@@ -192,7 +243,12 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           };
         case "aws:route53/getZone:getZone":
           // The stack's existing public hosted zone (never created by the program).
-          return { ...args.inputs, id: "Z0123456789MOCKZONE", zoneId: "Z0123456789MOCKZONE", arn: "arn:aws:route53:::hostedzone/Z0123456789MOCKZONE" };
+          return {
+            ...args.inputs,
+            id: "Z0123456789MOCKZONE",
+            zoneId: "Z0123456789MOCKZONE",
+            arn: "arn:aws:route53:::hostedzone/Z0123456789MOCKZONE",
+          };
         case "aws:ssm/getParameter:getParameter":
           // The NAT instance's AMI: the current AL2023 arm64 image AWS publishes under this name.
           return { ...args.inputs, type: "String", value: "ami-mock-al2023-arm64", version: 1 };
@@ -202,7 +258,11 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           // The edge app without a configured digest pins the repository's most recent image.
           return { ...args.inputs, imageDigest: `sha256:${"e".repeat(64)}`, imageTags: ["mock"] };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
-          return { userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com` };
+          return {
+            userName: "AWS",
+            password: "mock-ecr-token",
+            proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com`,
+          };
         default:
           return args.inputs;
       }

@@ -20,7 +20,14 @@ export interface PlanResource {
   /** "type::name" of the parent, null or absent under the stack. */
   parent?: string | null;
   inputs: Record<string, unknown>;
-  options?: { protect?: boolean; retainOnDelete?: boolean; ignoreChanges?: string[]; deleteBeforeReplace?: boolean; dependsOn?: string[]; provider?: string };
+  options?: {
+    protect?: boolean;
+    retainOnDelete?: boolean;
+    ignoreChanges?: string[];
+    deleteBeforeReplace?: boolean;
+    dependsOn?: string[];
+    provider?: string;
+  };
 }
 
 export type ViolationLevel = "mandatory" | "advisory";
@@ -39,13 +46,19 @@ export interface PolicyReport {
 }
 
 /** A `--policy-pack-config` file: per policy, a level or an object with `enforcementLevel` and the policy's settings. */
-export type PolicyPackConfig = Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>;
+export type PolicyPackConfig = Record<
+  string,
+  EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)
+>;
 
 const PROJECT = "platform";
 const STACK_TYPE = "pulumi:pulumi:Stack";
 
 // The SDK's own unknown-checking proxy, so a rule that reads an unknown value fails here as it would under the engine.
-const sdk = policySdk as unknown as { unknownCheckingProxy: <T>(v: T) => T; UnknownValueError: new (...args: never[]) => Error };
+const sdk = policySdk as unknown as {
+  unknownCheckingProxy: <T>(v: T) => T;
+  UnknownValueError: new (...args: never[]) => Error;
+};
 
 class NotApplicable extends Error {}
 const notApplicable = (reason?: string): never => {
@@ -66,7 +79,9 @@ function settingsOf(policy: Policy, pack: PolicyPackConfig): Settings {
   // A disabled policy takes no config (an edge stack's budget rule has none to take).
   if (level === "disabled") return { level, config: {} };
   const defaults = Object.fromEntries(
-    Object.entries(policy.configSchema?.properties ?? {}).filter(([, s]) => s.default !== undefined).map(([k, s]) => [k, s.default]),
+    Object.entries(policy.configSchema?.properties ?? {})
+      .filter(([, s]) => s.default !== undefined)
+      .map(([k, s]) => [k, s.default]),
   );
   const config = { ...defaults, ...(pack[policy.name] === entry ? values : {}) };
   const missing = (policy.configSchema?.required ?? []).filter((k) => config[k] === undefined);
@@ -97,7 +112,14 @@ function toPolicyResources(resources: PlanResource[], stack: string): PolicyReso
     const pkg = r.type.split(":")[0];
     const only = providers.filter((p) => p.type === `pulumi:providers:${pkg}`);
     const provider = named ?? (only.length === 1 && !r.type.startsWith("pulumi:providers:") ? only[0] : undefined);
-    return provider && { type: provider.type, name: provider.name, urn: urnOf(provider), props: sdk.unknownCheckingProxy({ ...provider.inputs }) };
+    return (
+      provider && {
+        type: provider.type,
+        name: provider.name,
+        urn: urnOf(provider),
+        props: sdk.unknownCheckingProxy({ ...provider.inputs }),
+      }
+    );
   };
   const out = resources.map((r): PolicyResource => {
     const props = sdk.unknownCheckingProxy({ ...r.inputs });
@@ -108,7 +130,9 @@ function toPolicyResources(resources: PlanResource[], stack: string): PolicyReso
       aliases: [],
       customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
       additionalSecretOutputs: [],
-      parent: r.parent ? urnOf(byKey.get(r.parent) ?? { type: r.parent.split("::")[0], name: r.parent.split("::")[1], inputs: {} }) : undefined,
+      parent: r.parent
+        ? urnOf(byKey.get(r.parent) ?? { type: r.parent.split("::")[0], name: r.parent.split("::")[1], inputs: {} })
+        : undefined,
     };
     const resource: PolicyResource = {
       type: r.type,
@@ -128,7 +152,9 @@ function toPolicyResources(resources: PlanResource[], stack: string): PolicyReso
   const byUrnKey = new Map(resources.map((r, i) => [keyOf(r.type, r.name), out[i]]));
   resources.forEach((r, i) => {
     if (r.parent) out[i].parent = byUrnKey.get(r.parent);
-    out[i].dependencies = (r.options?.dependsOn ?? []).map((d) => byUrnKey.get(d)).filter((d): d is PolicyResource => Boolean(d));
+    out[i].dependencies = (r.options?.dependsOn ?? [])
+      .map((d) => byUrnKey.get(d))
+      .filter((d): d is PolicyResource => Boolean(d));
   });
   return out;
 }
@@ -149,7 +175,11 @@ function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
  * (derived from the stack's config by tools/policy-config.ts unless given), calling each policy as the engine does: resource
  * validations per resource, stack validations once with every resource.
  */
-export async function evaluatePolicies(resources: PlanResource[], stack: string, config?: PolicyPackConfig): Promise<PolicyReport> {
+export async function evaluatePolicies(
+  resources: PlanResource[],
+  stack: string,
+  config?: PolicyPackConfig,
+): Promise<PolicyReport> {
   const pack = config ?? policyConfigForStack(stack);
   checkConfigNames(pack);
   const policyResources = toPolicyResources(resources, stack);
@@ -161,10 +191,19 @@ export async function evaluatePolicies(resources: PlanResource[], stack: string,
     if (level === "disabled") continue;
     const reported: ViolationLevel = level === "advisory" ? "advisory" : "mandatory";
     const getConfig = <T extends object>() => ({ ...settings }) as T;
-    const run = async (target: { type: string; name: string }, call: (report: (message: string, urn?: string) => void) => unknown) => {
+    const run = async (
+      target: { type: string; name: string },
+      call: (report: (message: string, urn?: string) => void) => unknown,
+    ) => {
       const report = (message: string, urn?: string) => {
         const at = urn ? byUrn.get(urn) : undefined;
-        violations.push({ policy: policy.name, level: reported, type: at?.type ?? target.type, name: at?.name ?? target.name, message });
+        violations.push({
+          policy: policy.name,
+          level: reported,
+          type: at?.type ?? target.type,
+          name: at?.name ?? target.name,
+          message,
+        });
       };
       try {
         await call(report);
@@ -172,21 +211,42 @@ export async function evaluatePolicies(resources: PlanResource[], stack: string,
         if (error instanceof NotApplicable) return;
         if (error instanceof sdk.UnknownValueError) {
           // What the engine does too: a rule that touched an unknown value cannot run before the update.
-          violations.push({ policy: policy.name, level: "advisory", type: target.type, name: target.name, message: `can't run during preview: ${error.message}` });
+          violations.push({
+            policy: policy.name,
+            level: "advisory",
+            type: target.type,
+            name: target.name,
+            message: `can't run during preview: ${error.message}`,
+          });
           return;
         }
-        throw new Error(`policy ${policy.name} failed on ${target.type} ${target.name}: ${error instanceof Error ? error.message : String(error)}`);
+        throw new Error(
+          `policy ${policy.name} failed on ${target.type} ${target.name}: ${error instanceof Error ? error.message : String(error)}`,
+        );
       }
     };
 
     if (isResourcePolicy(policy)) {
-      const validations = ([] as unknown[]).concat(policy.validateResource ?? []) as NonNullable<ResourceValidationPolicy["validateResource"]>[];
+      const validations = ([] as unknown[]).concat(policy.validateResource ?? []) as NonNullable<
+        ResourceValidationPolicy["validateResource"]
+      >[];
       for (const r of policyResources) {
-        for (const validate of validations as ((a: ResourceValidationArgs, rep: (m: string, u?: string) => void) => unknown)[]) {
+        for (const validate of validations as ((
+          a: ResourceValidationArgs,
+          rep: (m: string, u?: string) => void,
+        ) => unknown)[]) {
           const args: ResourceValidationArgs = {
-            type: r.type, props: r.props, urn: r.urn, name: r.name, opts: r.opts, provider: r.provider,
-            stackTags: new Map(), isType: r.isType, asType: r.asType as ResourceValidationArgs["asType"],
-            getConfig, notApplicable,
+            type: r.type,
+            props: r.props,
+            urn: r.urn,
+            name: r.name,
+            opts: r.opts,
+            provider: r.provider,
+            stackTags: new Map(),
+            isType: r.isType,
+            asType: r.asType as ResourceValidationArgs["asType"],
+            getConfig,
+            notApplicable,
           };
           await run(r, (report) => validate(args, (m) => report(m)));
         }
@@ -200,7 +260,8 @@ export async function evaluatePolicies(resources: PlanResource[], stack: string,
   return { violations };
 }
 
-export const hasMandatoryViolation = (report: PolicyReport): boolean => report.violations.some((v) => v.level === "mandatory");
+export const hasMandatoryViolation = (report: PolicyReport): boolean =>
+  report.violations.some((v) => v.level === "mandatory");
 
 /** The violations as text, mandatory first, one line each. */
 export function renderViolations(report: PolicyReport): string {

@@ -7,8 +7,22 @@ const MAX_VALUE = 60;
 /** Inputs that say most about a resource at a glance; others are left to `--json`. */
 const KEY_INPUTS: Record<string, string[]> = {
   "awsx:ec2:Vpc": ["cidrBlock", "numberOfAvailabilityZones", "natGateways"],
-  "aws:rds/instance:Instance": ["engine", "engineVersion", "instanceClass", "multiAz", "allocatedStorage", "backupRetentionPeriod", "deletionProtection"],
-  "aws:elasticache/replicationGroup:ReplicationGroup": ["engine", "engineVersion", "nodeType", "numCacheClusters", "automaticFailoverEnabled"],
+  "aws:rds/instance:Instance": [
+    "engine",
+    "engineVersion",
+    "instanceClass",
+    "multiAz",
+    "allocatedStorage",
+    "backupRetentionPeriod",
+    "deletionProtection",
+  ],
+  "aws:elasticache/replicationGroup:ReplicationGroup": [
+    "engine",
+    "engineVersion",
+    "nodeType",
+    "numCacheClusters",
+    "automaticFailoverEnabled",
+  ],
   "aws:ecr/repository:Repository": ["name", "imageTagMutability"],
   "eks:index:Cluster": ["version", "authenticationMode", "upgradePolicy"],
   "kubernetes:helm.sh/v3:Release": ["chart", "version", "namespace"],
@@ -26,7 +40,9 @@ function keyInputs(r: CapturedResource): string {
   const wanted = KEY_INPUTS[r.type];
   const entries = wanted
     ? wanted.filter((k) => r.inputs[k] !== undefined).map((k) => [k, r.inputs[k]] as const)
-    : Object.entries(r.inputs).filter(([k, v]) => !NOISE.has(k) && (typeof v !== "object" || v === null)).slice(0, MAX_INPUTS);
+    : Object.entries(r.inputs)
+        .filter(([k, v]) => !NOISE.has(k) && (typeof v !== "object" || v === null))
+        .slice(0, MAX_INPUTS);
   const flags = [r.options.protect ? "protect" : "", r.options.retainOnDelete ? "retainOnDelete" : ""].filter(Boolean);
   const parts = entries.map(([k, v]) => `${k}=${short(v)}`);
   if (flags.length) parts.push(`[${flags.join(", ")}]`);
@@ -67,10 +83,18 @@ export function renderOutputs(capture: Capture): string {
 export function toJson(capture: Capture): Record<string, unknown> {
   return {
     stack: capture.stack,
-    resources: capture.resources.map((r) => ({ type: r.type, name: r.name, parent: r.parent ?? null, inputs: r.inputs, options: r.options })),
+    resources: capture.resources.map((r) => ({
+      type: r.type,
+      name: r.name,
+      parent: r.parent ?? null,
+      inputs: r.inputs,
+      options: r.options,
+    })),
     outputs: Object.fromEntries(Object.entries(capture.outputs).map(([k, o]) => [k, o.value])),
     // Which outputs are secret (their leaves are "[secret]"): an edge stack's --cloud-plan reads this.
-    secretOutputs: Object.entries(capture.outputs).filter(([, o]) => o.secret).map(([k]) => k),
+    secretOutputs: Object.entries(capture.outputs)
+      .filter(([, o]) => o.secret)
+      .map(([k]) => k),
   };
 }
 

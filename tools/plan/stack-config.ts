@@ -87,7 +87,9 @@ export function readStackConfig(projectDir: string, stack: string): StackConfig 
   const project = String(projectFile.name);
   const stackPath = path.join(projectDir, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(stackPath))
-    throw new UsageError(`unknown stack "${stack}": no ${path.basename(stackPath)} in ${projectDir}; the stacks there are ${stacksIn(projectDir).join(", ") || "none"}`);
+    throw new UsageError(
+      `unknown stack "${stack}": no ${path.basename(stackPath)} in ${projectDir}; the stacks there are ${stacksIn(projectDir).join(", ") || "none"}`,
+    );
   const stackConfig = (readYaml(stackPath).config ?? {}) as Yaml;
 
   const merged = new Map<string, unknown>();

@@ -24,14 +24,24 @@ export const appDashboard = dashboard({
       unit: "reqps",
       redFrom: 0.1,
       description: "HighErrorRate fires above 0.1/s for 2 minutes.",
-      targets: [{ expr: `sum by (job, site) (rate(${APP.requests}{${sel}, status=~"5.."}[$__rate_interval]))`, legend: "{{job}} {{site}}" }],
+      targets: [
+        {
+          expr: `sum by (job, site) (rate(${APP.requests}{${sel}, status=~"5.."}[$__rate_interval]))`,
+          legend: "{{job}} {{site}}",
+        },
+      ],
     },
     { title: "Latency", unit: "s", redFrom: 1, targets: [quantile(0.5), quantile(0.95), quantile(0.99)] },
     {
       title: "Database connection failures per second",
       unit: "short",
       redFrom: 0.001,
-      targets: [{ expr: `sum by (job, site) (rate(${APP.dbConnectionErrors}{${sel}}[$__rate_interval]))`, legend: "{{job}} {{site}}" }],
+      targets: [
+        {
+          expr: `sum by (job, site) (rate(${APP.dbConnectionErrors}{${sel}}[$__rate_interval]))`,
+          legend: "{{job}} {{site}}",
+        },
+      ],
     },
     {
       title: "Targets up",

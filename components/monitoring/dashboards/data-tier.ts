@@ -8,10 +8,20 @@ const CACHE = "dimension_CacheClusterId";
 export const dataTierDashboard = dashboard({
   uid: "platform-data-tier",
   title: "Platform / Database and cache",
-  description: "RDS PostgreSQL and ElastiCache from CloudWatch (5-minute resolution, a few minutes behind), and the age of the last database dump.",
+  description:
+    "RDS PostgreSQL and ElastiCache from CloudWatch (5-minute resolution, a few minutes behind), and the age of the last database dump.",
   panels: [
-    { title: "Database CPU", unit: "percent", redFrom: 80, targets: [{ expr: `max by (${DB}) (${CW.rdsCpu})`, legend: `{{${DB}}}` }] },
-    { title: "Database free storage", unit: "bytes", targets: [{ expr: `min by (${DB}) (${CW.rdsFreeStorage})`, legend: `{{${DB}}}` }] },
+    {
+      title: "Database CPU",
+      unit: "percent",
+      redFrom: 80,
+      targets: [{ expr: `max by (${DB}) (${CW.rdsCpu})`, legend: `{{${DB}}}` }],
+    },
+    {
+      title: "Database free storage",
+      unit: "bytes",
+      targets: [{ expr: `min by (${DB}) (${CW.rdsFreeStorage})`, legend: `{{${DB}}}` }],
+    },
     {
       title: "Database connections",
       unit: "short",
@@ -23,9 +33,24 @@ export const dataTierDashboard = dashboard({
       type: "stat",
       width: 6,
       redFrom: 26,
-      targets: [{ expr: `(time() - max by (namespace, cronjob) (${K8S.cronjobLastSuccess}{cronjob="${DB_DUMP_CRONJOB}"})) / 3600`, legend: "{{namespace}}" }],
+      targets: [
+        {
+          expr: `(time() - max by (namespace, cronjob) (${K8S.cronjobLastSuccess}{cronjob="${DB_DUMP_CRONJOB}"})) / 3600`,
+          legend: "{{namespace}}",
+        },
+      ],
     },
-    { title: "Cache memory used", unit: "percent", redFrom: 90, targets: [{ expr: `max by (${CACHE}) (${CW.cacheMemory})`, legend: `{{${CACHE}}}` }] },
-    { title: "Cache evictions per period", unit: "short", redFrom: 1, targets: [{ expr: `sum by (${CACHE}) (${CW.cacheEvictions})`, legend: `{{${CACHE}}}` }] },
+    {
+      title: "Cache memory used",
+      unit: "percent",
+      redFrom: 90,
+      targets: [{ expr: `max by (${CACHE}) (${CW.cacheMemory})`, legend: `{{${CACHE}}}` }],
+    },
+    {
+      title: "Cache evictions per period",
+      unit: "short",
+      redFrom: 1,
+      targets: [{ expr: `sum by (${CACHE}) (${CW.cacheEvictions})`, legend: `{{${CACHE}}}` }],
+    },
   ],
 });

@@ -59,7 +59,11 @@ function variable(spec: VariableSpec): Record<string, unknown> {
   };
 }
 
-function panel(spec: PanelSpec, id: number, gridPos: { x: number; y: number; w: number; h: number }): Record<string, unknown> {
+function panel(
+  spec: PanelSpec,
+  id: number,
+  gridPos: { x: number; y: number; w: number; h: number },
+): Record<string, unknown> {
   const steps: { color: string; value: number | null }[] = [{ color: "green", value: null }];
   if (spec.redFrom !== undefined) steps.push({ color: "red", value: spec.redFrom });
   const type = spec.type ?? "timeseries";
@@ -74,12 +78,22 @@ function panel(spec: PanelSpec, id: number, gridPos: { x: number; y: number; w: 
       defaults: {
         unit: spec.unit,
         thresholds: { mode: "absolute", steps },
-        ...(type === "timeseries" && spec.redFrom !== undefined ? { custom: { thresholdsStyle: { mode: "line" } } } : {}),
+        ...(type === "timeseries" && spec.redFrom !== undefined
+          ? { custom: { thresholdsStyle: { mode: "line" } } }
+          : {}),
       },
       overrides: [],
     },
-    options: type === "stat" ? { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, colorMode: "background" } : { legend: { displayMode: "list", placement: "bottom" }, tooltip: { mode: "multi" } },
-    targets: spec.targets.map((t, i) => ({ refId: String.fromCharCode(65 + i), datasource: DATASOURCE, expr: t.expr, legendFormat: t.legend })),
+    options:
+      type === "stat"
+        ? { reduceOptions: { calcs: ["lastNotNull"], fields: "", values: false }, colorMode: "background" }
+        : { legend: { displayMode: "list", placement: "bottom" }, tooltip: { mode: "multi" } },
+    targets: spec.targets.map((t, i) => ({
+      refId: String.fromCharCode(65 + i),
+      datasource: DATASOURCE,
+      expr: t.expr,
+      legendFormat: t.legend,
+    })),
   };
 }
 

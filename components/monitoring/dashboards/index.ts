@@ -13,5 +13,7 @@ export const DASHBOARDS: Record<string, Record<string, unknown>> = {
 
 /** Each dashboard's JSON by file name, e.g. `app.json`, for ConfigMaps and `--emit`. */
 export function renderDashboards(): Record<string, string> {
-  return Object.fromEntries(Object.entries(DASHBOARDS).map(([name, model]) => [`${name}.json`, `${JSON.stringify(model, null, 2)}\n`]));
+  return Object.fromEntries(
+    Object.entries(DASHBOARDS).map(([name, model]) => [`${name}.json`, `${JSON.stringify(model, null, 2)}\n`]),
+  );
 }

@@ -14,7 +14,12 @@ export const infrastructureDashboard = dashboard({
       title: "CPU busy",
       unit: "percent",
       redFrom: 85,
-      targets: [{ expr: `100 * (1 - avg by (instance) (rate(${NODE.cpuSeconds}{mode="idle"}[$__rate_interval])))`, legend: "{{instance}}" }],
+      targets: [
+        {
+          expr: `100 * (1 - avg by (instance) (rate(${NODE.cpuSeconds}{mode="idle"}[$__rate_interval])))`,
+          legend: "{{instance}}",
+        },
+      ],
     },
     {
       title: "Memory in use",
@@ -25,14 +30,25 @@ export const infrastructureDashboard = dashboard({
     {
       title: "Disk free",
       unit: "percent",
-      targets: [{ expr: `100 * ${NODE.fsAvail}{${REAL_FS}} / ${NODE.fsSize}{${REAL_FS}}`, legend: "{{instance}} {{mountpoint}}" }],
+      targets: [
+        {
+          expr: `100 * ${NODE.fsAvail}{${REAL_FS}} / ${NODE.fsSize}{${REAL_FS}}`,
+          legend: "{{instance}} {{mountpoint}}",
+        },
+      ],
     },
     {
       title: "Network",
       unit: "Bps",
       targets: [
-        { expr: `sum by (instance) (rate(${NODE.networkReceive}{${PHYSICAL_NIC}}[$__rate_interval]))`, legend: "{{instance}} in" },
-        { expr: `sum by (instance) (rate(${NODE.networkTransmit}{${PHYSICAL_NIC}}[$__rate_interval]))`, legend: "{{instance}} out" },
+        {
+          expr: `sum by (instance) (rate(${NODE.networkReceive}{${PHYSICAL_NIC}}[$__rate_interval]))`,
+          legend: "{{instance}} in",
+        },
+        {
+          expr: `sum by (instance) (rate(${NODE.networkTransmit}{${PHYSICAL_NIC}}[$__rate_interval]))`,
+          legend: "{{instance}} out",
+        },
       ],
     },
     {
@@ -53,12 +69,19 @@ export const infrastructureDashboard = dashboard({
     {
       title: "Container restarts (1h)",
       unit: "short",
-      targets: [{ expr: `sum by (namespace, pod) (increase(${K8S.podRestarts}[1h])) > 0`, legend: "{{namespace}}/{{pod}}" }],
+      targets: [
+        { expr: `sum by (namespace, pod) (increase(${K8S.podRestarts}[1h])) > 0`, legend: "{{namespace}}/{{pod}}" },
+      ],
     },
     {
       title: "CPU by namespace",
       unit: "short",
-      targets: [{ expr: `sum by (namespace) (rate(${K8S.containerCpu}{container!=""}[$__rate_interval]))`, legend: "{{namespace}}" }],
+      targets: [
+        {
+          expr: `sum by (namespace) (rate(${K8S.containerCpu}{container!=""}[$__rate_interval]))`,
+          legend: "{{namespace}}",
+        },
+      ],
     },
     {
       title: "Memory by namespace",
@@ -69,7 +92,9 @@ export const infrastructureDashboard = dashboard({
       title: "Persistent volume usage",
       unit: "percent",
       redFrom: 85,
-      targets: [{ expr: `100 * ${K8S.volumeUsed} / ${K8S.volumeCapacity}`, legend: "{{namespace}}/{{persistentvolumeclaim}}" }],
+      targets: [
+        { expr: `100 * ${K8S.volumeUsed} / ${K8S.volumeCapacity}`, legend: "{{namespace}}/{{persistentvolumeclaim}}" },
+      ],
     },
   ],
 });

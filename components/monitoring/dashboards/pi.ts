@@ -1,4 +1,10 @@
-import { APP_METRICS as APP, EDGE_APP_JOB, NODE_METRICS as NODE, PI_METRICS as PI, PROMETHEUS_METRICS as PROM } from "../metrics";
+import {
+  APP_METRICS as APP,
+  EDGE_APP_JOB,
+  NODE_METRICS as NODE,
+  PI_METRICS as PI,
+  PROMETHEUS_METRICS as PROM,
+} from "../metrics";
 import { dashboard } from "./grafana";
 
 const site = 'site=~"$site"';
@@ -11,7 +17,12 @@ export const piDashboard = dashboard({
   description: "SoC temperature, throttling and under-voltage, host resources and the edge app, per site.",
   variables: [{ name: "site", label: "Site", query: `label_values(${PI.temperature}, site)` }],
   panels: [
-    { title: "SoC temperature", unit: "celsius", redFrom: 80, targets: [{ expr: `${PI.temperature}{${site}}`, legend: "{{site}}" }] },
+    {
+      title: "SoC temperature",
+      unit: "celsius",
+      redFrom: 80,
+      targets: [{ expr: `${PI.temperature}{${site}}`, legend: "{{site}}" }],
+    },
     {
       title: "Throttled / under-voltage",
       unit: "short",
@@ -21,7 +32,13 @@ export const piDashboard = dashboard({
         { expr: `${PI.underVoltage}{${site}}`, legend: "{{site}} under-voltage" },
       ],
     },
-    { title: "Edge app up", unit: "short", type: "stat", width: 6, targets: [{ expr: `${PROM.up}{${app}}`, legend: "{{site}}" }] },
+    {
+      title: "Edge app up",
+      unit: "short",
+      type: "stat",
+      width: 6,
+      targets: [{ expr: `${PROM.up}{${app}}`, legend: "{{site}}" }],
+    },
     {
       title: "Memory in use",
       unit: "percent",
@@ -35,14 +52,30 @@ export const piDashboard = dashboard({
       unit: "percent",
       type: "stat",
       width: 6,
-      targets: [{ expr: `100 * ${NODE.fsAvail}{${site}, mountpoint="/"} / ${NODE.fsSize}{${site}, mountpoint="/"}`, legend: "{{site}}" }],
+      targets: [
+        {
+          expr: `100 * ${NODE.fsAvail}{${site}, mountpoint="/"} / ${NODE.fsSize}{${site}, mountpoint="/"}`,
+          legend: "{{site}}",
+        },
+      ],
     },
-    { title: "Load (1m)", unit: "short", type: "stat", width: 6, targets: [{ expr: `${NODE.load1}{${site}}`, legend: "{{site}}" }] },
+    {
+      title: "Load (1m)",
+      unit: "short",
+      type: "stat",
+      width: 6,
+      targets: [{ expr: `${NODE.load1}{${site}}`, legend: "{{site}}" }],
+    },
     {
       title: "CPU busy",
       unit: "percent",
       redFrom: 85,
-      targets: [{ expr: `100 * (1 - avg by (site) (rate(${NODE.cpuSeconds}{${site}, mode="idle"}[$__rate_interval])))`, legend: "{{site}}" }],
+      targets: [
+        {
+          expr: `100 * (1 - avg by (site) (rate(${NODE.cpuSeconds}{${site}, mode="idle"}[$__rate_interval])))`,
+          legend: "{{site}}",
+        },
+      ],
     },
     {
       title: "Edge app requests per second by status",
@@ -53,7 +86,12 @@ export const piDashboard = dashboard({
       title: "Edge app latency p95",
       unit: "s",
       redFrom: 1,
-      targets: [{ expr: `histogram_quantile(0.95, sum by (site, le) (rate(${APP.durationBucket}{${app}}[$__rate_interval])))`, legend: "{{site}}" }],
+      targets: [
+        {
+          expr: `histogram_quantile(0.95, sum by (site, le) (rate(${APP.durationBucket}{${app}}[$__rate_interval])))`,
+          legend: "{{site}}",
+        },
+      ],
     },
   ],
 });
