@@ -48,6 +48,10 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
     "keep automated backups (and PITR) for their retention after the instance is deleted",
   "platform:database.monitoringIntervalSeconds":
     "RDS Enhanced Monitoring interval (0, 1, 5, 10, 15, 30, 60; 0 = off); its role trusts `monitoring.rds.amazonaws.com` from this account only",
+  "platform:database.appUser":
+    "the app's own database user (IAM database authentication, `rds-db:connect` on the `app` service account's role): owns schema `app`, nothing else; never the master user `app_admin`",
+  "platform:database.dumpUser":
+    "the nightly dump's read-only database user (SELECT on schema `app`, IAM authentication, on the `db-dump` service account's role); neither the master nor `appUser`",
   "platform:cache.engine": "`redis` or `valkey`",
   "platform:cache.engineVersion": "engine version",
   "platform:cache.nodeType": "node type, with `cache.`",
