@@ -4,8 +4,19 @@ import { DB_USERS_SCRIPT, SERVICE_ACCOUNTS } from "../components/app-platform";
 import { APP_SCHEMA, renderDbUsersSql, sqlDigest } from "../components/app-platform/db-users";
 import { RDS_CA_BUNDLE, RDS_CA_MOUNT_DIR, RDS_CA_PATH } from "../components/app-platform/rds-ca";
 import { DEFAULT_DATABASE_NAME, RDS_CA_IDENTIFIER } from "../components/database";
-import { environmentDefaults } from "../config";
-import { ofType, one, planFor, STACKS, type Plan, type PlannedResource } from "./helpers/program";
+import { ConfigError, environmentDefaults, loadConfig } from "../config";
+import { DATABASE_MASTER_USERNAME } from "../config/schema";
+import { sourceFor } from "./helpers/config";
+import {
+  ofType,
+  one,
+  planFor,
+  runPlanCli,
+  stackDirWith,
+  STACKS,
+  type Plan,
+  type PlannedResource,
+} from "./helpers/program";
 
 type Statement = {
   Effect: string;
@@ -210,4 +221,44 @@ describe("app platform", () => {
       assert.equal(envOf(upload, "BUCKET"), plan.outputs.backupBucket);
     });
   }
+});
+
+describe("app platform: bad input", () => {
+  const problemsFor = (database: Record<string, unknown>): string[] => {
+    const base = environmentDefaults.dev.database;
+    try {
+      loadConfig(sourceFor("dev", { "platform:database": { ...base, ...database } }));
+    } catch (error) {
+      assert.ok(error instanceof ConfigError, String(error));
+      return [...error.problems];
+    }
+    assert.fail(`${JSON.stringify(database)} was accepted`);
+  };
+
+  it("the master user as the app's or the dump's user, one user for both, reserved or malformed names: every problem, each key named", () => {
+    const master = problemsFor({ appUser: DATABASE_MASTER_USERNAME, dumpUser: DATABASE_MASTER_USERNAME });
+    assert.equal(master.length, 3, master.join("\n"));
+    assert.match(master.join("\n"), /platform:database\.appUser: .*other than the master user "app_admin"/);
+    assert.match(master.join("\n"), /platform:database\.dumpUser: .*other than the master user "app_admin"/);
+    assert.match(master.join("\n"), /platform:database\.dumpUser: .*other than database\.appUser/);
+    for (const name of ["pg_app", "rds_app", "postgres", "App", "1app", "app-user", ""]) {
+      const problems = problemsFor({ appUser: name });
+      assert.ok(
+        problems.some((p) => /^platform:database\.appUser: .*a PostgreSQL user name/.test(p)),
+        `${name}: ${problems.join("; ")}`,
+      );
+    }
+  });
+
+  it("the plan refuses the master user as the app's user: exit 2 naming platform:database.appUser, nothing planned", () => {
+    const result = runPlanCli([
+      "--stack",
+      "dev",
+      "--config-dir",
+      stackDirWith("dev", { "platform:database": { appUser: DATABASE_MASTER_USERNAME } }),
+    ]);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(result.stderr, /platform:database\.appUser: .*master user/);
+    assert.doesNotMatch(result.stdout, /db-users|ServiceAccount/);
+  });
 });
