@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { EKS_UNSUPPORTED_ZONE_IDS } from "../components/availability-zones";
+import { EKS_ADDON_CLUSTER_VERSIONS, EKS_ADDON_VERSIONS } from "./eks-addons";
 
 /**
  * The schema of every `platform:` key, after the environment's defaults are filled in.
@@ -655,6 +656,12 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       expected: `[] or exactly network.azCount (${network.azCount}) zone IDs`,
     });
   problems.push(...databaseUserProblems(database));
+  if (typeof cluster.version === "string" && /^1\.\d{2}$/.test(cluster.version) && !EKS_ADDON_VERSIONS[cluster.version])
+    problems.push({
+      path: ["cluster", "version"],
+      value: cluster.version,
+      expected: `a version whose EKS add-on versions are pinned in config/eks-addons.ts: ${EKS_ADDON_CLUSTER_VERSIONS.join(", ")} (to upgrade to ${cluster.version}, add its row there first, from aws eks describe-addon-versions)`,
+    });
   const dr = section(merged.dr);
   if (dr.enabled === true && database.backupRetentionDays === 0)
     problems.push({
