@@ -150,6 +150,7 @@ describe("app platform", () => {
       const sql = renderDbUsersSql({ database: DEFAULT_DATABASE_NAME, appUser, dumpUser });
       const job = one(plan, "kubernetes:batch/v1:Job", `platform-${stack}-db-users`);
       assert.equal(job.inputs.metadata.name, `db-users-${sqlDigest(sql + DB_USERS_SCRIPT)}`);
+      assert.equal(job.inputs.metadata.annotations["pulumi.com/replaceUnready"], "true");
       const files = one(plan, "kubernetes:core/v1:ConfigMap", `platform-${stack}-db-users-sql`);
       assert.equal(files.inputs.data["db-users.sql"], sql);
       assert.equal(files.inputs.data["db-users.sh"], DB_USERS_SCRIPT);

@@ -265,7 +265,12 @@ export class AppPlatform extends pulumi.ComponentResource {
     new k8s.batch.v1.Job(
       `${name}-db-users`,
       {
-        metadata: { name: `db-users-${sqlDigest(sql + DB_USERS_SCRIPT)}`, namespace: ns },
+        metadata: {
+          name: `db-users-${sqlDigest(sql + DB_USERS_SCRIPT)}`,
+          namespace: ns,
+          // A Job that failed (the database still starting, say) is replaced by the next `up`, not awaited again.
+          annotations: { "pulumi.com/replaceUnready": "true" },
+        },
         spec: {
           backoffLimit: 3,
           activeDeadlineSeconds: 900,
