@@ -16,7 +16,8 @@ import { requireTool } from "./helpers/tools";
  * The database users' SQL (renderDbUsersSql) and the Job's script (db-users.sh), run for real
  * against a PostgreSQL server on loopback, over TLS verified with verify-full, as an RDS-like
  * master: a non-superuser with CREATEROLE that owns the database (RDS's master is not a superuser
- * either). Stand-ins, because RDS is not here: `rds_iam` is a plain NOLOGIN role (on RDS its
+ * either) and may grant `rds_iam` (PostgreSQL 16 and later ask for ADMIN OPTION on it, which RDS
+ * gives its master). Stand-ins, because RDS is not here: `rds_iam` is a plain NOLOGIN role (on RDS its
  * members log in with IAM tokens), so after the SQL has run the test gives the two users passwords
  * to log in with, as the IAM token would; and the dump's upload goes through a PATH shim for `aws`.
  */
@@ -127,7 +128,8 @@ describe("database users (db-users.ts, db-users.sh)", () => {
       server.query(
         "postgres",
         `CREATE ROLE ${DATABASE_MASTER_USERNAME} LOGIN CREATEROLE CREATEDB PASSWORD '${MASTER_PASSWORD}';
-         CREATE ROLE rds_iam NOLOGIN;`,
+         CREATE ROLE rds_iam NOLOGIN;
+         GRANT rds_iam TO ${DATABASE_MASTER_USERNAME} WITH ADMIN OPTION;`,
       );
       server.query("postgres", `CREATE DATABASE app OWNER ${DATABASE_MASTER_USERNAME}`);
       // What the master made before the users existed: a table in public, and another schema.
