@@ -1,0 +1,332 @@
+/**
+ * Which AWS Price List product each figure of cost/prices.json is, as a GetProducts query.
+ *
+ * Attribute names and values follow the Price List's product attributes (regionCode, instanceType,
+ * operatingSystem, ...). Where a usage type carries a region prefix that differs by service and
+ * region ("NatGateway-Hours" in us-east-1, "EU-NatGateway-Hours" in eu-west-1), the filter is
+ * CONTAINS on the part without the prefix; the tool refuses a query that still matches several
+ * prices, so a filter that is too loose fails loudly instead of picking one.
+ */
+import type { PriceFilter, PriceQuery } from "../../cost/prices";
+
+/** The sections priced per class (instance type, DB instance class, cache node type). */
+export const CLASS_SECTIONS = ["ec2", "rdsPostgres", "elasticache"] as const;
+export type ClassSection = (typeof CLASS_SECTIONS)[number];
+
+/** How one figure is fetched: its query, the unit it is stored in, the API units that mean that unit. */
+export interface FetchedFigure {
+  kind: "fetched";
+  /** The unit written to the file (what the estimate multiplies by). */
+  unit: string;
+  /** pricePerUnit units of the Price List that mean `unit` (a price in any other unit is refused). */
+  apiUnits: readonly string[];
+  /**
+   * Tiered prices (S3 storage): take the first paid tier (the lowest beginRange among the non-zero
+   * prices). Without it, several price dimensions for one product are an ambiguity.
+   */
+  firstPaidTier?: boolean;
+  /** A caveat that stays true whatever the price (what the figure leaves out). */
+  note?: string;
+  query(region: string, name: string): PriceQuery;
+}
+
+/** A figure the Price List has no product for (an assumption, or a documented zero): kept as it is in the file. */
+export interface KeptFigure {
+  kind: "kept";
+  why: string;
+}
+
+export type FigureSpec = FetchedFigure | KeptFigure;
+
+const HOURS = ["Hrs", "Hours", "hours", "Hour"];
+const GB_MONTH = ["GB-Mo", "GB-month", "GB-Month"];
+const GB = ["GB"];
+
+const term = (field: string, value: string): PriceFilter => ({ type: "TERM_MATCH", field, value });
+const contains = (field: string, value: string): PriceFilter => ({ type: "CONTAINS", field, value });
+
+/** A query with its filters sorted by field, as the file stores it. */
+export function query(serviceCode: string, ...filters: PriceFilter[]): PriceQuery {
+  return {
+    serviceCode,
+    filters: [...filters].sort((a, b) => a.field.localeCompare(b.field) || a.type.localeCompare(b.type)),
+  };
+}
+
+/**
+ * The usage-type region prefix AWS uses where every region has one (WAF's "USE1-WebACLV2"). WAF's
+ * usage types need it: CONTAINS "WebACLV2" would also match "USE1-ShieldProtected-WebACLV2".
+ */
+export const USAGE_PREFIX: Readonly<Record<string, string>> = {
+  "us-east-1": "USE1",
+  "us-east-2": "USE2",
+  "us-west-1": "USW1",
+  "us-west-2": "USW2",
+  "ca-central-1": "CAN1",
+  "eu-central-1": "EUC1",
+  "eu-central-2": "EUC2",
+  "eu-west-1": "EU",
+  "eu-west-2": "EUW2",
+  "eu-west-3": "EUW3",
+  "eu-north-1": "EUN1",
+  "eu-south-1": "EUS1",
+  "ap-northeast-1": "APN1",
+  "ap-northeast-2": "APN2",
+  "ap-northeast-3": "APN3",
+  "ap-southeast-1": "APS1",
+  "ap-southeast-2": "APS2",
+  "ap-south-1": "APS3",
+  "ap-east-1": "APE1",
+  "sa-east-1": "SAE1",
+  "me-south-1": "MES1",
+  "af-south-1": "AFS1",
+};
+
+function usagePrefix(region: string): string {
+  const prefix = Object.hasOwn(USAGE_PREFIX, region) ? USAGE_PREFIX[region] : undefined;
+  if (prefix === undefined)
+    throw new Error(
+      `no usage-type prefix known for region "${region}" (WAF figures need one); add it to USAGE_PREFIX in tools/prices/queries.ts`,
+    );
+  return prefix;
+}
+
+const region = (r: string) => term("regionCode", r);
+
+const ec2Instance: FetchedFigure = {
+  kind: "fetched",
+  unit: "instance-hour",
+  apiUnits: HOURS,
+  query: (r, instanceType) =>
+    query(
+      "AmazonEC2",
+      region(r),
+      term("instanceType", instanceType),
+      term("operatingSystem", "Linux"),
+      term("tenancy", "Shared"),
+      term("preInstalledSw", "NA"),
+      term("capacitystatus", "Used"),
+      term("licenseModel", "No License required"),
+    ),
+};
+
+const rdsPostgres: FetchedFigure = {
+  kind: "fetched",
+  unit: "instance-hour",
+  apiUnits: HOURS,
+  query: (r, instanceClass) =>
+    query(
+      "AmazonRDS",
+      region(r),
+      term("productFamily", "Database Instance"),
+      term("instanceType", instanceClass),
+      term("databaseEngine", "PostgreSQL"),
+      term("deploymentOption", "Single-AZ"),
+    ),
+};
+
+const elasticache: FetchedFigure = {
+  kind: "fetched",
+  unit: "node-hour",
+  apiUnits: HOURS,
+  note: "Redis OSS; Valkey nodes cost less, so for engine valkey this is an upper bound",
+  query: (r, nodeType) =>
+    query(
+      "AmazonElastiCache",
+      region(r),
+      term("productFamily", "Cache Instance"),
+      term("instanceType", nodeType),
+      term("cacheEngine", "Redis"),
+      term("locationType", "AWS Region"),
+    ),
+};
+
+const rdsGp3 = (deployment: "Single-AZ" | "Multi-AZ", usage: string): FetchedFigure => ({
+  kind: "fetched",
+  unit: "GB-month",
+  apiUnits: GB_MONTH,
+  query: (r) =>
+    query(
+      "AmazonRDS",
+      region(r),
+      term("productFamily", "Database Storage"),
+      term("volumeType", "General Purpose-GP3"),
+      term("deploymentOption", deployment),
+      contains("usagetype", usage),
+    ),
+});
+
+const loadBalancer = (family: string, note: string): FetchedFigure => ({
+  kind: "fetched",
+  unit: "load-balancer-hour",
+  apiUnits: HOURS,
+  note,
+  query: (r) =>
+    query(
+      "AWSELB",
+      region(r),
+      term("productFamily", family),
+      term("locationType", "AWS Region"),
+      contains("usagetype", "LoadBalancerUsage"),
+    ),
+});
+
+/** Every fixed figure of a region's table by its path; class sections are in CLASS_FIGURES. */
+export const FIXED_FIGURES: Readonly<Record<string, FigureSpec>> = {
+  "eks.standardSupportHour": {
+    kind: "fetched",
+    unit: "cluster-hour",
+    apiUnits: HOURS,
+    query: (r) => query("AmazonEKS", region(r), contains("usagetype", "AmazonEKS-Hours:perCluster")),
+  },
+  "eks.extendedSupportHour": {
+    kind: "fetched",
+    unit: "cluster-hour",
+    apiUnits: HOURS,
+    note: "charged once the version leaves standard support; the AWS API defaults upgradePolicy to EXTENDED",
+    query: (r) => query("AmazonEKS", region(r), contains("usagetype", "AmazonEKS-Hours:extendedSupport")),
+  },
+  spotDiscount: { kind: "kept", why: "an assumption: Spot prices move hourly per AZ and are not in the Price List" },
+  ebsGp3GbMonth: {
+    kind: "fetched",
+    unit: "GB-month",
+    apiUnits: GB_MONTH,
+    note: "baseline 3000 IOPS / 125 MB/s included",
+    query: (r) => query("AmazonEC2", region(r), term("productFamily", "Storage"), term("volumeApiName", "gp3")),
+  },
+  "natGateway.hour": {
+    kind: "fetched",
+    unit: "gateway-hour",
+    apiUnits: HOURS,
+    query: (r) =>
+      query("AmazonEC2", region(r), term("productFamily", "NAT Gateway"), contains("usagetype", "NatGateway-Hours")),
+  },
+  "natGateway.processedGb": {
+    kind: "fetched",
+    unit: "GB processed",
+    apiUnits: GB,
+    query: (r) =>
+      query("AmazonEC2", region(r), term("productFamily", "NAT Gateway"), contains("usagetype", "NatGateway-Bytes")),
+  },
+  publicIpv4Hour: {
+    kind: "fetched",
+    unit: "address-hour",
+    apiUnits: HOURS,
+    note: "in use or idle",
+    query: (r) => query("AmazonVPC", region(r), contains("usagetype", "PublicIPv4:InUseAddress")),
+  },
+  rdsMultiAzFactor: { kind: "kept", why: "an assumption: Multi-AZ as a multiple of the single-AZ instance price" },
+  "rdsGp3GbMonth.singleAz": rdsGp3("Single-AZ", "RDS:GP3-Storage"),
+  "rdsGp3GbMonth.multiAz": rdsGp3("Multi-AZ", "RDS:Multi-AZ-GP3-Storage"),
+  performanceInsightsFreeTier: { kind: "kept", why: "a free tier (7 days of retention), not a Price List product" },
+  s3StandardGbMonth: {
+    kind: "fetched",
+    unit: "GB-month",
+    apiUnits: GB_MONTH,
+    firstPaidTier: true,
+    note: "S3 Standard, first tier (first 50 TB); objects the lifecycle moves to colder classes cost less, so this is an upper bound",
+    query: (r) =>
+      query(
+        "AmazonS3",
+        region(r),
+        term("productFamily", "Storage"),
+        term("storageClass", "General Purpose"),
+        term("volumeType", "Standard"),
+      ),
+  },
+  ecrGbMonth: {
+    kind: "fetched",
+    unit: "GB-month",
+    apiUnits: GB_MONTH,
+    query: (r) => query("AmazonECR", region(r), contains("usagetype", "TimedStorage-ByteHrs")),
+  },
+  "logs.ingestedGb": {
+    kind: "fetched",
+    unit: "GB ingested",
+    apiUnits: GB,
+    query: (r) =>
+      query(
+        "AmazonCloudWatch",
+        region(r),
+        term("productFamily", "Data Payload"),
+        contains("usagetype", "DataProcessing-Bytes"),
+      ),
+  },
+  "logs.storedGbMonth": {
+    kind: "fetched",
+    unit: "GB-month",
+    apiUnits: GB_MONTH,
+    query: (r) =>
+      query(
+        "AmazonCloudWatch",
+        region(r),
+        term("productFamily", "Storage Snapshot"),
+        contains("usagetype", "TimedStorage-ByteHrs"),
+      ),
+  },
+  kmsKeyMonth: {
+    kind: "fetched",
+    unit: "key-month",
+    apiUnits: ["Keys", "Key-Mo", "Months", "Month"],
+    firstPaidTier: true,
+    note: "requests not included",
+    query: (r) =>
+      query("awskms", region(r), term("productFamily", "Encryption Key"), contains("usagetype", "KMS-Keys")),
+  },
+  secretsManagerSecretMonth: {
+    kind: "fetched",
+    unit: "secret-month",
+    apiUnits: ["Secrets", "Secret-Mo", "Months", "Month"],
+    note: "API calls not included",
+    query: (r) => query("AWSSecretsManager", region(r), term("productFamily", "Secret")),
+  },
+  interfaceEndpointAzHour: {
+    kind: "fetched",
+    unit: "endpoint-AZ-hour",
+    apiUnits: HOURS,
+    note: "data processed (per GB) not included",
+    query: (r) =>
+      query("AmazonVPC", region(r), term("productFamily", "VpcEndpoint"), contains("usagetype", "VpcEndpoint-Hours")),
+  },
+  gatewayEndpoint: { kind: "kept", why: "gateway endpoints have no charge (AWS documentation), no Price List product" },
+  "loadBalancerHour.application": loadBalancer("Load Balancer-Application", "capacity units (LCU) not included"),
+  "loadBalancerHour.network": loadBalancer("Load Balancer-Network", "capacity units (NLCU) not included"),
+  "waf.webAclMonth": {
+    kind: "fetched",
+    unit: "web-ACL-month",
+    apiUnits: ["WebACL", "WebACLs", "Months", "Month"],
+    note: "requests not included: the estimate assumes no traffic",
+    query: (r) => query("awswaf", region(r), term("usagetype", `${usagePrefix(r)}-WebACLV2`)),
+  },
+  "waf.ruleMonth": {
+    kind: "fetched",
+    unit: "rule-month",
+    apiUnits: ["Rule", "Rules", "Months", "Month"],
+    note: "a managed rule group counts as one rule",
+    query: (r) => query("awswaf", region(r), term("usagetype", `${usagePrefix(r)}-RuleV2`)),
+  },
+  cloudwatchAlarmMonth: {
+    kind: "fetched",
+    unit: "alarm-month",
+    apiUnits: ["Alarms", "Alarm", "Alarm-Mo"],
+    firstPaidTier: true,
+    note: "standard resolution, per alarm metric (the account's 10 free alarms not deducted)",
+    query: (r) => query("AmazonCloudWatch", region(r), term("productFamily", "Alarm"), term("alarmType", "Standard")),
+  },
+};
+
+/** The spec of every class in a class section. */
+export const CLASS_FIGURES: Readonly<Record<ClassSection, FetchedFigure>> = {
+  ec2: ec2Instance,
+  rdsPostgres,
+  elasticache,
+};
+
+export const isClassSection = (section: string): section is ClassSection =>
+  (CLASS_SECTIONS as readonly string[]).includes(section);
+
+/** The spec of the figure at `path` ("natGateway.hour", or "ec2" with the class name), or undefined when unknown. */
+export function specFor(path: string, name?: string): FigureSpec | undefined {
+  if (name !== undefined) return isClassSection(path) ? CLASS_FIGURES[path] : undefined;
+  return Object.hasOwn(FIXED_FIGURES, path) ? FIXED_FIGURES[path] : undefined;
+}
