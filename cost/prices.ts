@@ -4,8 +4,8 @@
  * The figures live in cost/prices.json, which `npm run prices:update` refreshes from the AWS Price
  * List API (docs/cost.md): each figure carries the GetProducts query that finds it, the date it
  * was taken and its source. Figures not yet refreshed keep the source they were first taken from
- * (AWS pages, Infracost's test data, third-party tables marked "unverified"); assumptions (the Spot
- * discount, the Multi-AZ factor) and documented zeros have no Price List product and no query.
+ * (AWS pages, Infracost's test data, third-party tables marked "unverified"); the assumption (the
+ * Spot discount) and documented zeros have no Price List product and no query.
  * To price another region or class: `npm run prices:update -- --region R` or
  * `--add ec2:TYPE|rdsPostgres:CLASS|elasticache:NODE`. Nothing is fetched at run time: this module
  * reads and checks the committed file.
@@ -60,9 +60,10 @@ export interface RegionPrices {
   ebsGp3GbMonth: Price;
   natGateway: { hour: Price; processedGb: Price };
   publicIpv4Hour: Price;
-  /** RDS PostgreSQL single-AZ per instance-hour, by class; Multi-AZ is `multiAzFactor` times that. */
+  /** RDS PostgreSQL single-AZ per instance-hour, by class. */
   rdsPostgres: Record<string, Price>;
-  rdsMultiAzFactor: Assumption;
+  /** RDS PostgreSQL Multi-AZ (one standby) per instance-hour, by class: the same classes as `rdsPostgres`. */
+  rdsPostgresMultiAz: Record<string, Price>;
   rdsGp3GbMonth: { singleAz: Price; multiAz: Price };
   /** Performance Insights with 7 days of retention. */
   performanceInsightsFreeTier: Price;
@@ -123,7 +124,7 @@ const regionSchema = z.strictObject({
   natGateway: z.strictObject({ hour: priceSchema, processedGb: priceSchema }),
   publicIpv4Hour: priceSchema,
   rdsPostgres: byClass,
-  rdsMultiAzFactor: assumptionSchema,
+  rdsPostgresMultiAz: byClass,
   rdsGp3GbMonth: z.strictObject({ singleAz: priceSchema, multiAz: priceSchema }),
   performanceInsightsFreeTier: priceSchema,
   elasticache: byClass,

@@ -46,6 +46,11 @@ describe("the committed price file covers what the config accepts", () => {
     }
   });
 
+  it("prices every RDS class both Single-AZ and Multi-AZ", () => {
+    for (const [region, table] of Object.entries(PRICES))
+      assert.deepEqual(Object.keys(table.rdsPostgresMultiAz).sort(), Object.keys(table.rdsPostgres).sort(), region);
+  });
+
   it("prices every default class of both environments, the NAT instance and the reference architecture's sizes", () => {
     const wanted = {
       ec2: [...Object.values(environmentDefaults).flatMap((d) => d.cluster.instanceTypes), NAT_INSTANCE_TYPE],

@@ -60,6 +60,7 @@ describe("prices:update reads the Price List", () => {
       assert.equal(request.MaxResults, 100);
       assert.deepEqual(Object.fromEntries((request.Filters ?? []).map((f) => [f.Field, `${f.Type} ${f.Value}`])), {
         regionCode: "TERM_MATCH us-east-1",
+        locationType: "TERM_MATCH AWS Region",
         instanceType: "TERM_MATCH t4g.nano",
         operatingSystem: "TERM_MATCH Linux",
         tenancy: "TERM_MATCH Shared",
@@ -98,7 +99,7 @@ describe("prices:update reads the Price List", () => {
       );
       assert.match(
         error.message,
-        /\[query: AmazonRDS databaseEngine=PostgreSQL, deploymentOption=Single-AZ, instanceType=db\.t4g\.micro, productFamily=Database Instance, regionCode=us-east-1\]$/,
+        /\[query: AmazonRDS databaseEngine=PostgreSQL, deploymentOption=Single-AZ, instanceType=db\.t4g\.micro, locationType=AWS Region, productFamily=Database Instance, regionCode=us-east-1\]$/,
       );
       return true;
     });
@@ -265,7 +266,7 @@ describe("prices:update refreshes the file", () => {
     fs.rmSync(dir, { recursive: true });
   });
 
-  it("--region adds a region with every figure (assumptions copied) and --add a class in every region", async () => {
+  it("--region adds a region with every figure (assumptions copied) and --add a class in every region (an RDS class Single-AZ and Multi-AZ)", async () => {
     const { api } = priceList();
     const delegating: PricingApi = {
       send: async (command) =>
@@ -279,7 +280,10 @@ describe("prices:update refreshes the file", () => {
       apiRegion: "us-east-1",
       today: TODAY,
       addRegions: ["eu-west-1"],
-      addClasses: [{ section: "ec2", name: "t4g.xlarge" }],
+      addClasses: [
+        { section: "ec2", name: "t4g.xlarge" },
+        { section: "rdsPostgres", name: "db.t4g.small" },
+      ],
     });
     assert.deepEqual(Object.keys(file.regions), ["eu-west-1", "us-east-1"]);
     const eu = file.regions["eu-west-1"];
@@ -288,8 +292,13 @@ describe("prices:update refreshes the file", () => {
     assert.equal(eu.ec2["m7g.large"]?.usd, Math.round(0.0816 * 1.1 * 1e6) / 1e6);
     assert.equal(eu.ec2["m7g.large"]?.query?.filters.find((f) => f.field === "regionCode")?.value, "eu-west-1");
     assert.equal(eu.waf.webAclMonth.query?.filters.find((f) => f.field === "usagetype")?.value, "EU-WebACLV2");
-    assert.deepEqual(eu.rdsMultiAzFactor, current.regions["us-east-1"]?.rdsMultiAzFactor);
+    assert.deepEqual(eu.spotDiscount, current.regions["us-east-1"]?.spotDiscount);
     assert.equal(file.regions["us-east-1"]?.ec2["t4g.xlarge"]?.usd, 0.1344);
+    assert.deepEqual(Object.keys(eu.rdsPostgresMultiAz).sort(), Object.keys(eu.rdsPostgres).sort());
+    assert.equal(
+      eu.rdsPostgresMultiAz["db.t4g.small"]?.query?.filters.find((f) => f.field === "deploymentOption")?.value,
+      "Multi-AZ",
+    );
     assert.ok(changes.some((c) => c.figure === "eu-west-1 natGateway.hour" && c.before === undefined));
     assert.ok(changes.some((c) => c.figure === 'us-east-1 ec2["t4g.xlarge"]' && c.after.usd === 0.1344));
   });

@@ -21,19 +21,13 @@ export function rdsInstance(r: CostResource, ctx: PricingContext): Outcome {
   const engine = asString(r.inputs.engine) ?? "unknown";
   const instanceClass = asString(r.inputs.instanceClass) ?? "unknown";
   if (!engine.startsWith("postgres")) return unpriced(`prices are for RDS PostgreSQL, not ${engine}`);
-  const hourly = lookup(p.rdsPostgres, instanceClass);
-  if (!hourly) return unpriced(`no RDS PostgreSQL price for ${instanceClass}`);
   const multiAz = r.inputs.multiAz === true;
-  const factor = multiAz ? p.rdsMultiAzFactor.fraction : 1;
+  const hourly = lookup(multiAz ? p.rdsPostgresMultiAz : p.rdsPostgres, instanceClass);
+  if (!hourly) return unpriced(`no RDS PostgreSQL ${multiAz ? "Multi-AZ " : ""}price for ${instanceClass}`);
   const storageGb = asNumber(r.inputs.allocatedStorage) ?? 20;
   const storageType = asString(r.inputs.storageType) ?? "gp2";
   const drafts: LineDraft[] = [
-    line(
-      `RDS PostgreSQL ${instanceClass} ${multiAz ? "Multi-AZ" : "single-AZ"}`,
-      HOURS_PER_MONTH,
-      hourly,
-      hourly.usd * factor,
-    ),
+    line(`RDS PostgreSQL ${instanceClass} ${multiAz ? "Multi-AZ" : "single-AZ"}`, HOURS_PER_MONTH, hourly),
   ];
   const problems: string[] = [];
   if (storageType === "gp3") {

@@ -1,23 +1,33 @@
 /** Reading and writing figures of cost/prices.json by path; the file's one written form. */
 import type { Assumption, Price, PricesFile, RegionPrices } from "../../cost/prices";
-import { CLASS_SECTIONS, FIXED_FIGURES, type ClassSection } from "./queries";
+import { CLASS_TABLES, FIXED_FIGURES, type ClassSection, type ClassTable } from "./queries";
 
 /** Where a figure sits in a region's table: a fixed path ("natGateway.hour") or a class section and class. */
-export type FigureRef = { path: string; name?: undefined } | { path: ClassSection; name: string };
+export type FigureRef = { path: string; name?: undefined } | { path: ClassTable; name: string };
 
 export type Figure = Price | Assumption;
 
 export const refLabel = (region: string, ref: FigureRef) =>
   ref.name === undefined ? `${region} ${ref.path}` : `${region} ${ref.path}["${ref.name}"]`;
 
-/** Every figure a table has: the fixed ones, then each class of each class section (sorted). */
+/**
+ * Every figure a table has: the fixed ones, then each class of each per-class section (sorted);
+ * `classes` are the classes the config may name, by section (Multi-AZ RDS prices rdsPostgres's).
+ */
 export function figureRefs(classes: Readonly<Record<ClassSection, readonly string[]>>): FigureRef[] {
   const fixed: FigureRef[] = Object.keys(FIXED_FIGURES).map((path) => ({ path }));
-  const perClass: FigureRef[] = CLASS_SECTIONS.flatMap((section) =>
-    [...new Set(classes[section])].sort().map((name) => ({ path: section, name })),
+  const perClass: FigureRef[] = (Object.keys(CLASS_TABLES) as ClassTable[]).flatMap((table) =>
+    [...new Set(classes[CLASS_TABLES[table]])].sort().map((name) => ({ path: table, name })),
   );
   return [...fixed, ...perClass];
 }
+
+/** The classes a table prices, by the section the config names them in. */
+export const classesOf = (table: RegionPrices): Record<ClassSection, string[]> => ({
+  ec2: Object.keys(table.ec2),
+  rdsPostgres: [...new Set([...Object.keys(table.rdsPostgres), ...Object.keys(table.rdsPostgresMultiAz)])],
+  elasticache: Object.keys(table.elasticache),
+});
 
 /** The figure at `ref` in a table, if it has one. */
 export function getFigure(table: RegionPrices, ref: FigureRef): Figure | undefined {

@@ -9,9 +9,18 @@
  */
 import type { PriceFilter, PriceQuery } from "../../cost/prices";
 
-/** The sections priced per class (instance type, DB instance class, cache node type). */
+/** The sections priced per class (instance type, DB instance class, cache node type), as `--add` names them. */
 export const CLASS_SECTIONS = ["ec2", "rdsPostgres", "elasticache"] as const;
 export type ClassSection = (typeof CLASS_SECTIONS)[number];
+
+/** Every per-class section of a table, and the section whose classes it prices (Multi-AZ prices each RDS class). */
+export const CLASS_TABLES = {
+  ec2: "ec2",
+  rdsPostgres: "rdsPostgres",
+  rdsPostgresMultiAz: "rdsPostgres",
+  elasticache: "elasticache",
+} as const satisfies Record<string, ClassSection>;
+export type ClassTable = keyof typeof CLASS_TABLES;
 
 /** How one figure is fetched: its query, the unit it is stored in, the API units that mean that unit. */
 export interface FetchedFigure {
@@ -93,6 +102,9 @@ function usagePrefix(region: string): string {
 
 const region = (r: string) => term("regionCode", r);
 
+/** Regional products only: not Outposts or Local Zones, which share a region's code or name. */
+const inRegion = term("locationType", "AWS Region");
+
 const ec2Instance: FetchedFigure = {
   kind: "fetched",
   unit: "instance-hour",
@@ -101,6 +113,7 @@ const ec2Instance: FetchedFigure = {
     query(
       "AmazonEC2",
       region(r),
+      inRegion,
       term("instanceType", instanceType),
       term("operatingSystem", "Linux"),
       term("tenancy", "Shared"),
@@ -110,20 +123,22 @@ const ec2Instance: FetchedFigure = {
     ),
 };
 
-const rdsPostgres: FetchedFigure = {
+const rdsPostgres = (deployment: "Single-AZ" | "Multi-AZ"): FetchedFigure => ({
   kind: "fetched",
   unit: "instance-hour",
   apiUnits: HOURS,
+  ...(deployment === "Multi-AZ" ? { note: "Multi-AZ DB instance: the primary and one standby" } : {}),
   query: (r, instanceClass) =>
     query(
       "AmazonRDS",
       region(r),
+      inRegion,
       term("productFamily", "Database Instance"),
       term("instanceType", instanceClass),
       term("databaseEngine", "PostgreSQL"),
-      term("deploymentOption", "Single-AZ"),
+      term("deploymentOption", deployment),
     ),
-};
+});
 
 const elasticache: FetchedFigure = {
   kind: "fetched",
@@ -149,6 +164,7 @@ const rdsGp3 = (deployment: "Single-AZ" | "Multi-AZ", usage: string): FetchedFig
     query(
       "AmazonRDS",
       region(r),
+      inRegion,
       term("productFamily", "Database Storage"),
       term("volumeType", "General Purpose-GP3"),
       term("deploymentOption", deployment),
@@ -192,7 +208,8 @@ export const FIXED_FIGURES: Readonly<Record<string, FigureSpec>> = {
     unit: "GB-month",
     apiUnits: GB_MONTH,
     note: "baseline 3000 IOPS / 125 MB/s included",
-    query: (r) => query("AmazonEC2", region(r), term("productFamily", "Storage"), term("volumeApiName", "gp3")),
+    query: (r) =>
+      query("AmazonEC2", region(r), inRegion, term("productFamily", "Storage"), term("volumeApiName", "gp3")),
   },
   "natGateway.hour": {
     kind: "fetched",
@@ -215,7 +232,6 @@ export const FIXED_FIGURES: Readonly<Record<string, FigureSpec>> = {
     note: "in use or idle",
     query: (r) => query("AmazonVPC", region(r), contains("usagetype", "PublicIPv4:InUseAddress")),
   },
-  rdsMultiAzFactor: { kind: "kept", why: "an assumption: Multi-AZ as a multiple of the single-AZ instance price" },
   "rdsGp3GbMonth.singleAz": rdsGp3("Single-AZ", "RDS:GP3-Storage"),
   "rdsGp3GbMonth.multiAz": rdsGp3("Multi-AZ", "RDS:Multi-AZ-GP3-Storage"),
   performanceInsightsFreeTier: { kind: "kept", why: "a free tier (7 days of retention), not a Price List product" },
@@ -315,18 +331,21 @@ export const FIXED_FIGURES: Readonly<Record<string, FigureSpec>> = {
   },
 };
 
-/** The spec of every class in a class section. */
-export const CLASS_FIGURES: Readonly<Record<ClassSection, FetchedFigure>> = {
+/** The spec of every class in a per-class section. */
+export const CLASS_FIGURES: Readonly<Record<ClassTable, FetchedFigure>> = {
   ec2: ec2Instance,
-  rdsPostgres,
+  rdsPostgres: rdsPostgres("Single-AZ"),
+  rdsPostgresMultiAz: rdsPostgres("Multi-AZ"),
   elasticache,
 };
 
 export const isClassSection = (section: string): section is ClassSection =>
   (CLASS_SECTIONS as readonly string[]).includes(section);
 
+export const isClassTable = (section: string): section is ClassTable => Object.hasOwn(CLASS_TABLES, section);
+
 /** The spec of the figure at `path` ("natGateway.hour", or "ec2" with the class name), or undefined when unknown. */
 export function specFor(path: string, name?: string): FigureSpec | undefined {
-  if (name !== undefined) return isClassSection(path) ? CLASS_FIGURES[path] : undefined;
+  if (name !== undefined) return isClassTable(path) ? CLASS_FIGURES[path] : undefined;
   return Object.hasOwn(FIXED_FIGURES, path) ? FIXED_FIGURES[path] : undefined;
 }

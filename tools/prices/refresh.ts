@@ -4,9 +4,9 @@
  */
 import type { Price, PricesFile, RegionPrices } from "../../cost/prices";
 import { ABOUT } from "./about";
-import { figureRefs, getFigure, refLabel, setFigure, type Figure, type FigureRef } from "./file";
+import { classesOf, figureRefs, getFigure, refLabel, setFigure, type Figure, type FigureRef } from "./file";
 import { fetchPrice, PriceListError, type PricingApi } from "./pricelist";
-import { CLASS_SECTIONS, specFor, type ClassSection } from "./queries";
+import { specFor, type ClassSection } from "./queries";
 
 /** Where the tool asks: the Price List Query API has endpoints in these regions only. */
 export const API_REGIONS = ["us-east-1", "eu-central-1", "ap-south-1"] as const;
@@ -67,11 +67,10 @@ async function pool<T, R>(items: readonly T[], limit: number, work: (item: T) =>
 }
 
 /** Every class of each class section over all regions, plus the ones to add. */
-function classesOf(current: PricesFile, adds: RefreshOptions["addClasses"]): Record<ClassSection, string[]> {
-  const tables = Object.values(current.regions);
-  const classes = Object.fromEntries(
-    CLASS_SECTIONS.map((s) => [s, tables.flatMap((t) => Object.keys(t[s]))]),
-  ) as Record<ClassSection, string[]>;
+function allClasses(current: PricesFile, adds: RefreshOptions["addClasses"]): Record<ClassSection, string[]> {
+  const classes: Record<ClassSection, string[]> = { ec2: [], rdsPostgres: [], elasticache: [] };
+  for (const table of Object.values(current.regions))
+    for (const [section, names] of Object.entries(classesOf(table))) classes[section as ClassSection].push(...names);
   for (const add of adds ?? []) classes[add.section].push(add.name);
   return classes;
 }
@@ -100,7 +99,7 @@ const priceOf = (figure: Figure | undefined) =>
 export async function refreshPrices(options: RefreshOptions): Promise<RefreshResult> {
   const { current, api, today } = options;
   const regions = [...new Set([...Object.keys(current.regions), ...(options.addRegions ?? [])])].sort();
-  const refs = figureRefs(classesOf(current, options.addClasses));
+  const refs = figureRefs(allClasses(current, options.addClasses));
   const jobs = regions.flatMap((region) => refs.map((ref) => ({ region, ref })));
 
   const outcomes = await pool(jobs, options.concurrency ?? 4, async ({ region, ref }): Promise<Outcome> => {

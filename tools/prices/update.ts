@@ -18,15 +18,15 @@ const USAGE = `usage: npm run prices:update -- [--check] [--region REGION]... [-
 
 Asks the AWS Price List API (pricing:GetProducts) again for every figure of cost/prices.json
 that has a query, in every region of the file, and writes the file with today's date, the API
-as source, the query, the product's SKU and the price's description on each figure. Assumptions
-(Spot discount, Multi-AZ factor) and documented zeros are kept as they are.
+as source, the query, the product's SKU and the price's description on each figure. The assumption
+(the Spot discount) and documented zeros are kept as they are.
 Credentials: the AWS SDK's default chain (AWS_PROFILE, SSO, environment, instance role); the
 caller needs the IAM permission pricing:GetProducts, nothing else.
 --check          report what would change, write nothing (exit 1 when a price differs)
 --region REGION  also price REGION (every figure of the file's regions); repeatable
 --add SECTION:NAME
                  also price a class in every region: ${CLASS_SECTIONS.map((s) => `${s}:NAME`).join(", ")}
-                 (e.g. --add rdsPostgres:db.r7g.large); repeatable
+                 (e.g. --add rdsPostgres:db.r7g.large: Single-AZ and Multi-AZ); repeatable
 --file FILE      the prices file (default cost/prices.json)
 --api-region R   the Price List endpoint: ${API_REGIONS.join(", ")} (default us-east-1)
 Exit codes: 0 written (or --check: nothing differs), 1 --check: a price differs, 2 invalid usage,
