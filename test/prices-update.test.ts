@@ -9,7 +9,7 @@ import { parsePrices, PRICES_FILE, type Price, type PriceQuery, type PricesFile 
 import { figureRefs, getFigure, renderPricesFile } from "../tools/prices/file";
 import { describeQuery, fetchPrice, MAX_PAGES, PriceListError, type PricingApi } from "../tools/prices/pricelist";
 import { CLASS_FIGURES, FIXED_FIGURES, specFor, type FetchedFigure } from "../tools/prices/queries";
-import { refreshPrices, RefreshError, renderChanges } from "../tools/prices/refresh";
+import { notYetFromPriceList, refreshPrices, RefreshError, renderChanges } from "../tools/prices/refresh";
 import { PROJECT_DIR } from "./helpers/program";
 
 const FIXTURES = path.join(__dirname, "fixtures", "pricelist");
@@ -245,6 +245,12 @@ describe("prices:update refreshes the file", () => {
     assert.equal(table.elasticache["cache.r6g.large"]?.note, CLASS_FIGURES.elasticache.note);
     assert.deepEqual(table.spotDiscount, current.regions["us-east-1"]?.spotDiscount, "an assumption is kept as it is");
     assert.deepEqual(table.gatewayEndpoint, current.regions["us-east-1"]?.gatewayEndpoint);
+    assert.equal(
+      notYetFromPriceList(current).length,
+      fetchable.length,
+      "nothing in the committed file is from the API yet",
+    );
+    assert.deepEqual(notYetFromPriceList(result.file), [], "after a refresh every figure with a query is");
   });
 
   it("writes a file cost/prices.ts loads, keys sorted, in the one form the tool writes", async () => {

@@ -148,6 +148,17 @@ export async function refreshPrices(options: RefreshOptions): Promise<RefreshRes
   return { file, changes, fetched, kept: jobs.length - fetched };
 }
 
+/** Figures that have a query but were not taken from the Price List yet (their source is another). */
+export function notYetFromPriceList(file: PricesFile): string[] {
+  return Object.entries(file.regions).flatMap(([region, table]) =>
+    figureRefs(classesOf(table)).flatMap((ref) => {
+      const figure = getFigure(table, ref);
+      const fromApi = figure && "query" in figure && figure.source.startsWith("AWS Price List Query API");
+      return figure && "query" in figure && figure.query && !fromApi ? [refLabel(region, ref)] : [];
+    }),
+  );
+}
+
 /** One line per change: `us-east-1 ec2["t4g.nano"]: $0.0042 → $0.0046 per instance-hour`. */
 export function renderChanges(changes: readonly PriceChange[]): string {
   if (changes.length === 0) return "no price changed";

@@ -11,7 +11,14 @@ import { EXIT, UsageError } from "../plan/errors";
 import { exitAfterFlush } from "../exit";
 import { renderPricesFile } from "./file";
 import { CLASS_SECTIONS, isClassSection, type ClassSection } from "./queries";
-import { API_REGIONS, refreshPrices, RefreshError, renderChanges, type ApiRegion } from "./refresh";
+import {
+  API_REGIONS,
+  notYetFromPriceList,
+  refreshPrices,
+  RefreshError,
+  renderChanges,
+  type ApiRegion,
+} from "./refresh";
 
 const USAGE = `usage: npm run prices:update -- [--check] [--region REGION]... [--add SECTION:NAME]...
                                 [--file FILE] [--api-region REGION]
@@ -121,9 +128,14 @@ async function update(flags: Flags): Promise<number> {
   const where = path.relative(process.cwd(), flags.file) || flags.file;
   console.log(renderChanges(result.changes));
   if (flags.check) {
+    const older = notYetFromPriceList(current);
     console.log(
       `${result.changes.length} of ${result.fetched} fetched figures differ from ${where} (${result.kept} kept as they are); nothing written`,
     );
+    if (older.length > 0)
+      console.log(
+        `${older.length} figures in ${where} are not from the Price List yet (a refresh replaces their sources)`,
+      );
     return result.changes.length > 0 ? 1 : EXIT.planned;
   }
   writeAtomically(flags.file, renderPricesFile(result.file));
