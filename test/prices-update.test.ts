@@ -330,6 +330,22 @@ describe("prices:update refreshes the file", () => {
     );
   });
 
+  it("a region whose usage-type prefix is unknown fails its WAF figures by name, not the run", async () => {
+    const { api } = priceList();
+    await assert.rejects(
+      refreshPrices({ current, api, apiRegion: "us-east-1", today: TODAY, addRegions: ["ap-southeast-7"] }),
+      (error: Error) => {
+        assert.ok(error instanceof RefreshError);
+        assert.deepEqual(
+          error.problems.map((p) => p.split(":")[0]),
+          ["ap-southeast-7 waf.webAclMonth", "ap-southeast-7 waf.ruleMonth"],
+        );
+        assert.match(error.problems[0] ?? "", /no usage-type prefix known for region "ap-southeast-7"/);
+        return true;
+      },
+    );
+  });
+
   it("an SDK failure that is not about one figure (credentials, network) stops the run as it is", async () => {
     const denied = Object.assign(new Error("User is not authorized to perform: pricing:GetProducts"), {
       name: "AccessDeniedException",
@@ -396,14 +412,14 @@ describe("npm run prices:update (the CLI)", () => {
     const unknown = run(["--bogus"]);
     assert.equal(unknown.status, 2);
     assert.equal(unknown.stderr.trim(), "Unknown option '--bogus' (npm run prices:update -- --help)");
-    const bad = run(["--add", "ec2", "--region", "mars", "--api-region", "eu-west-1"]);
+    const bad = run(["--add", "ec2", "--region", "mars", "--region", "ap-southeast-7", "--api-region", "eu-west-1"]);
     assert.equal(bad.status, 2);
     assert.deepEqual(
       bad.stderr
         .trim()
         .split("\n")
         .map((l) => l.split(":")[0]),
-      ["--region", "--add", "--api-region"],
+      ["--region", "--region", "--add", "--api-region"],
     );
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
   });

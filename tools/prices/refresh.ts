@@ -2,7 +2,7 @@
  * A new cost/prices.json from the AWS Price List: every fetchable figure of every region asked
  * again, assumptions and documented zeros kept, new regions and classes added on request.
  */
-import type { Price, PricesFile, RegionPrices } from "../../cost/prices";
+import type { Price, PriceQuery, PricesFile, RegionPrices } from "../../cost/prices";
 import { ABOUT } from "./about";
 import { classesOf, figureRefs, getFigure, refLabel, setFigure, type Figure, type FigureRef } from "./file";
 import { fetchPrice, PriceListError, type PricingApi } from "./pricelist";
@@ -106,8 +106,13 @@ export async function refreshPrices(options: RefreshOptions): Promise<RefreshRes
     const spec = specFor(ref.path, ref.name);
     if (!spec) return { ok: false, problem: `${refLabel(region, ref)}: no query spec in tools/prices/queries.ts` };
     if (spec.kind === "kept") return keptFigure(current, region, ref, spec.why);
+    let query: PriceQuery;
     try {
-      const query = spec.query(region, ref.name ?? "");
+      query = spec.query(region, ref.name ?? "");
+    } catch (error) {
+      return { ok: false, problem: `${refLabel(region, ref)}: ${(error as Error).message}` };
+    }
+    try {
       const found = await fetchPrice(api, spec, query);
       const figure: Price = {
         usd: found.usd,

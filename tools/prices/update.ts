@@ -10,7 +10,7 @@ import { parsePrices, PRICES_FILE, type PricesFile } from "../../cost/prices";
 import { EXIT, UsageError } from "../plan/errors";
 import { exitAfterFlush } from "../exit";
 import { renderPricesFile } from "./file";
-import { CLASS_SECTIONS, isClassSection, type ClassSection } from "./queries";
+import { CLASS_SECTIONS, isClassSection, USAGE_PREFIX, type ClassSection } from "./queries";
 import {
   API_REGIONS,
   notYetFromPriceList,
@@ -73,6 +73,10 @@ function parseFlags(argv: string[]): Flags | "help" {
   const regions = values.region ?? [];
   for (const r of regions)
     if (!REGION.test(r)) problems.push(`--region: got "${r}"; expected an AWS region such as eu-west-1`);
+    else if (!Object.hasOwn(USAGE_PREFIX, r))
+      problems.push(
+        `--region: ${r} has no usage-type prefix in tools/prices/queries.ts (USAGE_PREFIX; WAF's usage types need it); add it first`,
+      );
   const adds = (values.add ?? []).flatMap((add) => {
     const [section = "", name = ""] = add.split(":", 2);
     if (isClassSection(section) && name) return [{ section, name }];
