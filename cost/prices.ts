@@ -52,7 +52,11 @@ export interface Assumption {
 }
 
 export interface RegionPrices {
-  eks: { standardSupportHour: Price; extendedSupportHour: Price };
+  /**
+   * The EKS control plane per cluster-hour; a version in extended support pays the surcharge on
+   * top (the Price List bills it as a separate usage type).
+   */
+  eks: { standardSupportHour: Price; extendedSupportSurchargeHour: Price };
   /** EC2 Linux on-demand, per instance-hour, by instance type. */
   ec2: Record<string, Price>;
   /** Assumed average Spot discount from the on-demand price. */
@@ -117,7 +121,7 @@ const assumptionSchema = z.strictObject({
 });
 const byClass = z.record(z.string(), priceSchema);
 const regionSchema = z.strictObject({
-  eks: z.strictObject({ standardSupportHour: priceSchema, extendedSupportHour: priceSchema }),
+  eks: z.strictObject({ standardSupportHour: priceSchema, extendedSupportSurchargeHour: priceSchema }),
   ec2: byClass,
   spotDiscount: assumptionSchema,
   ebsGp3GbMonth: priceSchema,

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import type { GetProductsCommand, GetProductsCommandOutput } from "@aws-sdk/client-pricing";
 import { parsePrices, PRICES_FILE, type Price, type PriceQuery, type PricesFile } from "../cost/prices";
-import { figureRefs, getFigure, renderPricesFile } from "../tools/prices/file";
+import { classesOf, figureRefs, getFigure, renderPricesFile } from "../tools/prices/file";
 import { describeQuery, fetchPrice, MAX_PAGES, PriceListError, type PricingApi } from "../tools/prices/pricelist";
 import { CLASS_FIGURES, FIXED_FIGURES, specFor, type FetchedFigure } from "../tools/prices/queries";
 import { notYetFromPriceList, refreshPrices, RefreshError, renderChanges } from "../tools/prices/refresh";
@@ -169,28 +169,23 @@ function answerAt(usd: number, unit: string): GetProductsCommandOutput {
 
 /** The committed figure whose query is the request's (region swapped for `asRegion`), or undefined. */
 function committedFigureFor(file: PricesFile, input: GetProductsCommand["input"], asRegion = "us-east-1") {
-  const wanted = JSON.stringify({
+  // Another region's exact usage types carry that region's prefix ("EU-WebACLV2", "EU-LoadBalancerUsage").
+  const unprefixed = (f: { type?: string; field?: string; value?: string }) =>
+    f.field === "usagetype" && f.type === "TERM_MATCH" ? f.value?.replace(/^[A-Z0-9]+-/, "") : f.value;
+  const key = (q: { serviceCode?: string; filters: { type?: string; field?: string; value?: string }[] }) =>
+    JSON.stringify([q.serviceCode, q.filters.map((f) => [f.type, f.field, unprefixed(f)])]);
+  const wanted = key({
     serviceCode: input.ServiceCode,
     filters: (input.Filters ?? []).map((f) => ({
       type: f.Type,
       field: f.Field,
-      // Another region's WAF usage type has that region's prefix ("EU-WebACLV2").
-      value:
-        f.Field === "regionCode"
-          ? asRegion
-          : f.Field === "usagetype" && f.Type === "TERM_MATCH"
-            ? f.Value?.replace(/^[A-Z0-9]+-/, "USE1-")
-            : f.Value,
+      value: f.Field === "regionCode" ? asRegion : f.Value,
     })),
   });
   for (const table of Object.values(file.regions))
-    for (const ref of figureRefs({
-      ec2: Object.keys(table.ec2),
-      rdsPostgres: Object.keys(table.rdsPostgres),
-      elasticache: Object.keys(table.elasticache),
-    })) {
+    for (const ref of figureRefs(classesOf(table))) {
       const figure = getFigure(table, ref) as Price | undefined;
-      if (figure?.query && JSON.stringify(figure.query) === wanted) return { ref, figure };
+      if (figure?.query && key(figure.query) === wanted) return { ref, figure };
     }
   return undefined;
 }
@@ -201,11 +196,7 @@ const apiUnitOf = (ref: { path: string; name?: string }) =>
 describe("prices:update refreshes the file", () => {
   const current = committed();
   const fetchable = Object.values(current.regions).flatMap((table) =>
-    figureRefs({
-      ec2: Object.keys(table.ec2),
-      rdsPostgres: Object.keys(table.rdsPostgres),
-      elasticache: Object.keys(table.elasticache),
-    }).filter((ref) => (getFigure(table, ref) as Price).query !== undefined),
+    figureRefs(classesOf(table)).filter((ref) => (getFigure(table, ref) as Price).query !== undefined),
   );
 
   /** The Price List as the committed file has it, except t4g.nano, which went up; other regions 10 % dearer. */
@@ -298,6 +289,9 @@ describe("prices:update refreshes the file", () => {
     assert.equal(eu.ec2["m7g.large"]?.usd, Math.round(0.0816 * 1.1 * 1e6) / 1e6);
     assert.equal(eu.ec2["m7g.large"]?.query?.filters.find((f) => f.field === "regionCode")?.value, "eu-west-1");
     assert.equal(eu.waf.webAclMonth.query?.filters.find((f) => f.field === "usagetype")?.value, "EU-WebACLV2");
+    const usagetype = (q: PriceQuery | undefined) => q?.filters.find((f) => f.field === "usagetype")?.value;
+    assert.equal(usagetype(eu.loadBalancerHour.application.query), "EU-LoadBalancerUsage");
+    assert.equal(usagetype(file.regions["us-east-1"]?.loadBalancerHour.application.query), "LoadBalancerUsage");
     assert.deepEqual(eu.spotDiscount, current.regions["us-east-1"]?.spotDiscount);
     assert.equal(file.regions["us-east-1"]?.ec2["t4g.xlarge"]?.usd, 0.1344);
     assert.deepEqual(Object.keys(eu.rdsPostgresMultiAz).sort(), Object.keys(eu.rdsPostgres).sort());
@@ -330,7 +324,7 @@ describe("prices:update refreshes the file", () => {
     );
   });
 
-  it("a region whose usage-type prefix is unknown fails its WAF figures by name, not the run", async () => {
+  it("a region whose usage-type prefix is unknown fails its WAF and load balancer figures by name, not the run", async () => {
     const { api } = priceList();
     await assert.rejects(
       refreshPrices({ current, api, apiRegion: "us-east-1", today: TODAY, addRegions: ["ap-southeast-7"] }),
@@ -338,7 +332,12 @@ describe("prices:update refreshes the file", () => {
         assert.ok(error instanceof RefreshError);
         assert.deepEqual(
           error.problems.map((p) => p.split(":")[0]),
-          ["ap-southeast-7 waf.webAclMonth", "ap-southeast-7 waf.ruleMonth"],
+          [
+            "ap-southeast-7 loadBalancerHour.application",
+            "ap-southeast-7 loadBalancerHour.network",
+            "ap-southeast-7 waf.webAclMonth",
+            "ap-southeast-7 waf.ruleMonth",
+          ],
         );
         assert.match(error.problems[0] ?? "", /no usage-type prefix known for region "ap-southeast-7"/);
         return true;
@@ -365,11 +364,7 @@ describe("the committed prices file", () => {
 
   it("carries, on each figure the Price List has, exactly the query prices:update asks; the others are the kept assumptions and zeros", () => {
     for (const [region, table] of Object.entries(file.regions))
-      for (const ref of figureRefs({
-        ec2: Object.keys(table.ec2),
-        rdsPostgres: Object.keys(table.rdsPostgres),
-        elasticache: Object.keys(table.elasticache),
-      })) {
+      for (const ref of figureRefs(classesOf(table))) {
         const figure = getFigure(table, ref) as Price & { query?: PriceQuery };
         const figureSpec = specFor(ref.path, ref.name);
         assert.ok(figureSpec, `${region} ${ref.path} ${ref.name ?? ""} has a spec`);

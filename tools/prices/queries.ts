@@ -63,8 +63,9 @@ export function query(serviceCode: string, ...filters: PriceFilter[]): PriceQuer
 }
 
 /**
- * The usage-type region prefix AWS uses where every region has one (WAF's "USE1-WebACLV2"). WAF's
- * usage types need it: CONTAINS "WebACLV2" would also match "USE1-ShieldProtected-WebACLV2".
+ * The usage-type region prefix AWS uses (WAF's "USE1-WebACLV2"; EC2-era services leave it out in
+ * us-east-1). WAF's and ELB's usage types need it: CONTAINS "WebACLV2" would also match
+ * "USE1-ShieldProtected-WebACLV2".
  */
 export const USAGE_PREFIX: Readonly<Record<string, string>> = {
   "us-east-1": "USE1",
@@ -95,10 +96,13 @@ function usagePrefix(region: string): string {
   const prefix = Object.hasOwn(USAGE_PREFIX, region) ? USAGE_PREFIX[region] : undefined;
   if (prefix === undefined)
     throw new Error(
-      `no usage-type prefix known for region "${region}" (WAF figures need one); add it to USAGE_PREFIX in tools/prices/queries.ts`,
+      `no usage-type prefix known for region "${region}" (WAF and load balancer figures need one); add it to USAGE_PREFIX in tools/prices/queries.ts`,
     );
   return prefix;
 }
+
+/** EC2-era services (EC2, ELB) write us-east-1's usage types without a prefix ("LoadBalancerUsage"), others with one. */
+const legacyUsagePrefix = (region: string) => (region === "us-east-1" ? "" : `${usagePrefix(region)}-`);
 
 const region = (r: string) => term("regionCode", r);
 
@@ -172,6 +176,10 @@ const rdsGp3 = (deployment: "Single-AZ" | "Multi-AZ", usage: string): FetchedFig
     ),
 });
 
+/**
+ * A load balancer's hour. Exact usage type: CONTAINS "LoadBalancerUsage" would also match the
+ * trust store's "TS-LoadBalancerUsage".
+ */
 const loadBalancer = (family: string, note: string): FetchedFigure => ({
   kind: "fetched",
   unit: "load-balancer-hour",
@@ -183,7 +191,7 @@ const loadBalancer = (family: string, note: string): FetchedFigure => ({
       region(r),
       term("productFamily", family),
       term("locationType", "AWS Region"),
-      contains("usagetype", "LoadBalancerUsage"),
+      term("usagetype", `${legacyUsagePrefix(r)}LoadBalancerUsage`),
     ),
 });
 
@@ -195,11 +203,11 @@ export const FIXED_FIGURES: Readonly<Record<string, FigureSpec>> = {
     apiUnits: HOURS,
     query: (r) => query("AmazonEKS", region(r), contains("usagetype", "AmazonEKS-Hours:perCluster")),
   },
-  "eks.extendedSupportHour": {
+  "eks.extendedSupportSurchargeHour": {
     kind: "fetched",
     unit: "cluster-hour",
     apiUnits: HOURS,
-    note: "charged once the version leaves standard support; the AWS API defaults upgradePolicy to EXTENDED",
+    note: "on top of the standard cluster-hour once the version leaves standard support; the AWS API defaults upgradePolicy to EXTENDED",
     query: (r) => query("AmazonEKS", region(r), contains("usagetype", "AmazonEKS-Hours:extendedSupport")),
   },
   spotDiscount: { kind: "kept", why: "an assumption: Spot prices move hourly per AZ and are not in the Price List" },
