@@ -99,7 +99,7 @@ describe("prices:update reads the Price List", () => {
       );
       assert.match(
         error.message,
-        /\[query: AmazonRDS databaseEngine=PostgreSQL, deploymentOption=Single-AZ, instanceType=db\.t4g\.micro, locationType=AWS Region, productFamily=Database Instance, regionCode=us-east-1\]$/,
+        /\[query: AmazonRDS databaseEngine=PostgreSQL, deploymentOption=Single-AZ, instanceType=db\.t4g\.micro, licenseModel=No license required, locationType=AWS Region, productFamily=Database Instance, regionCode=us-east-1, usagetype~InstanceUsage:\]$/,
       );
       return true;
     });
@@ -317,7 +317,7 @@ describe("prices:update refreshes the file", () => {
         assert.equal(error.problems.length, caches.length);
         assert.match(
           error.problems[0] ?? "",
-          /^us-east-1 elasticache\["cache\.r6g\.large"\]: no product matches \[query: AmazonElastiCache cacheEngine=Redis, instanceType=cache\.r6g\.large, locationType=AWS Region, productFamily=Cache Instance, regionCode=us-east-1\]$/,
+          /^us-east-1 elasticache\["cache\.r6g\.large"\]: no product matches \[query: AmazonElastiCache cacheEngine=Redis, instanceType=cache\.r6g\.large, locationType=AWS Region, productFamily=Cache Instance, regionCode=us-east-1, usagetype~NodeUsage:\]$/,
         );
         return true;
       },

@@ -141,6 +141,9 @@ const rdsPostgres = (deployment: "Single-AZ" | "Multi-AZ"): FetchedFigure => ({
       term("instanceType", instanceClass),
       term("databaseEngine", "PostgreSQL"),
       term("deploymentOption", deployment),
+      term("licenseModel", "No license required"),
+      // The instance-hour itself, not other products of the class (Extended Support, for one).
+      contains("usagetype", deployment === "Multi-AZ" ? "Multi-AZUsage:" : "InstanceUsage:"),
     ),
 });
 
@@ -157,6 +160,7 @@ const elasticache: FetchedFigure = {
       term("instanceType", nodeType),
       term("cacheEngine", "Redis"),
       term("locationType", "AWS Region"),
+      contains("usagetype", "NodeUsage:"),
     ),
 };
 
@@ -262,7 +266,9 @@ export const FIXED_FIGURES: Readonly<Record<string, FigureSpec>> = {
     kind: "fetched",
     unit: "GB-month",
     apiUnits: GB_MONTH,
-    query: (r) => query("AmazonECR", region(r), contains("usagetype", "TimedStorage-ByteHrs")),
+    // Image storage (storageType S3), not ECR's other stored products.
+    query: (r) =>
+      query("AmazonECR", region(r), term("storageType", "S3"), contains("usagetype", "TimedStorage-ByteHrs")),
   },
   "logs.ingestedGb": {
     kind: "fetched",
@@ -302,7 +308,13 @@ export const FIXED_FIGURES: Readonly<Record<string, FigureSpec>> = {
     unit: "secret-month",
     apiUnits: ["Secrets", "Secret-Mo", "Months", "Month"],
     note: "API calls not included",
-    query: (r) => query("AWSSecretsManager", region(r), term("productFamily", "Secret")),
+    query: (r) =>
+      query(
+        "AWSSecretsManager",
+        region(r),
+        term("productFamily", "Secret"),
+        contains("usagetype", "AWSSecretsManager-Secrets"),
+      ),
   },
   interfaceEndpointAzHour: {
     kind: "fetched",
