@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import * as http from "node:http";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -454,5 +455,106 @@ describe("npm run prices:update (the CLI)", () => {
     assert.match(result.stderr, /^no AWS credentials: .*AWS_PROFILE/m);
     assert.equal(fs.readFileSync(copy, "utf8"), fs.readFileSync(PRICES_FILE, "utf8"));
     fs.rmSync(dir, { recursive: true });
+  });
+});
+
+/**
+ * The Price List Query API on loopback: the real SDK client (JSON 1.1 protocol, signing, retries,
+ * the credential chain) talks to it through AWS_ENDPOINT_URL_PRICING, and it answers GetProducts
+ * with recorded-shape pages from the committed queries (t4g.nano dearer), two pages per answer.
+ */
+async function pricelistServer(deny = false) {
+  const current = committed();
+  const targets: string[] = [];
+  const server = http.createServer((request, response) => {
+    let body = "";
+    request.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    request.on("end", () => {
+      targets.push(String(request.headers["x-amz-target"]));
+      const reply = (status: number, data: unknown) => {
+        response.writeHead(status, { "content-type": "application/x-amz-json-1.1" });
+        response.end(JSON.stringify(data));
+      };
+      if (deny)
+        return reply(400, {
+          __type: "AccessDeniedException",
+          Message: "User: arn:aws:iam::111122223333:user/ci is not authorized to perform: pricing:GetProducts",
+        });
+      const input = JSON.parse(body) as GetProductsCommand["input"];
+      const found = committedFigureFor(current, input);
+      if (!found) return reply(200, { FormatVersion: "aws_v1", PriceList: [] });
+      if (!input.NextToken) return reply(200, { FormatVersion: "aws_v1", PriceList: [], NextToken: "page-2" });
+      const usd = found.ref.name === "t4g.nano" ? 0.0046 : found.figure.usd;
+      return reply(200, { FormatVersion: "aws_v1", PriceList: answerAt(usd, apiUnitOf(found.ref)).PriceList });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${port}`, targets, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** The CLI as a user runs it, with throwaway credentials and the loopback endpoint; asynchronous, so the server answers. */
+function runCli(args: string[], endpoint: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["--no-warnings", "--import", "tsx", "tools/prices/update.ts", ...args], {
+      cwd: PROJECT_DIR,
+      env: {
+        ...process.env,
+        AWS_ENDPOINT_URL_PRICING: endpoint,
+        AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+        AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        AWS_PROFILE: "",
+        AWS_MAX_ATTEMPTS: "1",
+      },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe("npm run prices:update through the real SDK client (Price List on loopback)", () => {
+  it("--check reports the price that moved and exits 1; without it the file is written, dated, from the API", async () => {
+    const server = await pricelistServer();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prices-e2e-"));
+    const copy = path.join(dir, "prices.json");
+    fs.copyFileSync(PRICES_FILE, copy);
+    try {
+      const check = await runCli(["--check", "--file", copy], server.url);
+      assert.equal(check.status, 1, check.stderr);
+      assert.match(check.stdout, /^us-east-1 ec2\["t4g\.nano"\]: \$0\.0042 → \$0\.0046 per instance-hour$/m);
+      assert.match(check.stdout, /1 of \d+ fetched figures differ .*; nothing written/);
+      assert.equal(fs.readFileSync(copy, "utf8"), fs.readFileSync(PRICES_FILE, "utf8"), "--check writes nothing");
+      assert.ok(server.targets.every((t) => t === "AWSPriceListService.GetProducts"));
+
+      const write = await runCli(["--file", copy], server.url);
+      assert.equal(write.status, 0, write.stderr);
+      assert.match(write.stdout, /wrote .*prices\.json: \d+ figures from the Price List dated \d{4}-\d{2}-\d{2}/);
+      const written = parsePrices(fs.readFileSync(copy, "utf8"), copy);
+      const nano = written.regions["us-east-1"]?.ec2["t4g.nano"];
+      assert.equal(nano?.usd, 0.0046);
+      assert.equal(nano?.date, new Date().toISOString().slice(0, 10));
+      assert.match(nano?.source ?? "", /^AWS Price List Query API/);
+      assert.equal(renderPricesFile(written), fs.readFileSync(copy, "utf8"), "written in the tool's one form");
+    } finally {
+      await server.close();
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
+  it("credentials without pricing:GetProducts exit 2 naming the permission", async () => {
+    const server = await pricelistServer(true);
+    try {
+      const result = await runCli(["--check"], server.url);
+      assert.equal(result.status, 2, result.stderr);
+      assert.equal(
+        result.stderr.trim(),
+        "AWS refused the call (AccessDeniedException): the credentials must be valid and allow pricing:GetProducts",
+      );
+    } finally {
+      await server.close();
+    }
   });
 });
