@@ -4,8 +4,10 @@
  * Attribute names and values follow the Price List's product attributes (regionCode, instanceType,
  * operatingSystem, ...). Where a usage type carries a region prefix that differs by service and
  * region ("NatGateway-Hours" in us-east-1, "EU-NatGateway-Hours" in eu-west-1), the filter is
- * CONTAINS on the part without the prefix; the tool refuses a query that still matches several
- * prices, so a filter that is too loose fails loudly instead of picking one.
+ * CONTAINS on the part without the prefix, or an exact match with the region's prefix where
+ * CONTAINS would also catch a sibling (WAF, load balancers: USAGE_PREFIX). The tool refuses a
+ * query that still matches several prices, so a filter that is too loose fails loudly instead of
+ * picking one.
  */
 import type { PriceFilter, PriceQuery } from "../../cost/prices";
 
@@ -159,7 +161,7 @@ const elasticache: FetchedFigure = {
       term("productFamily", "Cache Instance"),
       term("instanceType", nodeType),
       term("cacheEngine", "Redis"),
-      term("locationType", "AWS Region"),
+      inRegion,
       contains("usagetype", "NodeUsage:"),
     ),
 };
@@ -194,7 +196,7 @@ const loadBalancer = (family: string, note: string): FetchedFigure => ({
       "AWSELB",
       region(r),
       term("productFamily", family),
-      term("locationType", "AWS Region"),
+      inRegion,
       term("usagetype", `${legacyUsagePrefix(r)}LoadBalancerUsage`),
     ),
 });
