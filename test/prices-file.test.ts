@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { NAT_INSTANCE_TYPE } from "../components/nat-instance";
 import { ConfigError, environmentDefaults, loadConfig } from "../config";
 import { parsePrices, PRICES, PRICES_FILE, pricesFor } from "../cost/prices";
+import { entry, item } from "./helpers/assert";
 import { sourceFor } from "./helpers/config";
 
 const SECTIONS = ["ec2", "rdsPostgres", "elasticache"] as const;
@@ -35,7 +36,7 @@ const priceProblems = (problems: string[]) => problems.filter((p) => /the cost e
 describe("the committed price file covers what the config accepts", () => {
   it("loads, with at least the stacks' region", () => {
     assert.ok(Object.hasOwn(PRICES, "us-east-1"));
-    assert.ok(Object.isFrozen(PRICES["us-east-1"]?.ec2), "the table cannot be changed at run time");
+    assert.ok(Object.isFrozen(entry(PRICES, "us-east-1", "PRICES").ec2), "the table cannot be changed at run time");
   });
 
   it("prices the same classes in every region (a class is accepted in every priced region or in none)", () => {
@@ -70,7 +71,7 @@ describe("the committed price file covers what the config accepts", () => {
           assert.deepEqual(priceProblems(problemsWith(region, section, name)), [], `${region} ${section} ${name}`);
     const unpriced = priceProblems(problemsWith("us-east-1", "rdsPostgres", "db.x2g.16xlarge"));
     assert.equal(unpriced.length, 1);
-    assert.match(unpriced[0] ?? "", /db\.t4g\.micro/, "the message lists the priced classes");
+    assert.match(item(unpriced, 0, "price problems"), /db\.t4g\.micro/, "the message lists the priced classes");
     assert.throws(
       () => pricesFor("ap-southeast-7"),
       /priced regions: us-east-1 .*npm run prices:update -- --region ap-southeast-7/,

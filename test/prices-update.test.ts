@@ -11,6 +11,7 @@ import { classesOf, figureRefs, getFigure, renderPricesFile } from "../tools/pri
 import { describeQuery, fetchPrice, MAX_PAGES, PriceListError, type PricingApi } from "../tools/prices/pricelist";
 import { CLASS_FIGURES, FIXED_FIGURES, specFor, type FetchedFigure } from "../tools/prices/queries";
 import { notYetFromPriceList, refreshPrices, RefreshError, renderChanges } from "../tools/prices/refresh";
+import { entry, item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
 
 const FIXTURES = path.join(__dirname, "fixtures", "pricelist");
@@ -38,6 +39,8 @@ function fakeApi(answer: (input: GetProductsCommand["input"]) => GetProductsComm
   return { api, requests };
 }
 
+/** A file's us-east-1 table, or the test fails naming the regions it has. */
+const usEast1 = (file: PricesFile) => entry(file.regions, "us-east-1", "regions");
 const committed = (): PricesFile => parsePrices(fs.readFileSync(PRICES_FILE, "utf8"));
 const ec2Spec = CLASS_FIGURES.ec2;
 const spec = (path: string) => FIXED_FIGURES[path] as FetchedFigure;
@@ -53,8 +56,8 @@ describe("prices:update reads the Price List", () => {
     assert.equal(price.sku, "Q8HGTT8Y5C4BM3QF", "two products at one price: the first SKU, not an ambiguity");
     assert.equal(price.description, "$0.0042 per On Demand Linux t4g.nano Instance Hour");
     assert.equal(requests.length, 2);
-    assert.equal(requests[0]?.NextToken, undefined);
-    assert.equal(requests[1]?.NextToken, "eyJwYWdlIjoyfQ==");
+    assert.equal(item(requests, 0, "requests").NextToken, undefined);
+    assert.equal(item(requests, 1, "requests").NextToken, "eyJwYWdlIjoyfQ==");
     for (const request of requests) {
       assert.equal(request.ServiceCode, "AmazonEC2");
       assert.equal(request.FormatVersion, "aws_v1");
@@ -223,24 +226,22 @@ describe("prices:update refreshes the file", () => {
       },
     ]);
     assert.equal(renderChanges(result.changes), 'us-east-1 ec2["t4g.nano"]: $0.0042 → $0.0046 per instance-hour');
-    const table = result.file.regions["us-east-1"];
-    assert.ok(table);
-    const nano = table.ec2["t4g.nano"];
-    assert.equal(nano?.date, TODAY);
+    const table = usEast1(result.file);
+    const nano = entry(table.ec2, "t4g.nano", "ec2");
+    assert.equal(nano.date, TODAY);
     assert.match(
-      nano?.source ?? "",
+      nano.source,
       /^AWS Price List Query API, pricing:GetProducts at https:\/\/api\.pricing\.us-east-1\.amazonaws\.com/,
     );
-    assert.equal(nano?.sku, "SKU4600");
-    assert.deepEqual(nano?.query, current.regions["us-east-1"]?.ec2["t4g.nano"]?.query);
-    assert.equal(nano?.note, undefined, "the old 'unverified' note goes once the API is the source");
+    assert.equal(nano.sku, "SKU4600");
+    assert.deepEqual(nano.query, entry(usEast1(current).ec2, "t4g.nano", "ec2").query);
+    assert.equal(nano.note, undefined, "the old 'unverified' note goes once the API is the source");
     assert.equal(table.elasticache["cache.r6g.large"]?.note, CLASS_FIGURES.elasticache.note);
-    assert.deepEqual(table.spotDiscount, current.regions["us-east-1"]?.spotDiscount, "an assumption is kept as it is");
-    assert.deepEqual(table.gatewayEndpoint, current.regions["us-east-1"]?.gatewayEndpoint);
+    assert.deepEqual(table.spotDiscount, usEast1(current).spotDiscount, "an assumption is kept as it is");
+    assert.deepEqual(table.gatewayEndpoint, usEast1(current).gatewayEndpoint);
     assert.deepEqual(notYetFromPriceList(result.file), [], "after a refresh every figure with a query is from the API");
     const handEdited = structuredClone(result.file);
-    const edited = handEdited.regions["us-east-1"]?.natGateway.hour;
-    assert.ok(edited);
+    const edited = usEast1(handEdited).natGateway.hour;
     edited.source = "https://aws.amazon.com/vpc/pricing/";
     assert.deepEqual(notYetFromPriceList(handEdited), ["us-east-1 natGateway.hour"]);
   });
@@ -286,15 +287,15 @@ describe("prices:update refreshes the file", () => {
     assert.deepEqual(Object.keys(file.regions), ["eu-west-1", "us-east-1"]);
     const eu = file.regions["eu-west-1"];
     assert.ok(eu);
-    assert.deepEqual(Object.keys(eu.ec2).sort(), Object.keys(file.regions["us-east-1"]?.ec2 ?? {}).sort());
+    assert.deepEqual(Object.keys(eu.ec2).sort(), Object.keys(usEast1(file).ec2).sort());
     assert.equal(eu.ec2["m7g.large"]?.usd, Math.round(0.0816 * 1.1 * 1e6) / 1e6);
     assert.equal(eu.ec2["m7g.large"]?.query?.filters.find((f) => f.field === "regionCode")?.value, "eu-west-1");
     assert.equal(eu.waf.webAclMonth.query?.filters.find((f) => f.field === "usagetype")?.value, "EU-WebACLV2");
     const usagetype = (q: PriceQuery | undefined) => q?.filters.find((f) => f.field === "usagetype")?.value;
     assert.equal(usagetype(eu.loadBalancerHour.application.query), "EU-LoadBalancerUsage");
-    assert.equal(usagetype(file.regions["us-east-1"]?.loadBalancerHour.application.query), "LoadBalancerUsage");
-    assert.deepEqual(eu.spotDiscount, current.regions["us-east-1"]?.spotDiscount);
-    assert.equal(file.regions["us-east-1"]?.ec2["t4g.xlarge"]?.usd, 0.1344);
+    assert.equal(usagetype(usEast1(file).loadBalancerHour.application.query), "LoadBalancerUsage");
+    assert.deepEqual(eu.spotDiscount, usEast1(current).spotDiscount);
+    assert.equal(usEast1(file).ec2["t4g.xlarge"]?.usd, 0.1344);
     assert.deepEqual(Object.keys(eu.rdsPostgresMultiAz).sort(), Object.keys(eu.rdsPostgres).sort());
     assert.equal(
       eu.rdsPostgresMultiAz["db.t4g.small"]?.query?.filters.find((f) => f.field === "deploymentOption")?.value,
@@ -314,10 +315,10 @@ describe("prices:update refreshes the file", () => {
       refreshPrices({ current, api: failing, apiRegion: "us-east-1", today: TODAY }),
       (error: Error) => {
         assert.ok(error instanceof RefreshError);
-        const caches = Object.keys(current.regions["us-east-1"]?.elasticache ?? {});
+        const caches = Object.keys(usEast1(current).elasticache);
         assert.equal(error.problems.length, caches.length);
         assert.match(
-          error.problems[0] ?? "",
+          item(error.problems, 0, "problems"),
           /^us-east-1 elasticache\["cache\.r6g\.large"\]: no product matches \[query: AmazonElastiCache cacheEngine=Redis, instanceType=cache\.r6g\.large, locationType=AWS Region, productFamily=Cache Instance, regionCode=us-east-1, usagetype~NodeUsage:\]$/,
         );
         return true;
@@ -340,7 +341,7 @@ describe("prices:update refreshes the file", () => {
             "ap-southeast-7 waf.ruleMonth",
           ],
         );
-        assert.match(error.problems[0] ?? "", /no usage-type prefix known for region "ap-southeast-7"/);
+        assert.match(item(error.problems, 0, "problems"), /no usage-type prefix known for region "ap-southeast-7"/);
         return true;
       },
     );
@@ -380,7 +381,7 @@ describe("the committed prices file", () => {
   });
 
   it("describes queries the way a reader can paste back", () => {
-    const query = file.regions["us-east-1"]?.natGateway.processedGb.query;
+    const query = usEast1(file).natGateway.processedGb.query;
     assert.ok(query);
     assert.equal(
       describeQuery(query),
@@ -533,7 +534,7 @@ describe("npm run prices:update through the real SDK client (Price List on loopb
       assert.equal(write.status, 0, write.stderr);
       assert.match(write.stdout, /wrote .*prices\.json: \d+ figures from the Price List dated \d{4}-\d{2}-\d{2}/);
       const written = parsePrices(fs.readFileSync(copy, "utf8"), copy);
-      const nano = written.regions["us-east-1"]?.ec2["t4g.nano"];
+      const nano = usEast1(written).ec2["t4g.nano"];
       assert.equal(nano?.usd, 0.0046);
       assert.equal(nano?.date, new Date().toISOString().slice(0, 10));
       assert.match(nano?.source ?? "", /^AWS Price List Query API/);
