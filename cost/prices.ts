@@ -71,8 +71,10 @@ export interface RegionPrices {
   rdsGp3GbMonth: { singleAz: Price; multiAz: Price };
   /** Performance Insights with 7 days of retention. */
   performanceInsightsFreeTier: Price;
-  /** ElastiCache on-demand per node-hour, by node type. */
+  /** ElastiCache (Redis OSS) on-demand per node-hour, by node type. */
   elasticache: Record<string, Price>;
+  /** ElastiCache for Valkey on-demand per node-hour, by node type: the same node types as `elasticache`. */
+  elasticacheValkey: Record<string, Price>;
   s3StandardGbMonth: Price;
   ecrGbMonth: Price;
   logs: { ingestedGb: Price; storedGbMonth: Price };
@@ -132,6 +134,7 @@ const regionSchema = z.strictObject({
   rdsGp3GbMonth: z.strictObject({ singleAz: priceSchema, multiAz: priceSchema }),
   performanceInsightsFreeTier: priceSchema,
   elasticache: byClass,
+  elasticacheValkey: byClass,
   s3StandardGbMonth: priceSchema,
   ecrGbMonth: priceSchema,
   logs: z.strictObject({ ingestedGb: priceSchema, storedGbMonth: priceSchema }),

@@ -47,9 +47,11 @@ describe("the committed price file covers what the config accepts", () => {
     }
   });
 
-  it("prices every RDS class both Single-AZ and Multi-AZ", () => {
-    for (const [region, table] of Object.entries(PRICES))
+  it("prices every RDS class both Single-AZ and Multi-AZ, and every cache node type for both engines", () => {
+    for (const [region, table] of Object.entries(PRICES)) {
       assert.deepEqual(Object.keys(table.rdsPostgresMultiAz).sort(), Object.keys(table.rdsPostgres).sort(), region);
+      assert.deepEqual(Object.keys(table.elasticacheValkey).sort(), Object.keys(table.elasticache).sort(), region);
+    }
   });
 
   it("prices every default class of both environments, the NAT instance and the reference architecture's sizes", () => {

@@ -316,7 +316,7 @@ describe("prices:update refreshes the file", () => {
       (error: Error) => {
         assert.ok(error instanceof RefreshError);
         const caches = Object.keys(usEast1(current).elasticache);
-        assert.equal(error.problems.length, caches.length);
+        assert.equal(error.problems.length, 2 * caches.length, "each node type, Redis OSS and Valkey");
         assert.match(
           item(error.problems, 0, "problems"),
           /^us-east-1 elasticache\["cache\.r6g\.large"\]: no product matches \[query: AmazonElastiCache cacheEngine=Redis, instanceType=cache\.r6g\.large, locationType=AWS Region, productFamily=Cache Instance, regionCode=us-east-1, usagetype~NodeUsage:\]$/,

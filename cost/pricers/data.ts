@@ -50,9 +50,13 @@ export function rdsInstance(r: CostResource, ctx: PricingContext): Outcome {
   return problems.length ? unpriced(problems.join("; "), drafts) : lines(...drafts);
 }
 
+/** The node-hour table for the cache's engine: Valkey's for valkey, Redis OSS's otherwise (the config's engines are redis and valkey). */
+const cacheTable = (r: CostResource, ctx: PricingContext) =>
+  asString(r.inputs.engine) === "valkey" ? ctx.prices.elasticacheValkey : ctx.prices.elasticache;
+
 export function replicationGroup(r: CostResource, ctx: PricingContext): Outcome {
   const nodeType = asString(r.inputs.nodeType) ?? "unknown";
-  const price = lookup(ctx.prices.elasticache, nodeType);
+  const price = lookup(cacheTable(r, ctx), nodeType);
   if (!price) return unpriced(`no ElastiCache price for ${nodeType}`);
   const nodes =
     asNumber(r.inputs.numCacheClusters) ??
@@ -62,7 +66,7 @@ export function replicationGroup(r: CostResource, ctx: PricingContext): Outcome 
 
 export function cacheCluster(r: CostResource, ctx: PricingContext): Outcome {
   const nodeType = asString(r.inputs.nodeType) ?? "unknown";
-  const price = lookup(ctx.prices.elasticache, nodeType);
+  const price = lookup(cacheTable(r, ctx), nodeType);
   if (!price) return unpriced(`no ElastiCache price for ${nodeType}`);
   const nodes = asNumber(r.inputs.numCacheNodes) ?? 1;
   return lines(line(`ElastiCache ${nodeType}`, nodes * HOURS_PER_MONTH, price));

@@ -12,7 +12,8 @@ export const refLabel = (region: string, ref: FigureRef) =>
 
 /**
  * Every figure a table has: the fixed ones, then each class of each per-class section (sorted);
- * `classes` are the classes the config may name, by section (Multi-AZ RDS prices rdsPostgres's).
+ * `classes` are the classes the config may name, by section (Multi-AZ RDS prices rdsPostgres's,
+ * Valkey elasticache's).
  */
 export function figureRefs(classes: Readonly<Record<ClassSection, readonly string[]>>): FigureRef[] {
   const fixed: FigureRef[] = Object.keys(FIXED_FIGURES).map((path) => ({ path }));
@@ -26,7 +27,7 @@ export function figureRefs(classes: Readonly<Record<ClassSection, readonly strin
 export const classesOf = (table: RegionPrices): Record<ClassSection, string[]> => ({
   ec2: Object.keys(table.ec2),
   rdsPostgres: [...new Set([...Object.keys(table.rdsPostgres), ...Object.keys(table.rdsPostgresMultiAz)])],
-  elasticache: Object.keys(table.elasticache),
+  elasticache: [...new Set([...Object.keys(table.elasticache), ...Object.keys(table.elasticacheValkey)])],
 });
 
 /** The figure at `ref` in a table, if it has one. */

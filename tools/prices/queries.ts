@@ -15,12 +15,13 @@ import type { PriceFilter, PriceQuery } from "../../cost/prices";
 export const CLASS_SECTIONS = ["ec2", "rdsPostgres", "elasticache"] as const;
 export type ClassSection = (typeof CLASS_SECTIONS)[number];
 
-/** Every per-class section of a table, and the section whose classes it prices (Multi-AZ prices each RDS class). */
+/** Every per-class section of a table, and the section whose classes it prices (Multi-AZ each RDS class, Valkey each node type). */
 export const CLASS_TABLES = {
   ec2: "ec2",
   rdsPostgres: "rdsPostgres",
   rdsPostgresMultiAz: "rdsPostgres",
   elasticache: "elasticache",
+  elasticacheValkey: "elasticache",
 } as const satisfies Record<string, ClassSection>;
 export type ClassTable = keyof typeof CLASS_TABLES;
 
@@ -149,22 +150,22 @@ const rdsPostgres = (deployment: "Single-AZ" | "Multi-AZ"): FetchedFigure => ({
     ),
 });
 
-const elasticache: FetchedFigure = {
+const elasticache = (engine: "Redis" | "Valkey"): FetchedFigure => ({
   kind: "fetched",
   unit: "node-hour",
   apiUnits: HOURS,
-  note: "Redis OSS; Valkey nodes cost less, so for engine valkey this is an upper bound",
+  note: engine === "Redis" ? "Redis OSS" : "Valkey",
   query: (r, nodeType) =>
     query(
       "AmazonElastiCache",
       region(r),
       term("productFamily", "Cache Instance"),
       term("instanceType", nodeType),
-      term("cacheEngine", "Redis"),
+      term("cacheEngine", engine),
       inRegion,
       contains("usagetype", "NodeUsage:"),
     ),
-};
+});
 
 const rdsGp3 = (deployment: "Single-AZ" | "Multi-AZ", usage: string): FetchedFigure => ({
   kind: "fetched",
@@ -358,7 +359,8 @@ export const CLASS_FIGURES: Readonly<Record<ClassTable, FetchedFigure>> = {
   ec2: ec2Instance,
   rdsPostgres: rdsPostgres("Single-AZ"),
   rdsPostgresMultiAz: rdsPostgres("Multi-AZ"),
-  elasticache,
+  elasticache: elasticache("Redis"),
+  elasticacheValkey: elasticache("Valkey"),
 };
 
 export const isClassSection = (section: string): section is ClassSection =>
