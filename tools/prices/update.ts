@@ -33,7 +33,8 @@ caller needs the IAM permission pricing:GetProducts, nothing else.
 --region REGION  also price REGION (every figure of the file's regions); repeatable
 --add SECTION:NAME
                  also price a class in every region: ${CLASS_SECTIONS.map((s) => `${s}:NAME`).join(", ")}
-                 (e.g. --add rdsPostgres:db.r7g.large: Single-AZ and Multi-AZ); repeatable
+                 (e.g. --add rdsPostgres:db.r7g.large prices it Single-AZ and Multi-AZ,
+                 --add elasticache:NODE for Redis OSS and Valkey); repeatable
 --file FILE      the prices file (default cost/prices.json)
 --api-region R   the Price List endpoint: ${API_REGIONS.join(", ")} (default us-east-1)
 Exit codes: 0 written (or --check: nothing differs), 1 --check: a price differs, 2 invalid usage,
