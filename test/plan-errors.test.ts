@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
+import { asInvokeError, ownMessage } from "../tools/plan/program-errors";
 import { PROJECT_DIR, planFor, type PlanRun } from "./helpers/program";
 
 /**
@@ -138,5 +139,19 @@ describe("plan: an error inside the program exits 3 with its own message", { con
       /^Stack edge-dev: error: Required output 'backupBucket' does not exist on stack '[^']+\/platform\/dev'\. /,
     );
     assert.equal(result.stdout, "", "nothing planned");
+  });
+});
+
+describe("plan: the message of an error inside the program", () => {
+  it("drops the prefixes the SDK adds once per input that awaited the error, and nothing else", () => {
+    const error = new Error('error serializing property "stdin": error serializing property "tags": x: "y": z');
+    assert.equal(ownMessage(error), 'x: "y": z');
+    assert.equal(ownMessage("a string thrown"), "a string thrown");
+  });
+
+  it("keeps a mock invoke's message where the SDK reads it (gRPC details), naming the invoke", () => {
+    const error = asInvokeError("aws:index/getRegion:getRegion", new TypeError("region is not a string"));
+    assert.equal(error.details, "invoke aws:index/getRegion:getRegion: region is not a string");
+    assert.equal(error.message, error.details);
   });
 });
