@@ -138,7 +138,7 @@ export async function captureProgram(
   const region = loaded.kind === "cloud" ? loaded.region : undefined;
   const mocks = createMocks(region ?? referencedRegion(options) ?? "us-east-1");
   // Errors the program raises where nothing awaits them fail the plan (see program-errors.ts).
-  const watch = watchProgram();
+  const watch = watchProgram(() => [...structure.keys()].filter((key) => !inputs.has(key)));
   await pulumi.runtime.setMocks(
     {
       newResource(args) {

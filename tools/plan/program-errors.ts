@@ -52,10 +52,12 @@ export interface ProgramWatch {
 
 /**
  * Watches the process for errors the program raised where nothing awaits them, from now until
- * `finish`. After a failure the handlers stay: the same error keeps surfacing from every resource
- * that needed it, and the plan must end on one line with its own exit code, not a crash dump.
+ * `finish`. `pending` names the resources the program created and never registered (their inputs
+ * are still unresolved), for the stall's message. After a failure the handlers stay: the same error
+ * keeps surfacing from every resource that needed it, and the plan must end on one line with its
+ * own exit code, not a crash dump.
  */
-export function watchProgram(): ProgramWatch {
+export function watchProgram(pending: () => string[] = () => []): ProgramWatch {
   const errors: unknown[] = [];
   const components: Promise<unknown>[] = [];
   let fail: (error: unknown) => void = () => undefined;
@@ -66,7 +68,15 @@ export function watchProgram(): ProgramWatch {
     errors.push(error);
     fail(error);
   };
-  const onStall = (): void => fail(new Error(STALLED));
+  const onStall = (): void => {
+    const waiting = pending();
+    const more = waiting.length > 5 ? ` and ${waiting.length - 5} more` : "";
+    fail(
+      new Error(
+        waiting.length > 0 ? `${STALLED}; never registered: ${waiting.slice(0, 5).join(", ")}${more}` : STALLED,
+      ),
+    );
+  };
   process.on("unhandledRejection", onError);
   process.on("uncaughtException", onError);
   process.on("beforeExit", onStall);
