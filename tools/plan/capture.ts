@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { OFFLINE_PLAN_ENV } from "../../components/edge/reachability";
 import { ConfigError, loadConfig, type Config } from "../../config";
 import { createMocks } from "./mocks";
+import { asInvokeError, watchProgram } from "./program-errors";
 import { readStackConfig, SECRET_PLACEHOLDER, type StackConfig } from "./stack-config";
 
 /** The resource options a reviewer and the policy pack care about. */
@@ -136,6 +137,8 @@ export async function captureProgram(
   const order: { type: string; name: string }[] = [];
   const region = loaded.kind === "cloud" ? loaded.region : undefined;
   const mocks = createMocks(region ?? referencedRegion(options) ?? "us-east-1");
+  // Errors the program raises where nothing awaits them fail the plan (see program-errors.ts).
+  const watch = watchProgram(() => [...structure.keys()].filter((key) => !inputs.has(key)));
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
@@ -145,7 +148,13 @@ export async function captureProgram(
         if (args.type === STACK_REFERENCE) return referencedStack(String(args.inputs.name), options);
         return mocks.newResource(args);
       },
-      call: (args) => mocks.call(args),
+      async call(args) {
+        try {
+          return await mocks.call(args);
+        } catch (error) {
+          throw asInvokeError(args.token, error);
+        }
+      },
     },
     config.project,
     config.stack,
@@ -155,8 +164,9 @@ export async function captureProgram(
 
   // The stack's own outputs arrive unwrapped (secretness lost); keep the module's exports instead.
   let exported: Record<string, unknown> = {};
-  await pulumi.runtime.runInPulumiStack(async () => {
+  const ran = pulumi.runtime.runInPulumiStack(async () => {
     pulumi.runtime.registerStackTransformation((args) => {
+      watch.track(args.resource);
       const key = resourceKey(args.type, args.name);
       structure.set(key, [
         ...(structure.get(key) ?? []),
@@ -173,8 +183,10 @@ export async function captureProgram(
         : { ...(program as Record<string, unknown>) };
     return exported;
   });
-  const outputs = await resolveOutputs(exported);
-  await pulumi.runtime.disconnect();
+  await watch.race(ran);
+  const outputs = await watch.race(resolveOutputs(exported));
+  await watch.race(pulumi.runtime.disconnect());
+  await watch.finish();
 
   const resources: CapturedResource[] = [];
   for (const { type, name } of order) {

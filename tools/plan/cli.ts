@@ -1,11 +1,10 @@
 import * as fs from "node:fs";
 import { parseArgs } from "node:util";
-import { EdgeUnreachableError } from "../../components/edge/reachability";
 import { ConfigError, type Config, type EdgeStackConfig } from "../../config";
 import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff } from "../../cost";
 import { compareResources, renderChanges, resourcesFromPlanJson, type ChangeSet } from "./changes";
 import { emitArtifacts } from "./emit";
-import { EXIT, UsageError } from "./errors";
+import { EXIT, reportError, UsageError } from "./errors";
 import {
   asReferencedStack,
   captureProgram,
@@ -195,23 +194,6 @@ function parseFlags(argv: string[]): Flags | "help" {
   };
 }
 
-/** One line per error (the problems of a config error each on their own), the exit code by kind. */
-function report(error: unknown, stack: string | undefined): number {
-  const prefix = stack ? `Stack ${stack}: ` : "";
-  const debug = process.env.DEBUG === "1" && error instanceof Error && error.stack ? `\n${error.stack}` : "";
-  if (error instanceof ConfigError || error instanceof UsageError) {
-    console.error(`${prefix}${error.message}${debug}`);
-    return EXIT.usage;
-  }
-  if (error instanceof EdgeUnreachableError) {
-    console.error(`${prefix}${error.message}${debug}`);
-    return EXIT.internal;
-  }
-  const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-  console.error(`${prefix}error: ${message}${debug || " (DEBUG=1 for the stack trace)"}`);
-  return EXIT.internal;
-}
-
 async function main(argv: string[]): Promise<number> {
   let flags: Flags | "help" | undefined;
   try {
@@ -222,11 +204,11 @@ async function main(argv: string[]): Promise<number> {
     }
     return await plan(flags);
   } catch (error) {
-    return report(error, typeof flags === "object" ? flags.stack : undefined);
+    return reportError(error, typeof flags === "object" ? flags.stack : undefined);
   }
 }
 
 main(process.argv.slice(2)).then(
   (code) => exitAfterFlush(code),
-  (error: unknown) => exitAfterFlush(report(error, undefined)),
+  (error: unknown) => exitAfterFlush(reportError(error, undefined)),
 );
