@@ -25,7 +25,8 @@ const shared = {
   database: { engineVersion: "17" },
   cache: { engine: "redis" as const, engineVersion: "7.1" },
   registry: { repositories: ["backend", "frontend", "edge-app"] },
-  monitoring: { enabled: true, chartVersion: "79.5.0" },
+  // kube-prometheus-stack 88.5.3 runs prometheus-operator v0.93.1; prometheus-operator-crds 31.0.1 carries that version's CRDs.
+  monitoring: { enabled: true, chartVersion: "88.5.3", crdsChartVersion: "31.0.1" },
   // Loki and Alloy charts from grafana/helm-charts; their values are checked against test/fixtures/charts.
   logs: { enabled: true, lokiChartVersion: "7.3.0", alloyChartVersion: "1.11.1" },
   // aws-load-balancer-controller 3.5.0 (app v3.5.0) and external-dns 1.21.1 (app 0.21.0); no zone until a stack file names one.

@@ -80,6 +80,8 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
   "platform:ingress.externalDnsChartVersion": "external-dns chart version, exact",
   "platform:monitoring.enabled": "install kube-prometheus-stack",
   "platform:monitoring.chartVersion": "chart version, exact",
+  "platform:monitoring.crdsChartVersion":
+    "`prometheus-operator-crds` chart version, exact: the operator's CRDs, upgraded before the stack; its appVersion must equal the stack chart's",
   "platform:monitoring.retentionDays": "Prometheus retention",
   "platform:monitoring.storageGb": "Prometheus volume, GB",
   "platform:monitoring.logs":

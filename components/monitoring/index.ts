@@ -5,6 +5,7 @@ import type { CloudMonitoringConfig as MonitoringConfig } from "../../config";
 import { renderDashboards } from "./dashboards";
 import { renderAlertmanagerSecret } from "./alertmanager";
 import { cloudWatchExporter } from "./cloudwatch-exporter";
+import { operatorCrds } from "./crds";
 import { Logs, lokiUrl } from "./logs";
 import {
   ALERTMANAGER_CONFIG_KEY,
@@ -67,7 +68,8 @@ export interface MonitoringArgs {
 
 /**
  * kube-prometheus-stack (Prometheus, Alertmanager, Grafana, the operator, node exporter and
- * kube-state-metrics) installed by a Helm release that also applies the CRDs, with the platform's
+ * kube-state-metrics) installed by a Helm release after the operator's CRDs (their own release,
+ * crds.ts, so that they are upgraded with the chart), with the platform's
  * alert rules as a PrometheusRule and its dashboards as ConfigMaps the Grafana sidecar loads.
  * Alertmanager routes by severity (critical pages, warnings go to chat, the Watchdog to a
  * dead-man's switch) from `platform:monitoring.alerting`, through a Secret the operator reads.
@@ -129,6 +131,8 @@ export class Monitoring extends pulumi.ComponentResource {
       k8sOpts,
     );
 
+    // The operator's CRDs first, as their own release: Helm upgrades them with each pinned version.
+    const crds = operatorCrds(name, { version: config.crdsChartVersion, namespace: ns }, k8sOpts);
     const release = new k8s.helm.v3.Release(
       `${name}-kube-prometheus-stack`,
       {
@@ -138,8 +142,8 @@ export class Monitoring extends pulumi.ComponentResource {
         repositoryOpts: { repo: CHART_REPO },
         namespace: ns,
         createNamespace: false,
-        // Helm applies the CRDs: client-side apply of them fails on the annotation size limit.
-        skipCrds: false,
+        // The CRDs come from the prometheus-operator-crds release (crds.ts), not this chart.
+        skipCrds: true,
         cleanupOnFail: true,
         maxHistory: 10,
         timeout: 900,
@@ -152,7 +156,7 @@ export class Monitoring extends pulumi.ComponentResource {
           lokiUrl: logsOn ? lokiUrl(namespaceName) : undefined,
         }),
       },
-      { ...k8sOpts, dependsOn: args.waitFor ?? [] },
+      { ...k8sOpts, dependsOn: [...(args.waitFor ?? []), crds] },
     );
 
     // The PrometheusRule kind exists only once the release has applied the CRDs.

@@ -74,11 +74,13 @@ const resources = (cpu: string, memory: string, memoryLimit: string) => ({
   limits: { memory: memoryLimit },
 });
 
-/** The chart's values: names checked against kube-prometheus-stack's values.yaml (chart 79.x and later). */
+/** The chart's values: names checked against kube-prometheus-stack's values.yaml (fixture test/fixtures/charts/kube-prometheus-stack-<version>.values.yaml). */
 export function releaseValues(args: ReleaseValuesArgs): Record<string, unknown> {
   const { config, storageClassName } = args;
   return {
     fullnameOverride: RELEASE_NAME,
+    // The CRDs come from the prometheus-operator-crds release (crds.ts), which Helm does upgrade.
+    crds: { enabled: false },
     // EKS runs these on its own control plane and does not expose their metrics: scraping them
     // only produces TargetDown noise, and their alert rules would never see data.
     kubeControllerManager: { enabled: false },
