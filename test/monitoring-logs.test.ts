@@ -263,6 +263,7 @@ describe("Logs (Loki and Alloy)", () => {
       "loki.limits_config": lokiConfig.limits_config as Record<string, unknown>,
       "loki.compactor": lokiConfig.compactor as Record<string, unknown>,
       "loki.analytics": lokiConfig.analytics as Record<string, unknown>,
+      "loki.querier": lokiConfig.querier as Record<string, unknown>,
     };
     assert.deepEqual(
       missingKeys(loki, chartFixture(`${LOKI_CHART}-${logs.lokiChartVersion}.values.yaml`), passThrough),
@@ -404,7 +405,8 @@ describe("Alloy's configuration", () => {
     assert.match(config, /field = "spec\.nodeName=" \+ sys\.env\("NODE_NAME"\)/);
     assert.match(config, /replacement\s+= "\/var\/log\/pods\/\*\$1\/\*\.log"/);
     assert.match(config, /stage\.cri \{\}/);
-    assert.ok(config.includes(`url = "${LOKI_URL}${LOKI_PUSH_PATH}"`));
+    assert.match(config, new RegExp(`url\\s+= "${LOKI_URL}${LOKI_PUSH_PATH}"`));
+    assert.match(config, /tenant_id = "cluster"/, "the cluster's own tenant (Loki is multi-tenant)");
     assert.match(config, /cluster = "platform-prod",/);
     for (const label of ["namespace", "pod", "container", "app"])
       assert.ok(config.includes(`target_label  = "${label}"`), label);

@@ -6,7 +6,7 @@ import { renderDashboards } from "./dashboards";
 import { renderAlertmanagerSecret } from "./alertmanager";
 import { cloudWatchExporter } from "./cloudwatch-exporter";
 import { operatorCrds } from "./crds";
-import { Logs, lokiUrl } from "./logs";
+import { LOKI_NAME, LOKI_PORT, Logs, lokiTenants, lokiUrl } from "./logs";
 import {
   ALERTMANAGER_CONFIG_KEY,
   ALERTMANAGER_CONFIG_SECRET,
@@ -154,6 +154,7 @@ export class Monitoring extends pulumi.ComponentResource {
           remoteWriteReceiver: sites.length > 0,
           alertmanagerConfigSecret: alertmanagerConfig.metadata.name,
           lokiUrl: logsOn ? lokiUrl(namespaceName) : undefined,
+          lokiTenants: lokiTenants(sites),
         }),
       },
       { ...k8sOpts, dependsOn: [...(args.waitFor ?? []), crds] },
@@ -175,26 +176,29 @@ export class Monitoring extends pulumi.ComponentResource {
         { ...args.cloudWatch, namespace: namespaceName, namespaceResource: ns, provider: args.provider },
         [release],
       );
-    if (logsOn && args.cloudWatch)
-      new Logs(
-        name,
-        {
-          ...args.cloudWatch,
-          config: config.logs,
-          namespace: namespaceName,
-          namespaceResource: ns,
-          provider: args.provider,
-          storageClassName: args.storageClassName,
-          protect: args.protect ?? false,
-          cluster: name,
-          dependsOn: [release],
-        },
-        { parent: this },
-      );
+    const logs =
+      logsOn && args.cloudWatch
+        ? new Logs(
+            name,
+            {
+              ...args.cloudWatch,
+              config: config.logs,
+              namespace: namespaceName,
+              namespaceResource: ns,
+              provider: args.provider,
+              storageClassName: args.storageClassName,
+              protect: args.protect ?? false,
+              cluster: name,
+              dependsOn: [release],
+              edgeSites: sites,
+            },
+            { parent: this },
+          )
+        : undefined;
 
     this.namespace = ns;
     this.grafanaAdminPassword = pulumi.secret(password.result);
-    this.edgeRemoteWrite = sites.length > 0 ? this.remoteWrite(name, args, ns, release) : undefined;
+    this.edgeRemoteWrite = sites.length > 0 ? this.remoteWrite(name, args, ns, release, logs) : undefined;
     this.registerOutputs({
       namespace: this.namespace,
       grafanaAdminPassword: this.grafanaAdminPassword,
@@ -208,13 +212,26 @@ export class Monitoring extends pulumi.ComponentResource {
     args: MonitoringArgs,
     ns: pulumi.Output<string>,
     release: k8s.helm.v3.Release,
+    logs: Logs | undefined,
   ): RemoteWriteReceiver {
-    const k8sOpts = { parent: this, provider: args.provider, dependsOn: [release] };
-    const gateway = writeGateway(name, { namespace: ns }, k8sOpts);
+    const sites = args.edgeSites ?? [];
+    // With logs, nginx also resolves Loki's Service at start: after the Loki release (in Logs).
+    const after = logs ? [release, logs] : [release];
+    const k8sOpts = { parent: this, provider: args.provider, dependsOn: after };
+    const gateway = writeGateway(
+      name,
+      { namespace: ns, logs: logs ? { upstream: `${LOKI_NAME}:${LOKI_PORT}`, sites } : undefined },
+      k8sOpts,
+    );
     return edgeRemoteWriteReceiver(
       name,
-      { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem },
-      { ...k8sOpts, dependsOn: [release, gateway] },
+      {
+        namespace: ns,
+        clusterEndpoint: args.clusterEndpoint,
+        clusterCaPem: args.clusterCaPem,
+        logs: logs !== undefined,
+      },
+      { ...k8sOpts, dependsOn: [...after, gateway] },
     );
   }
 
