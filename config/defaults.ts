@@ -42,7 +42,7 @@ const shared = {
     backupRetentionDays: 7,
     hostMemoryMb: 4096,
     // 512 + 192 + 128 + 64 + 192 = 1088 MB of 4096: the OS keeps ~3 GB (page cache for SQLite).
-    memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 },
+    memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192, logAgent: 192 },
     // Private networks and CGNAT (Tailscale and similar VPNs): a deploy machine on the Internet must be added.
     sshAllowFrom: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"],
     trustedProxies: [] as string[],

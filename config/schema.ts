@@ -422,6 +422,8 @@ export const edgeSchema = z.strictObject({
     nginx: integer(16, 8192, "container memory limit"),
     nodeExporter: integer(16, 8192, "container memory limit"),
     metricsAgent: integer(32, 8192, "container memory limit"),
+    /** Grafana Alloy shipping the journal and the containers' logs (components/edge/logs.ts). */
+    logAgent: integer(64, 8192, "container memory limit"),
   }),
   /** PEM certificate (chain) for nginx; a self-signed one for `host` is generated when absent. */
   tlsCertificate: text("a PEM certificate").optional(),

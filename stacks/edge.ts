@@ -59,6 +59,7 @@ export async function edgeStack(config: EdgeStackConfig) {
       ),
     },
     awsProvider,
+    environment: config.environment,
   });
 
   return {

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MonitoringAddonArgs } from "./cloudwatch-exporter";
 import type { CloudMonitoringConfig } from "../../config";
 import { privateBucket } from "../backups";
+import { CLUSTER_IMAGES, imageParts } from "../images";
 import { irsaRole } from "../irsa";
 import { siteTenant } from "./write-gateway";
 
@@ -247,6 +248,8 @@ export function renderAlloyConfig(args: AlloyConfigArgs): string {
 export function alloyValues(config: string): Record<string, unknown> {
   return {
     fullnameOverride: ALLOY_NAME,
+    // By digest (the chart's default is a tag); the tag is for humans, the digest overrides it.
+    image: imageParts(CLUSTER_IMAGES.alloy),
     // Its CRDs (PodLogs and friends) serve the Kubernetes monitoring chart's discovery, not used here.
     crds: { create: false },
     alloy: {
