@@ -435,6 +435,20 @@ describe("Logs from the Pis: tenants, the gateway's site ports and the sites' ri
     });
   }
 
+  it("EdgeLogsSilent per site while logs are on, none when they are off (it would only ever fire)", () => {
+    const alerts = (plan: Plan) =>
+      (
+        one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups as {
+          rules: { alert?: string; labels?: { site?: string } }[];
+        }[]
+      )
+        .flatMap((g) => g.rules)
+        .filter((r) => r.alert === "EdgeLogsSilent")
+        .map((r) => r.labels?.site);
+    assert.deepEqual(alerts(planFor("dev")), loadCloud(sourceFor("dev")).edgeSites);
+    assert.deepEqual(alerts(planFor("dev", { "platform:monitoring": { logs: { enabled: false } } })), []);
+  });
+
   it("a site's logs URL is its cloud stack's metrics URL with the site's port and Loki's push path", () => {
     const metrics =
       "https://api.example.com/api/v1/namespaces/monitoring/services/edge-write-gateway:8080/proxy/api/v1/write";

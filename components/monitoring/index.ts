@@ -164,7 +164,7 @@ export class Monitoring extends pulumi.ComponentResource {
     prometheusRule(
       `${name}-alert-rules`,
       ns,
-      ruleGroups(sites, { databaseMaxConnections: args.databaseMaxConnections }),
+      ruleGroups(sites, { databaseMaxConnections: args.databaseMaxConnections, edgeLogs: logsOn }),
       { ...k8sOpts, dependsOn: [release] },
     );
     this.dashboards(name, ns, args.provider);
