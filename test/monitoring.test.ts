@@ -4,6 +4,7 @@ import { DB_DUMP_CRONJOB } from "../components/monitoring/metrics";
 import { RULE_GROUPS, ruleGroups } from "../components/monitoring/rules";
 import { maxConnectionsFor } from "../components/database";
 import { CRDS_CHART, CRDS_RELEASE_NAME } from "../components/monitoring/crds";
+import { sitePort } from "../components/monitoring/write-gateway";
 import { environmentDefaults } from "../config";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
 import { loadCloud, sourceFor } from "./helpers/config";
@@ -179,9 +180,18 @@ describe("monitoring", () => {
         [["edge-write-gateway", "ClusterIP"]],
       );
       const gateway = services[0];
+      const sites = loadCloud(sourceFor(stack)).edgeSites;
       assert.deepEqual(
         gateway.inputs.spec.ports,
-        [{ name: "write", port: 8080, targetPort: "write" }],
+        [
+          { name: "write", port: 8080, targetPort: "write" },
+          // Each site's own log port (test/monitoring-logs.test.ts).
+          ...sites.map((site: string) => ({
+            name: `logs-${sitePort(site)}`,
+            port: sitePort(site),
+            targetPort: sitePort(site),
+          })),
+        ],
         "the health port is not in the Service",
       );
       // The token reaches the gateway (which forwards only POST /api/v1/write), never Prometheus's own Service.
@@ -204,7 +214,6 @@ describe("monitoring", () => {
       const conf = one(plan, CONFIGMAP, `${name}-write-gateway`).inputs.data["nginx.conf"] as string;
       assert.match(conf, /server kube-prometheus-stack-prometheus:9090;/);
       assert.match(conf, /location = \/api\/v1\/write \{/);
-      const sites = loadCloud(sourceFor(stack)).edgeSites;
       // One service account, token and binding to that Role per site: one site is revoked alone.
       for (const site of sites) {
         const binding = one(
