@@ -264,7 +264,8 @@ export class Edge extends pulumi.ComponentResource {
       ),
     );
     // The journal and the containers' logs to the cloud's Loki, with the metrics' credential and CA.
-    const logAgent = createLogAgent(this, name, {
+    // Not in the deploy gate: a log agent problem must not roll back the app.
+    createLogAgent(this, name, {
       provider,
       memoryMb: config.memoryMb.logAgent,
       config: metrics.apply((target) =>
@@ -278,7 +279,7 @@ export class Edge extends pulumi.ComponentResource {
       ),
       dependsOn: [...agentSecretFiles, containers.metricsAgent],
     });
-    const healthCheck = healthGate(this, config, sshOptions, [...Object.values(containers), logAgent]);
+    const healthCheck = healthGate(this, config, sshOptions, Object.values(containers));
 
     this.url = `https://${host}`;
     this.healthCheck = healthCheck;
