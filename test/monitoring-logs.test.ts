@@ -20,6 +20,7 @@ import { siteLogsProxyTarget, siteLogsPushUrl } from "../components/monitoring/r
 import { sitePort, siteTenant } from "../components/monitoring/write-gateway";
 import { LOKI_DATASOURCE_UID } from "../components/monitoring/release-values";
 import { blockBodies, COMPONENT_EXPORTS, COMPONENTS, parseAlloy } from "./helpers/alloy";
+import { entry, item } from "./helpers/assert";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, type Plan, STACKS } from "./helpers/program";
@@ -213,8 +214,9 @@ describe("Logs (Loki and Alloy)", () => {
         (d) => d.type === "loki",
       );
       assert.equal(loki.length, 1);
-      assert.equal(loki[0].uid, LOKI_DATASOURCE_UID);
-      assert.equal(loki[0].url, LOKI_URL);
+      const source = item(loki, 0, "Loki data sources");
+      assert.equal(source.uid, LOKI_DATASOURCE_UID);
+      assert.equal(source.url, LOKI_URL);
     });
   }
 
@@ -321,7 +323,7 @@ describe("Alloy's configuration", () => {
       const id = reference.slice(0, -exported.length - 1);
       assert.ok(blocks.has(id), `${reference}: ${id} is declared`);
       assert.ok(
-        COMPONENT_EXPORTS[blocks.get(id) as string].includes(exported),
+        entry(COMPONENT_EXPORTS, blocks.get(id) as string, "Alloy components").includes(exported),
         `${reference}: ${exported} is an export of ${blocks.get(id)}`,
       );
     }
@@ -338,13 +340,16 @@ describe("Alloy's configuration", () => {
     const bodies = blockBodies(config);
     assert.equal(bodies.length, blocks.size, "every block's body read");
     for (const { component, attributes, blocks: nested } of bodies) {
-      const doc = COMPONENTS[component];
+      const doc = entry(COMPONENTS, component, "Alloy components");
       for (const attribute of attributes)
         assert.ok(doc.arguments.includes(attribute), `${component}: ${attribute} is an argument`);
       for (const [block, inner] of nested) {
         assert.ok(block in doc.blocks, `${component}: ${block} is a block`);
         for (const attribute of inner)
-          assert.ok(doc.blocks[block].includes(attribute), `${component} > ${block}: ${attribute} is an argument`);
+          assert.ok(
+            entry(doc.blocks, block, `${component} blocks`).includes(attribute),
+            `${component} > ${block}: ${attribute} is an argument`,
+          );
       }
     }
     assert.ok(

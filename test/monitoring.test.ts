@@ -6,6 +6,7 @@ import { maxConnectionsFor } from "../components/database";
 import { CRDS_CHART, CRDS_RELEASE_NAME } from "../components/monitoring/crds";
 import { sitePort } from "../components/monitoring/write-gateway";
 import { environmentDefaults } from "../config";
+import { item } from "./helpers/assert";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
@@ -139,7 +140,7 @@ describe("monitoring", () => {
       for (const d of dashboards) {
         assert.equal(d.inputs.metadata.labels.grafana_dashboard, "1");
         assert.equal(d.inputs.metadata.namespace, "monitoring");
-        const [file, json] = Object.entries(d.inputs.data as Record<string, string>)[0];
+        const [file, json] = item(Object.entries(d.inputs.data as Record<string, string>), 0, `${d.name} data`);
         assert.match(file, /^[a-z]+\.json$/);
         assert.ok(JSON.parse(json).uid);
       }
@@ -179,7 +180,7 @@ describe("monitoring", () => {
         services.map((s) => [s.inputs.metadata.name, s.inputs.spec.type]),
         [["edge-write-gateway", "ClusterIP"]],
       );
-      const gateway = services[0];
+      const gateway = item(services, 0, "write gateway services");
       const sites = loadCloud(sourceFor(stack)).edgeSites;
       assert.deepEqual(
         gateway.inputs.spec.ports,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
+import { captured, item } from "./assert";
 import { PROJECT_DIR } from "./program";
 
 /**
@@ -26,12 +27,15 @@ export const COMPONENT_EXPORTS: Record<string, string[]> = Object.fromEntries(
 /** Each top-level block's body: its attribute names outside nested blocks, and each nested block's attribute names. */
 export function blockBodies(text: string): { component: string; attributes: string[]; blocks: [string, string[]][] }[] {
   return [...text.matchAll(/^([a-z_.]+) "[^"]*" \{\n([\s\S]*?)^\}$/gm)].map((m) => {
-    const body = m[2] ?? "";
+    const body = captured(m, 2, "block body");
     const blocks: [string, string[]][] = [...body.matchAll(/^ {2}([a-z_.]+) \{(?:\}|\n([\s\S]*?)^ {2}\})$/gm)].map(
-      (b) => [b[1] ?? "", [...(b[2] ?? "").matchAll(/^ {4}(\w+)\s+=/gm)].map((a) => a[1] ?? "")],
+      (b) => [
+        captured(b, 1, "nested block"),
+        [...(b[2] ?? "").matchAll(/^ {4}(\w+)\s+=/gm)].map((a) => captured(a, 1, "attribute")),
+      ],
     );
-    const attributes = [...body.matchAll(/^ {2}(\w+)\s+=/gm)].map((a) => a[1] ?? "");
-    return { component: m[1] ?? "", attributes, blocks };
+    const attributes = [...body.matchAll(/^ {2}(\w+)\s+=/gm)].map((a) => captured(a, 1, "attribute"));
+    return { component: captured(m, 1, "component"), attributes, blocks };
   });
 }
 
@@ -52,13 +56,15 @@ export function parseAlloy(text: string): { blocks: Map<string, string>; referen
   assert.equal(depth, 0, "braces and brackets balanced");
   const blocks = new Map<string, string>();
   for (const match of code.matchAll(/^([a-z_.]+) "#(\d+)" \{$/gm)) {
-    const component = match[1] ?? "";
-    const label = JSON.parse(strings[Number(match[2])] ?? '""') as string;
+    const component = captured(match, 1, "component");
+    const label = JSON.parse(item(strings, Number(captured(match, 2, "label")), "strings")) as string;
     const id = `${component}.${label}`;
     assert.ok(component in COMPONENT_EXPORTS, `${component} is a known component`);
     assert.ok(!blocks.has(id), `${id} declared once`);
     blocks.set(id, component);
   }
-  const references = [...code.matchAll(/=\s*\[?((?:discovery|local|loki)\.[a-z_.]+)\]?$/gm)].map((m) => m[1] ?? "");
+  const references = [...code.matchAll(/=\s*\[?((?:discovery|local|loki)\.[a-z_.]+)\]?$/gm)].map((m) =>
+    captured(m, 1, "reference"),
+  );
   return { blocks, references };
 }
