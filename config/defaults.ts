@@ -26,7 +26,8 @@ const shared = {
   database: { engineVersion: "17", appUser: "app", dumpUser: "app_dump" },
   cache: { engine: "redis" as const, engineVersion: "7.1" },
   registry: { repositories: ["backend", "frontend", "edge-app"] },
-  monitoring: { enabled: true, chartVersion: "79.5.0" },
+  // kube-prometheus-stack 88.5.3 runs prometheus-operator v0.93.1; prometheus-operator-crds 31.0.1 carries that version's CRDs.
+  monitoring: { enabled: true, chartVersion: "88.5.3", crdsChartVersion: "31.0.1" },
   // Loki and Alloy charts from grafana/helm-charts; their values are checked against test/fixtures/charts.
   logs: { enabled: true, lokiChartVersion: "7.3.0", alloyChartVersion: "1.11.1" },
   // aws-load-balancer-controller 3.5.0 (app v3.5.0) and external-dns 1.21.1 (app 0.21.0); no zone until a stack file names one.
@@ -42,7 +43,7 @@ const shared = {
     backupRetentionDays: 7,
     hostMemoryMb: 4096,
     // 512 + 192 + 128 + 64 + 192 = 1088 MB of 4096: the OS keeps ~3 GB (page cache for SQLite).
-    memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 },
+    memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192, logAgent: 192 },
     // Private networks and CGNAT (Tailscale and similar VPNs): a deploy machine on the Internet must be added.
     sshAllowFrom: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"],
     trustedProxies: [] as string[],

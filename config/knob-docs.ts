@@ -85,6 +85,8 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
   "platform:ingress.externalDnsChartVersion": "external-dns chart version, exact",
   "platform:monitoring.enabled": "install kube-prometheus-stack",
   "platform:monitoring.chartVersion": "chart version, exact",
+  "platform:monitoring.crdsChartVersion":
+    "`prometheus-operator-crds` chart version, exact: the operator's CRDs, upgraded before the stack; its appVersion must equal the stack chart's",
   "platform:monitoring.retentionDays": "Prometheus retention",
   "platform:monitoring.storageGb": "Prometheus volume, GB",
   "platform:monitoring.logs":
@@ -127,7 +129,7 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
   "platform:edge.backupRetentionDays": "days of backups kept on the Pi",
   "platform:edge.hostMemoryMb": "the Pi's RAM",
   "platform:edge.memoryMb":
-    "container limits `app`/`redis`/`nginx`/`nodeExporter`/`metricsAgent`, MB; their sum must leave the OS \u2265 1024 MB",
+    "container limits `app`/`redis`/`nginx`/`nodeExporter`/`metricsAgent`/`logAgent`, MB; their sum must leave the OS \u2265 1024 MB",
   "platform:edge.tlsCertificate":
     "nginx certificate (PEM), with `tlsPrivateKey`; self-signed for `host` when both are absent",
   "platform:edge.tlsPrivateKey": "its private key, secret (`pulumi config set --secret --path`)",

@@ -387,6 +387,12 @@ export const monitoringSchema = z.strictObject({
     .string({ error: 'an exact chart version, e.g. "79.5.0"' })
     .regex(/^\d+\.\d+\.\d+$/, { error: 'an exact chart version, e.g. "79.5.0" (no ranges)' }),
   retentionDays: integer(1, 365, "Prometheus TSDB retention"),
+  /**
+   * `prometheus-operator-crds` chart version, pinned: the operator's CRDs as a release of their own,
+   * upgraded before the stack (Helm never upgrades a chart's crds/ directory). Its appVersion must be
+   * the stack chart's appVersion (the test checks the pinned pair; docs/monitoring.md, "Upgrades").
+   */
+  crdsChartVersion: exactChartVersion("31.0.1"),
   /** Prometheus volume size, GB; Alertmanager and Grafana get small fixed volumes. */
   storageGb: integer(10, 16384, "gp3 volume size"),
   /** Alertmanager's receivers, routes and grouping. */
@@ -440,6 +446,8 @@ export const edgeSchema = z.strictObject({
     nginx: integer(16, 8192, "container memory limit"),
     nodeExporter: integer(16, 8192, "container memory limit"),
     metricsAgent: integer(32, 8192, "container memory limit"),
+    /** Grafana Alloy shipping the journal and the containers' logs (components/edge/logs.ts). */
+    logAgent: integer(64, 8192, "container memory limit"),
   }),
   /** PEM certificate (chain) for nginx; a self-signed one for `host` is generated when absent. */
   tlsCertificate: text("a PEM certificate").optional(),

@@ -73,6 +73,7 @@ export async function edgeStack(config: EdgeStackConfig) {
       ),
     },
     awsProvider,
+    environment: config.environment,
   });
 
   return {

@@ -501,7 +501,7 @@ describe("bad configuration", () => {
         },
       },
       expect:
-        /^platform:edge\.memoryMb: got \{.*\}; expected container limits summing to at most 3072 MB \(they sum to 3264 MB/,
+        /^platform:edge\.memoryMb: got \{.*\}; expected container limits summing to at most 3072 MB \(they sum to 3456 MB/,
     },
     {
       name: "a TLS certificate without its key",

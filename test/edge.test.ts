@@ -201,6 +201,7 @@ describe("edge stacks", () => {
           "edge-nginx": m.nginx,
           "edge-node-exporter": m.nodeExporter,
           "edge-metrics-agent": m.metricsAgent,
+          "edge-log-agent": m.logAgent,
         };
         assert.deepEqual(
           containers(plan)
@@ -348,6 +349,8 @@ describe("edge stacks", () => {
           "edge-node-exporter": ["edge-internal"],
           "edge-nginx": ["edge-egress", "edge-internal"],
           "edge-metrics-agent": ["edge-egress", "edge-internal"],
+          // Talks to the cluster only; nothing on the Pi talks to it.
+          "edge-log-agent": ["edge-egress"],
         });
         const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
         assert.match(
@@ -415,7 +418,7 @@ describe("edge stacks", () => {
           "the container waits for the pull",
         );
         const images = ofType(plan, "docker:index/remoteImage:RemoteImage").map((i) => i.inputs.name as string);
-        assert.equal(images.length, 4);
+        assert.equal(images.length, 5);
         assert.ok(!images.some((i) => i.includes(".dkr.ecr.")), "no private image goes through the provider");
       });
 
@@ -514,6 +517,15 @@ describe("edge stacks", () => {
               .join("instance: SITE"),
           )
           .map((s) => s.replace(/"triggers":\["[a-f0-9]{64}"\]/g, '"triggers":["HASH"]'))
+          // The log agent's labels and the site's own gateway port (a function of the site's name).
+          .map((s) =>
+            s
+              .split(`site        = \\"${site}\\"`)
+              .join("site = SITE")
+              .split(`environment = \\"${env}\\"`)
+              .join("environment = ENV")
+              .replace(/edge-write-gateway:\d+\/proxy\/loki/g, "edge-write-gateway:PORT/proxy/loki"),
+          )
           .sort()
       );
     };
@@ -548,17 +560,17 @@ describe("edge stacks", () => {
     assert.equal(
       checkMemoryBudget({
         hostMemoryMb: 4096,
-        memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 },
+        memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192, logAgent: 192 },
       }),
-      3008,
+      2816,
     );
     assert.throws(
       () =>
         checkMemoryBudget({
           hostMemoryMb: 2048,
-          memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192 },
+          memoryMb: { app: 512, redis: 192, nginx: 128, nodeExporter: 64, metricsAgent: 192, logAgent: 192 },
         }),
-      /leaving 960 MB; the OS needs at least 1024 MB/,
+      /leaving 768 MB; the OS needs at least 1024 MB/,
     );
   });
 

@@ -1,11 +1,9 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { describe, it } from "node:test";
-import { parse } from "yaml";
 import { environmentDefaults, loadConfig } from "../config";
 import {
   ALLOY_CHART,
+  CLUSTER_TENANT,
   DELETE_REQUESTS_PREFIX,
   GRAFANA_CHART_REPO,
   LIFECYCLE_MARGIN_DAYS,
@@ -14,14 +12,18 @@ import {
   LOKI_PORT,
   LOKI_PUSH_PATH,
   LOKI_SERVICE_ACCOUNT,
+  lokiTenants,
   NONCURRENT_VERSION_DAYS,
   renderAlloyConfig,
 } from "../components/monitoring/logs";
+import { siteLogsProxyTarget, siteLogsPushUrl } from "../components/monitoring/remote-write";
+import { sitePort, siteTenant } from "../components/monitoring/write-gateway";
 import { LOKI_DATASOURCE_UID } from "../components/monitoring/release-values";
-import { captured, entry, item } from "./helpers/assert";
+import { blockBodies, COMPONENT_EXPORTS, COMPONENTS, parseAlloy } from "./helpers/alloy";
+import { entry, item } from "./helpers/assert";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
-import { sourceFor } from "./helpers/config";
-import { one, ofType, planFor, type Plan, PROJECT_DIR, STACKS } from "./helpers/program";
+import { loadCloud, sourceFor } from "./helpers/config";
+import { one, ofType, planFor, type Plan, STACKS } from "./helpers/program";
 
 /**
  * Logs under the plan: Loki's own bucket (KMS, private, TLS-only, lifecycle after the retention),
@@ -265,6 +267,7 @@ describe("Logs (Loki and Alloy)", () => {
       "loki.limits_config": lokiConfig.limits_config as Record<string, unknown>,
       "loki.compactor": lokiConfig.compactor as Record<string, unknown>,
       "loki.analytics": lokiConfig.analytics as Record<string, unknown>,
+      "loki.querier": lokiConfig.querier as Record<string, unknown>,
     };
     assert.deepEqual(
       missingKeys(loki, chartFixture(`${LOKI_CHART}-${logs.lokiChartVersion}.values.yaml`), passThrough),
@@ -298,63 +301,6 @@ describe("Logs (Loki and Alloy)", () => {
  * and braces balanced, each top-level block a known component with a unique label, and every
  * reference (`<component>.<label>.<export>`) naming a declared component's export.
  */
-interface ComponentDoc {
-  arguments: string[];
-  blocks: Record<string, string[]>;
-  exports: string[];
-}
-const COMPONENTS = parse(
-  fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures/alloy-1.18.1.components.yaml"), "utf8"),
-) as Record<string, ComponentDoc>;
-const COMPONENT_EXPORTS: Record<string, string[]> = Object.fromEntries(
-  Object.entries(COMPONENTS).map(([c, doc]) => [c, doc.exports]),
-);
-
-/** Each top-level block's body: its attribute names outside nested blocks, and each nested block's attribute names. */
-function blockBodies(text: string): { component: string; attributes: string[]; blocks: [string, string[]][] }[] {
-  return [...text.matchAll(/^([a-z_.]+) "[^"]*" \{\n([\s\S]*?)^\}$/gm)].map((m) => {
-    const body = captured(m, 2, "block body");
-    const blocks: [string, string[]][] = [...body.matchAll(/^ {2}([a-z_.]+) \{(?:\}|\n([\s\S]*?)^ {2}\})$/gm)].map(
-      (b) => [
-        captured(b, 1, "nested block"),
-        [...(b[2] ?? "").matchAll(/^ {4}(\w+)\s+=/gm)].map((a) => captured(a, 1, "attribute")),
-      ],
-    );
-    const attributes = [...body.matchAll(/^ {2}(\w+)\s+=/gm)].map((a) => captured(a, 1, "attribute"));
-    return { component: captured(m, 1, "component"), attributes, blocks };
-  });
-}
-
-function parseAlloy(text: string): { blocks: Map<string, string>; references: string[] } {
-  // Strings out first (their contents may hold braces or dots), then balance.
-  const strings: string[] = [];
-  const code = text.replace(/"(?:[^"\\\n]|\\.)*"/g, (s) => {
-    strings.push(s);
-    return `"#${strings.length - 1}"`;
-  });
-  assert.ok(!code.replace(/"#\d+"/g, "").includes('"'), "every string is closed on its line");
-  let depth = 0;
-  for (const ch of code) {
-    if (ch === "{" || ch === "[") depth++;
-    if (ch === "}" || ch === "]") depth--;
-    assert.ok(depth >= 0, "no closing brace before its opening one");
-  }
-  assert.equal(depth, 0, "braces and brackets balanced");
-  const blocks = new Map<string, string>();
-  for (const match of code.matchAll(/^([a-z_.]+) "#(\d+)" \{$/gm)) {
-    const component = captured(match, 1, "component");
-    const label = JSON.parse(item(strings, Number(captured(match, 2, "label")), "strings")) as string;
-    const id = `${component}.${label}`;
-    assert.ok(component in COMPONENT_EXPORTS, `${component} is a known component`);
-    assert.ok(!blocks.has(id), `${id} declared once`);
-    blocks.set(id, component);
-  }
-  const references = [...code.matchAll(/=\s*\[?((?:discovery|local|loki)\.[a-z_.]+)\]?$/gm)].map((m) =>
-    captured(m, 1, "reference"),
-  );
-  return { blocks, references };
-}
-
 describe("Alloy's configuration", () => {
   const config = renderAlloyConfig({ pushUrl: `${LOKI_URL}${LOKI_PUSH_PATH}`, cluster: "platform-prod" });
   const { blocks, references } = parseAlloy(config);
@@ -416,9 +362,105 @@ describe("Alloy's configuration", () => {
     assert.match(config, /field = "spec\.nodeName=" \+ sys\.env\("NODE_NAME"\)/);
     assert.match(config, /replacement\s+= "\/var\/log\/pods\/\*\$1\/\*\.log"/);
     assert.match(config, /stage\.cri \{\}/);
-    assert.ok(config.includes(`url = "${LOKI_URL}${LOKI_PUSH_PATH}"`));
+    assert.match(config, new RegExp(`url\\s+= "${LOKI_URL}${LOKI_PUSH_PATH}"`));
+    assert.match(config, /tenant_id = "cluster"/, "the cluster's own tenant (Loki is multi-tenant)");
     assert.match(config, /cluster = "platform-prod",/);
     for (const label of ["namespace", "pod", "container", "app"])
       assert.ok(config.includes(`target_label  = "${label}"`), label);
+  });
+});
+
+describe("Logs from the Pis: tenants, the gateway's site ports and the sites' rights (plan)", () => {
+  for (const stack of STACKS) {
+    const name = `platform-${stack}`;
+    const sites = loadCloud(sourceFor(stack)).edgeSites;
+
+    it(`${stack}: each site (${sites.join(", ")}) a Loki tenant set by the gateway on a port only its own token may reach`, () => {
+      const plan = planFor(stack);
+      assert.ok(sites.length > 0, "the stack file serves a site");
+      const service = one(plan, "kubernetes:core/v1:Service", `${name}-write-gateway`);
+      const ports = service.inputs.spec.ports as { name: string; port: number; targetPort: unknown }[];
+      const conf = one(plan, "kubernetes:core/v1:ConfigMap", `${name}-write-gateway`).inputs.data["nginx.conf"];
+      assert.match(conf, /upstream upstream_logs \{\n\s+server loki:3100;/, "Loki's single binary in the namespace");
+      for (const site of sites) {
+        const port = sitePort(site);
+        assert.ok(
+          ports.some((p) => p.port === port && p.targetPort === port),
+          `${site}: port ${port} on the Service`,
+        );
+        assert.ok(conf.includes(`listen ${port};`) && conf.includes(`X-Scope-OrgID "${siteTenant(site)}"`), site);
+        const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role", `${name}-site-${site}-logs`).inputs;
+        assert.deepEqual(role.rules, [
+          {
+            apiGroups: [""],
+            resources: ["services/proxy"],
+            resourceNames: [`edge-write-gateway:${port}`],
+            verbs: ["create"],
+          },
+        ]);
+        const binding = one(
+          plan,
+          "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
+          `${name}-site-${site}-logs`,
+        ).inputs;
+        assert.equal(binding.roleRef.name, role.metadata.name);
+        assert.deepEqual(
+          binding.subjects.map((s: { name: string }) => s.name),
+          [`edge-${site}`],
+          "bound to the site's own service account only",
+        );
+      }
+      // No Role grants a site's log port to anyone else, and the shared Role stays on the metrics port.
+      const granted = ofType(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role").flatMap((r) =>
+        (r.inputs.rules as { resourceNames?: string[] }[]).flatMap((rule) => rule.resourceNames ?? []),
+      );
+      for (const site of sites) assert.equal(granted.filter((g) => g === siteLogsProxyTarget(site)).length, 1);
+    });
+
+    it(`${stack}: Loki multi-tenant, every tenant's chunks under the lifecycle, Grafana reading them all`, () => {
+      const plan = planFor(stack);
+      const loki = one(plan, RELEASE, `${name}-loki`).inputs.values.loki;
+      assert.equal(loki.auth_enabled, true);
+      assert.equal(loki.querier.multi_tenant_queries_enabled, true);
+      const tenants = lokiTenants(sites);
+      assert.deepEqual(tenants, [CLUSTER_TENANT, ...sites.map((site: string) => `edge-${site}`)]);
+      const rules = one(
+        plan,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        `${name}-logs-lifecycle`,
+      ).inputs.rules as LifecycleRule[];
+      for (const tenant of tenants)
+        assert.ok(
+          rules.some((r) => r.filter.prefix === `${tenant}/` && r.expiration?.days !== undefined),
+          `${tenant}/ expires`,
+        );
+      const source = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.grafana.additionalDataSources[0];
+      assert.equal(source.jsonData.httpHeaderName1, "X-Scope-OrgID");
+      assert.equal(source.secureJsonData.httpHeaderValue1, tenants.join("|"));
+    });
+  }
+
+  it("EdgeLogsSilent per site while logs are on, none when they are off (it would only ever fire)", () => {
+    const alerts = (plan: Plan) =>
+      (
+        one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups as {
+          rules: { alert?: string; labels?: { site?: string } }[];
+        }[]
+      )
+        .flatMap((g) => g.rules)
+        .filter((r) => r.alert === "EdgeLogsSilent")
+        .map((r) => r.labels?.site);
+    assert.deepEqual(alerts(planFor("dev")), loadCloud(sourceFor("dev")).edgeSites);
+    assert.deepEqual(alerts(planFor("dev", { "platform:monitoring": { logs: { enabled: false } } })), []);
+  });
+
+  it("a site's logs URL is its cloud stack's metrics URL with the site's port and Loki's push path", () => {
+    const metrics =
+      "https://api.example.com/api/v1/namespaces/monitoring/services/edge-write-gateway:8080/proxy/api/v1/write";
+    assert.equal(
+      siteLogsPushUrl(metrics, "lab"),
+      `https://api.example.com/api/v1/namespaces/monitoring/services/edge-write-gateway:${sitePort("lab")}/proxy/loki/api/v1/push`,
+    );
+    assert.throws(() => siteLogsPushUrl("https://api.example.com/other", "lab"), /does not end in/);
   });
 });

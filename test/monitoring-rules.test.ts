@@ -42,6 +42,8 @@ const REQUIRED_ALERTS = [
   "CacheEvictions",
   // One per expected Pi, like EdgeSilent.
   "EdgeBackupStale",
+  // One per expected Pi whose logs go to Loki.
+  "EdgeLogsSilent",
 ];
 
 interface Rule {
@@ -151,6 +153,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
       "DatabaseLowStorage",
       "CacheHighMemory",
       "CacheEvictions",
+      "EdgeLogsSilent",
     ]) {
       assert.ok(silent.has(alert), `${alert} is shown to stay silent`);
     }

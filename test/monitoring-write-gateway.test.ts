@@ -7,14 +7,23 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { renderWriteGatewayConf, WRITE_GATEWAY_IMAGE, WRITE_PATHS } from "../components/monitoring/write-gateway";
+import {
+  LOG_PUSH_PATHS,
+  renderWriteGatewayConf,
+  sitePort,
+  sitePorts,
+  siteTenant,
+  WRITE_GATEWAY_IMAGE,
+  WRITE_PATHS,
+} from "../components/monitoring/write-gateway";
 import { requireTool } from "./helpers/tools";
 
 /**
  * The edge write gateway through real nginx on loopback, in front of a stub Prometheus (a node
  * HTTP server recording what reaches it), probed with real curl: a site's credential can POST
  * samples to /api/v1/write and nothing else reaches Prometheus (queries, admin and lifecycle
- * endpoints, other methods, path tricks).
+ * endpoints, other methods, path tricks); on a site's own port it can POST logs to Loki's push
+ * API, always as that site's tenant, and nothing else reaches Loki.
  */
 const nginx = requireTool("nginx");
 const curl = requireTool("curl");
@@ -25,6 +34,8 @@ interface Seen {
   url: string;
   authorization?: string;
   bytes: number;
+  /** X-Scope-OrgID as it reached the upstream (Loki's tenant); only recorded when present. */
+  tenant?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -60,6 +71,8 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
   let proc: ChildProcess | undefined;
   let port = 0;
   let healthPort = 0;
+  /** Each site's log port (free ports here; sitePort(site) in the cluster). */
+  const logPorts = new Map<string, number>();
   let dir = "";
   let conf = "";
 
@@ -67,7 +80,7 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
    * `curl` as a Pi's agent would call the gateway (through the API server's proxy); returns the
    * status. Asynchronous: the stub upstream answers from this process's event loop.
    */
-  async function probe(method: string, urlPath: string, extra: string[] = []): Promise<number> {
+  async function probe(method: string, urlPath: string, extra: string[] = [], to = port): Promise<number> {
     const args = [
       "-s",
       "-o",
@@ -78,7 +91,7 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
       "-X",
       method,
       ...extra,
-      `http://127.0.0.1:${port}${urlPath}`,
+      `http://127.0.0.1:${to}${urlPath}`,
     ];
     const { stdout } = await execFileAsync(curl.path as string, args, { encoding: "utf8" });
     return Number(stdout);
@@ -89,13 +102,21 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
       let bytes = 0;
       req.on("data", (chunk: Buffer) => (bytes += chunk.length));
       req.on("end", () => {
-        seen.push({ method: req.method ?? "", url: req.url ?? "", authorization: req.headers.authorization, bytes });
+        const tenant = req.headers["x-scope-orgid"];
+        seen.push({
+          method: req.method ?? "",
+          url: req.url ?? "",
+          authorization: req.headers.authorization,
+          bytes,
+          ...(tenant === undefined ? {} : { tenant: String(tenant) }),
+        });
         res.writeHead(204).end();
       });
     });
     await new Promise<void>((resolve) => stub.listen(0, "127.0.0.1", resolve));
     const upstream = `127.0.0.1:${(stub.address() as net.AddressInfo).port}`;
     [port, healthPort] = [await freePort(), await freePort()];
+    for (const site of ["lab", "shop"]) logPorts.set(site, await freePort());
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "write-gateway-"));
     // Workers run as nobody when the test runs as root: they need the temp directories.
     fs.chmodSync(dir, 0o777);
@@ -106,6 +127,8 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
       healthPort,
       runtimeDir: dir,
       accessLog: path.join(dir, "access.log"),
+      // The same stub stands in for Loki: it records the path and the tenant header.
+      logs: { upstream, sites: [...logPorts.keys()], ports: logPorts },
     });
     const file = path.join(dir, "nginx.conf");
     fs.writeFileSync(file, conf);
@@ -118,6 +141,7 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
     });
     await waitForPort(port);
     await waitForPort(healthPort);
+    for (const p of logPorts.values()) await waitForPort(p);
   });
 
   after(async () => {
@@ -216,5 +240,145 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
     assert.match(WRITE_GATEWAY_IMAGE, /^nginx:[\w.-]+@sha256:[a-f0-9]{64}$/);
     assert.match(renderWriteGatewayConf({ upstream: "p:9090" }), /^pid \/tmp\/nginx\.pid;$/m);
     assert.doesNotMatch(conf, /^\s*user\s/m, "no user directive: the pod runs as 101 already");
+  });
+  const LOG_PATH = "/loki/api/v1/push";
+  const labPort = () => logPorts.get("lab") as number;
+
+  it("POST /loki/api/v1/push on a site's port reaches Loki's push API as that site's tenant, without the credential", async () => {
+    for (const [site, to] of logPorts) {
+      seen.length = 0;
+      const body = path.join(dir, "push.bin");
+      fs.writeFileSync(body, Buffer.alloc(2048, 2));
+      const status = await probe(
+        "POST",
+        LOG_PATH,
+        [
+          "-H",
+          "Content-Type: application/x-protobuf",
+          "-H",
+          "Authorization: Bearer site-token",
+          "--data-binary",
+          `@${body}`,
+        ],
+        to,
+      );
+      assert.equal(status, 204, site);
+      assert.deepEqual(seen, [
+        { method: "POST", url: LOG_PATH, authorization: undefined, bytes: 2048, tenant: siteTenant(site) },
+      ]);
+    }
+    assert.deepEqual([...LOG_PUSH_PATHS], [LOG_PATH]);
+  });
+
+  it("a site cannot choose its tenant: any X-Scope-OrgID it sends is replaced by its own", async () => {
+    const forged = [
+      ["-H", "X-Scope-OrgID: edge-shop"],
+      ["-H", "X-Scope-OrgID: edge-shop|cluster"],
+      ["-H", "x-scope-orgid: cluster"],
+      ["-H", "X-Scope-OrgID: edge-shop", "-H", "X-Scope-OrgID: cluster"],
+      ["-H", "X-Scope-OrgID;"],
+    ];
+    for (const headers of forged) {
+      seen.length = 0;
+      assert.equal(
+        await probe("POST", LOG_PATH, [...headers, "--data-binary", "x"], labPort()),
+        204,
+        headers.join(" "),
+      );
+      assert.deepEqual(
+        seen.map((s) => s.tenant),
+        ["edge-lab"],
+        headers.join(" "),
+      );
+    }
+  });
+
+  it("spellings that normalise to the push path reach exactly /loki/api/v1/push, still as the site", async () => {
+    for (const spelling of [
+      "//loki/api/v1/push",
+      "/loki/api/v1/./push",
+      "/loki/api/v1/%70ush",
+      "/loki/api/v2/../v1/push",
+    ]) {
+      seen.length = 0;
+      assert.equal(await probe("POST", spelling, ["--data-binary", "x"], labPort()), 204, spelling);
+      assert.deepEqual(
+        seen.map((s) => [s.url, s.tenant]),
+        [[LOG_PATH, "edge-lab"]],
+        spelling,
+      );
+    }
+  });
+
+  it("any other method on the push path is refused (403) before Loki", async () => {
+    seen.length = 0;
+    for (const method of ["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
+      const status = await probe(method, LOG_PATH, method === "HEAD" ? ["-I"] : [], labPort());
+      assert.equal(status, 403, method);
+    }
+    assert.deepEqual(seen, []);
+  });
+
+  it("queries, labels, tail, deletes, admin, other paths, case and encoding tricks on a site's port never reach Loki", async () => {
+    seen.length = 0;
+    const refused = [
+      "/loki/api/v1/query?query=%7Bsite%3D%22shop%22%7D",
+      "/loki/api/v1/query_range",
+      "/loki/api/v1/labels",
+      "/loki/api/v1/label/site/values",
+      "/loki/api/v1/series",
+      "/loki/api/v1/tail",
+      "/loki/api/v1/index/stats",
+      "/loki/api/v1/delete?query=%7B%7D&start=0",
+      "/loki/api/v1/format_query",
+      "/loki/api/v1/patterns",
+      "/loki/api/v1/detected_labels",
+      "/api/prom/push",
+      "/api/prom/query",
+      "/otlp/v1/logs",
+      "/compactor/ring",
+      "/flush",
+      "/ingester/shutdown",
+      "/ingester/prepare_shutdown",
+      "/config",
+      "/metrics",
+      "/ready",
+      "/services",
+      "/api/v1/write",
+      "/loki/api/v1/push/",
+      "/loki/api/v1/pushx",
+      "/LOKI/API/V1/PUSH",
+      "/Loki/api/v1/push",
+      "/loki/api/v1/push/../query",
+      "/loki/api/v1/push%2F..%2Fquery",
+      "/loki/api/v1/push%00",
+      "/",
+    ];
+    for (const urlPath of refused) {
+      const status = await probe("POST", urlPath, ["--data-binary", "x"], labPort());
+      assert.ok(status === 404 || status === 400, `${urlPath}: ${status}`);
+    }
+    assert.deepEqual(seen, [], "nothing but the push path reaches Loki");
+  });
+
+  it("logs are refused on the shared metrics port (it cannot tell which site is calling)", async () => {
+    seen.length = 0;
+    assert.equal(await probe("POST", LOG_PATH, ["--data-binary", "x"]), 404);
+    assert.deepEqual(seen, []);
+  });
+
+  it("site ports depend on the site's name alone, inside the documented range, and collisions are refused", () => {
+    assert.equal(sitePort("lab"), sitePort("lab"));
+    assert.notEqual(sitePort("lab"), sitePort("shop"));
+    for (const site of ["lab", "shop", "a", "x".repeat(63)]) {
+      assert.ok(sitePort(site) >= 20000 && sitePort(site) < 30000, site);
+    }
+    // Adding a site does not move the others.
+    assert.equal(sitePorts(["lab", "shop", "depot"]).get("lab"), sitePorts(["lab"]).get("lab"));
+    const names = Array.from({ length: 400 }, (_, i) => `site-${i}`);
+    assert.throws(
+      () => sitePorts(names),
+      /platform:edgeSites: sites site-\d+ and site-\d+ map to the same write-gateway port \d+; rename one of them/,
+    );
   });
 });

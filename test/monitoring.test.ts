@@ -3,7 +3,11 @@ import { describe, it } from "node:test";
 import { DB_DUMP_CRONJOB } from "../components/monitoring/metrics";
 import { RULE_GROUPS, ruleGroups } from "../components/monitoring/rules";
 import { maxConnectionsFor } from "../components/database";
+import { CRDS_CHART, CRDS_RELEASE_NAME } from "../components/monitoring/crds";
+import { sitePort } from "../components/monitoring/write-gateway";
+import { environmentDefaults } from "../config";
 import { item } from "./helpers/assert";
+import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
@@ -17,14 +21,30 @@ describe("monitoring", () => {
     const prod = stack === "prod";
     const name = `platform-${stack}`;
 
-    it(`${stack}: kube-prometheus-stack from its repository at the pinned version, CRDs applied by Helm`, () => {
+    it(`${stack}: kube-prometheus-stack from its repository at the pinned version, after its CRDs' own release`, () => {
       const plan = planFor(stack);
+      const defaults = environmentDefaults[stack].monitoring;
       const release = one(plan, RELEASE, `${name}-kube-prometheus-stack`);
       assert.equal(release.inputs.chart, "kube-prometheus-stack");
-      assert.equal(release.inputs.version, "79.5.0");
+      assert.equal(release.inputs.version, defaults.chartVersion);
       assert.match(release.inputs.version, /^\d+\.\d+\.\d+$/);
       assert.equal(release.inputs.repositoryOpts.repo, "https://prometheus-community.github.io/helm-charts");
-      assert.equal(release.inputs.skipCrds, false);
+      // Helm installs a chart's crds/ once and never upgrades them: the stack installs none.
+      assert.equal(release.inputs.skipCrds, true);
+      assert.deepEqual(release.inputs.values.crds, { enabled: false });
+      const crds = one(plan, RELEASE, `${name}-prometheus-operator-crds`);
+      assert.equal(crds.inputs.chart, CRDS_CHART);
+      assert.equal(crds.inputs.name, CRDS_RELEASE_NAME);
+      assert.equal(crds.inputs.version, defaults.crdsChartVersion);
+      assert.equal(crds.inputs.repositoryOpts.repo, release.inputs.repositoryOpts.repo);
+      assert.equal(crds.inputs.namespace, "monitoring");
+      assert.equal(crds.parent, `platform:monitoring:Monitoring::${name}`);
+      assert.ok(
+        release.options.dependsOn?.includes(`${RELEASE}::${name}-prometheus-operator-crds`),
+        "the stack (and its operator) waits for the CRDs it needs",
+      );
+      // Removing the release must not delete the CRDs, and every ServiceMonitor and Prometheus with them.
+      assert.equal(crds.inputs.values.crds.annotations["helm.sh/resource-policy"], "keep");
       assert.equal(release.inputs.namespace, "monitoring");
       assert.equal(release.parent, `platform:monitoring:Monitoring::${name}`);
       const namespace = one(plan, "kubernetes:core/v1:Namespace", `${name}-monitoring`);
@@ -161,9 +181,18 @@ describe("monitoring", () => {
         [["edge-write-gateway", "ClusterIP"]],
       );
       const gateway = item(services, 0, "write gateway services");
+      const sites = loadCloud(sourceFor(stack)).edgeSites;
       assert.deepEqual(
         gateway.inputs.spec.ports,
-        [{ name: "write", port: 8080, targetPort: "write" }],
+        [
+          { name: "write", port: 8080, targetPort: "write" },
+          // Each site's own log port (test/monitoring-logs.test.ts).
+          ...sites.map((site: string) => ({
+            name: `logs-${sitePort(site)}`,
+            port: sitePort(site),
+            targetPort: sitePort(site),
+          })),
+        ],
         "the health port is not in the Service",
       );
       // The token reaches the gateway (which forwards only POST /api/v1/write), never Prometheus's own Service.
@@ -186,7 +215,6 @@ describe("monitoring", () => {
       const conf = one(plan, CONFIGMAP, `${name}-write-gateway`).inputs.data["nginx.conf"] as string;
       assert.match(conf, /server kube-prometheus-stack-prometheus:9090;/);
       assert.match(conf, /location = \/api\/v1\/write \{/);
-      const sites = loadCloud(sourceFor(stack)).edgeSites;
       // One service account, token and binding to that Role per site: one site is revoked alone.
       for (const site of sites) {
         const binding = one(
@@ -222,12 +250,43 @@ describe("monitoring", () => {
     assert.ok(rule?.expr.includes(`cronjob="${cronJob.inputs.metadata.name}"`));
   });
 
-  it("the release waits for nodes, the EBS CSI driver and the gp3 class", () => {
+  it("the release waits for nodes, the EBS CSI driver, the gp3 class and the CRDs", () => {
     const release = one(planFor("prod"), RELEASE, "platform-prod-kube-prometheus-stack");
     assert.deepEqual([...(release.options.dependsOn ?? [])].sort(), [
       "aws:eks/addon:Addon::platform-prod-ebs-csi",
       "aws:eks/nodeGroup:NodeGroup::platform-prod-nodes",
+      `${RELEASE}::platform-prod-prometheus-operator-crds`,
       "kubernetes:storage.k8s.io/v1:StorageClass::platform-prod-gp3",
     ]);
+  });
+
+  it("every kube-prometheus-stack value set exists in the chart's values.yaml (and its subcharts') at the pinned version", () => {
+    const { chartVersion } = environmentDefaults.prod.monitoring;
+    const chart = chartFixture(`kube-prometheus-stack-${chartVersion}.values.yaml`);
+    for (const stack of STACKS) {
+      const values = one(planFor(stack), RELEASE, `platform-${stack}-kube-prometheus-stack`).inputs.values;
+      assert.ok(keyPaths(values).length > 40, "the check walks the whole tree");
+      assert.deepEqual(missingKeys(values, chart), [], stack);
+    }
+    // Without the Loki data source and the remote-write receiver, too (dev with logs and sites off).
+    const bare = one(
+      planFor("dev", { "platform:monitoring": { logs: { enabled: false } }, ...noSites }),
+      RELEASE,
+      "platform-dev-kube-prometheus-stack",
+    ).inputs.values;
+    assert.deepEqual(missingKeys(bare, chart), []);
+  });
+
+  it("the CRDs release carries the CRDs of the operator the stack runs (the two pins move together)", () => {
+    const { chartVersion, crdsChartVersion } = environmentDefaults.prod.monitoring;
+    assert.deepEqual(environmentDefaults.dev.monitoring.crdsChartVersion, crdsChartVersion);
+    const stackChart = chartFixture(`kube-prometheus-stack-${chartVersion}.Chart.yaml`);
+    const crdsChart = chartFixture(`${CRDS_CHART}-${crdsChartVersion}.Chart.yaml`);
+    assert.equal(stackChart.version, chartVersion);
+    assert.equal(crdsChart.version, crdsChartVersion);
+    assert.match(String(stackChart.appVersion), /^v\d+\.\d+\.\d+$/);
+    assert.equal(crdsChart.appVersion, stackChart.appVersion, "prometheus-operator version");
+    const values = one(planFor("prod"), RELEASE, "platform-prod-prometheus-operator-crds").inputs.values;
+    assert.deepEqual(missingKeys(values, chartFixture(`${CRDS_CHART}-${crdsChartVersion}.values.yaml`)), []);
   });
 });

@@ -12,6 +12,8 @@ import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
 import { AGENT_UID, renderPrometheusAgentConfig } from "./metrics";
+import { createLogAgent, renderEdgeAlloyConfig } from "./logs";
+import { siteLogsPushUrl } from "../monitoring/remote-write";
 import { nginxConfArgs, renderNginxConf } from "./nginx";
 import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
@@ -29,6 +31,7 @@ export { EDGE_IMAGES, EDGE_PLATFORM, resolveAppImage } from "./images";
 export { ecrPullStatements, ecrRepositoryArn } from "./ecr";
 export { knownHostsLine } from "./host";
 export { AGENT_SECRET_FILES, renderPrometheusAgentConfig } from "./metrics";
+export { LOG_AGENT_CONTAINER, renderEdgeAlloyConfig } from "./logs";
 export { nginxConfArgs, renderNginxConf } from "./nginx";
 export { renderSshdConfig, SSHD_DROP_IN } from "./sshd";
 export { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS } from "./scripts";
@@ -73,6 +76,8 @@ export interface EdgeArgs {
   appUid?: number;
   /** Memory the app is guaranteed under contention, MB. Default 256. */
   appReservationMb?: number;
+  /** `dev` or `prod`: the `environment` label on the Pi's logs. Default: the label is `unknown`. */
+  environment?: string;
 }
 
 /**
@@ -258,6 +263,22 @@ export class Edge extends pulumi.ComponentResource {
         Object.entries(containers).map(([k, c]) => [CONTAINER_NAMES[k as keyof typeof CONTAINER_NAMES], c.id]),
       ),
     );
+    // The journal and the containers' logs to the cloud's Loki, with the metrics' credential and CA.
+    // Not in the deploy gate: a log agent problem must not roll back the app.
+    createLogAgent(this, name, {
+      provider,
+      memoryMb: config.memoryMb.logAgent,
+      config: metrics.apply((target) =>
+        target
+          ? renderEdgeAlloyConfig({
+              site,
+              environment: args.environment ?? "unknown",
+              pushUrl: siteLogsPushUrl(target.url, site),
+            })
+          : "// No cloud receiver (the cloud stack has no monitoring): the logs stay on the Pi.\n",
+      ),
+      dependsOn: [...agentSecretFiles, containers.metricsAgent],
+    });
     const healthCheck = healthGate(this, config, sshOptions, Object.values(containers));
 
     this.url = `https://${host}`;

@@ -5,7 +5,8 @@ import type { CloudMonitoringConfig as MonitoringConfig } from "../../config";
 import { renderDashboards } from "./dashboards";
 import { renderAlertmanagerSecret } from "./alertmanager";
 import { cloudWatchExporter } from "./cloudwatch-exporter";
-import { Logs, lokiUrl } from "./logs";
+import { operatorCrds } from "./crds";
+import { LOKI_NAME, LOKI_PORT, Logs, lokiTenants, lokiUrl } from "./logs";
 import {
   ALERTMANAGER_CONFIG_KEY,
   ALERTMANAGER_CONFIG_SECRET,
@@ -67,7 +68,8 @@ export interface MonitoringArgs {
 
 /**
  * kube-prometheus-stack (Prometheus, Alertmanager, Grafana, the operator, node exporter and
- * kube-state-metrics) installed by a Helm release that also applies the CRDs, with the platform's
+ * kube-state-metrics) installed by a Helm release after the operator's CRDs (their own release,
+ * crds.ts, so that they are upgraded with the chart), with the platform's
  * alert rules as a PrometheusRule and its dashboards as ConfigMaps the Grafana sidecar loads.
  * Alertmanager routes by severity (critical pages, warnings go to chat, the Watchdog to a
  * dead-man's switch) from `platform:monitoring.alerting`, through a Secret the operator reads.
@@ -129,6 +131,8 @@ export class Monitoring extends pulumi.ComponentResource {
       k8sOpts,
     );
 
+    // The operator's CRDs first, as their own release: Helm upgrades them with each pinned version.
+    const crds = operatorCrds(name, { version: config.crdsChartVersion, namespace: ns }, k8sOpts);
     const release = new k8s.helm.v3.Release(
       `${name}-kube-prometheus-stack`,
       {
@@ -138,8 +142,8 @@ export class Monitoring extends pulumi.ComponentResource {
         repositoryOpts: { repo: CHART_REPO },
         namespace: ns,
         createNamespace: false,
-        // Helm applies the CRDs: client-side apply of them fails on the annotation size limit.
-        skipCrds: false,
+        // The CRDs come from the prometheus-operator-crds release (crds.ts), not this chart.
+        skipCrds: true,
         cleanupOnFail: true,
         maxHistory: 10,
         timeout: 900,
@@ -150,16 +154,17 @@ export class Monitoring extends pulumi.ComponentResource {
           remoteWriteReceiver: sites.length > 0,
           alertmanagerConfigSecret: alertmanagerConfig.metadata.name,
           lokiUrl: logsOn ? lokiUrl(namespaceName) : undefined,
+          lokiTenants: lokiTenants(sites),
         }),
       },
-      { ...k8sOpts, dependsOn: args.waitFor ?? [] },
+      { ...k8sOpts, dependsOn: [...(args.waitFor ?? []), crds] },
     );
 
     // The PrometheusRule kind exists only once the release has applied the CRDs.
     prometheusRule(
       `${name}-alert-rules`,
       ns,
-      ruleGroups(sites, { databaseMaxConnections: args.databaseMaxConnections }),
+      ruleGroups(sites, { databaseMaxConnections: args.databaseMaxConnections, edgeLogs: logsOn }),
       { ...k8sOpts, dependsOn: [release] },
     );
     this.dashboards(name, ns, args.provider);
@@ -171,26 +176,29 @@ export class Monitoring extends pulumi.ComponentResource {
         { ...args.cloudWatch, namespace: namespaceName, namespaceResource: ns, provider: args.provider },
         [release],
       );
-    if (logsOn && args.cloudWatch)
-      new Logs(
-        name,
-        {
-          ...args.cloudWatch,
-          config: config.logs,
-          namespace: namespaceName,
-          namespaceResource: ns,
-          provider: args.provider,
-          storageClassName: args.storageClassName,
-          protect: args.protect ?? false,
-          cluster: name,
-          dependsOn: [release],
-        },
-        { parent: this },
-      );
+    const logs =
+      logsOn && args.cloudWatch
+        ? new Logs(
+            name,
+            {
+              ...args.cloudWatch,
+              config: config.logs,
+              namespace: namespaceName,
+              namespaceResource: ns,
+              provider: args.provider,
+              storageClassName: args.storageClassName,
+              protect: args.protect ?? false,
+              cluster: name,
+              dependsOn: [release],
+              edgeSites: sites,
+            },
+            { parent: this },
+          )
+        : undefined;
 
     this.namespace = ns;
     this.grafanaAdminPassword = pulumi.secret(password.result);
-    this.edgeRemoteWrite = sites.length > 0 ? this.remoteWrite(name, args, ns, release) : undefined;
+    this.edgeRemoteWrite = sites.length > 0 ? this.remoteWrite(name, args, ns, release, logs) : undefined;
     this.registerOutputs({
       namespace: this.namespace,
       grafanaAdminPassword: this.grafanaAdminPassword,
@@ -204,13 +212,26 @@ export class Monitoring extends pulumi.ComponentResource {
     args: MonitoringArgs,
     ns: pulumi.Output<string>,
     release: k8s.helm.v3.Release,
+    logs: Logs | undefined,
   ): RemoteWriteReceiver {
-    const k8sOpts = { parent: this, provider: args.provider, dependsOn: [release] };
-    const gateway = writeGateway(name, { namespace: ns }, k8sOpts);
+    const sites = args.edgeSites ?? [];
+    // With logs, nginx also resolves Loki's Service at start: after the Loki release (in Logs).
+    const after = logs ? [release, logs] : [release];
+    const k8sOpts = { parent: this, provider: args.provider, dependsOn: after };
+    const gateway = writeGateway(
+      name,
+      { namespace: ns, logs: logs ? { upstream: `${LOKI_NAME}:${LOKI_PORT}`, sites } : undefined },
+      k8sOpts,
+    );
     return edgeRemoteWriteReceiver(
       name,
-      { namespace: ns, clusterEndpoint: args.clusterEndpoint, clusterCaPem: args.clusterCaPem },
-      { ...k8sOpts, dependsOn: [release, gateway] },
+      {
+        namespace: ns,
+        clusterEndpoint: args.clusterEndpoint,
+        clusterCaPem: args.clusterCaPem,
+        logs: logs !== undefined,
+      },
+      { ...k8sOpts, dependsOn: [...after, gateway] },
     );
   }
 

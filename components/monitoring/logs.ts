@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import type { MonitoringAddonArgs } from "./cloudwatch-exporter";
 import type { CloudMonitoringConfig } from "../../config";
 import { privateBucket } from "../backups";
+import { CLUSTER_IMAGES, imageParts } from "../images";
 import { irsaRole } from "../irsa";
+import { siteTenant } from "./write-gateway";
 
 /**
  * Logs (docs/monitoring.md): Loki in single-binary mode storing chunks and index in an S3 bucket
@@ -28,10 +30,22 @@ export const LOKI_PUSH_PATH = "/loki/api/v1/push";
 export const ALLOY_NAME = "alloy";
 /** Where the DaemonSet keeps its read positions on the node, so a restarted pod neither re-sends nor skips lines. */
 export const ALLOY_STATE_DIR = "/var/lib/alloy-platform";
-/** With `auth_enabled: false` Loki stores everything under this tenant: chunks live under `fake/`. */
-const SINGLE_TENANT = "fake";
-/** The object prefixes Loki's retention governs: the tenant's chunks and the TSDB index. */
-export const LOKI_DATA_PREFIXES = [`${SINGLE_TENANT}/`, "index/"] as const;
+/**
+ * Loki runs multi-tenant (`auth_enabled: true`): the cluster's own logs are tenant `cluster`
+ * (Alloy's `tenant_id`), each Pi site's are `edge-<site>`, set by the write gateway from the port
+ * only that site's credential reaches (write-gateway.ts), never by the Pi. Chunks live under
+ * `<tenant>/` in the bucket.
+ */
+export const CLUSTER_TENANT = "cluster";
+/** Every tenant: the cluster's and one per site. */
+export const lokiTenants = (sites: readonly string[] = []): string[] => [CLUSTER_TENANT, ...sites.map(siteTenant)];
+/** The object prefixes Loki's retention governs: each tenant's chunks and the TSDB index. */
+export const lokiDataPrefixes = (sites: readonly string[] = []): string[] => [
+  ...lokiTenants(sites).map((tenant) => `${tenant}/`),
+  "index/",
+];
+/** The prefixes of the cluster alone (no site). */
+export const LOKI_DATA_PREFIXES = lokiDataPrefixes();
 /**
  * The bucket expires objects this many days after Loki's retention: the compactor deletes them at
  * the retention (plus its 2 h delete delay); the lifecycle only catches what it missed. Earlier
@@ -61,9 +75,12 @@ const resources = (cpu: string, memory: string, memoryLimit: string) => ({
  * The lifecycle rules: Loki's data expires a little after the retention; deleted versions go after
  * NONCURRENT_VERSION_DAYS and their delete markers with them; failed multipart uploads after a day.
  */
-export function logsLifecycleRules(retentionDays: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+export function logsLifecycleRules(
+  retentionDays: number,
+  sites: readonly string[] = [],
+): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   return [
-    ...LOKI_DATA_PREFIXES.map((prefix) => ({
+    ...lokiDataPrefixes(sites).map((prefix) => ({
       id: `expire-${prefix.replace(/\/$/, "")}`,
       status: "Enabled",
       filter: { prefix },
@@ -129,8 +146,11 @@ export function lokiValues(args: LokiValuesArgs): Record<string, unknown> {
     deploymentMode: "SingleBinary",
     fullnameOverride: LOKI_NAME,
     loki: {
-      // One tenant: the cluster's own logs; Loki's port is reached only inside the namespace (NetworkPolicies).
-      auth_enabled: false,
+      // Tenants: the cluster's logs and each site's (CLUSTER_TENANT, siteTenant). Loki's port is reached
+      // only inside the namespace (NetworkPolicies): Alloy, Grafana and the write gateway.
+      auth_enabled: true,
+      // Grafana's one data source reads every tenant (`X-Scope-OrgID: cluster|edge-lab|…`).
+      querier: { multi_tenant_queries_enabled: true },
       commonConfig: { replication_factor: 1 },
       schemaConfig: {
         configs: [
@@ -190,6 +210,8 @@ export function lokiValues(args: LokiValuesArgs): Record<string, unknown> {
 export interface AlloyConfigArgs {
   /** Loki's push URL. */
   pushUrl: string;
+  /** Loki tenant of the cluster's logs. Default CLUSTER_TENANT. */
+  tenant?: string;
   /** The `cluster` label every line gets (the stack's name). */
   cluster: string;
 }
@@ -218,7 +240,7 @@ export function renderAlloyConfig(args: AlloyConfigArgs): string {
     `loki.source.file "pod_logs" {\n  targets    = local.file_match.pod_logs.targets\n  forward_to = [loki.process.pod_logs.receiver]\n}\n`,
     // containerd writes CRI lines: time, stream, partial flag, message; partial lines are joined.
     `loki.process "pod_logs" {\n  stage.cri {}\n\n  forward_to = [loki.write.loki.receiver]\n}\n`,
-    `loki.write "loki" {\n  endpoint {\n    url = ${quote(args.pushUrl)}\n  }\n\n  external_labels = {\n    cluster = ${quote(args.cluster)},\n  }\n}\n`,
+    `loki.write "loki" {\n  endpoint {\n    url       = ${quote(args.pushUrl)}\n    tenant_id = ${quote(args.tenant ?? CLUSTER_TENANT)}\n  }\n\n  external_labels = {\n    cluster = ${quote(args.cluster)},\n  }\n}\n`,
   ].join("\n");
 }
 
@@ -226,6 +248,8 @@ export function renderAlloyConfig(args: AlloyConfigArgs): string {
 export function alloyValues(config: string): Record<string, unknown> {
   return {
     fullnameOverride: ALLOY_NAME,
+    // By digest (the chart's default is a tag); the tag is for humans, the digest overrides it.
+    image: imageParts(CLUSTER_IMAGES.alloy),
     // Its CRDs (PodLogs and friends) serve the Kubernetes monitoring chart's discovery, not used here.
     crds: { create: false },
     alloy: {
@@ -258,6 +282,8 @@ export interface LogsArgs extends MonitoringAddonArgs {
   cluster: string;
   /** What the releases wait for: kube-prometheus-stack, whose CRDs their ServiceMonitors need. */
   dependsOn: pulumi.Resource[];
+  /** The Pi sites whose logs arrive through the write gateway (a tenant and lifecycle rule each). Default none. */
+  edgeSites?: readonly string[];
 }
 
 /**
@@ -282,7 +308,7 @@ export class Logs extends pulumi.ComponentResource {
     });
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-logs-lifecycle`,
-      { bucket: bucket.id, rules: logsLifecycleRules(config.retentionDays) },
+      { bucket: bucket.id, rules: logsLifecycleRules(config.retentionDays, args.edgeSites) },
       { parent: this, dependsOn: [versioning] },
     );
 

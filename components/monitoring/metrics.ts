@@ -103,6 +103,12 @@ export const POSTGRES_EXPORTER_METRICS = {
   up: "pg_up",
 } as const;
 
+/** Loki's own metrics (its ServiceMonitor), per tenant (pkg/loghttp/push/push.go at v3.6.12). */
+export const LOKI_METRICS = {
+  /** Counter of lines the distributor received; labels `tenant`, `is_internal_stream`, `policy`, `format`. */
+  linesReceived: "loki_distributor_lines_received_total",
+} as const;
+
 /** Every metric name a rule or dashboard may use. */
 export const KNOWN_METRICS: ReadonlySet<string> = new Set(
   [
@@ -114,6 +120,7 @@ export const KNOWN_METRICS: ReadonlySet<string> = new Set(
     POSTGRES_EXPORTER_METRICS,
     EDGE_HOST_METRICS,
     CLOUDWATCH_METRICS,
+    LOKI_METRICS,
   ].flatMap((group) => Object.values(group)),
 );
 

@@ -42,13 +42,15 @@ export interface ReleaseValuesArgs {
   alertmanagerConfigSecret: pulumi.Input<string>;
   /** Loki's in-cluster URL: Grafana gets it as a data source. Default: no logs. */
   lokiUrl?: string;
+  /** The Loki tenants Grafana's data source reads (cluster and sites). Default: the cluster's alone. */
+  lokiTenants?: readonly string[];
 }
 
 /** The Loki data source's uid, pinned so dashboards and links can refer to it. */
 export const LOKI_DATASOURCE_UID = "loki";
 
 /** Grafana's Loki data source (`grafana.additionalDataSources`), read-only in the UI: it comes from code. */
-export function lokiDataSource(url: string): Record<string, unknown> {
+export function lokiDataSource(url: string, tenants: readonly string[] = ["cluster"]): Record<string, unknown> {
   return {
     name: "Loki",
     type: "loki",
@@ -56,7 +58,10 @@ export function lokiDataSource(url: string): Record<string, unknown> {
     access: "proxy",
     url,
     editable: false,
-    jsonData: { maxLines: 1000 },
+    // Loki is multi-tenant: one query spans every tenant (querier.multi_tenant_queries_enabled),
+    // each line labelled __tenant_id__. Not a secret: the header is an address, not a credential.
+    jsonData: { maxLines: 1000, httpHeaderName1: "X-Scope-OrgID" },
+    secureJsonData: { httpHeaderValue1: tenants.join("|") },
   };
 }
 
@@ -74,11 +79,13 @@ const resources = (cpu: string, memory: string, memoryLimit: string) => ({
   limits: { memory: memoryLimit },
 });
 
-/** The chart's values: names checked against kube-prometheus-stack's values.yaml (chart 79.x and later). */
+/** The chart's values: names checked against kube-prometheus-stack's values.yaml (fixture test/fixtures/charts/kube-prometheus-stack-<version>.values.yaml). */
 export function releaseValues(args: ReleaseValuesArgs): Record<string, unknown> {
   const { config, storageClassName } = args;
   return {
     fullnameOverride: RELEASE_NAME,
+    // The CRDs come from the prometheus-operator-crds release (crds.ts), which Helm does upgrade.
+    crds: { enabled: false },
     // EKS runs these on its own control plane and does not expose their metrics: scraping them
     // only produces TargetDown noise, and their alert rules would never see data.
     kubeControllerManager: { enabled: false },
@@ -153,7 +160,7 @@ export function releaseValues(args: ReleaseValuesArgs): Record<string, unknown> 
         // The dashboards refer to this uid; pinned here so a chart default change cannot break them.
         datasources: { uid: DATASOURCE.uid },
       },
-      additionalDataSources: args.lokiUrl ? [lokiDataSource(args.lokiUrl)] : [],
+      additionalDataSources: args.lokiUrl ? [lokiDataSource(args.lokiUrl, args.lokiTenants)] : [],
     },
     prometheusOperator: { resources: resources("50m", "128Mi", "256Mi") },
     "kube-state-metrics": { resources: resources("20m", "64Mi", "256Mi") },

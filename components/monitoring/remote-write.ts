@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { WRITE_GATEWAY_NAME, WRITE_GATEWAY_PORT } from "./write-gateway";
+import { sitePort, WRITE_GATEWAY_NAME, WRITE_GATEWAY_PORT } from "./write-gateway";
 
 /**
  * The write gateway's Service and port, as the API server's proxy names them: not Prometheus's own
@@ -17,6 +17,8 @@ export interface EdgeRemoteWriteArgs {
   clusterEndpoint: pulumi.Input<string>;
   /** The cluster's CA (PEM), which the Pis pin for that TLS connection. */
   clusterCaPem: pulumi.Input<string>;
+  /** The gateway forwards each site's logs to Loki on the site's own port. Default false. */
+  logs?: boolean;
 }
 
 /** Where the Pis remote-write, and what a site's credential is bound to. */
@@ -28,6 +30,26 @@ export interface RemoteWriteReceiver {
   namespace: pulumi.Output<string>;
   /** The Role allowing only `create` on the proxy of the write gateway's Service. */
   roleName: pulumi.Output<string>;
+  /** Each site may also push its logs (to its own gateway port, siteLogsRole). */
+  logs: boolean;
+}
+
+/** The proxy target of a site's logs: the gateway's Service and the site's port. */
+export const siteLogsProxyTarget = (site: string): string => `${WRITE_GATEWAY_NAME}:${sitePort(site)}`;
+
+/** The suffix of the metrics URL after `https://<api server>/api/v1/namespaces/<ns>`. */
+const METRICS_SUFFIX = `/services/${PROXY_TARGET}/proxy/api/v1/write`;
+
+/**
+ * A site's Loki push URL, from the metrics URL its cloud stack exports: the same API server and
+ * namespace, the site's own gateway port, Loki's push path. Pure, so the edge stack needs no new
+ * stack output and `--emit` renders the same URL.
+ */
+export function siteLogsPushUrl(metricsUrl: string, site: string): string {
+  if (!metricsUrl.endsWith(METRICS_SUFFIX))
+    throw new Error(`the cloud stack's edgeMetrics.url ${metricsUrl} does not end in ${METRICS_SUFFIX}`);
+  const base = metricsUrl.slice(0, -METRICS_SUFFIX.length);
+  return `${base}/services/${siteLogsProxyTarget(site)}/proxy/loki/api/v1/push`;
 }
 
 /**
@@ -55,12 +77,13 @@ export function edgeRemoteWriteReceiver(
     caPem: pulumi.output(args.clusterCaPem),
     namespace: pulumi.output(args.namespace),
     roleName: role.metadata.name,
+    logs: args.logs ?? false,
   };
 }
 
 /**
- * One site's metrics credential: a service account `edge-<site>` bound to the receiver's Role,
- * and a long-lived token for it (the Pi is outside the cluster). Revoke the site alone by
+ * One site's metrics (and, with logs, log) credential: a service account `edge-<site>` bound to the
+ * receiver's Role and, with logs, to its own logs Role, and a long-lived token for it (the Pi is outside the cluster). Revoke the site alone by
  * replacing the token Secret (`pulumi up --replace <urn>`) or by removing the site.
  */
 export function siteRemoteWriteToken(
@@ -85,6 +108,7 @@ export function siteRemoteWriteToken(
     },
     opts,
   );
+  if (receiver.logs) siteLogsAccess(name, site, account, opts);
   const token = new k8s.core.v1.Secret(
     `${name}-remote-write-token`,
     {
@@ -98,4 +122,42 @@ export function siteRemoteWriteToken(
     { ...opts, dependsOn: [account], additionalSecretOutputs: ["data"] },
   );
   return pulumi.secret(token.data.apply((data) => Buffer.from(data?.token ?? "", "base64").toString("utf8")));
+}
+
+/**
+ * The site's right to push its logs: `create` on the proxy of its own gateway port only, where the
+ * gateway sets the site's Loki tenant. Another site's token cannot reach this port, so it cannot
+ * write as this site; this token cannot reach another site's port either.
+ */
+function siteLogsAccess(
+  name: string,
+  site: string,
+  account: k8s.core.v1.ServiceAccount,
+  opts: pulumi.CustomResourceOptions,
+): void {
+  const namespace = account.metadata.namespace;
+  const role = new k8s.rbac.v1.Role(
+    `${name}-logs`,
+    {
+      metadata: { name: `edge-logs-${site}`, namespace },
+      rules: [
+        {
+          apiGroups: [""],
+          resources: ["services/proxy"],
+          resourceNames: [siteLogsProxyTarget(site)],
+          verbs: ["create"],
+        },
+      ],
+    },
+    opts,
+  );
+  new k8s.rbac.v1.RoleBinding(
+    `${name}-logs`,
+    {
+      metadata: { name: `edge-logs-${site}`, namespace },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+      subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace }],
+    },
+    opts,
+  );
 }

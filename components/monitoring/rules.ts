@@ -1,6 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify } from "yaml";
+import { siteTenant } from "./write-gateway";
 import {
   EDGE_NODE_JOB,
   APP_METRICS as APP,
@@ -9,6 +10,7 @@ import {
   DB_DUMP_CRONJOB,
   EDGE_APP_JOB,
   EDGE_HOST_METRICS as EDGE,
+  LOKI_METRICS,
   NODE_METRICS as NODE,
   PI_METRICS as PI,
   POSTGRES_EXPORTER_METRICS as PG,
@@ -341,13 +343,48 @@ export function databaseConnectionRules(maxConnections: number): RuleGroup[] {
 export interface RuleOptions {
   /** The database's max_connections: with it, DatabaseConnectionsHigh watches the connection count. */
   databaseMaxConnections?: number;
+  /** The Pis ship logs to Loki (`monitoring.logs.enabled`): EdgeLogsSilent per site. Default true. */
+  edgeLogs?: boolean;
 }
 
-/** Every rule group: the static ones, a presence and a backup-freshness alert per expected Pi, and the connection limit. */
+/**
+ * One alert per Pi whose logs stop reaching Loki while Loki is up: the site's tenant (set by the
+ * write gateway, so nothing but that Pi counts) received no line for 15 minutes, or its counter
+ * is gone. A Pi logs all the time (its 15-second timers alone write to the journal), so silence
+ * means the agent, its credential or the gateway's route is broken. Loki's own metrics (its
+ * ServiceMonitor) carry the tenant; a Pi that is dark altogether raises EdgeSilent as well.
+ */
+export function edgeLogRules(sites: readonly string[]): RuleGroup[] {
+  if (sites.length === 0) return [];
+  const lines = (site: string) => `${LOKI_METRICS.linesReceived}{tenant="${siteTenant(site)}"}`;
+  return [
+    {
+      name: "platform-edge-logs",
+      rules: sites.map((site) => ({
+        alert: "EdgeLogsSilent",
+        expr: `sum by (tenant) (increase(${lines(site)}[15m])) < 1 or absent_over_time(${lines(site)}[15m])`,
+        for: "5m",
+        labels: { severity: "warning" as const, site },
+        annotations: {
+          summary: `No logs from the Pi at ${site}`,
+          description: `Loki has received no line from ${site} (tenant ${siteTenant(site)}) for 20 minutes: its log agent, its credential or the write gateway's route is broken.`,
+        },
+      })),
+    },
+  ];
+}
+
+/** Every rule group: the static ones, a presence, a backup-freshness and a logs alert per expected Pi, and the connection limit. */
 export function ruleGroups(edgeSites: readonly string[] = [], options: RuleOptions = {}): RuleGroup[] {
   const connections =
     options.databaseMaxConnections === undefined ? [] : databaseConnectionRules(options.databaseMaxConnections);
-  return [...RULE_GROUPS, ...connections, ...edgePresenceRules(edgeSites), ...edgeBackupRules(edgeSites)];
+  return [
+    ...RULE_GROUPS,
+    ...connections,
+    ...edgePresenceRules(edgeSites),
+    ...edgeBackupRules(edgeSites),
+    ...(options.edgeLogs === false ? [] : edgeLogRules(edgeSites)),
+  ];
 }
 
 /** The rules as a Prometheus rule file (`groups:`), for `promtool` and `--emit`. */

@@ -3,6 +3,7 @@ import type { EdgeStackConfig } from "../../config";
 import { BACKUP_PREFIXES } from "../../components/backups";
 import { backupEnv } from "../../components/edge/backup";
 import { renderPrometheusAgentConfig } from "../../components/edge/metrics";
+import { emitEdgeAlloyConfig } from "../../components/edge/logs";
 import { nginxConfArgs, renderNginxConf } from "../../components/edge/nginx";
 import { renderSshdConfig } from "../../components/edge/sshd";
 import { EDGE_SCRIPTS, EDGE_UNITS } from "../../components/edge/scripts";
@@ -18,6 +19,8 @@ export function emitEdge(dir: string, config: EdgeStackConfig): string[] {
     writeArtifact(dir, "edge/nginx.conf", renderNginxConf(nginxConfArgs(edge, edge.tlsCertificate !== undefined))),
     writeArtifact(dir, "edge/sshd_config.d/10-edge.conf", renderSshdConfig({ user: edge.user, port: edge.port })),
     writeArtifact(dir, "edge/prometheus-agent.yml", renderPrometheusAgentConfig({ site: edge.site })),
+    // The log agent's config with the site's real gateway port; the API server is a placeholder.
+    writeArtifact(dir, "edge/alloy/config.alloy", emitEdgeAlloyConfig(edge.site, config.environment)),
     writeArtifact(
       dir,
       "edge/backup.env",
