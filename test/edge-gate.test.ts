@@ -57,10 +57,11 @@ describe("edge deploy gate during up", () => {
     const stdout = await new Promise((resolve) => healthGate(parent, config, sshOptions, [container]).apply(resolve));
 
     assert.equal(stdout, "health-gate: answered");
-    assert.equal(calls.length, 1);
-    assert.equal(calls[0].token, "command:local:run");
-    assert.equal(calls[0].inputs.stdin, EDGE_SCRIPTS["health-gate.sh"]);
-    const command = calls[0].inputs.command as string;
+    const [call] = calls;
+    assert.ok(call && calls.length === 1, "one call");
+    assert.equal(call.token, "command:local:run");
+    assert.equal(call.inputs.stdin, EDGE_SCRIPTS["health-gate.sh"]);
+    const command = call.inputs.command as string;
     // The pinned key travels in the options (no known_hosts file anywhere).
     assert.match(
       command,

@@ -16,7 +16,7 @@ import { nginxConfArgs, renderNginxConf } from "./nginx";
 import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
-import { healthGate, PREVIOUS_APP_IMAGE_FILE } from "./gate";
+import { APP_ROLLBACK_SCRIPT, gateStateFiles, healthGate, PREVIOUS_APP_IMAGE_FILE } from "./gate";
 
 export {
   CONTAINER_CAPABILITIES,
@@ -76,19 +76,26 @@ export interface EdgeArgs {
 }
 
 /**
- * The pre-deploy command on the Pi: records the image the app runs now (the deploy gate names it
- * when the new one fails), then runs the backup unit to completion when there is a database.
+ * The pre-deploy command on the Pi: records the image the app runs now (the deploy gate rolls back
+ * to it when the new one fails), marks the new image unverified until it passes the gate, then
+ * runs the backup unit to completion when there is a database. After an automatic rollback it
+ * then removes the rolled-back container, which Pulumi does not know, so that it can create the
+ * configured one under the same name.
  */
 export function preDeployBackupCommand(
   database: string = EDGE_PATHS.database,
   previousImageFile: string = PREVIOUS_APP_IMAGE_FILE,
 ): string {
   const tmp = `${previousImageFile}.new`;
+  const { unverifiedImage, rollbackState } = gateStateFiles(previousImageFile);
   return (
     `{ sudo docker inspect -f '{{.Config.Image}}' ${CONTAINER_NAMES.app} 2>/dev/null | sudo tee ${tmp} >/dev/null; ` +
     `if sudo test -s ${tmp}; then sudo mv ${tmp} ${previousImageFile}; else sudo rm -f ${tmp}; fi; } && ` +
+    `sudo touch ${unverifiedImage} && ` +
     `if sudo test -f ${database}; then sudo systemctl start edge-backup.service && echo "pre-deploy backup done"; ` +
-    `else echo "no database at ${database} yet: nothing to back up"; fi`
+    `else echo "no database at ${database} yet: nothing to back up"; fi && ` +
+    `if sudo test -e ${rollbackState}; then sudo docker rm --force ${CONTAINER_NAMES.app} >/dev/null && sudo rm -f ${rollbackState} && ` +
+    `echo "removed the rolled-back ${CONTAINER_NAMES.app} container: this deploy creates the configured one"; fi`
   );
 }
 
@@ -258,7 +265,17 @@ export class Edge extends pulumi.ComponentResource {
         Object.entries(containers).map(([k, c]) => [CONTAINER_NAMES[k as keyof typeof CONTAINER_NAMES], c.id]),
       ),
     );
-    const healthCheck = healthGate(this, config, sshOptions, Object.values(containers));
+    const rollbackScript = remoteFile(this, `${name}-edge-rollback-script`, {
+      connection: conn,
+      path: APP_ROLLBACK_SCRIPT,
+      content: EDGE_SCRIPTS["app-rollback.sh"],
+      mode: "0755",
+      dependsOn: prepared,
+    });
+    const healthCheck = healthGate(this, config, sshOptions, Object.values(containers), {
+      preDeploy: preDeployBackup,
+      after: [rollbackScript],
+    });
 
     this.url = `https://${host}`;
     this.healthCheck = healthCheck;
