@@ -44,6 +44,8 @@ function keyInputs(r: CapturedResource): string {
         .filter(([k, v]) => !NOISE.has(k) && (typeof v !== "object" || v === null))
         .slice(0, MAX_INPUTS);
   const flags = [r.options.protect ? "protect" : "", r.options.retainOnDelete ? "retainOnDelete" : ""].filter(Boolean);
+  // A transform acts on descendants the offline plan may not see (children of packaged components).
+  for (const transform of r.options.transforms ?? []) flags.push(`${transform} below`);
   const parts = entries.map(([k, v]) => `${k}=${short(v)}`);
   if (flags.length) parts.push(`[${flags.join(", ")}]`);
   return parts.join("  ");
