@@ -11,6 +11,7 @@ import { CONTAINER_NAMES, createContainers, REDIS_CONF_HOST_PATH, REDIS_UID, ren
 import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
+import { describeAppImage } from "./app-image";
 import { AGENT_UID, renderPrometheusAgentConfig } from "./metrics";
 import { nginxConfArgs, renderNginxConf } from "./nginx";
 import { renderSshdConfig } from "./sshd";
@@ -127,6 +128,8 @@ export class Edge extends pulumi.ComponentResource {
   readonly appImage: pulumi.Output<string>;
   /** Where appImage came from: `pinned` (edge.appImage) or `newest` (the repository's latest push, dev). */
   readonly appImageSource: "pinned" | "newest";
+  /** Which app image this run took, in a sentence: pinned, or the newest push with its tags, digest and push time. */
+  readonly appImageChoice: pulumi.Output<string>;
   /** nginx's certificate (PEM); self-signed unless configured. */
   readonly certificatePem: pulumi.Output<string>;
   /** Docker container ids by name. */
@@ -191,7 +194,7 @@ export class Edge extends pulumi.ComponentResource {
     });
     const timers = this.backupJob(name, args, conn, [...prepared, awsCredentials]);
 
-    const appImage = this.appImageRef(args);
+    const { ref: appImage, choice: appImageChoice } = this.appImageRef(args);
     const preDeployBackup = this.preDeployBackup(name, conn, appImage, [timers]);
     const pull = this.appImagePull(name, conn, appImage, [...prepared, awsCredentials]);
     // Computed once: the provider's and the gate's ssh take the same options.
@@ -281,6 +284,7 @@ export class Edge extends pulumi.ComponentResource {
     this.healthCheck = healthCheck;
     this.appImage = pulumi.output(appImage);
     this.appImageSource = config.appImage ? "pinned" : "newest";
+    this.appImageChoice = appImageChoice;
     this.certificatePem = tls.certificatePem;
     this.containerIds = containerIds;
     this.registerOutputs({
@@ -288,6 +292,7 @@ export class Edge extends pulumi.ComponentResource {
       healthCheck: this.healthCheck,
       appImage: this.appImage,
       appImageSource: this.appImageSource,
+      appImageChoice: this.appImageChoice,
       certificatePem: this.certificatePem,
       containerIds: this.containerIds,
     });
@@ -359,11 +364,11 @@ export class Edge extends pulumi.ComponentResource {
     );
   }
 
-  /** `edge.appImage`, or the ECR repository's most recently pushed image, both by digest. */
-  private appImageRef(args: EdgeArgs): pulumi.Output<string> {
-    return pulumi.output(args.cloud.appRepositoryUrl).apply((repositoryUrl) => {
+  /** `edge.appImage`, or the ECR repository's most recently pushed image, both by digest; and which it was. */
+  private appImageRef(args: EdgeArgs): { ref: pulumi.Output<string>; choice: pulumi.Output<string> } {
+    const resolved = pulumi.output(args.cloud.appRepositoryUrl).apply((repositoryUrl) => {
       const configured = resolveAppImage(args.config.appImage, repositoryUrl);
-      if (configured) return pulumi.output(configured);
+      if (configured) return pulumi.output({ ref: configured, choice: describeAppImage({ pinned: configured }) });
       if (!args.awsProvider)
         throw new pulumi.RunError(
           "platform:edge.appImage: unset, and no AWS provider to look up the newest image; pin the image by digest",
@@ -372,8 +377,14 @@ export class Edge extends pulumi.ComponentResource {
       // The stack output edgeAppImageSource says "newest": an unpinned stack deploys whatever was pushed last.
       return aws.ecr
         .getImageOutput({ repositoryName, mostRecent: true }, { parent: this, provider: args.awsProvider })
-        .apply((image) => `${repositoryUrl}@${image.imageDigest}`);
+        .apply((image) => ({
+          ref: `${repositoryUrl}@${image.imageDigest}`,
+          choice: describeAppImage({
+            newest: { repositoryUrl, digest: image.imageDigest, tags: image.imageTags, pushedAt: image.imagePushedAt },
+          }),
+        }));
     });
+    return { ref: resolved.apply((r) => r.ref), choice: resolved.apply((r) => r.choice) };
   }
 
   /**

@@ -73,11 +73,16 @@ export function renderTree(capture: Capture): string {
   return lines.join("\n");
 }
 
+/** Outputs shown whole (wrapped, not cut): which app image an edge stack deploys is the point of them. */
+const WHOLE_OUTPUTS = new Set(["edgeAppImage", "edgeAppImageChoice"]);
+
 export function renderOutputs(capture: Capture): string {
   const names = Object.keys(capture.outputs);
   if (names.length === 0) return "";
   const lines = ["Outputs:"];
-  for (const name of names) lines.push(`  ${name}: ${short(capture.outputs[name].value)}`);
+  for (const [name, { value }] of Object.entries(capture.outputs)) {
+    lines.push(`  ${name}: ${WHOLE_OUTPUTS.has(name) && typeof value === "string" ? value : short(value)}`);
+  }
   return lines.join("\n");
 }
 
