@@ -5,11 +5,12 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { EDGE_SCRIPTS, preDeployBackupCommand } from "../components/edge";
-import { gateStateFiles, healthGateCommand } from "../components/edge/gate";
+import { APP_ROLLBACK_SCRIPT, gateStateFiles, healthGateCommand } from "../components/edge/gate";
+import { emitEdge } from "../tools/plan/emit-edge";
 import { dockerSshOpts } from "../components/edge/host";
-import { edgeConfigWith } from "./helpers/config";
+import { edgeConfigWith, loadEdge, sourceFor } from "./helpers/config";
 import { loopbackSshdSkip, startLoopbackSshd, type LoopbackSshd } from "./helpers/loopback-sshd";
-import { one, planFor, PROJECT_DIR } from "./helpers/program";
+import { EDGE_STACKS, one, planFor, PROJECT_DIR } from "./helpers/program";
 
 /**
  * The automatic rollback over a real sshd on loopback: the pre-deploy command, the deploy gate
@@ -326,4 +327,27 @@ describe("the gate's command after a rollback", () => {
     const urn = spawnSync("sh", ["-c", `${asEnv} sh -c 'printf %s "$EDGE_PRE_DEPLOY_URN"'`], { encoding: "utf8" });
     assert.equal(urn.stdout, PRE_DEPLOY_URN);
   });
+});
+
+describe("the rollback script has one source", () => {
+  for (const stack of EDGE_STACKS) {
+    it(`${stack}: the component installs app-rollback.sh where the gate runs it, and --emit writes the same bytes`, () => {
+      const plan = planFor(stack);
+      const install = plan.resources.find(
+        (r) => r.type === "command:remote:Command" && r.name.endsWith("-edge-rollback-script"),
+      );
+      assert.ok(install, "the install command");
+      assert.equal(install.inputs.stdin, EDGE_SCRIPTS["app-rollback.sh"]);
+      assert.ok(String(install.inputs.create).includes(APP_ROLLBACK_SCRIPT), String(install.inputs.create));
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "emit-rollback-"));
+      try {
+        emitEdge(dir, loadEdge(sourceFor(stack)));
+        const emitted = path.join(dir, "edge/scripts/app-rollback.sh");
+        assert.equal(fs.readFileSync(emitted, "utf8"), EDGE_SCRIPTS["app-rollback.sh"]);
+        assert.equal(fs.statSync(emitted).mode & 0o777, 0o755);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
 });

@@ -27,7 +27,7 @@ say() { echo "app-rollback: $*"; }
 # One `docker create` option per line, from the failing container's settings (none are secret).
 # Go templates print Durations as 30s, which --health-interval and friends accept.
 # shellcheck disable=SC2016 # Go templates: $path is theirs, not the shell's
-SETTINGS='--user={{.Config.User}}
+SETTINGS='{{if .Config.User}}--user={{.Config.User}}{{end}}
 {{with .HostConfig}}{{if .Memory}}--memory={{.Memory}}b
 {{end}}{{if .MemoryReservation}}--memory-reservation={{.MemoryReservation}}b
 {{end}}{{range .CapDrop}}--cap-drop={{.}}
