@@ -95,7 +95,8 @@ export function preDeployBackupCommand(
     `sudo touch ${unverifiedImage} && ` +
     `if sudo test -f ${database}; then sudo systemctl start edge-backup.service && echo "pre-deploy backup done"; ` +
     `else echo "no database at ${database} yet: nothing to back up"; fi && ` +
-    `if sudo test -e ${rollbackState}; then sudo docker rm --force ${CONTAINER_NAMES.app} >/dev/null && sudo rm -f ${rollbackState} && ` +
+    // Tolerant of a container already gone (removed by hand): the marker is what matters.
+    `if sudo test -e ${rollbackState}; then sudo docker rm --force ${CONTAINER_NAMES.app} >/dev/null 2>&1; sudo rm -f ${rollbackState} && ` +
     `echo "removed the rolled-back ${CONTAINER_NAMES.app} container: this deploy creates the configured one"; fi`
   );
 }
