@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EDGE_SCRIPTS } from "../components/edge";
 import { healthGate } from "../components/edge/gate";
 import { dockerSshOpts } from "../components/edge/host";
+import { item } from "./helpers/assert";
 import { edgeConfigWith } from "./helpers/config";
 
 /**
@@ -57,8 +58,8 @@ describe("edge deploy gate during up", () => {
     const stdout = await new Promise((resolve) => healthGate(parent, config, sshOptions, [container]).apply(resolve));
 
     assert.equal(stdout, "health-gate: answered");
-    const [call] = calls;
-    assert.ok(call && calls.length === 1, "one call");
+    assert.equal(calls.length, 1);
+    const call = item(calls, 0, "invokes");
     assert.equal(call.token, "command:local:run");
     assert.equal(call.inputs.stdin, EDGE_SCRIPTS["health-gate.sh"]);
     const command = call.inputs.command as string;
