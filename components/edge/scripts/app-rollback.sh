@@ -82,7 +82,9 @@ case "${health_test[0]:-}" in
 esac
 [ "${#networks[@]}" -gt 0 ] && options+=("--network=${networks[0]}")
 
-# The environment Pulumi set: the container's, less what the failing image itself defines.
+# The environment Pulumi set: the container's, less what the failing image itself defines. Docker
+# keeps no record of which is which: a variable Pulumi sets to exactly the value the failed image's
+# own ENV gives it is taken for the image's and not copied (the previous image's ENV applies).
 pulumi_env() {
   grep -Fxv -f <(docker image inspect --format "$ENV" "$current" 2>/dev/null || true) \
     <(docker inspect --format "$ENV" "$APP") | grep -v '^$' || true
