@@ -330,6 +330,17 @@ describe("the gate's command after a rollback", () => {
 });
 
 describe("the rollback script has one source", () => {
+  it("its docker inspect template renders every option the app container's plan settings map to", () => {
+    const script = EDGE_SCRIPTS["app-rollback.sh"];
+    const template = /^SETTINGS='([^']*)'$/m.exec(script)?.[1];
+    assert.ok(template, "the SETTINGS template");
+    const inputs = one(planFor("edge-dev"), "docker:index/container:Container", "platform-dev-edge-app").inputs;
+    for (const option of inspectedOptions(inputs)) {
+      const flag = option.replace(/=.*$/, "=").replace(/^--mount=.*/, "--mount=type=");
+      assert.ok(template.includes(flag), `${flag} in the template`);
+    }
+  });
+
   for (const stack of EDGE_STACKS) {
     it(`${stack}: the component installs app-rollback.sh where the gate runs it, and --emit writes the same bytes`, () => {
       const plan = planFor(stack);
