@@ -9,7 +9,7 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
     "`cloud` (AWS) or `edge` (one Pi); each kind takes only its own keys, plus `environment` and `tags` (required)",
   "platform:environment": "which defaults column the stack takes: `dev` or `prod` (required)",
   "platform:protect":
-    "protect stateful resources (database, cache, bucket, KMS keys, repositories) from deletion by the stack",
+    "protect stateful resources (database, cache, bucket, KMS keys, repositories, the VPC and its subnets, the EKS control plane) from deletion by the stack; node groups stay replaceable",
   "platform:network.cidr": "VPC range, /16 to /20",
   "platform:network.azCount": "availability zones, 2\u20133",
   "platform:network.natGateways":

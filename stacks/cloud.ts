@@ -15,6 +15,7 @@ import { Ingress } from "../components/platform/ingress";
 import { tierCidrs } from "../components/subnet-layout";
 import { Registry } from "../components/registry";
 import { platformTags } from "../components/tags";
+import { PROTECTED_TYPES, protectionTransforms } from "../components/protection";
 
 /** What an edge stack reads from its cloud stack, by output name (the StackReference's contract). */
 export const CLOUD_OUTPUTS_FOR_EDGE = [
@@ -59,7 +60,7 @@ export async function cloudStack(config: CloudConfig) {
   const network = new Network(
     name,
     { config: config.network, region: config.region, protect: config.protect, availabilityZoneNames },
-    opts,
+    { ...opts, transforms: protectionTransforms(config.protect, PROTECTED_TYPES.network) },
   );
   const backups = new Backups(
     name,
@@ -76,7 +77,8 @@ export async function cloudStack(config: CloudConfig) {
       publicSubnetIds: network.publicSubnetIds,
       protect: config.protect,
     },
-    opts,
+    // The control plane only: the node groups and what the eks component manages stay replaceable.
+    { ...opts, transforms: protectionTransforms(config.protect, PROTECTED_TYPES.cluster) },
   );
   const dataPlane = {
     vpcId: network.vpcId,

@@ -83,5 +83,6 @@ export async function edgeStack(config: EdgeStackConfig) {
     edgeHealthCheck: component.healthCheck,
     edgeAppImage: component.appImage,
     edgeAppImageSource: component.appImageSource,
+    edgeAppImageChoice: component.appImageChoice,
   };
 }

@@ -11,6 +11,7 @@ import { CONTAINER_NAMES, createContainers, REDIS_CONF_HOST_PATH, REDIS_UID, ren
 import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
+import { describeAppImage } from "./app-image";
 import { AGENT_UID, renderPrometheusAgentConfig } from "./metrics";
 import { createLogAgent, renderEdgeAlloyConfig } from "./logs";
 import { siteLogsPushUrl } from "../monitoring/remote-write";
@@ -18,7 +19,7 @@ import { nginxConfArgs, renderNginxConf } from "./nginx";
 import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
-import { healthGate, PREVIOUS_APP_IMAGE_FILE } from "./gate";
+import { APP_ROLLBACK_SCRIPT, gateStateFiles, healthGate, PREVIOUS_APP_IMAGE_FILE } from "./gate";
 
 export {
   CONTAINER_CAPABILITIES,
@@ -81,19 +82,27 @@ export interface EdgeArgs {
 }
 
 /**
- * The pre-deploy command on the Pi: records the image the app runs now (the deploy gate names it
- * when the new one fails), then runs the backup unit to completion when there is a database.
+ * The pre-deploy command on the Pi: records the image the app runs now (the deploy gate rolls back
+ * to it when the new one fails), marks the new image unverified until it passes the gate, then
+ * runs the backup unit to completion when there is a database. After an automatic rollback it
+ * then removes the rolled-back container, which Pulumi does not know, so that it can create the
+ * configured one under the same name.
  */
 export function preDeployBackupCommand(
   database: string = EDGE_PATHS.database,
   previousImageFile: string = PREVIOUS_APP_IMAGE_FILE,
 ): string {
   const tmp = `${previousImageFile}.new`;
+  const { unverifiedImage, rollbackState } = gateStateFiles(previousImageFile);
   return (
     `{ sudo docker inspect -f '{{.Config.Image}}' ${CONTAINER_NAMES.app} 2>/dev/null | sudo tee ${tmp} >/dev/null; ` +
     `if sudo test -s ${tmp}; then sudo mv ${tmp} ${previousImageFile}; else sudo rm -f ${tmp}; fi; } && ` +
+    `sudo touch ${unverifiedImage} && ` +
     `if sudo test -f ${database}; then sudo systemctl start edge-backup.service && echo "pre-deploy backup done"; ` +
-    `else echo "no database at ${database} yet: nothing to back up"; fi`
+    `else echo "no database at ${database} yet: nothing to back up"; fi && ` +
+    // Tolerant of a container already gone (removed by hand): the marker is what matters.
+    `if sudo test -e ${rollbackState}; then sudo docker rm --force ${CONTAINER_NAMES.app} >/dev/null 2>&1; sudo rm -f ${rollbackState} && ` +
+    `echo "removed the rolled-back ${CONTAINER_NAMES.app} container: this deploy creates the configured one"; fi`
   );
 }
 
@@ -125,6 +134,8 @@ export class Edge extends pulumi.ComponentResource {
   readonly appImage: pulumi.Output<string>;
   /** Where appImage came from: `pinned` (edge.appImage) or `newest` (the repository's latest push, dev). */
   readonly appImageSource: "pinned" | "newest";
+  /** Which app image this run took, in a sentence: pinned, or the newest push with its tags, digest and push time. */
+  readonly appImageChoice: pulumi.Output<string>;
   /** nginx's certificate (PEM); self-signed unless configured. */
   readonly certificatePem: pulumi.Output<string>;
   /** Docker container ids by name. */
@@ -189,7 +200,7 @@ export class Edge extends pulumi.ComponentResource {
     });
     const timers = this.backupJob(name, args, conn, [...prepared, awsCredentials]);
 
-    const appImage = this.appImageRef(args);
+    const { ref: appImage, choice: appImageChoice } = this.appImageRef(args);
     const preDeployBackup = this.preDeployBackup(name, conn, appImage, [timers]);
     const pull = this.appImagePull(name, conn, appImage, [...prepared, awsCredentials]);
     // Computed once: the provider's and the gate's ssh take the same options.
@@ -279,12 +290,23 @@ export class Edge extends pulumi.ComponentResource {
       ),
       dependsOn: [...agentSecretFiles, containers.metricsAgent],
     });
-    const healthCheck = healthGate(this, config, sshOptions, Object.values(containers));
+    const rollbackScript = remoteFile(this, `${name}-edge-rollback-script`, {
+      connection: conn,
+      path: APP_ROLLBACK_SCRIPT,
+      content: EDGE_SCRIPTS["app-rollback.sh"],
+      mode: "0755",
+      dependsOn: prepared,
+    });
+    const healthCheck = healthGate(this, config, sshOptions, Object.values(containers), {
+      preDeploy: preDeployBackup,
+      after: [rollbackScript],
+    });
 
     this.url = `https://${host}`;
     this.healthCheck = healthCheck;
     this.appImage = pulumi.output(appImage);
     this.appImageSource = config.appImage ? "pinned" : "newest";
+    this.appImageChoice = appImageChoice;
     this.certificatePem = tls.certificatePem;
     this.containerIds = containerIds;
     this.registerOutputs({
@@ -292,6 +314,7 @@ export class Edge extends pulumi.ComponentResource {
       healthCheck: this.healthCheck,
       appImage: this.appImage,
       appImageSource: this.appImageSource,
+      appImageChoice: this.appImageChoice,
       certificatePem: this.certificatePem,
       containerIds: this.containerIds,
     });
@@ -363,11 +386,11 @@ export class Edge extends pulumi.ComponentResource {
     );
   }
 
-  /** `edge.appImage`, or the ECR repository's most recently pushed image, both by digest. */
-  private appImageRef(args: EdgeArgs): pulumi.Output<string> {
-    return pulumi.output(args.cloud.appRepositoryUrl).apply((repositoryUrl) => {
+  /** `edge.appImage`, or the ECR repository's most recently pushed image, both by digest; and which it was. */
+  private appImageRef(args: EdgeArgs): { ref: pulumi.Output<string>; choice: pulumi.Output<string> } {
+    const resolved = pulumi.output(args.cloud.appRepositoryUrl).apply((repositoryUrl) => {
       const configured = resolveAppImage(args.config.appImage, repositoryUrl);
-      if (configured) return pulumi.output(configured);
+      if (configured) return pulumi.output({ ref: configured, choice: describeAppImage({ pinned: configured }) });
       if (!args.awsProvider)
         throw new pulumi.RunError(
           "platform:edge.appImage: unset, and no AWS provider to look up the newest image; pin the image by digest",
@@ -376,8 +399,14 @@ export class Edge extends pulumi.ComponentResource {
       // The stack output edgeAppImageSource says "newest": an unpinned stack deploys whatever was pushed last.
       return aws.ecr
         .getImageOutput({ repositoryName, mostRecent: true }, { parent: this, provider: args.awsProvider })
-        .apply((image) => `${repositoryUrl}@${image.imageDigest}`);
+        .apply((image) => ({
+          ref: `${repositoryUrl}@${image.imageDigest}`,
+          choice: describeAppImage({
+            newest: { repositoryUrl, digest: image.imageDigest, tags: image.imageTags, pushedAt: image.imagePushedAt },
+          }),
+        }));
     });
+    return { ref: resolved.apply((r) => r.ref), choice: resolved.apply((r) => r.choice) };
   }
 
   /**

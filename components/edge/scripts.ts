@@ -11,6 +11,7 @@ export const EDGE_SCRIPTS = {
   "edge-restore.sh": read("scripts/edge-restore.sh"),
   "pi-metrics.sh": read("scripts/pi-metrics.sh"),
   "health-gate.sh": read("scripts/health-gate.sh"),
+  "app-rollback.sh": read("scripts/app-rollback.sh"),
   "ecr-pull.sh": read("scripts/ecr-pull.sh"),
 } as const;
 

@@ -19,6 +19,7 @@ export interface PlannedResource {
     deleteBeforeReplace?: boolean;
     dependsOn?: string[];
     provider?: string;
+    transforms?: string[];
   };
 }
 

@@ -15,6 +15,8 @@ export interface CapturedOptions {
   replaceOnChanges?: string[];
   dependsOn?: string[];
   provider?: string;
+  /** The names of the resource's transforms (e.g. "protect aws:eks/cluster:Cluster"): the engine applies them to its descendants. */
+  transforms?: string[];
 }
 
 export interface CapturedResource {
@@ -94,6 +96,7 @@ function optionsOf(opts: pulumi.CustomResourceOptions & pulumi.ComponentResource
   if (dependsOn.some(Boolean)) options.dependsOn = dependsOn.filter((d): d is string => Boolean(d));
   const provider = describeResource(opts.provider);
   if (provider) options.provider = provider;
+  if (opts.transforms?.length) options.transforms = opts.transforms.map((t) => t.name || "anonymous transform");
   return options;
 }
 

@@ -44,6 +44,8 @@ function keyInputs(r: CapturedResource): string {
         .filter(([k, v]) => !NOISE.has(k) && (typeof v !== "object" || v === null))
         .slice(0, MAX_INPUTS);
   const flags = [r.options.protect ? "protect" : "", r.options.retainOnDelete ? "retainOnDelete" : ""].filter(Boolean);
+  // A transform acts on descendants the offline plan may not see (children of packaged components).
+  for (const transform of r.options.transforms ?? []) flags.push(`${transform} below`);
   const parts = entries.map(([k, v]) => `${k}=${short(v)}`);
   if (flags.length) parts.push(`[${flags.join(", ")}]`);
   return parts.join("  ");
@@ -71,11 +73,16 @@ export function renderTree(capture: Capture): string {
   return lines.join("\n");
 }
 
+/** Outputs shown whole (wrapped, not cut): which app image an edge stack deploys is the point of them. */
+const WHOLE_OUTPUTS = new Set(["edgeAppImage", "edgeAppImageChoice"]);
+
 export function renderOutputs(capture: Capture): string {
   const names = Object.keys(capture.outputs);
   if (names.length === 0) return "";
   const lines = ["Outputs:"];
-  for (const [name, output] of Object.entries(capture.outputs)) lines.push(`  ${name}: ${short(output.value)}`);
+  for (const [name, { value }] of Object.entries(capture.outputs)) {
+    lines.push(`  ${name}: ${WHOLE_OUTPUTS.has(name) && typeof value === "string" ? value : short(value)}`);
+  }
   return lines.join("\n");
 }
 
