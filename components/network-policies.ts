@@ -1,5 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { SITE_PORT_BASE, SITE_PORT_SPAN, WRITE_GATEWAY_PORT } from "./monitoring/write-gateway";
 
 /** The label every namespace carries with its own name (Kubernetes sets it). */
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
@@ -62,12 +63,15 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         policyTypes: ["Ingress"],
         ingress: [
           { from: [fromNamespace(ns)] },
-          // The API server's service proxy (the Pis' remote write) and its calls to the operator's webhook.
+          // The API server's service proxy (the Pis' metrics and logs through the write gateway: its shared
+          // port and the per-site log ports) and its calls to the operator's webhook.
           {
             from: fromCidrs(args.privateSubnetCidrs),
             ports: [
               { protocol: "TCP", port: 9090 },
               { protocol: "TCP", port: 10250 },
+              { protocol: "TCP", port: WRITE_GATEWAY_PORT },
+              { protocol: "TCP", port: SITE_PORT_BASE, endPort: SITE_PORT_BASE + SITE_PORT_SPAN - 1 },
             ],
           },
         ],

@@ -5,6 +5,7 @@ import { DRY_RUN_GROUP } from "../components/dry-run-access";
 import { tierCidrs } from "../components/subnet-layout";
 import { environmentDefaults } from "../config";
 import { ofType, one, planFor, STACKS } from "./helpers/program";
+import { SITE_PORT_SPAN, WRITE_GATEWAY_HEALTH_PORT, WRITE_GATEWAY_NAME } from "../components/monitoring/write-gateway";
 
 const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
@@ -77,13 +78,24 @@ describe("cluster as a platform (part of issue 13)", () => {
         },
       ]);
       const monitoring = byNs("monitoring").find((p) => p.inputs.metadata.name === "allow-platform");
-      assert.deepEqual(
-        monitoring?.inputs.spec.ingress[1].ports,
-        [
-          { protocol: "TCP", port: 9090 },
-          { protocol: "TCP", port: 10250 },
-        ],
-        "the control plane reaches only Prometheus and the webhook",
+      const controlPlanePorts = monitoring?.inputs.spec.ingress[1].ports as { port: number; endPort?: number }[];
+      const admits = (port: number) => controlPlanePorts.some((p) => port >= p.port && port <= (p.endPort ?? p.port));
+      // The Pis reach the write gateway only through the API server's proxy: every port its Service
+      // forwards (the shared metrics port and each site's log port) must be open to the control plane.
+      const gateway = ofType(plan, "kubernetes:core/v1:Service").find(
+        (s) => s.inputs.metadata.name === WRITE_GATEWAY_NAME,
+      );
+      const gatewayPorts = (gateway?.inputs.spec.ports as { port: number; targetPort: number | string }[]).map((p) =>
+        typeof p.targetPort === "number" ? p.targetPort : p.port,
+      );
+      assert.ok(gatewayPorts.length >= 2, "the gateway serves metrics and at least one site's logs");
+      for (const port of [9090, 10250, ...gatewayPorts.filter((p) => p !== WRITE_GATEWAY_HEALTH_PORT)]) {
+        assert.ok(admits(port), `the control plane reaches port ${port} in monitoring`);
+      }
+      assert.ok(!admits(WRITE_GATEWAY_HEALTH_PORT), "the gateway's health port stays closed to the proxy");
+      assert.ok(
+        controlPlanePorts.every((p) => (p.endPort ?? p.port) - p.port < SITE_PORT_SPAN),
+        "no port range wider than the site ports",
       );
       assert.ok(
         !JSON.stringify(policies.map((p) => p.inputs.spec)).includes('"0.0.0.0/0"'),
