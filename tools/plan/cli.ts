@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { EdgeUnreachableError } from "../../components/edge/reachability";
 import { ConfigError, type Config, type EdgeStackConfig } from "../../config";
 import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff } from "../../cost";
+import { renderCostAtMaximum } from "../../cost/render";
 import { compareResources, renderChanges, resourcesFromPlanJson, type ChangeSet } from "./changes";
 import { emitArtifacts } from "./emit";
 import { EXIT, UsageError } from "./errors";
@@ -150,6 +151,7 @@ async function plan(flags: Flags): Promise<number> {
       renderTree(capture),
       renderOutputs(capture),
       costText,
+      cost && loaded.kind === "cloud" ? renderCostAtMaximum(cost) : "",
       costDiff ? renderCostDiff(costDiff) : "",
       renderViolations(policy),
     ];
