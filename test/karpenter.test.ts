@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { parse, type Tags } from "yaml";
-import { environmentDefaults } from "../config";
+import { crossFieldProblems, environmentDefaults } from "../config";
 import { nodePoolLimits } from "../config/instance-types";
 import { NODE_METADATA_OPTIONS } from "../components/cluster";
 import {
@@ -380,6 +380,26 @@ describe("Karpenter: NodePool and EC2NodeClass", () => {
 });
 
 describe("Karpenter: bad input", () => {
+  const merged = (karpenter: Record<string, unknown>) => ({
+    cluster: { ...environmentDefaults.prod.cluster },
+    karpenter: { ...environmentDefaults.prod.karpenter, ...karpenter },
+  });
+  it("the limit check compares both dimensions with the system pool at its maximum, and is off with Karpenter", () => {
+    const karpenterPaths = (k: Record<string, unknown>) =>
+      crossFieldProblems(merged(k))
+        .filter((p) => p.path[0] === "karpenter")
+        .map((p) => p.path.join("."));
+    // prod's system pool: 10 × m7g.large = 20 vCPU, 80 GiB.
+    assert.deepEqual(karpenterPaths({ maxNodes: 5, instanceTypes: ["m7g.xlarge"] }), [], "20 vCPU, 80 GiB: enough");
+    assert.deepEqual(karpenterPaths({ maxNodes: 9, instanceTypes: ["m7g.large"] }), ["karpenter.maxNodes"]);
+    assert.deepEqual(
+      karpenterPaths({ maxNodes: 19, instanceTypes: ["t4g.medium"] }),
+      ["karpenter.maxNodes"],
+      "38 vCPU is enough, 76 GiB is not",
+    );
+    assert.deepEqual(karpenterPaths({ enabled: false, maxNodes: 1 }), [], "no Karpenter, no limit");
+  });
+
   const refused = (overrides: Record<string, unknown>) => {
     const run = runPlanCli(["--stack", "prod", "--config-dir", stackDirWith("prod", overrides)]);
     assert.equal(run.status, 2, run.stderr);
