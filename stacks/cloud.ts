@@ -174,7 +174,8 @@ export async function cloudStack(config: CloudConfig) {
           systemNodeGroupName: cluster.systemNodeGroupName,
           nodeDiskGb: config.cluster.nodeDiskGb,
           tags: platformTags(config),
-          monitoring: monitoring ? { namespace: monitoring.namespace, release: monitoring } : undefined,
+          // The whole Monitoring component: its release brings the ServiceMonitor and PrometheusRule CRDs.
+          monitoring: monitoring ? { release: monitoring } : undefined,
           dependsOn: cluster.workloadsReady,
         },
         opts,

@@ -54,7 +54,7 @@ export interface KarpenterArgs {
   /** Tags for the instances, volumes and interfaces Karpenter launches (the provider's default tags do not reach them). */
   tags: Record<string, string>;
   /** With kube-prometheus-stack: a ServiceMonitor and the alert rules, after the monitoring release (its CRDs). */
-  monitoring?: { namespace: pulumi.Input<string>; release: pulumi.Resource };
+  monitoring?: { release: pulumi.Resource };
   /** The system pool and what else the releases wait for. */
   dependsOn: pulumi.Resource[];
 }
