@@ -109,7 +109,11 @@ export async function cloudStack(config: CloudConfig) {
         address: database.address,
         port: database.port,
         name: database.databaseName,
+        arn: database.arn,
+        resourceId: database.resourceId,
         masterSecretArn: database.masterSecretArn,
+        appUser: config.database.appUser,
+        dumpUser: config.database.dumpUser,
       },
       cache: { endpoint: cache.primaryEndpoint, port: cache.port, authToken: cache.authToken },
       backup: {
@@ -118,6 +122,8 @@ export async function cloudStack(config: CloudConfig) {
         writerPolicyArn: backups.dbWriterPolicyArn,
         region: config.region,
       },
+      // The db-users Job runs on a node.
+      dependsOn: cluster.workloadsReady,
     },
     opts,
   );
@@ -205,7 +211,7 @@ export async function cloudStack(config: CloudConfig) {
           site,
           backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
           // Config validation guarantees the repository while sites are listed.
-          appRepositoryUrl: registry.repositoryUrls[EDGE_APP_REPOSITORY],
+          appRepositoryUrl: registry.repositoryUrl(EDGE_APP_REPOSITORY),
           remoteWrite: receiver ? { receiver, provider: cluster.provider } : undefined,
         },
         opts,
@@ -228,6 +234,7 @@ export async function cloudStack(config: CloudConfig) {
     backupBucket: backups.bucketName,
     appNamespace: app.namespace,
     appRoleArn: app.roleArn,
+    appDumpRoleArn: app.dumpRoleArn,
     /** The IngressClass a Service's Ingress names to join the shared ALB; absent without platform:ingress.zoneName. */
     ...(ingress.ingressClassName ? { ingressClassName: ingress.ingressClassName } : {}),
     monitoringNamespace: monitoring?.namespace,
