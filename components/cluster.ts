@@ -96,6 +96,8 @@ export class Cluster extends pulumi.ComponentResource {
   readonly certificateAuthorityPem: pulumi.Output<string>;
   /** What workloads with volumes wait for: nodes to run on, the EBS CSI driver and the gp3 class. */
   readonly workloadsReady: pulumi.Resource[];
+  /** The managed node group's name: the system pool, where Karpenter's controller runs. */
+  readonly systemNodeGroupName: pulumi.Output<string>;
 
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:cluster:Cluster", name, {}, opts);
@@ -261,6 +263,7 @@ export class Cluster extends pulumi.ComponentResource {
       Buffer.from(ca.data ?? "", "base64").toString("utf8"),
     );
     this.workloadsReady = [nodeGroup, ebsCsi, storageClass];
+    this.systemNodeGroupName = nodeGroup.nodeGroupName;
     this.nodeSecurityGroupId = cluster.nodeSecurityGroupId;
     this.oidcProviderArn = cluster.oidcProviderArn;
     this.oidcProviderUrl = cluster.oidcProviderUrl;

@@ -15,6 +15,8 @@ export interface NetworkPoliciesArgs {
   publicSubnetCidrs: string[];
   /** Private subnets, where the EKS control plane's network interfaces are. */
   privateSubnetCidrs: string[];
+  /** Karpenter's namespace: Prometheus scrapes its metrics, the kubelet probes its health port. */
+  karpenter?: { namespace: pulumi.Input<string>; metricsPort: number; healthPort: number };
   /** What the policies wait for: the VPC CNI add-on that enforces them. */
   dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
@@ -77,6 +79,33 @@ export class NetworkPolicies extends pulumi.ComponentResource {
         ],
       });
     }
+    if (args.karpenter) this.karpenter(name, args, args.karpenter);
     this.registerOutputs({});
+  }
+
+  /**
+   * Karpenter serves no webhook (none since v1.1): in its namespace only Prometheus's scrape of
+   * the metrics port and the kubelet's probes (from the nodes, in the private subnets) get in.
+   * Egress stays open like the other namespaces': DNS, the API server, the AWS APIs and SQS.
+   */
+  private karpenter(name: string, args: NetworkPoliciesArgs, karpenter: NonNullable<NetworkPoliciesArgs["karpenter"]>) {
+    const policy = (key: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+      new k8s.networking.v1.NetworkPolicy(
+        `${name}-karpenter-${key}`,
+        { metadata: { name: key, namespace: karpenter.namespace }, spec },
+        { parent: this, provider: args.provider, dependsOn: args.dependsOn },
+      );
+    policy("default-deny-ingress", { podSelector: {}, policyTypes: ["Ingress"] });
+    const scrapers = args.monitoringNamespace
+      ? [{ from: [fromNamespace(args.monitoringNamespace)], ports: [{ protocol: "TCP", port: karpenter.metricsPort }] }]
+      : [];
+    policy("allow-platform", {
+      podSelector: {},
+      policyTypes: ["Ingress"],
+      ingress: [
+        ...scrapers,
+        { from: fromCidrs(args.privateSubnetCidrs), ports: [{ protocol: "TCP", port: karpenter.healthPort }] },
+      ],
+    });
   }
 }

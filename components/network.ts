@@ -19,6 +19,8 @@ export interface NetworkArgs {
    * the stack (`platform:protect`): deleting it takes every workload and the data tier with it.
    */
   protect?: boolean;
+  /** Extra tags on the private subnets, e.g. Karpenter's discovery tag (where it launches nodes). */
+  privateSubnetTags?: Record<string, string>;
 }
 
 /** awsx's NAT gateway strategy per `platform:network.natGateways`; `instance` brings its own NAT. */
@@ -82,7 +84,7 @@ export class Network extends pulumi.ComponentResource {
             type: "Private",
             name: "private",
             cidrBlocks: cidrs("private"),
-            tags: { "kubernetes.io/role/internal-elb": "1", tier: "private" },
+            tags: { "kubernetes.io/role/internal-elb": "1", tier: "private", ...args.privateSubnetTags },
           },
           { type: "Isolated", name: "isolated", cidrBlocks: cidrs("isolated"), tags: { tier: "isolated" } },
         ],

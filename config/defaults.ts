@@ -32,6 +32,8 @@ const shared = {
   logs: { enabled: true, lokiChartVersion: "7.3.0", alloyChartVersion: "1.11.1" },
   // aws-load-balancer-controller 3.5.0 (app v3.5.0) and external-dns 1.21.1 (app 0.21.0); no zone until a stack file names one.
   ingress: { controllerChartVersion: "3.5.0", externalDnsChartVersion: "1.21.1" },
+  // karpenter 1.14.1 (app 1.14.1); the AMI is an EKS AL2023 release, pinned (docs/scaling.md).
+  karpenter: { enabled: true, chartVersion: "1.14.1", amiAlias: "al2023@v20260818", consolidateAfter: "1m" },
   // Alertmanager's defaults: a new group waits 30 s for its siblings, changes go out every 5 min,
   // a still-firing alert repeats every 4 h. Receivers are secrets each stack sets.
   alerting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
@@ -107,6 +109,14 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     },
     // No WAF in dev: it costs more than dev's traffic is worth protecting.
     ingress: { ...shared.ingress, waf: false },
+    // Dev may run on Spot (Karpenter prefers it, on-demand when Spot has none); nodes live a week at most.
+    karpenter: {
+      ...shared.karpenter,
+      instanceTypes: ["t4g.medium", "t4g.large", "m6g.large", "m7g.large"],
+      capacityTypes: ["spot", "on-demand"],
+      maxNodes: 3,
+      expireAfter: "168h",
+    },
     edgeSites: [...shared.edgeSites],
     edge: { ...shared.edge },
     // An edge stack reads the cloud stack of its environment.
@@ -172,6 +182,14 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     },
     // AWS managed rule groups in front of prod's ALB: needs platform:ingress.zoneName (the ALB exists only with it).
     ingress: { ...shared.ingress, waf: true },
+    // Prod: on-demand only, up to 10 nodes (the requirements' "nodes 2–10"), replaced every 30 days.
+    karpenter: {
+      ...shared.karpenter,
+      instanceTypes: ["m7g.large", "m7g.xlarge", "m6g.large"],
+      capacityTypes: ["on-demand"],
+      maxNodes: 10,
+      expireAfter: "720h",
+    },
     edgeSites: [...shared.edgeSites],
     // prod deploys only the image its stack file pins; dev follows the newest push.
     edge: { ...shared.edge, requirePinnedAppImage: true },

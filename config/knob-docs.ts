@@ -83,6 +83,20 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
   "platform:ingress.controllerChartVersion":
     "aws-load-balancer-controller chart version, exact (its IAM policy in components/platform/ingress-iam.ts follows that version's docs/install/iam_policy.json)",
   "platform:ingress.externalDnsChartVersion": "external-dns chart version, exact",
+  "platform:karpenter":
+    "node autoscaling: Karpenter (its controller on the system node group, IRSA role, node role, interruption queue) with one NodePool and EC2NodeClass of Graviton nodes (docs/scaling.md)",
+  "platform:karpenter.enabled": "install Karpenter; false: the managed node group is the only capacity",
+  "platform:karpenter.chartVersion":
+    "`karpenter` chart version (oci://public.ecr.aws/karpenter), exact; its controller policy in components/platform/karpenter-iam.ts follows that version's CloudFormation",
+  "platform:karpenter.instanceTypes":
+    "Graviton types the NodePool may launch; each must be priced (cost/prices.ts) and sized (config/instance-types.ts)",
+  "platform:karpenter.capacityTypes": "`spot` and/or `on-demand`; with both Karpenter prefers Spot",
+  "platform:karpenter.maxNodes":
+    "the most Karpenter nodes at once: the NodePool's CPU and memory limits are this many of the largest allowed type, and must cover the system pool's (`cluster.maxNodes` of its largest type); the cost estimate prices this maximum",
+  "platform:karpenter.consolidateAfter": "how long a node stays empty or underused before Karpenter consolidates it",
+  "platform:karpenter.expireAfter": "nodes older than this are replaced",
+  "platform:karpenter.amiAlias":
+    "EC2NodeClass AMI alias pinned to an EKS AL2023 release (`al2023@vYYYYMMDD`), so a new AMI (and the node rollout it causes) comes by a reviewed change",
   "platform:monitoring.enabled": "install kube-prometheus-stack",
   "platform:monitoring.chartVersion": "chart version, exact",
   "platform:monitoring.crdsChartVersion":

@@ -357,6 +357,7 @@ function unpricedProblems(merged: Record<string, unknown>, region: string | unde
     [["cluster", "instanceTypes"], section("cluster").instanceTypes, table.ec2],
     [["database", "instanceClass"], section("database").instanceClass, table.rdsPostgres],
     [["cache", "nodeType"], section("cache").nodeType, table.elasticache],
+    [["karpenter", "instanceTypes"], section("karpenter").instanceTypes, table.ec2],
   ];
   return checks.flatMap(([path, value, priced]) =>
     asList(value)

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { EKS_UNSUPPORTED_ZONE_IDS } from "../components/availability-zones";
 import { EKS_ADDON_CLUSTER_VERSIONS, EKS_ADDON_VERSIONS } from "./eks-addons";
+import { INSTANCE_SIZES, instanceSize, nodePoolLimits } from "./instance-types";
 
 /**
  * The schema of every `platform:` key, after the environment's defaults are filled in.
@@ -423,6 +424,43 @@ export const ingressSchema = z.strictObject({
   externalDnsChartVersion: chartVersion("1.21.1"),
 });
 
+/** What Karpenter may launch: `spot` (interruptible, cheaper) and `on-demand`. */
+export const KARPENTER_CAPACITY_TYPES = ["spot", "on-demand"] as const;
+const KARPENTER_DURATION = 'a Karpenter duration such as "30s", "5m" or "720h"';
+const AMI_ALIAS =
+  'a pinned AL2023 EKS AMI release, "al2023@v<YYYYMMDD>" (a release of awslabs/amazon-eks-ami; not "al2023@latest")';
+
+/**
+ * Node autoscaling: Karpenter with one NodePool of Graviton nodes beside the managed node group
+ * (the small system pool, where Karpenter itself runs). See docs/scaling.md.
+ */
+export const karpenterSchema = z.strictObject({
+  /** Install Karpenter, its IAM, interruption queue, NodePool and EC2NodeClass. */
+  enabled: boolean,
+  /** `karpenter` chart version (oci://public.ecr.aws/karpenter), pinned; its IAM policy follows that version. */
+  chartVersion: chartVersion("1.14.1"),
+  /** Instance types the NodePool may launch: Graviton, each priced and sized (the limits and the cost at the maximum). */
+  instanceTypes: z
+    .array(gravitonInstanceType, { error: "a list of Graviton instance types" })
+    .min(1, { error: "at least one instance type" })
+    .refine((types) => new Set(types).size === types.length, { error: "instance types without duplicates" }),
+  /** Capacity types the NodePool may launch; Karpenter prefers Spot when both are allowed. */
+  capacityTypes: z
+    .array(z.enum(KARPENTER_CAPACITY_TYPES, { error: '"spot" or "on-demand"' }), {
+      error: 'a list of capacity types, e.g. ["on-demand"] or ["spot", "on-demand"]',
+    })
+    .min(1, { error: "at least one capacity type" })
+    .refine((types) => new Set(types).size === types.length, { error: "capacity types without duplicates" }),
+  /** The most nodes Karpenter may run at once: the NodePool's CPU and memory limits are this many of the largest allowed type. */
+  maxNodes: integer(1, 100, "Karpenter nodes at once; the NodePool's limits are derived from it"),
+  /** How long a node must be empty or underused before Karpenter consolidates it. */
+  consolidateAfter: z.string({ error: KARPENTER_DURATION }).regex(/^[1-9]\d*(s|m|h)$/, { error: KARPENTER_DURATION }),
+  /** Nodes older than this are replaced (fresh AMI, no long-lived hosts). */
+  expireAfter: z.string({ error: KARPENTER_DURATION }).regex(/^[1-9]\d*(s|m|h)$/, { error: KARPENTER_DURATION }),
+  /** The EC2NodeClass's AMI alias, pinned to an EKS AMI release so a new AMI arrives by a reviewed change. */
+  amiAlias: z.string({ error: AMI_ALIAS }).regex(/^al2023@v\d{8}$/, { error: AMI_ALIAS }),
+});
+
 export const edgeSchema = z.strictObject({
   /** This Pi's site: one of the cloud stack's `platform:edgeSites`; its backups land under `edge/<site>/`. */
   site: dnsLabel,
@@ -549,6 +587,7 @@ export const platformSchemas = {
   dr: drSchema,
   monitoring: monitoringSchema,
   ingress: ingressSchema,
+  karpenter: karpenterSchema,
   edgeSites: edgeSitesSchema,
   edge: edgeSchema,
   cloudStack: cloudStackSchema,
@@ -573,6 +612,7 @@ export const KIND_KEYS = {
     "cost",
     "dr",
     "ingress",
+    "karpenter",
   ],
   edge: ["edge", "cloudStack"],
 } as const satisfies Record<StackKind, readonly PlatformKey[]>;
@@ -592,6 +632,7 @@ export type MonitoringConfig = PlatformConfig["monitoring"];
 export type DrConfig = PlatformConfig["dr"];
 export type CostConfig = PlatformConfig["cost"];
 export type IngressConfig = PlatformConfig["ingress"];
+export type KarpenterConfig = PlatformConfig["karpenter"];
 
 /** The ECR repository the Pi's app image comes from: a cloud stack serving sites must have it. */
 export const EDGE_APP_REPOSITORY = "edge-app";
@@ -720,6 +761,7 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
         "no sites while cluster.publicAccessCidrs is empty: each Pi sends its metrics through the cluster's public API endpoint, so add the Pis' public addresses there",
     });
   problems.push(...clusterAccessProblems(merged));
+  problems.push(...karpenterProblems(merged));
   const repositories = section(merged.registry).repositories;
   if (sites.length > 0 && Array.isArray(repositories) && !repositories.includes(EDGE_APP_REPOSITORY))
     problems.push({
@@ -860,4 +902,41 @@ function alertingProblems(monitoring: Record<string, unknown>): CrossFieldProble
         "monitoring.alerting.email.authUsername and authPassword set together, or neither (a relay without authentication)",
     });
   return problems;
+}
+
+/**
+ * Karpenter's NodePool limits are derived from `karpenter.maxNodes` and its largest allowed type;
+ * they must cover at least the system pool's capacity at its maximum (`cluster.maxNodes` of its
+ * largest type), or Karpenter could never take over the load the system pool is sized for.
+ */
+function karpenterProblems(merged: Record<string, unknown>): CrossFieldProblem[] {
+  const karpenter = section(merged.karpenter);
+  const cluster = section(merged.cluster);
+  const types = (v: unknown) => (Array.isArray(v) && v.every((t) => typeof t === "string") ? (v as string[]) : []);
+  if (karpenter.enabled !== true) return [];
+  const unsized = types(karpenter.instanceTypes).filter((t) => instanceSize(t) === undefined);
+  if (unsized.length > 0)
+    return [
+      {
+        path: ["karpenter", "instanceTypes"],
+        value: unsized,
+        expected: `types whose vCPUs and memory config/instance-types.ts records (${Object.keys(INSTANCE_SIZES).join(", ")}): the NodePool's limits are derived from them; add a type there with its figures first`,
+      },
+    ];
+  if (!isNumber(karpenter.maxNodes) || !isNumber(cluster.maxNodes)) return [];
+  const limits = nodePoolLimits(types(karpenter.instanceTypes), karpenter.maxNodes);
+  const system = nodePoolLimits(types(cluster.instanceTypes), cluster.maxNodes);
+  if (!limits || !system) return [];
+  const short = [
+    limits.cpu < system.cpu ? `${limits.cpu} vCPU < ${system.cpu}` : undefined,
+    limits.memoryGib < system.memoryGib ? `${limits.memoryGib} GiB < ${system.memoryGib} GiB` : undefined,
+  ].filter((s) => s !== undefined);
+  if (short.length === 0) return [];
+  return [
+    {
+      path: ["karpenter", "maxNodes"],
+      value: karpenter.maxNodes,
+      expected: `NodePool limits at least the system pool's capacity (cluster.maxNodes ${cluster.maxNodes} × its largest type): they are ${short.join(", ")}; raise karpenter.maxNodes or allow a larger karpenter.instanceTypes entry`,
+    },
+  ];
 }

@@ -33,6 +33,7 @@ export function estimateCost(resources: readonly CostResource[], options: Estima
 
   const lines: CostLine[] = [];
   const unpriced: UnpricedResource[] = [];
+  const scaleOut: CostLine[] = [];
   for (const r of resources) {
     const resource = `${r.type}::${r.name}`;
     const pricer = Object.hasOwn(PRICERS, r.type) ? PRICERS[r.type] : undefined;
@@ -48,11 +49,14 @@ export function estimateCost(resources: readonly CostResource[], options: Estima
     const outcome = pricer(r, ctx);
     for (const draft of outcome.lines)
       lines.push({ resource, ...draft, monthly: round(draft.quantity * draft.unitPrice, 6) });
+    for (const draft of outcome.atMaximum ?? [])
+      scaleOut.push({ resource, ...draft, monthly: round(draft.quantity * draft.unitPrice, 6) });
     if (outcome.unpriced !== undefined) unpriced.push({ resource, type: r.type, reason: outcome.unpriced });
   }
   const monthly = round(
     lines.reduce((sum, l) => sum + l.monthly, 0),
     2,
   );
-  return { currency: "USD", monthly, lines, unpriced };
+  const atMaximum = { monthly: round(monthly + scaleOut.reduce((sum, l) => sum + l.monthly, 0), 2), lines: scaleOut };
+  return { currency: "USD", monthly, lines, unpriced, atMaximum };
 }

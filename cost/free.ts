@@ -77,6 +77,14 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
   "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": NETWORK_PLUMBING,
   "aws:ec2/defaultRouteTable:DefaultRouteTable": NETWORK_PLUMBING,
   "eks:index:VpcCniAddon": "the VPC CNI add-on is free",
+  // Karpenter's interruption handling (components/platform/karpenter.ts).
+  "aws:cloudwatch/eventRule:EventRule":
+    "EventBridge delivers AWS services' own events (EC2, Health) on the default bus at no charge",
+  "aws:cloudwatch/eventTarget:EventTarget": AWS_CONFIG,
+  "aws:sqs/queue:Queue":
+    "SQS bills per request ($0.40 per million after the account's first million a month, https://aws.amazon.com/sqs/pricing/): Karpenter's long polling makes about 130,000 a month, not estimated",
+  "aws:sqs/queuePolicy:QueuePolicy": AWS_CONFIG,
+  "aws:ec2/tag:Tag": AWS_CONFIG,
 };
 
 /** Why a type bills nothing, or undefined when it is not known to be free. */

@@ -59,6 +59,21 @@ export function renderCost(estimate: CostEstimate, budgetUsd?: number): string {
   return out.join("\n");
 }
 
+/**
+ * The cost with every autoscaled pool at its configured maximum, and what each adds; empty when
+ * nothing scales (printed by the plan after the estimate).
+ */
+export function renderCostAtMaximum(estimate: CostEstimate): string {
+  if (!estimate.atMaximum || estimate.atMaximum.lines.length === 0) return "";
+  const extra = estimate.atMaximum.monthly - estimate.monthly;
+  return [
+    `At the configured maximum: ${money(estimate.atMaximum.monthly)} per month (+${money(extra)} when every pool scales out; the budget applies to the baseline)`,
+    ...estimate.atMaximum.lines.map(
+      (l) => `  + ${shortResource(l.resource)}: ${l.item}, ${quantity(l)}: ${money(l.monthly)}`,
+    ),
+  ].join("\n");
+}
+
 /** The difference as text: the total, then each line that changed. */
 export function renderCostDiff(diff: CostDiff): string {
   const head = `Cost difference (${diff.currency} per month): ${money(diff.before)} → ${money(diff.after)} (${signed(diff.difference)})`;

@@ -45,6 +45,11 @@ export interface CostEstimate {
   monthly: number;
   lines: CostLine[];
   unpriced: UnpricedResource[];
+  /**
+   * The cost with every autoscaled pool at its configured maximum (the node group at maxSize,
+   * Karpenter's NodePool at its limits): `monthly` plus `lines`, what scaling out adds.
+   */
+  atMaximum?: { monthly: number; lines: CostLine[] };
 }
 
 /** A line before the estimate attaches the resource and multiplies it out. */
@@ -56,6 +61,8 @@ export type LineDraft = Omit<CostLine, "resource" | "monthly">;
  */
 export interface Outcome {
   lines: LineDraft[];
+  /** What the resource adds when it scales out to its configured maximum (not in the baseline). */
+  atMaximum?: LineDraft[];
   free?: string;
   unpriced?: string;
 }

@@ -12,6 +12,12 @@ import { Monitoring } from "../components/monitoring";
 import { Network, resolveZones } from "../components/network";
 import { NetworkPolicies } from "../components/network-policies";
 import { Ingress } from "../components/platform/ingress";
+import {
+  DISCOVERY_TAG,
+  Karpenter,
+  KARPENTER_HEALTH_PORT,
+  KARPENTER_METRICS_PORT,
+} from "../components/platform/karpenter";
 import { tierCidrs } from "../components/subnet-layout";
 import { Registry } from "../components/registry";
 import { platformTags } from "../components/tags";
@@ -59,7 +65,14 @@ export async function cloudStack(config: CloudConfig) {
   );
   const network = new Network(
     name,
-    { config: config.network, region: config.region, protect: config.protect, availabilityZoneNames },
+    {
+      config: config.network,
+      region: config.region,
+      protect: config.protect,
+      availabilityZoneNames,
+      // The cluster is named like the stack (components/cluster.ts): Karpenter finds the node subnets by it.
+      privateSubnetTags: config.karpenter.enabled ? { [DISCOVERY_TAG]: name } : undefined,
+    },
     { ...opts, transforms: protectionTransforms(config.protect, PROTECTED_TYPES.network) },
   );
   const backups = new Backups(
@@ -154,6 +167,28 @@ export async function cloudStack(config: CloudConfig) {
         opts,
       )
     : undefined;
+  const karpenter = config.karpenter.enabled
+    ? new Karpenter(
+        name,
+        {
+          config: config.karpenter,
+          provider: cluster.provider,
+          region: config.region,
+          clusterName: cluster.name,
+          clusterEndpoint: cluster.endpoint,
+          oidcProviderArn: cluster.oidcProviderArn,
+          oidcProviderUrl: cluster.oidcProviderUrl,
+          nodeSecurityGroupId: cluster.nodeSecurityGroupId,
+          systemNodeGroupName: cluster.systemNodeGroupName,
+          nodeDiskGb: config.cluster.nodeDiskGb,
+          tags: platformTags(config),
+          // The whole Monitoring component: its release brings the ServiceMonitor and PrometheusRule CRDs.
+          monitoring: monitoring ? { release: monitoring } : undefined,
+          dependsOn: cluster.workloadsReady,
+        },
+        opts,
+      )
+    : undefined;
   new NetworkPolicies(
     name,
     {
@@ -162,6 +197,9 @@ export async function cloudStack(config: CloudConfig) {
       monitoringNamespace: monitoring?.namespace,
       publicSubnetCidrs: tierCidrs(config.network.cidr, "public", config.network.azCount),
       privateSubnetCidrs: tierCidrs(config.network.cidr, "private", config.network.azCount),
+      karpenter: karpenter
+        ? { namespace: karpenter.namespace, metricsPort: KARPENTER_METRICS_PORT, healthPort: KARPENTER_HEALTH_PORT }
+        : undefined,
       dependsOn: cluster.workloadsReady,
     },
     opts,

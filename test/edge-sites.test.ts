@@ -97,7 +97,7 @@ describe("Pi sites of a cloud stack", () => {
         .sort();
     assert.deepEqual(perSite(two, "lab2"), perSite(two, "lab"));
     assert.equal(two.resources.length - one_.resources.length, perSite(two, "lab").length);
-    const rule = one(two, "kubernetes:monitoring.coreos.com/v1:PrometheusRule");
+    const rule = one(two, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "platform-dev-alert-rules");
     const silent = JSON.stringify(rule.inputs.spec.groups).match(/EdgeSilent/g) ?? [];
     assert.equal(silent.length, 2, "an EdgeSilent alert per site");
   });

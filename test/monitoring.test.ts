@@ -163,7 +163,7 @@ describe("monitoring", () => {
       assert.equal(plan.outputs.edgeMetrics, undefined);
       assert.deepEqual(plan.outputs.edgeSites, {});
       assert.equal(ofType(plan, "platform:edge:SiteAccess").length, 0);
-      const rule = one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule");
+      const rule = one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", `${name}-alert-rules`);
       assert.ok(!JSON.stringify(rule.inputs.spec.groups).includes("EdgeSilent"));
     });
 

@@ -49,10 +49,27 @@ export function nodeGroup(r: CostResource, ctx: PricingContext): Outcome {
   const hourly = spot ? onDemand.usd * (1 - discount) : onDemand.usd;
   const market = spot ? `Spot (assumed -${Math.round(discount * 100)}%)` : "on-demand";
   const diskGb = asNumber(r.inputs.diskSize) ?? launchTemplateDiskGb(r, ctx) ?? EKS_DEFAULT_DISK_GB;
-  return lines(
-    line(`EC2 ${instanceType} ${market}`, nodes * HOURS_PER_MONTH, onDemand, hourly),
-    line("EBS gp3 node root volumes", nodes * diskGb, ctx.prices.ebsGp3GbMonth),
-  );
+  const extra = Math.max(0, (asNumber(at(r.inputs, "scalingConfig", "maxSize")) ?? nodes) - nodes);
+  return {
+    ...lines(
+      line(`EC2 ${instanceType} ${market}`, nodes * HOURS_PER_MONTH, onDemand, hourly),
+      line("EBS gp3 node root volumes", nodes * diskGb, ctx.prices.ebsGp3GbMonth),
+    ),
+    // Up to maxSize: the nodes beyond the desired size.
+    ...(extra > 0
+      ? {
+          atMaximum: [
+            line(
+              `EC2 ${instanceType} ${market}, ${extra} more up to maxSize`,
+              extra * HOURS_PER_MONTH,
+              onDemand,
+              hourly,
+            ),
+            line("EBS gp3 node root volumes, up to maxSize", extra * diskGb, ctx.prices.ebsGp3GbMonth),
+          ],
+        }
+      : {}),
+  };
 }
 
 /** The root volume size of the node group's launch template (referenced by name), when the plan has it. */

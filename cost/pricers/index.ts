@@ -12,6 +12,7 @@ import {
   s3Bucket,
   secret,
 } from "./data";
+import { karpenterNodePool } from "./karpenter";
 import { claimTemplates, helmRelease, persistentVolumeClaim, service } from "./kubernetes";
 import { awsLoadBalancer, awsxVpc, elasticIp, natGateway, vpcEndpoint, wafWebAcl } from "./network";
 
@@ -45,4 +46,5 @@ export const PRICERS: Readonly<Record<string, Pricer>> = {
   "kubernetes:monitoring.coreos.com/v1:Prometheus": claimTemplates,
   "kubernetes:monitoring.coreos.com/v1:Alertmanager": claimTemplates,
   "kubernetes:helm.sh/v3:Release": helmRelease,
+  "kubernetes:karpenter.sh/v1:NodePool": karpenterNodePool,
 };

@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import { parseArgs } from "node:util";
 import { ConfigError, type Config, type EdgeStackConfig } from "../../config";
 import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff } from "../../cost";
+import { renderCostAtMaximum } from "../../cost/render";
 import { compareResources, renderChanges, resourcesFromPlanJson, type ChangeSet } from "./changes";
 import { emitArtifacts } from "./emit";
 import { EXIT, reportError, UsageError } from "./errors";
@@ -149,6 +150,7 @@ async function plan(flags: Flags): Promise<number> {
       renderTree(capture),
       renderOutputs(capture),
       costText,
+      cost && loaded.kind === "cloud" ? renderCostAtMaximum(cost) : "",
       costDiff ? renderCostDiff(costDiff) : "",
       renderViolations(policy),
     ];
