@@ -20,19 +20,17 @@ function answer(message: { status: number; stdout: string; stderr: string }): vo
   Atomics.notify(signal, 0);
 }
 
-// A program error that escapes the plan must still answer, or the waiting test would hang.
+// An error that escapes the plan while it runs ends it as it would end the CLI's process (exit 1,
+// the error on stderr), so the waiting test gets an answer instead of hanging. One that arrives
+// after the answer belongs to a plan the CLI would already have exited from: it is dropped.
 let busy = false;
-const fail = (error: unknown) => {
-  if (!busy) throw error;
+const crash = (error: unknown) => {
+  if (!busy) return;
   busy = false;
-  answer({
-    status: -1,
-    stdout: "",
-    stderr: `plan worker: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-  });
+  answer({ status: 1, stdout: "", stderr: error instanceof Error ? (error.stack ?? error.message) : String(error) });
 };
-process.on("uncaughtException", fail);
-process.on("unhandledRejection", fail);
+process.on("uncaughtException", crash);
+process.on("unhandledRejection", crash);
 
 port.on("message", (argv: string[]) => {
   busy = true;
@@ -47,5 +45,5 @@ port.on("message", (argv: string[]) => {
     if (!busy) return;
     busy = false;
     answer({ status, stdout, stderr });
-  }, fail);
+  }, crash);
 });

@@ -65,7 +65,7 @@ export function runPlanCliAsync(args: string[]): Promise<PlanRun> {
 }
 
 /** A plan taking longer than this in the worker is reported as a failure, not waited on forever. */
-const IN_PROCESS_TIMEOUT_MS = 10 * 60 * 1000;
+const IN_PROCESS_TIMEOUT_MS = 5 * 60 * 1000;
 
 let planner: { port: MessagePort; signal: Int32Array } | undefined;
 
@@ -85,6 +85,9 @@ function inProcessPlanner(): { port: MessagePort; signal: Int32Array } {
   });
   // The file's process exits when its tests are done, whatever the SDK left open in the worker.
   worker.unref();
+  // A worker that died (it answers every plan, even a crashed one) is replaced at the next plan.
+  worker.on("error", () => undefined);
+  worker.on("exit", () => (planner = undefined));
   port1.unref();
   planner = { port: port1, signal };
   return planner;
