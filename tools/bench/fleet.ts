@@ -48,7 +48,7 @@ function plan(sites: number): { seconds: number; resources: number } {
     resources = (JSON.parse(run.stdout) as { resources: unknown[] }).resources.length;
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  return { seconds: times.sort((a, b) => a - b)[Math.floor(times.length / 2)], resources };
+  return { seconds: times.sort((a, b) => a - b)[Math.floor(times.length / 2)] ?? NaN, resources };
 }
 
 const one = plan(1);
