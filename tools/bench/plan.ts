@@ -1,7 +1,8 @@
 /**
  * Plan benchmark (a script, not a test): the offline plan of a stack (`npm run plan -- --stack prod
  * --json`, output discarded) against a process that only imports the packages the plan loads (the
- * project's dependencies and @pulumi/policy), both as fresh Node processes with tsx. Prints the
+ * project's dependencies and @pulumi/policy), both as fresh Node processes with tsx as `npm run
+ * plan` runs (and the import once more without tsx, for scale). Prints the
  * median wall time and CPU time (user+sys, the children's, from /proc: honest on a shared machine)
  * of each and their ratio; the target is at most 1.5x.
  * Usage: npm run bench:plan [-- --stack prod --runs 5]
@@ -48,10 +49,10 @@ interface Sample {
   cpu?: number;
 }
 
-function timed(args: string[]): Sample {
+function timed(args: string[], loader: string[] = ["--import", "tsx"]): Sample {
   const cpuBefore = childrenCpuSeconds();
   const started = process.hrtime.bigint();
-  const run = spawnSync(process.execPath, ["--import", "tsx", ...args], {
+  const run = spawnSync(process.execPath, [...loader, ...args], {
     cwd: ROOT,
     stdio: ["ignore", "ignore", "pipe"],
     encoding: "utf8",
@@ -76,9 +77,11 @@ const planArgs = [path.join(ROOT, "tools/plan/cli.ts"), "--stack", stack, "--jso
 timed(["-e", importScript]);
 timed(planArgs);
 const imports: Sample[] = [];
+const plainImports: Sample[] = [];
 const plans: Sample[] = [];
 for (let i = 0; i < runs; i++) {
   imports.push(timed(["-e", importScript]));
+  plainImports.push(timed(["-e", importScript], []));
   plans.push(timed(planArgs));
 }
 
@@ -88,6 +91,9 @@ const line = (what: string, samples: Sample[], pick: (s: Sample) => number | und
 };
 console.log(`offline plan of ${stack} vs importing ${importedPackages().join(", ")}; median of ${runs} runs`);
 console.log(`  import only: ${line("wall", imports, (s) => s.wall)}, ${line("cpu", imports, (s) => s.cpu)}`);
+console.log(
+  `  (without tsx: ${line("wall", plainImports, (s) => s.wall)}, ${line("cpu", plainImports, (s) => s.cpu)}; tsx's hooks see every module the SDKs load)`,
+);
 console.log(`  plan:        ${line("wall", plans, (s) => s.wall)}, ${line("cpu", plans, (s) => s.cpu)}`);
 const wallRatio = median(plans.map((s) => s.wall)) / median(imports.map((s) => s.wall));
 const cpus = (xs: Sample[]) => xs.map((s) => s.cpu).filter((x): x is number => x !== undefined);
