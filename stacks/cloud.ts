@@ -167,7 +167,7 @@ export async function cloudStack(config: CloudConfig) {
           site,
           backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
           // Config validation guarantees the repository while sites are listed.
-          appRepositoryUrl: registry.repositoryUrls[EDGE_APP_REPOSITORY],
+          appRepositoryUrl: registry.repositoryUrl(EDGE_APP_REPOSITORY),
           remoteWrite: receiver ? { receiver, provider: cluster.provider } : undefined,
         },
         opts,

@@ -50,8 +50,22 @@ export async function edgeStack(config: EdgeStackConfig) {
     cloud: {
       region,
       backupBucket: ref.requireOutput("backupBucket") as pulumi.Output<string>,
-      appRepositoryUrl: repositoryUrls.apply((urls) => urls[EDGE_APP_REPOSITORY]),
-      credentials: pulumi.secret(credentials.apply((all) => all[edge.site])),
+      appRepositoryUrl: repositoryUrls.apply((urls) => {
+        const url = urls[EDGE_APP_REPOSITORY];
+        if (url === undefined)
+          throw new Error(
+            `stack ${config.cloudStack.name} exports no "${EDGE_APP_REPOSITORY}" repository: add it to its platform:registry.repositories`,
+          );
+        return url;
+      }),
+      credentials: pulumi.secret(
+        credentials.apply((all) => {
+          const site = all[edge.site];
+          if (site === undefined)
+            throw new Error(`stack ${config.cloudStack.name} exports no credentials for edge site ${edge.site}`);
+          return site;
+        }),
+      ),
       metrics: ref.getOutput("edgeMetrics") as pulumi.Output<EdgeMetricsTarget | undefined>,
       // Tiers are the cloud stack's retention decision; a cloud stack from before them has none.
       backupTiers: (ref.requireOutput("edgeSites") as pulumi.Output<Record<string, { backupTiers?: boolean }>>).apply(

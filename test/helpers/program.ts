@@ -216,7 +216,7 @@ export function ofType(plan: Plan, type: string): PlannedResource[] {
 export function one(plan: Plan, type: string, name?: string): PlannedResource {
   const found = ofType(plan, type).filter((r) => name === undefined || r.name === name);
   const [only] = found;
-  if (!only || found.length !== 1)
+  if (only === undefined || found.length !== 1)
     throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
   return only;
 }
