@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { item } from "./helpers/assert";
+import { asList, input, inputJson, inputRecord, inputString, valueAt } from "./helpers/inputs";
 import { one, planFor, STACKS } from "./helpers/program";
 
 type Statement = {
@@ -17,10 +18,10 @@ describe("app platform", () => {
       const sa = one(plan, "kubernetes:core/v1:ServiceAccount", `platform-${stack}-app`);
       const role = one(plan, "aws:iam/role:Role", `platform-${stack}-app`);
       assert.equal(
-        sa.inputs.metadata.annotations["eks.amazonaws.com/role-arn"],
+        input(sa, ["metadata", "annotations", "eks.amazonaws.com/role-arn"]),
         `arn:aws:iam::123456789012:role/${role.name}`,
       );
-      const trust = JSON.parse(role.inputs.assumeRolePolicy).Statement[0] as Statement;
+      const trust = valueAt(inputJson(role, "assumeRolePolicy"), "Statement.0") as Statement;
       assert.ok(
         Object.entries(trust.Condition?.StringEquals ?? {}).some(
           ([k, v]) => k.endsWith(":sub") && v === "system:serviceaccount:app:app",
@@ -35,9 +36,12 @@ describe("app platform", () => {
         `arn:aws:iam::123456789012:policy/platform-${stack}-app-db-secret`,
         `arn:aws:iam::123456789012:policy/platform-${stack}-db-writer`,
       ]);
-      const secretPolicy = JSON.parse(
-        one(plan, "aws:iam/policy:Policy", `platform-${stack}-app-db-secret`).inputs.policy,
-      ) as { Statement: Statement[] };
+      const secretPolicy = inputJson(
+        one(plan, "aws:iam/policy:Policy", `platform-${stack}-app-db-secret`),
+        "policy",
+      ) as {
+        Statement: Statement[];
+      };
       assert.deepEqual(
         item(secretPolicy.Statement, 0, "secret policy statements").Resource,
         plan.outputs.databaseSecretArn,
@@ -47,10 +51,10 @@ describe("app platform", () => {
     it(`${stack}: endpoints in a ConfigMap, the cache token only in a Secret`, () => {
       const plan = planFor(stack);
       const endpoints = one(plan, "kubernetes:core/v1:ConfigMap", `platform-${stack}-app-endpoints`);
-      assert.match(endpoints.inputs.data.DATABASE_HOST, /\.rds\.amazonaws\.com$/);
-      assert.equal(endpoints.inputs.data.DATABASE_PORT, "5432");
-      assert.match(endpoints.inputs.data.REDIS_HOST, /cache\.amazonaws\.com$/);
-      assert.equal(endpoints.inputs.data.REDIS_TLS, "true");
+      assert.match(inputString(endpoints, "data.DATABASE_HOST"), /\.rds\.amazonaws\.com$/);
+      assert.equal(input(endpoints, "data.DATABASE_PORT"), "5432");
+      assert.match(inputString(endpoints, "data.REDIS_HOST"), /cache\.amazonaws\.com$/);
+      assert.equal(input(endpoints, "data.REDIS_TLS"), "true");
       assert.ok(!JSON.stringify(endpoints.inputs).match(/TOKEN|PASSWORD/i));
       assert.equal(one(plan, "kubernetes:core/v1:Secret", `platform-${stack}-app-redis`).inputs.stringData, "[secret]");
     });
@@ -58,11 +62,11 @@ describe("app platform", () => {
     it(`${stack}: nightly pg_dump streams to db/ through the app role, images pinned by digest, non-root`, () => {
       const plan = planFor(stack);
       const job = one(plan, "kubernetes:batch/v1:CronJob");
-      assert.match(job.inputs.spec.schedule, /^\d+ \d+ \* \* \*$/, "once a day");
-      assert.equal(job.inputs.spec.concurrencyPolicy, "Forbid");
-      const pod = job.inputs.spec.jobTemplate.spec.template.spec;
+      assert.match(inputString(job, "spec.schedule"), /^\d+ \d+ \* \* \*$/, "once a day");
+      assert.equal(input(job, "spec.concurrencyPolicy"), "Forbid");
+      const pod = inputRecord(job, "spec.jobTemplate.spec.template.spec");
       assert.equal(pod.serviceAccountName, "app");
-      const containers = [...pod.initContainers, ...pod.containers] as {
+      const containers = [...asList(pod.initContainers, "initContainers"), ...asList(pod.containers, "containers")] as {
         name: string;
         image: string;
         env: { name: string; value: string }[];

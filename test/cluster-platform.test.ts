@@ -4,6 +4,7 @@ import { NODE_METADATA_OPTIONS } from "../components/cluster";
 import { DRY_RUN_GROUP } from "../components/dry-run-access";
 import { tierCidrs } from "../components/subnet-layout";
 import { environmentDefaults } from "../config";
+import { asStrings, input, inputJson, inputRecord, inputRecords } from "./helpers/inputs";
 import { ofType, one, planFor, STACKS } from "./helpers/program";
 
 const POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
@@ -16,7 +17,7 @@ describe("cluster as a platform (part of issue 13)", () => {
       const plan = planFor(stack);
       const group = one(plan, "aws:eks/nodeGroup:NodeGroup");
       const template = one(plan, "aws:ec2/launchTemplate:LaunchTemplate");
-      assert.equal(group.inputs.launchTemplate.name, template.name);
+      assert.equal(input(group, "launchTemplate.name"), template.name);
       assert.equal(group.inputs.diskSize, undefined, "sized by the template");
       assert.deepEqual(template.inputs.metadataOptions, {
         httpEndpoint: "enabled",
@@ -25,7 +26,7 @@ describe("cluster as a platform (part of issue 13)", () => {
         instanceMetadataTags: "disabled",
       });
       assert.equal(NODE_METADATA_OPTIONS.httpPutResponseHopLimit, 1);
-      const [root] = template.inputs.blockDeviceMappings;
+      const root = inputRecord(template, "blockDeviceMappings.0");
       assert.deepEqual(root.ebs, {
         volumeSize: environmentDefaults[stack].cluster.nodeDiskGb,
         volumeType: "gp3",
@@ -38,7 +39,7 @@ describe("cluster as a platform (part of issue 13)", () => {
         [],
       );
       assert.deepEqual(
-        ofType(plan, "aws:ec2/instance:Instance").filter((i) => i.inputs.metadataOptions?.httpTokens !== "required"),
+        ofType(plan, "aws:ec2/instance:Instance").filter((i) => input(i, "metadataOptions.httpTokens") !== "required"),
         [],
       );
     });
@@ -52,23 +53,23 @@ describe("cluster as a platform (part of issue 13)", () => {
         "after the nodes it runs on",
       );
       const cni = one(plan, "aws:eks/addon:Addon", `${name}-vpc-cni`);
-      assert.deepEqual(JSON.parse(cni.inputs.configurationValues), { enableNetworkPolicy: "true" });
+      assert.deepEqual(inputJson(cni, "configurationValues"), { enableNetworkPolicy: "true" });
     });
 
     it(`${stack}: default-deny ingress in app and monitoring, with only the platform's allows`, () => {
       const plan = planFor(stack);
       const policies = ofType(plan, POLICY);
-      const byNs = (ns: string) => policies.filter((p) => p.inputs.metadata.namespace === ns);
+      const byNs = (ns: string) => policies.filter((p) => input(p, "metadata.namespace") === ns);
       for (const ns of ["app", "monitoring"]) {
-        const deny = byNs(ns).find((p) => p.inputs.metadata.name === "default-deny-ingress");
+        const deny = byNs(ns).find((p) => input(p, "metadata.name") === "default-deny-ingress");
         assert.deepEqual(deny?.inputs.spec, { podSelector: {}, policyTypes: ["Ingress"] }, `${ns} default deny`);
       }
       const { cidr, azCount } = {
         cidr: stack === "prod" ? "10.1.0.0/16" : environmentDefaults.dev.network.cidr,
         azCount: environmentDefaults[stack].network.azCount,
       };
-      const app = byNs("app").find((p) => p.inputs.metadata.name === "allow-platform");
-      assert.deepEqual(app?.inputs.spec.ingress, [
+      const app = byNs("app").find((p) => input(p, "metadata.name") === "allow-platform");
+      assert.deepEqual(app && input(app, "spec.ingress"), [
         {
           from: [
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
@@ -76,9 +77,9 @@ describe("cluster as a platform (part of issue 13)", () => {
           ],
         },
       ]);
-      const monitoring = byNs("monitoring").find((p) => p.inputs.metadata.name === "allow-platform");
+      const monitoring = byNs("monitoring").find((p) => input(p, "metadata.name") === "allow-platform");
       assert.deepEqual(
-        monitoring?.inputs.spec.ingress[1].ports,
+        monitoring && input(monitoring, "spec.ingress.1.ports"),
         [
           { protocol: "TCP", port: 9090 },
           { protocol: "TCP", port: 10250 },
@@ -105,24 +106,25 @@ describe("view principals preview with a server-side dry-run, and can do nothing
     for (const e of Object.values(entries))
       assert.deepEqual(e.kubernetesGroups, "view" in e.accessPolicies ? [DRY_RUN_GROUP] : undefined);
     const policy = one(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
-    assert.equal(policy.inputs.spec.failurePolicy, "Fail");
-    assert.deepEqual(policy.inputs.spec.matchConditions, [
+    assert.equal(input(policy, "spec.failurePolicy"), "Fail");
+    assert.deepEqual(input(policy, "spec.matchConditions"), [
       { name: "in-dry-run-group", expression: `request.userInfo.groups.exists(g, g == '${DRY_RUN_GROUP}')` },
     ]);
-    assert.equal(policy.inputs.spec.validations[0].expression, "has(request.dryRun) && request.dryRun == true");
-    assert.deepEqual(policy.inputs.spec.matchConstraints.resourceRules[0].operations, [
+    assert.equal(input(policy, "spec.validations.0.expression"), "has(request.dryRun) && request.dryRun == true");
+    assert.deepEqual(input(policy, "spec.matchConstraints.resourceRules.0.operations"), [
       "CREATE",
       "UPDATE",
       "DELETE",
       "CONNECT",
     ]);
     const binding = one(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
-    assert.deepEqual(binding.inputs.spec.validationActions, ["Deny"]);
+    assert.deepEqual(input(binding, "spec.validationActions"), ["Deny"]);
     const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "platform-prod-dry-run");
     assert.ok(
-      !role.inputs.rules.some(
-        (r: { apiGroups: string[] }) =>
-          r.apiGroups.includes("*") || r.apiGroups.includes("admissionregistration.k8s.io"),
+      !inputRecords(role, "rules").some(
+        (r) =>
+          asStrings(r.apiGroups, "apiGroups").includes("*") ||
+          asStrings(r.apiGroups, "apiGroups").includes("admissionregistration.k8s.io"),
       ),
       "never the policy's own API group",
     );

@@ -12,7 +12,8 @@ export interface PlannedResource {
   type: string;
   name: string;
   parent: string | null;
-  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Inputs as the provider receives them: read them through test/helpers/inputs.ts, which narrows each value. */
+  inputs: Record<string, unknown>;
   options: {
     protect?: boolean;
     retainOnDelete?: boolean;
