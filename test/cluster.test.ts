@@ -6,7 +6,7 @@ import { parse } from "yaml";
 import { ACCESS_POLICY_ARNS, CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
 import { entry, item } from "./helpers/assert";
 import { asRecord, input, inputJson, inputStrings, valueAt } from "./helpers/inputs";
-import { one, planFor, PROJECT_DIR, runPlanCli, STACKS, stackDirWith } from "./helpers/program";
+import { one, planFor, PROJECT_DIR, runPlanInProcess, STACKS, stackDirWith } from "./helpers/program";
 
 const EKS = "eks:index:Cluster";
 const NODES = "aws:eks/nodeGroup:NodeGroup";
@@ -209,7 +209,7 @@ describe("cluster", () => {
   });
 
   it("prod without an admin principal, or CI with no way to the API, is invalid configuration: exit 2, key named, nothing planned", () => {
-    const noAdmin = runPlanCli([
+    const noAdmin = runPlanInProcess([
       "--stack",
       "prod",
       "--config-dir",
@@ -223,7 +223,7 @@ describe("cluster", () => {
       /platform:cluster\.accessPrincipals: .*expected at least one \{ name, arn, level: "admin" \}/,
     );
     assert.doesNotMatch(noAdmin.stdout, /eks:index:Cluster/);
-    const noPath = runPlanCli([
+    const noPath = runPlanInProcess([
       "--stack",
       "dev",
       "--config-dir",

@@ -17,7 +17,16 @@ import { loadBalancerControllerPolicy } from "../components/platform/ingress-iam
 import { item } from "./helpers/assert";
 import { keyPaths, missingKeys } from "./helpers/chart-values";
 import { asRecord, asStrings, inputJson, inputRecord, valueAt } from "./helpers/inputs";
-import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS, type Plan } from "./helpers/program";
+import {
+  ofType,
+  one,
+  planFor,
+  PROJECT_DIR,
+  runPlanInProcess,
+  stackDirWith,
+  STACKS,
+  type Plan,
+} from "./helpers/program";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CERTIFICATE = "aws:acm/certificate:Certificate";
@@ -302,7 +311,7 @@ describe("traffic in: the shared ALB", () => {
 
 describe("traffic in: bad input", () => {
   it("a zone that is not a DNS name, and a WAF without the ALB: exit 2, each key named, nothing planned", () => {
-    const badZone = runPlanCli([
+    const badZone = runPlanInProcess([
       "--stack",
       "dev",
       "--config-dir",
@@ -310,7 +319,7 @@ describe("traffic in: bad input", () => {
     ]);
     assert.equal(badZone.status, 2, badZone.stderr);
     assert.match(badZone.stderr, /platform:ingress\.zoneName: .*a DNS name/);
-    const wafWithoutAlb = runPlanCli([
+    const wafWithoutAlb = runPlanInProcess([
       "--stack",
       "dev",
       "--config-dir",
@@ -319,7 +328,7 @@ describe("traffic in: bad input", () => {
     assert.equal(wafWithoutAlb.status, 2, wafWithoutAlb.stderr);
     assert.match(wafWithoutAlb.stderr, /platform:ingress\.waf: .*ingress\.zoneName is unset/);
     assert.doesNotMatch(wafWithoutAlb.stdout, /WebAcl/);
-    const prodWithoutZone = runPlanCli([
+    const prodWithoutZone = runPlanInProcess([
       "--stack",
       "prod",
       "--config-dir",

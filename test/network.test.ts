@@ -10,7 +10,7 @@ import { environmentDefaults } from "../config/defaults";
 import { subnetCidr, tierCidrs } from "../components/subnet-layout";
 import { item } from "./helpers/assert";
 import { asRecord, input, inputJson, inputList, inputNumber, inputString, valueAt } from "./helpers/inputs";
-import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS } from "./helpers/program";
+import { ofType, one, planFor, PROJECT_DIR, runPlanInProcess, stackDirWith, STACKS } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { emitArtifacts } from "../tools/plan/emit";
@@ -106,7 +106,7 @@ describe("network", () => {
     const dir = stackDirWith("dev", {
       "platform:network": { azCount: 2, availabilityZoneIds: ["use1-az1", "use1-az9"] },
     });
-    const result = runPlanCli(["--stack", "dev", "--config-dir", dir]);
+    const result = runPlanInProcess(["--stack", "dev", "--config-dir", dir]);
     assert.equal(result.status, 2, result.stderr);
     assert.match(
       result.stderr,
