@@ -30,7 +30,7 @@ import { one, ofType, planFor, type Plan, PROJECT_DIR, STACKS } from "./helpers/
  * `platform:monitoring.logs` per environment, Alloy's pipeline whole, and Grafana's data source.
  */
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const LOKI_URL = `http://valueAt(loki, "monitoring.svc.cluster.local"):${LOKI_PORT}`;
+const LOKI_URL = `http://loki.monitoring.svc.cluster.local:${LOKI_PORT}`;
 
 interface LifecycleRule {
   id: string;
