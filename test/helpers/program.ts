@@ -164,7 +164,9 @@ function planFile(stack: string): string {
   if (shared && fs.existsSync(shared)) return shared;
   let file = privatePlanFiles.get(key);
   if (!file) {
-    file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `plan-${stack}-`)), "plan.json");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `plan-${stack}-`));
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    file = path.join(dir, "plan.json");
     fs.writeFileSync(file, JSON.stringify(plan));
     privatePlanFiles.set(key, file);
   }
