@@ -10,6 +10,7 @@ import { ConfigError, environmentDefaults } from "../config";
 import { emitArtifacts } from "../tools/plan/emit";
 import { entry, item } from "./helpers/assert";
 import { loadCloud, sourceFor } from "./helpers/config";
+import { input, inputRecord } from "./helpers/inputs";
 import { one, planFor, PROJECT_DIR, STACKS } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
@@ -274,14 +275,13 @@ describe("Alertmanager in the plan", () => {
     it(`${stack}: the config is a Secret the operator reads (useExistingSecret + configSecret), never in the chart's values`, () => {
       const plan = planFor(stack);
       const secret = one(plan, "kubernetes:core/v1:Secret", `platform-${stack}-alertmanager-config`);
-      assert.equal(secret.inputs.metadata.namespace, "monitoring");
-      assert.equal(secret.inputs.stringData, "[secret]");
-      const values = one(plan, "kubernetes:helm.sh/v3:Release", `platform-${stack}-kube-prometheus-stack`).inputs
-        .values;
-      const spec = values.alertmanager.alertmanagerSpec;
+      assert.equal(input(secret, "metadata.namespace"), "monitoring");
+      assert.equal(input(secret, "stringData"), "[secret]");
+      const release = one(plan, "kubernetes:helm.sh/v3:Release", `platform-${stack}-kube-prometheus-stack`);
+      const spec = inputRecord(release, "values.alertmanager.alertmanagerSpec");
       assert.equal(spec.useExistingSecret, true);
-      assert.equal(spec.configSecret, secret.inputs.metadata.name);
-      assert.equal(values.alertmanager.config, undefined, "no config in the release values");
+      assert.equal(spec.configSecret, input(secret, "metadata.name"));
+      assert.equal(input(release, "values.alertmanager.config"), undefined, "no config in the release values");
     });
   }
 
@@ -294,8 +294,10 @@ describe("Alertmanager in the plan", () => {
     const chart = parse(fs.readFileSync(fixture, "utf8")) as {
       alertmanager: { alertmanagerSpec: Record<string, unknown> };
     };
-    const spec = one(planFor("prod"), "kubernetes:helm.sh/v3:Release", "platform-prod-kube-prometheus-stack").inputs
-      .values.alertmanager.alertmanagerSpec;
+    const spec = inputRecord(
+      one(planFor("prod"), "kubernetes:helm.sh/v3:Release", "platform-prod-kube-prometheus-stack"),
+      "values.alertmanager.alertmanagerSpec",
+    );
     for (const key of ["useExistingSecret", "configSecret"]) {
       assert.ok(key in spec, `${key} is set`);
       assert.ok(key in chart.alertmanager.alertmanagerSpec, `alertmanager.alertmanagerSpec.${key} is a chart value`);

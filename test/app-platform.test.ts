@@ -7,6 +7,7 @@ import { DEFAULT_DATABASE_NAME, RDS_CA_IDENTIFIER } from "../components/database
 import { ConfigError, environmentDefaults, loadConfig } from "../config";
 import { DATABASE_MASTER_USERNAME } from "../config/schema";
 import { sourceFor } from "./helpers/config";
+import { input, inputRecord, inputString } from "./helpers/inputs";
 import {
   ofType,
   one,
@@ -37,7 +38,9 @@ const ACCOUNT = "123456789012";
 
 /** The service account, its role, and the documents of every policy attached to that role. */
 function identity(plan: Plan, stack: string, key: string, serviceAccount: string) {
-  const sa = ofType(plan, "kubernetes:core/v1:ServiceAccount").find((r) => r.inputs.metadata.name === serviceAccount);
+  const sa = ofType(plan, "kubernetes:core/v1:ServiceAccount").find(
+    (r) => input(r, "metadata.name") === serviceAccount,
+  );
   assert.ok(sa, `service account ${serviceAccount}`);
   const role = one(plan, "aws:iam/role:Role", `platform-${stack}-${key}`);
   const policyArns = plan.resources
@@ -55,8 +58,16 @@ function identity(plan: Plan, stack: string, key: string, serviceAccount: string
 }
 
 const statements = (document: string) => (JSON.parse(document) as { Statement: Statement[] }).Statement;
+/** A pod spec as the provider receives it: the keys these tests read. */
+interface PodSpec {
+  serviceAccountName?: string;
+  restartPolicy?: string;
+  initContainers: (Container & { args?: unknown })[];
+  containers: Container[];
+  volumes: { name: string; configMap?: { name: string } }[];
+}
 const podOf = (r: PlannedResource, cron: boolean) =>
-  cron ? r.inputs.spec.jobTemplate.spec.template.spec : r.inputs.spec.template.spec;
+  inputRecord(r, cron ? "spec.jobTemplate.spec.template.spec" : "spec.template.spec") as unknown as PodSpec;
 const containersOf = (pod: { initContainers: Container[]; containers: Container[] }) => [
   ...pod.initContainers,
   ...pod.containers,
@@ -76,10 +87,10 @@ describe("app platform", () => {
       ] as const) {
         const { sa, role } = identity(plan, stack, key, serviceAccount);
         assert.equal(
-          sa.inputs.metadata.annotations["eks.amazonaws.com/role-arn"],
+          input(sa, ["metadata", "annotations", "eks.amazonaws.com/role-arn"]),
           `arn:aws:iam::${ACCOUNT}:role/${role.name}`,
         );
-        const [trust] = statements(role.inputs.assumeRolePolicy);
+        const [trust] = statements(inputString(role, "assumeRolePolicy"));
         assert.deepEqual(
           Object.entries(trust?.Condition?.StringEquals ?? {})
             .filter(([k]) => k.endsWith(":sub"))
@@ -149,11 +160,11 @@ describe("app platform", () => {
       const plan = planFor(stack);
       const sql = renderDbUsersSql({ database: DEFAULT_DATABASE_NAME, appUser, dumpUser });
       const job = one(plan, "kubernetes:batch/v1:Job", `platform-${stack}-db-users`);
-      assert.equal(job.inputs.metadata.name, `db-users-${sqlDigest(sql + DB_USERS_SCRIPT)}`);
-      assert.equal(job.inputs.metadata.annotations["pulumi.com/replaceUnready"], "true");
+      assert.equal(input(job, "metadata.name"), `db-users-${sqlDigest(sql + DB_USERS_SCRIPT)}`);
+      assert.equal(input(job, ["metadata", "annotations", "pulumi.com/replaceUnready"]), "true");
       const files = one(plan, "kubernetes:core/v1:ConfigMap", `platform-${stack}-db-users-sql`);
-      assert.equal(files.inputs.data["db-users.sql"], sql);
-      assert.equal(files.inputs.data["db-users.sh"], DB_USERS_SCRIPT);
+      assert.equal(input(files, ["data", "db-users.sql"]), sql);
+      assert.equal(input(files, ["data", "db-users.sh"]), DB_USERS_SCRIPT);
       const pod = podOf(job, false);
       assert.equal(pod.serviceAccountName, SERVICE_ACCOUNTS.dbUsers);
       assert.equal(pod.restartPolicy, "Never");
@@ -187,15 +198,15 @@ describe("app platform", () => {
       assert.ok(!JSON.stringify(data).match(/TOKEN|PASSWORD|SECRET|arn:aws/i));
       assert.equal(one(plan, "kubernetes:core/v1:Secret", `platform-${stack}-app-redis`).inputs.stringData, "[secret]");
       const ca = one(plan, "kubernetes:core/v1:ConfigMap", `platform-${stack}-rds-ca`);
-      assert.equal(ca.inputs.metadata.name, "rds-ca");
-      assert.equal(ca.inputs.data["global-bundle.pem"], RDS_CA_BUNDLE);
+      assert.equal(input(ca, "metadata.name"), "rds-ca");
+      assert.equal(input(ca, ["data", "global-bundle.pem"]), RDS_CA_BUNDLE);
     });
 
     it(`${stack}: nightly pg_dump as db-dump with an IAM token, verify-full, schema app only, images pinned, non-root`, () => {
       const plan = planFor(stack);
       const job = one(plan, "kubernetes:batch/v1:CronJob");
-      assert.match(job.inputs.spec.schedule, /^\d+ \d+ \* \* \*$/, "once a day");
-      assert.equal(job.inputs.spec.concurrencyPolicy, "Forbid");
+      assert.match(inputString(job, "spec.schedule"), /^\d+ \d+ \* \* \*$/, "once a day");
+      assert.equal(input(job, "spec.concurrencyPolicy"), "Forbid");
       const pod = podOf(job, true);
       assert.equal(pod.serviceAccountName, SERVICE_ACCOUNTS.dump);
       const containers = containersOf(pod);
@@ -214,9 +225,7 @@ describe("app platform", () => {
       assert.equal(envOf(dump, "PGSSLROOTCERT"), RDS_CA_PATH);
       assert.equal(envOf(dump, "DB_SCHEMA"), APP_SCHEMA);
       assert.ok(dump?.volumeMounts.some((m) => m.name === "rds-ca" && m.mountPath === RDS_CA_MOUNT_DIR));
-      assert.ok(
-        pod.volumes.some((v: { name: string; configMap?: { name: string } }) => v.configMap?.name === "rds-ca"),
-      );
+      assert.ok(pod.volumes.some((v) => v.configMap?.name === "rds-ca"));
       const upload = containers.find((c) => c.name === "upload");
       assert.equal(envOf(upload, "PREFIX"), "db/");
       assert.equal(envOf(upload, "BUCKET"), plan.outputs.backupBucket);

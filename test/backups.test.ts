@@ -1,8 +1,21 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { item } from "./helpers/assert";
+import { asRecord, input, inputJson, inputRecords, valueAt } from "./helpers/inputs";
 import { loadCloud, sourceFor } from "./helpers/config";
-import { one, ofType, planFor, STACKS } from "./helpers/program";
+import { one, ofType, planFor, STACKS, type PlannedResource } from "./helpers/program";
+
+/** An S3 lifecycle rule as the provider receives it: the keys these tests read. */
+interface LifecycleRule {
+  id?: string;
+  status?: string;
+  filter?: { prefix?: string };
+  expiration?: { days?: number; expiredObjectDeleteMarker?: boolean };
+  noncurrentVersionExpiration?: { noncurrentDays?: number };
+  transitions?: { days: number; storageClass: string }[];
+}
+
+const lifecycleRules = (r: PlannedResource): LifecycleRule[] => inputRecords(r, "rules") as LifecycleRule[];
 
 type Statement = {
   Sid?: string;
@@ -32,10 +45,10 @@ describe("backups", () => {
     });
     const locks = ofType(plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration");
     assert.equal(locks.length, 2);
-    for (const lock of locks) assert.equal(lock.inputs.rule.defaultRetention.mode, "GOVERNANCE");
-    const [rule] = one(plan, "aws:s3/bucketReplicationConfig:BucketReplicationConfig").inputs.rules;
+    for (const lock of locks) assert.equal(input(lock, "rule.defaultRetention.mode"), "GOVERNANCE");
+    const replication = one(plan, "aws:s3/bucketReplicationConfig:BucketReplicationConfig");
     assert.equal(
-      rule.destination.storageClass,
+      input(replication, "rules.0.destination.storageClass"),
       "STANDARD",
       "Standard-IA's 30-day minimum would bill 7-day replicas for 30",
     );
@@ -54,34 +67,39 @@ describe("backups", () => {
       );
       assert.equal(pab.inputs.bucket, bucket.name);
       for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
-        assert.equal(pab.inputs[flag], true, flag);
+        assert.equal(input(pab, flag), true, flag);
       assert.equal(
-        one(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", `platform-${stack}-ownership`).inputs.rule
-          .objectOwnership,
+        input(
+          one(plan, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", `platform-${stack}-ownership`),
+          "rule.objectOwnership",
+        ),
         "BucketOwnerEnforced",
       );
       const sse = one(
         plan,
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         `platform-${stack}-encryption`,
-      ).inputs.rules[0];
-      assert.equal(sse.applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
+      );
+      assert.equal(input(sse, "rules.0.applyServerSideEncryptionByDefault.sseAlgorithm"), "aws:kms");
       const key = one(plan, "aws:kms/key:Key", `platform-${stack}-key`);
       assert.equal(key.inputs.enableKeyRotation, true);
       assert.equal(
-        sse.applyServerSideEncryptionByDefault.kmsMasterKeyId,
+        input(sse, "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"),
         `arn:aws:kms:us-east-1:123456789012:key/${key.name}`,
       );
       assert.equal(
-        one(plan, "aws:s3/bucketVersioning:BucketVersioning", `platform-${stack}-versioning`).inputs
-          .versioningConfiguration.status,
+        input(
+          one(plan, "aws:s3/bucketVersioning:BucketVersioning", `platform-${stack}-versioning`),
+          "versioningConfiguration.status",
+        ),
         "Enabled",
       );
     });
 
     it(`${stack}: bucket policy denies every request without TLS`, () => {
-      const policy = JSON.parse(
-        one(planFor(stack), "aws:s3/bucketPolicy:BucketPolicy", `platform-${stack}-tls-only`).inputs.policy,
+      const policy = inputJson(
+        one(planFor(stack), "aws:s3/bucketPolicy:BucketPolicy", `platform-${stack}-tls-only`),
+        "policy",
       ) as { Statement: Statement[] };
       const deny = policy.Statement.find(
         (s) => s.Effect === "Deny" && s.Condition?.Bool?.["aws:SecureTransport"] === "false",
@@ -96,16 +114,18 @@ describe("backups", () => {
     });
 
     it(`${stack}: lifecycle ${prod ? "to Glacier IR, " : ""}expiry at ${days} days for current and noncurrent versions`, () => {
-      const rules = one(
-        planFor(stack),
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-        `platform-${stack}-lifecycle`,
-      ).inputs.rules as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const rules = lifecycleRules(
+        one(
+          planFor(stack),
+          "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+          `platform-${stack}-lifecycle`,
+        ),
+      );
       const main = rules.find((r) => r.expiration?.days !== undefined);
       assert.ok(main);
       assert.equal(main.status, "Enabled");
-      assert.equal(main.expiration.days, days);
-      assert.equal(main.noncurrentVersionExpiration.noncurrentDays, days);
+      assert.equal(main.expiration?.days, days);
+      assert.equal(main.noncurrentVersionExpiration?.noncurrentDays, days);
       if (prod) {
         assert.deepEqual(main.transitions, [{ days: 7, storageClass: "GLACIER_IR" }]);
       } else {
@@ -115,11 +135,13 @@ describe("backups", () => {
     });
 
     it(`${stack}: database dumps in tiers: ${prod ? "daily 30 days, weekly 91, monthly 365 archived in Glacier" : "one tier, no catch-all beyond it"}`, () => {
-      const rules = one(
-        planFor(stack),
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-        `platform-${stack}-lifecycle`,
-      ).inputs.rules as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const rules = lifecycleRules(
+        one(
+          planFor(stack),
+          "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+          `platform-${stack}-lifecycle`,
+        ),
+      );
       const byPrefix = (prefix: string) => rules.find((r) => r.filter?.prefix === prefix);
       if (!prod) {
         assert.equal(rules.filter((r) => r.expiration?.days !== undefined).length, 1, "one rule for everything");
@@ -128,25 +150,25 @@ describe("backups", () => {
       // S3 applies the shortest of overlapping expirations: no rule may cover the longer tiers with a shorter one.
       for (const r of rules.filter((r) => r.expiration?.days !== undefined))
         assert.ok(r.filter?.prefix, `rule ${r.id} has a prefix`);
-      assert.equal(byPrefix("db/daily/")?.expiration.days, 30);
-      assert.equal(byPrefix("db/weekly/")?.expiration.days, 91);
+      assert.equal(byPrefix("db/daily/")?.expiration?.days, 30);
+      assert.equal(byPrefix("db/weekly/")?.expiration?.days, 91);
       assert.deepEqual(byPrefix("db/weekly/")?.transitions, [{ days: 7, storageClass: "GLACIER_IR" }]);
       const monthly = byPrefix("db/monthly/");
-      assert.equal(monthly?.expiration.days, 365);
-      assert.equal(monthly?.noncurrentVersionExpiration.noncurrentDays, 365);
+      assert.equal(monthly?.expiration?.days, 365);
+      assert.equal(monthly?.noncurrentVersionExpiration?.noncurrentDays, 365);
       assert.deepEqual(monthly?.transitions, [{ days: 1, storageClass: "GLACIER" }]);
       // Each Pi site the stack serves: the same tiers under edge/<site>/, and its archives from before them.
       for (const site of loadCloud(sourceFor(stack)).edgeSites) {
-        assert.equal(byPrefix(`edge/${site}/daily/`)?.expiration.days, 30);
-        assert.equal(byPrefix(`edge/${site}/weekly/`)?.expiration.days, 91);
+        assert.equal(byPrefix(`edge/${site}/daily/`)?.expiration?.days, 30);
+        assert.equal(byPrefix(`edge/${site}/weekly/`)?.expiration?.days, 91);
         assert.deepEqual(byPrefix(`edge/${site}/monthly/`)?.transitions, [{ days: 1, storageClass: "GLACIER" }]);
         assert.equal(
-          byPrefix(`edge/${site}/app-`)?.expiration.days,
+          byPrefix(`edge/${site}/app-`)?.expiration?.days,
           30,
           "the site's archives from before the tiers still expire",
         );
       }
-      assert.equal(byPrefix("db/2")?.expiration.days, 30, "dumps from before the tiers still expire");
+      assert.equal(byPrefix("db/2")?.expiration?.days, 30, "dumps from before the tiers still expire");
     });
 
     it(`${stack}: object lock ${prod ? "on, compliance mode for the retention" : "off"}`, () => {
@@ -157,7 +179,7 @@ describe("backups", () => {
       );
       assert.equal(lock.length, prod ? 1 : 0);
       if (prod)
-        assert.deepEqual(item(lock, 0, "object lock configurations").inputs.rule.defaultRetention, {
+        assert.deepEqual(input(item(lock, 0, "object lock configurations"), "rule.defaultRetention"), {
           mode: "COMPLIANCE",
           days,
         });
@@ -187,14 +209,15 @@ describe("backups", () => {
       assert.equal(drProvider, "pulumi:providers:aws::aws-dr", "created through the DR region's provider");
       assert.equal(one(plan, "pulumi:providers:aws", "aws-dr").inputs.region, "us-west-2");
       assert.equal(replication.inputs.bucket, "platform-prod-bucket");
-      const [rule] = replication.inputs.rules;
+      const rule = asRecord(input(replication, "rules.0"), "replication rule");
+      const at = (path: string) => valueAt(rule, path);
       assert.equal(rule.status, "Enabled");
       assert.deepEqual(rule.filter, {}, "every object");
-      assert.equal(rule.deleteMarkerReplication.status, "Disabled", "a delete here never deletes the copy");
-      assert.equal(rule.sourceSelectionCriteria.sseKmsEncryptedObjects.status, "Enabled");
-      assert.equal(rule.destination.bucket, "arn:aws:s3:::platform-prod-replica");
+      assert.equal(at("deleteMarkerReplication.status"), "Disabled", "a delete here never deletes the copy");
+      assert.equal(at("sourceSelectionCriteria.sseKmsEncryptedObjects.status"), "Enabled");
+      assert.equal(at("destination.bucket"), "arn:aws:s3:::platform-prod-replica");
       assert.equal(
-        rule.destination.storageClass,
+        at("destination.storageClass"),
         "STANDARD_IA",
         "30-day replicas go to Standard-IA (30-day minimum) directly",
       );
@@ -202,7 +225,7 @@ describe("backups", () => {
       assert.equal(replicaKey.options.provider, drProvider, "the replica's key lives in the DR region");
       assert.equal(replicaKey.inputs.enableKeyRotation, true);
       assert.equal(
-        rule.destination.encryptionConfiguration.replicaKmsKeyId,
+        at("destination.encryptionConfiguration.replicaKmsKeyId"),
         `arn:aws:kms:us-east-1:123456789012:key/${replicaKey.name}`,
       );
       // The replica: private, encrypted with its own key, versioned, TLS only, object lock in the same mode, its own lifecycle.
@@ -214,20 +237,20 @@ describe("backups", () => {
       };
       const pab = child("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "public-access");
       for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
-        assert.equal(pab.inputs[flag], true, flag);
+        assert.equal(input(pab, flag), true, flag);
       const sse = child(
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         "encryption",
-      ).inputs.rules[0];
-      assert.equal(
-        sse.applyServerSideEncryptionByDefault.kmsMasterKeyId,
-        rule.destination.encryptionConfiguration.replicaKmsKeyId,
       );
       assert.equal(
-        child("aws:s3/bucketVersioning:BucketVersioning", "versioning").inputs.versioningConfiguration.status,
+        input(sse, "rules.0.applyServerSideEncryptionByDefault.kmsMasterKeyId"),
+        at("destination.encryptionConfiguration.replicaKmsKeyId"),
+      );
+      assert.equal(
+        input(child("aws:s3/bucketVersioning:BucketVersioning", "versioning"), "versioningConfiguration.status"),
         "Enabled",
       );
-      const tls = JSON.parse(child("aws:s3/bucketPolicy:BucketPolicy", "tls-only").inputs.policy) as {
+      const tls = inputJson(child("aws:s3/bucketPolicy:BucketPolicy", "tls-only"), "policy") as {
         Statement: Statement[];
       };
       assert.ok(
@@ -235,29 +258,32 @@ describe("backups", () => {
       );
       assert.equal(replica.inputs.objectLockEnabled, true);
       assert.deepEqual(
-        child("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "object-lock").inputs.rule
-          .defaultRetention,
+        input(
+          child("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration", "object-lock"),
+          "rule.defaultRetention",
+        ),
         { mode: "COMPLIANCE", days: 30 },
       );
-      const lifecycle = child("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lifecycle").inputs
-        .rules as Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+      const lifecycle = lifecycleRules(
+        child("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lifecycle"),
+      );
       const expiry = lifecycle.find((r) => r.expiration?.days !== undefined);
-      assert.equal(expiry?.expiration.days, 30);
-      assert.equal(expiry?.noncurrentVersionExpiration.noncurrentDays, 30);
+      assert.equal(expiry?.expiration?.days, 30);
+      assert.equal(expiry?.noncurrentVersionExpiration?.noncurrentDays, 30);
       assert.equal(expiry?.transitions, undefined, "replicas are written to Standard-IA already");
       // The role: only this account's S3 assumes it; it reads the source and writes replicas, never deletes.
       const role = ofType(plan, "aws:iam/role:Role").find(
         (r) => `arn:aws:iam::123456789012:role/${r.name}` === replication.inputs.role,
       );
       assert.ok(role, "the replication role");
-      const trust = JSON.parse(role.inputs.assumeRolePolicy) as { Statement: Statement[] };
+      const trust = inputJson(role, "assumeRolePolicy") as { Statement: Statement[] };
       assert.deepEqual(
         trust.Statement.map((st) => [st.Principal, st.Condition]),
         [[{ Service: "s3.amazonaws.com" }, { StringEquals: { "aws:SourceAccount": "123456789012" } }]],
       );
-      const policy = JSON.parse(
-        one(plan, "aws:iam/rolePolicy:RolePolicy", "platform-prod-replication").inputs.policy,
-      ) as { Statement: Statement[] };
+      const policy = inputJson(one(plan, "aws:iam/rolePolicy:RolePolicy", "platform-prod-replication"), "policy") as {
+        Statement: Statement[];
+      };
       const actions = policy.Statement.flatMap((st) => [st.Action].flat());
       assert.ok(actions.includes("s3:ReplicateObject") && actions.includes("s3:GetObjectRetention"));
       assert.ok(!actions.some((a) => /Delete|\*/.test(a)), `no delete, no wildcard: ${actions.join(", ")}`);
@@ -276,9 +302,9 @@ describe("backups", () => {
         "no writer for all of edge/",
       );
       for (const [writer, prefix] of [["db", "db/"]]) {
-        const doc = JSON.parse(
-          one(plan, "aws:iam/policy:Policy", `platform-${stack}-${writer}-writer`).inputs.policy,
-        ) as { Statement: Statement[] };
+        const doc = inputJson(one(plan, "aws:iam/policy:Policy", `platform-${stack}-${writer}-writer`), "policy") as {
+          Statement: Statement[];
+        };
         const s3 = doc.Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith("s3:")));
         assert.ok(s3.length > 0);
         for (const statement of s3) {

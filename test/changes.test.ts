@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { compareResources, differingPaths, REPLACING_INPUTS } from "../tools/plan/changes";
 import { item } from "./helpers/assert";
-import { one, planFor, runPlanCli, type Plan } from "./helpers/program";
+import { one, planFor, runPlanInProcess, type Plan } from "./helpers/program";
 
 const clone = (plan: Plan): Plan => JSON.parse(JSON.stringify(plan)) as Plan;
 
@@ -64,7 +64,7 @@ describe("change review (--compare)", () => {
     fs.writeFileSync(base, JSON.stringify(planFor("dev")));
     const head = planFor("dev", { "platform:backups": { objectLock: true } });
     const bucket = one(head, "aws:s3/bucket:Bucket", "platform-dev-bucket");
-    const text = runPlanCli(["--stack", "dev", "--compare", base, "--config-dir", path.dirname(writeStack(dir))]);
+    const text = runPlanInProcess(["--stack", "dev", "--compare", base, "--config-dir", path.dirname(writeStack(dir))]);
     assert.equal(text.status, 0, text.stderr);
     const lines = text.stdout.split("\n");
     assert.match(item(lines, 0, "output lines"), /^Offline plan of stack dev/);
@@ -78,7 +78,7 @@ describe("change review (--compare)", () => {
         `^!! REPLACE of a stateful resource \\(bucket\\): aws:s3/bucket:Bucket ${bucket.name} is replaced because objectLockEnabled changed`,
       ),
     );
-    const json = runPlanCli(["--stack", "dev", "--compare", base, "--config-dir", dir, "--json"]);
+    const json = runPlanInProcess(["--stack", "dev", "--compare", base, "--config-dir", dir, "--json"]);
     const changes = (JSON.parse(json.stdout) as { changes: { counts: Record<string, number> } }).changes;
     assert.equal(changes.counts.replace, 1);
   });

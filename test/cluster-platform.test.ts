@@ -4,6 +4,7 @@ import { NODE_METADATA_OPTIONS } from "../components/cluster";
 import { DRY_RUN_GROUP } from "../components/dry-run-access";
 import { tierCidrs } from "../components/subnet-layout";
 import { environmentDefaults } from "../config";
+import { asStrings, input, inputJson, inputRecord, inputRecords } from "./helpers/inputs";
 import { ofType, one, planFor, STACKS } from "./helpers/program";
 import { SITE_PORT_SPAN, WRITE_GATEWAY_HEALTH_PORT, WRITE_GATEWAY_NAME } from "../components/monitoring/write-gateway";
 
@@ -17,7 +18,7 @@ describe("cluster as a platform (part of issue 13)", () => {
       const plan = planFor(stack);
       const group = one(plan, "aws:eks/nodeGroup:NodeGroup");
       const template = one(plan, "aws:ec2/launchTemplate:LaunchTemplate");
-      assert.equal(group.inputs.launchTemplate.name, template.name);
+      assert.equal(input(group, "launchTemplate.name"), template.name);
       assert.equal(group.inputs.diskSize, undefined, "sized by the template");
       assert.deepEqual(template.inputs.metadataOptions, {
         httpEndpoint: "enabled",
@@ -26,7 +27,7 @@ describe("cluster as a platform (part of issue 13)", () => {
         instanceMetadataTags: "disabled",
       });
       assert.equal(NODE_METADATA_OPTIONS.httpPutResponseHopLimit, 1);
-      const [root] = template.inputs.blockDeviceMappings;
+      const root = inputRecord(template, "blockDeviceMappings.0");
       assert.deepEqual(root.ebs, {
         volumeSize: environmentDefaults[stack].cluster.nodeDiskGb,
         volumeType: "gp3",
@@ -39,7 +40,7 @@ describe("cluster as a platform (part of issue 13)", () => {
         [],
       );
       assert.deepEqual(
-        ofType(plan, "aws:ec2/instance:Instance").filter((i) => i.inputs.metadataOptions?.httpTokens !== "required"),
+        ofType(plan, "aws:ec2/instance:Instance").filter((i) => input(i, "metadataOptions.httpTokens") !== "required"),
         [],
       );
     });
@@ -53,23 +54,23 @@ describe("cluster as a platform (part of issue 13)", () => {
         "after the nodes it runs on",
       );
       const cni = one(plan, "aws:eks/addon:Addon", `${name}-vpc-cni`);
-      assert.deepEqual(JSON.parse(cni.inputs.configurationValues), { enableNetworkPolicy: "true" });
+      assert.deepEqual(inputJson(cni, "configurationValues"), { enableNetworkPolicy: "true" });
     });
 
     it(`${stack}: default-deny ingress in app and monitoring, with only the platform's allows`, () => {
       const plan = planFor(stack);
       const policies = ofType(plan, POLICY);
-      const byNs = (ns: string) => policies.filter((p) => p.inputs.metadata.namespace === ns);
+      const byNs = (ns: string) => policies.filter((p) => input(p, "metadata.namespace") === ns);
       for (const ns of ["app", "monitoring"]) {
-        const deny = byNs(ns).find((p) => p.inputs.metadata.name === "default-deny-ingress");
+        const deny = byNs(ns).find((p) => input(p, "metadata.name") === "default-deny-ingress");
         assert.deepEqual(deny?.inputs.spec, { podSelector: {}, policyTypes: ["Ingress"] }, `${ns} default deny`);
       }
       const { cidr, azCount } = {
         cidr: stack === "prod" ? "10.1.0.0/16" : environmentDefaults.dev.network.cidr,
         azCount: environmentDefaults[stack].network.azCount,
       };
-      const app = byNs("app").find((p) => p.inputs.metadata.name === "allow-platform");
-      assert.deepEqual(app?.inputs.spec.ingress, [
+      const app = byNs("app").find((p) => input(p, "metadata.name") === "allow-platform");
+      assert.deepEqual(app && input(app, "spec.ingress"), [
         {
           from: [
             { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } },
@@ -77,17 +78,20 @@ describe("cluster as a platform (part of issue 13)", () => {
           ],
         },
       ]);
-      const monitoring = byNs("monitoring").find((p) => p.inputs.metadata.name === "allow-platform");
-      const controlPlanePorts = monitoring?.inputs.spec.ingress[1].ports as { port: number; endPort?: number }[];
+      const monitoring = byNs("monitoring").find((p) => input(p, "metadata.name") === "allow-platform");
+      const controlPlanePorts = (monitoring ? input(monitoring, "spec.ingress.1.ports") : []) as {
+        port: number;
+        endPort?: number;
+      }[];
       const admits = (port: number) => controlPlanePorts.some((p) => port >= p.port && port <= (p.endPort ?? p.port));
       // The Pis reach the write gateway only through the API server's proxy: every port its Service
       // forwards (the shared metrics port and each site's log port) must be open to the control plane.
       const gateway = ofType(plan, "kubernetes:core/v1:Service").find(
-        (s) => s.inputs.metadata.name === WRITE_GATEWAY_NAME,
+        (s) => input(s, "metadata.name") === WRITE_GATEWAY_NAME,
       );
-      const gatewayPorts = (gateway?.inputs.spec.ports as { port: number; targetPort: number | string }[]).map((p) =>
-        typeof p.targetPort === "number" ? p.targetPort : p.port,
-      );
+      const gatewayPorts = (
+        (gateway ? input(gateway, "spec.ports") : []) as { port: number; targetPort: number | string }[]
+      ).map((p) => (typeof p.targetPort === "number" ? p.targetPort : p.port));
       assert.ok(gatewayPorts.length >= 2, "the gateway serves metrics and at least one site's logs");
       for (const port of [9090, 10250, ...gatewayPorts.filter((p) => p !== WRITE_GATEWAY_HEALTH_PORT)]) {
         assert.ok(admits(port), `the control plane reaches port ${port} in monitoring`);
@@ -117,24 +121,25 @@ describe("view principals preview with a server-side dry-run, and can do nothing
     for (const e of Object.values(entries))
       assert.deepEqual(e.kubernetesGroups, "view" in e.accessPolicies ? [DRY_RUN_GROUP] : undefined);
     const policy = one(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
-    assert.equal(policy.inputs.spec.failurePolicy, "Fail");
-    assert.deepEqual(policy.inputs.spec.matchConditions, [
+    assert.equal(input(policy, "spec.failurePolicy"), "Fail");
+    assert.deepEqual(input(policy, "spec.matchConditions"), [
       { name: "in-dry-run-group", expression: `request.userInfo.groups.exists(g, g == '${DRY_RUN_GROUP}')` },
     ]);
-    assert.equal(policy.inputs.spec.validations[0].expression, "has(request.dryRun) && request.dryRun == true");
-    assert.deepEqual(policy.inputs.spec.matchConstraints.resourceRules[0].operations, [
+    assert.equal(input(policy, "spec.validations.0.expression"), "has(request.dryRun) && request.dryRun == true");
+    assert.deepEqual(input(policy, "spec.matchConstraints.resourceRules.0.operations"), [
       "CREATE",
       "UPDATE",
       "DELETE",
       "CONNECT",
     ]);
     const binding = one(plan, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding");
-    assert.deepEqual(binding.inputs.spec.validationActions, ["Deny"]);
+    assert.deepEqual(input(binding, "spec.validationActions"), ["Deny"]);
     const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole", "platform-prod-dry-run");
     assert.ok(
-      !role.inputs.rules.some(
-        (r: { apiGroups: string[] }) =>
-          r.apiGroups.includes("*") || r.apiGroups.includes("admissionregistration.k8s.io"),
+      !inputRecords(role, "rules").some(
+        (r) =>
+          asStrings(r.apiGroups, "apiGroups").includes("*") ||
+          asStrings(r.apiGroups, "apiGroups").includes("admissionregistration.k8s.io"),
       ),
       "never the policy's own API group",
     );

@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { ACCESS_POLICY_ARNS, CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
 import { entry, item } from "./helpers/assert";
-import { one, planFor, PROJECT_DIR, runPlanCli, STACKS, stackDirWith } from "./helpers/program";
+import { asRecord, input, inputJson, inputStrings, valueAt } from "./helpers/inputs";
+import { one, planFor, PROJECT_DIR, runPlanInProcess, STACKS, stackDirWith } from "./helpers/program";
 
 const EKS = "eks:index:Cluster";
 const NODES = "aws:eks/nodeGroup:NodeGroup";
@@ -45,7 +46,7 @@ describe("cluster", () => {
       assert.deepEqual(eks.inputs.upgradePolicy, { supportType: "STANDARD" });
       assert.equal(eks.inputs.authenticationMode, "API");
       assert.equal(eks.inputs.createOidcProvider, true);
-      assert.deepEqual([...eks.inputs.enabledClusterLogTypes].sort(), [...CONTROL_PLANE_LOG_TYPES].sort());
+      assert.deepEqual([...inputStrings(eks, "enabledClusterLogTypes")].sort(), [...CONTROL_PLANE_LOG_TYPES].sort());
       assert.equal(CONTROL_PLANE_LOG_TYPES.length, 5);
       const key = one(plan, "aws:kms/key:Key", `platform-${stack}-secrets`);
       assert.equal(key.inputs.enableKeyRotation, true);
@@ -99,9 +100,9 @@ describe("cluster", () => {
       assert.equal(addon.inputs.addonName, "aws-ebs-csi-driver");
       const role = one(plan, "aws:iam/role:Role", `platform-${stack}-ebs-csi`);
       assert.equal(addon.inputs.serviceAccountRoleArn, `arn:aws:iam::123456789012:role/${role.name}`);
-      const trust = JSON.parse(role.inputs.assumeRolePolicy).Statement[0];
+      const trust = asRecord(valueAt(inputJson(role, "assumeRolePolicy"), "Statement.0"), "trust statement");
       assert.equal(trust.Action, "sts:AssumeRoleWithWebIdentity");
-      const conditions = trust.Condition.StringEquals as Record<string, string>;
+      const conditions = asRecord(valueAt(trust, "Condition.StringEquals"), "trust conditions");
       assert.ok(
         Object.entries(conditions).some(
           ([k, v]) => k.endsWith(":sub") && v === "system:serviceaccount:kube-system:ebs-csi-controller-sa",
@@ -109,17 +110,20 @@ describe("cluster", () => {
       );
       const storageClass = one(plan, "kubernetes:storage.k8s.io/v1:StorageClass");
       assert.equal(storageClass.inputs.provisioner, "ebs.csi.aws.com");
-      assert.equal(storageClass.inputs.parameters.type, "gp3");
-      assert.equal(storageClass.inputs.parameters.encrypted, "true");
-      assert.equal(storageClass.inputs.metadata.annotations["storageclass.kubernetes.io/is-default-class"], "true");
+      assert.equal(input(storageClass, "parameters.type"), "gp3");
+      assert.equal(input(storageClass, "parameters.encrypted"), "true");
+      assert.equal(
+        input(storageClass, ["metadata", "annotations", "storageclass.kubernetes.io/is-default-class"]),
+        "true",
+      );
     });
 
     it(`${stack}: kube-proxy, the VPC CNI and CoreDNS are EKS managed add-ons, CoreDNS once nodes exist`, () => {
       const plan = planFor(stack);
       const eks = one(plan, EKS);
-      assert.equal(eks.inputs.kubeProxyAddonOptions.enabled, true);
+      assert.equal(input(eks, "kubeProxyAddonOptions.enabled"), true);
       assert.equal(
-        eks.inputs.corednsAddonOptions.enabled,
+        input(eks, "corednsAddonOptions.enabled"),
         false,
         "the component would leave CoreDNS self-managed without its default node group",
       );
@@ -205,7 +209,7 @@ describe("cluster", () => {
   });
 
   it("prod without an admin principal, or CI with no way to the API, is invalid configuration: exit 2, key named, nothing planned", () => {
-    const noAdmin = runPlanCli([
+    const noAdmin = runPlanInProcess([
       "--stack",
       "prod",
       "--config-dir",
@@ -219,7 +223,7 @@ describe("cluster", () => {
       /platform:cluster\.accessPrincipals: .*expected at least one \{ name, arn, level: "admin" \}/,
     );
     assert.doesNotMatch(noAdmin.stdout, /eks:index:Cluster/);
-    const noPath = runPlanCli([
+    const noPath = runPlanInProcess([
       "--stack",
       "dev",
       "--config-dir",

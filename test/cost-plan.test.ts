@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { planFor, runPlanCli, STACKS } from "./helpers/program";
+import { planFor, runPlanInProcess, STACKS } from "./helpers/program";
 
 /** The plan's cost output (tools/plan/cli.ts wires cost/ in). */
 interface PlanCost {
@@ -26,7 +26,7 @@ describe("plan cost output", () => {
     });
 
     it(`${stack}: the text plan prints the cost table with its total and the budget`, () => {
-      const run = runPlanCli(["--stack", stack]);
+      const run = runPlanInProcess(["--stack", stack]);
       assert.equal(run.status, 0, run.stderr);
       const total = (planFor(stack).cost as PlanCost).monthly.toFixed(2);
       assert.match(
@@ -42,13 +42,13 @@ describe("plan cost output", () => {
     it(`${stack}: --compare with the plan's own JSON shows no difference`, () => {
       const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cost-")), `${stack}.json`);
       fs.writeFileSync(file, JSON.stringify(planFor(stack)));
-      const run = runPlanCli(["--stack", stack, "--compare", file]);
+      const run = runPlanInProcess(["--stack", stack, "--compare", file]);
       assert.equal(run.status, 0, run.stderr);
       assert.match(
         run.stdout,
         /Cost difference \(USD per month\): \$([\d.]+) → \$\1 \(\+\$0\.00\)\n {2}no line changed/,
       );
-      const json = runPlanCli(["--stack", stack, "--compare", file, "--json"]);
+      const json = runPlanInProcess(["--stack", stack, "--compare", file, "--json"]);
       const diff = (JSON.parse(json.stdout) as { costDiff: { difference: number; lines: unknown[] } }).costDiff;
       assert.equal(diff.difference, 0);
       assert.deepEqual(diff.lines, []);
@@ -58,7 +58,7 @@ describe("plan cost output", () => {
   it("--compare against dev shows prod's extra cost line by line", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cost-")), "dev.json");
     fs.writeFileSync(file, JSON.stringify(planFor("dev")));
-    const run = runPlanCli(["--stack", "prod", "--compare", file, "--json"]);
+    const run = runPlanInProcess(["--stack", "prod", "--compare", file, "--json"]);
     assert.equal(run.status, 0, run.stderr);
     const diff = (
       JSON.parse(run.stdout) as {
@@ -76,7 +76,7 @@ describe("plan cost output", () => {
   it("--compare with a file that has no cost section fails naming it", () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cost-")), "old.json");
     fs.writeFileSync(file, JSON.stringify({ stack: "dev", resources: [] }));
-    const run = runPlanCli(["--stack", "dev", "--compare", file]);
+    const run = runPlanInProcess(["--stack", "dev", "--compare", file]);
     assert.equal(run.status, 2, "a usage error");
     assert.match(run.stderr, /old\.json has no "cost" section/);
   });

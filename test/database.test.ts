@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { maxConnectionsFor } from "../components/database";
 import { PRICES } from "../cost/prices";
 import { entry, item } from "./helpers/assert";
+import { input, inputJson, inputString } from "./helpers/inputs";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
 const INSTANCE = "aws:rds/instance:Instance";
@@ -49,10 +50,10 @@ describe("database", () => {
       if (prod) {
         const suffix = one(planFor(stack), "random:index/randomId:RandomId", "platform-prod-final-snapshot");
         // A new suffix whenever an input that replaces the instance changes.
-        assert.equal(suffix.inputs.keepers.identifier, db.inputs.identifier);
-        assert.equal(suffix.inputs.keepers.dbName, db.inputs.dbName);
-        assert.equal(suffix.inputs.keepers.username, db.inputs.username);
-        assert.match(db.inputs.finalSnapshotIdentifier, /^platform-prod-postgres-final-[0-9a-f]{8}$/);
+        assert.equal(input(suffix, "keepers.identifier"), db.inputs.identifier);
+        assert.equal(input(suffix, "keepers.dbName"), db.inputs.dbName);
+        assert.equal(input(suffix, "keepers.username"), db.inputs.username);
+        assert.match(inputString(db, "finalSnapshotIdentifier"), /^platform-prod-postgres-final-[0-9a-f]{8}$/);
       } else assert.equal(db.inputs.finalSnapshotIdentifier, undefined);
       assert.equal(
         db.inputs.deleteAutomatedBackups,
@@ -102,7 +103,7 @@ describe("database", () => {
       }
       const role = item(roles, 0, "RDS monitoring roles");
       assert.equal(db.inputs.monitoringRoleArn, `arn:aws:iam::123456789012:role/${role.name}`);
-      const trust = JSON.parse(role.inputs.assumeRolePolicy) as {
+      const trust = inputJson(role, "assumeRolePolicy") as {
         Statement: { Principal: { Service: string }; Condition: Record<string, Record<string, string>> }[];
       };
       assert.equal(trust.Statement.length, 1);

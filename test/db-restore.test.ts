@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
-import { PROJECT_DIR, runPlanCli } from "./helpers/program";
+import { PROJECT_DIR, runPlanInProcess } from "./helpers/program";
 import { postgresBin, run, TestPostgres } from "./helpers/postgres";
 import { requireTool } from "./helpers/tools";
 
@@ -64,7 +64,7 @@ const TABLE_DIGEST = (table: string) =>
 describe("cloud database restore (db-restore.sh)", () => {
   it("--emit writes it as cluster/scripts/db-restore.sh, executable, byte for byte", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "emit-restore-"));
-    const result = runPlanCli(["--stack", "prod", "--emit", dir]);
+    const result = runPlanInProcess(["--stack", "prod", "--emit", dir]);
     assert.equal(result.status, 0, result.stderr);
     const emitted = path.join(dir, "cluster/scripts/db-restore.sh");
     assert.equal(fs.readFileSync(emitted, "utf8"), fs.readFileSync(path.join(SCRIPTS, "db-restore.sh"), "utf8"));

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { siteAccessPolicy } from "../components/edge-sites";
 import { loadCloud, sourceFor } from "./helpers/config";
+import { asRecord, input, inputJson } from "./helpers/inputs";
 import { ofType, one, planFor, STACKS } from "./helpers/program";
 
 type Statement = { Sid: string; Action: string | string[]; Resource: string };
@@ -27,7 +28,7 @@ describe("Pi sites of a cloud stack", () => {
       const bucket = `arn:aws:s3:::${plan.outputs.backupBucket}`;
       for (const site of sites) {
         const policy = one(plan, "aws:iam/userPolicy:UserPolicy", `platform-${stack}-site-${site}`);
-        const statements = JSON.parse(policy.inputs.policy).Statement as Statement[];
+        const statements = asRecord(inputJson(policy, "policy")).Statement as Statement[];
         assert.deepEqual(statements.find((s) => s.Sid === "PutUnderOwnPrefix")?.Resource, `${bucket}/edge/${site}/*`);
         assert.deepEqual(
           statements.find((s) => s.Sid === "PullEdgeApp")?.Resource,
@@ -98,7 +99,7 @@ describe("Pi sites of a cloud stack", () => {
     assert.deepEqual(perSite(two, "lab2"), perSite(two, "lab"));
     assert.equal(two.resources.length - one_.resources.length, perSite(two, "lab").length);
     const rule = one(two, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "platform-dev-alert-rules");
-    const silent = JSON.stringify(rule.inputs.spec.groups).match(/EdgeSilent/g) ?? [];
+    const silent = JSON.stringify(input(rule, "spec.groups")).match(/EdgeSilent/g) ?? [];
     assert.equal(silent.length, 2, "an EdgeSilent alert per site");
   });
 });

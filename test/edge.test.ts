@@ -28,6 +28,16 @@ import { CLOUD_STACK_REFERENCE } from "../stacks/edge";
 import { entry, item } from "./helpers/assert";
 import { edgeConfigWith } from "./helpers/config";
 import {
+  asList,
+  asString,
+  input,
+  inputJson,
+  inputNumber,
+  inputRecords,
+  inputString,
+  inputStrings,
+} from "./helpers/inputs";
+import {
   CLOUD_STACK_OF,
   EDGE_STACKS,
   ofType,
@@ -134,7 +144,7 @@ describe("edge stacks", () => {
         for (const c of commands(plan)) assert.equal(c.inputs.connection, "[secret]", `${c.name} connection is secret`);
         const provider = one(plan, "pulumi:providers:docker", `${name}-edge-docker`);
         assert.equal(provider.inputs.host, `ssh://pi@${host}:22`);
-        const sshOpts = JSON.parse(provider.inputs.sshOpts) as string[];
+        const sshOpts = inputJson(provider, "sshOpts") as string[];
         assert.ok(sshOpts.includes("StrictHostKeyChecking=yes"));
         // The pinned key travels in the options: no known_hosts file is read or written.
         assert.ok(sshOpts.includes(`KnownHostsCommand=/bin/echo ${host} ${hostKey}`), sshOpts.join(" "));
@@ -171,7 +181,10 @@ describe("edge stacks", () => {
           const c = one(plan, "command:remote:Command", `${name}-edge-${key}`);
           assert.equal(c.inputs.stdin, EDGE_SCRIPTS[file as keyof typeof EDGE_SCRIPTS]);
           assert.deepEqual(c.inputs.triggers, [sha256(c.inputs.stdin)]);
-          assert.match(c.inputs.create, new RegExp(`chmod 0755 /usr/local/lib/edge/${file.replace(".", "\\.")}\\.new`));
+          assert.match(
+            inputString(c, "create"),
+            new RegExp(`chmod 0755 /usr/local/lib/edge/${file.replace(".", "\\.")}\\.new`),
+          );
         }
         for (const [unit, content] of Object.entries(EDGE_UNITS)) {
           const c = one(plan, "command:remote:Command", `${name}-edge-unit-${unit.replace(".", "-")}`);
@@ -213,10 +226,11 @@ describe("edge stacks", () => {
           assert.equal(c.inputs.memory, limits[c.inputs.name as keyof typeof limits], `${c.inputs.name} memory`);
           assert.equal(c.inputs.restart, "unless-stopped");
           assert.ok(
-            c.inputs.healthcheck?.tests?.length > 1 && ["CMD", "CMD-SHELL"].includes(c.inputs.healthcheck.tests[0]),
+            asList(input(c, "healthcheck.tests") ?? []).length > 1 &&
+              ["CMD", "CMD-SHELL"].includes(asString(input(c, "healthcheck.tests.0"))),
             `${c.inputs.name} health check`,
           );
-          assert.match(c.inputs.image, DIGEST, `${c.inputs.name} image by digest`);
+          assert.match(inputString(c, "image"), DIGEST, `${c.inputs.name} image by digest`);
           assert.equal(c.inputs.platform, "linux/arm64");
           assert.deepEqual(c.inputs.securityOpts, ["no-new-privileges:true"]);
           assert.equal(
@@ -226,7 +240,7 @@ describe("edge stacks", () => {
           );
         }
         for (const image of ofType(plan, "docker:index/remoteImage:RemoteImage")) {
-          assert.match(image.inputs.name, DIGEST);
+          assert.match(inputString(image, "name"), DIGEST);
           assert.equal(image.inputs.platform, "linux/arm64");
         }
         const total = Object.values(limits).reduce((a, b) => a + b, 0);
@@ -234,13 +248,14 @@ describe("edge stacks", () => {
         const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
         assert.equal(app.inputs.memoryReservation, 256);
         assert.match(
-          app.inputs.image,
+          inputString(app, "image"),
           /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/edge-app@sha256:/,
           "the stack's ECR repository",
         );
         assert.deepEqual(app.inputs.volumes, [{ hostPath: "/srv/edge/data", containerPath: "/data" }]);
         const redis = containers(plan).find((c) => c.inputs.name === "edge-redis") as PlannedResource;
-        const flag = (name: string) => redis.inputs.command[redis.inputs.command.indexOf(name) + 1];
+        const command = inputStrings(redis, "command");
+        const flag = (name: string) => command[command.indexOf(name) + 1];
         assert.equal(flag("--appendonly"), "yes");
         assert.equal(flag("--maxmemory"), `${redisMaxMemoryMb(m.redis)}mb`);
         assert.ok(redisMaxMemoryMb(m.redis) < m.redis);
@@ -255,9 +270,9 @@ describe("edge stacks", () => {
           string,
         ][]) {
           const c = byName[containerName];
-          assert.deepEqual(c.inputs.capabilities.drops, ["ALL"], `${containerName} drops every capability`);
+          assert.deepEqual(input(c, "capabilities.drops"), ["ALL"], `${containerName} drops every capability`);
           assert.deepEqual(
-            c.inputs.capabilities.adds ?? [],
+            input(c, "capabilities.adds") ?? [],
             CONTAINER_CAPABILITIES[key],
             `${containerName} keeps only what it needs`,
           );
@@ -302,15 +317,16 @@ describe("edge stacks", () => {
         const conf = one(plan, "command:remote:Command", `${name}-edge-redis-conf`);
         assert.equal(conf.inputs.stdin, "[secret]", "the config travels as a secret on stdin");
         assert.equal(conf.inputs.logging, "none");
-        assert.match(conf.inputs.create, new RegExp(`chown 999:999 ${REDIS_CONF_HOST_PATH}\\.new && chmod 0400 `));
+        assert.match(
+          inputString(conf, "create"),
+          new RegExp(`chown 999:999 ${REDIS_CONF_HOST_PATH}\\.new && chmod 0400 `),
+        );
         const redis = containers(plan).find((c) => c.inputs.name === "edge-redis") as PlannedResource;
         assert.ok(
-          redis.inputs.volumes.some(
-            (v: { hostPath: string; readOnly?: boolean }) => v.hostPath === REDIS_CONF_HOST_PATH && v.readOnly,
-          ),
+          inputRecords(redis, "volumes").some((v) => v.hostPath === REDIS_CONF_HOST_PATH && v.readOnly),
           "mounted read-only",
         );
-        assert.ok(redis.inputs.command.includes("/usr/local/etc/redis/redis.conf"), "redis-server reads it");
+        assert.ok(inputStrings(redis, "command").includes("/usr/local/etc/redis/redis.conf"), "redis-server reads it");
         assert.doesNotMatch(JSON.stringify(redis.inputs.healthcheck), /-a |REDISCLI_AUTH|requirepass/);
         assert.ok(
           redis.options.dependsOn?.includes(`command:remote:Command::${name}-edge-redis-conf`),
@@ -326,7 +342,7 @@ describe("edge stacks", () => {
         for (const c of containers(plan)) {
           if (c.inputs.name === "edge-nginx")
             assert.deepEqual(
-              c.inputs.ports.map((p: { internal: number; external: number }) => [p.internal, p.external]),
+              inputRecords(c, "ports").map((p) => [p.internal, p.external]),
               [
                 [80, 80],
                 [443, 443],
@@ -340,7 +356,9 @@ describe("edge stacks", () => {
         const networks = Object.fromEntries(
           containers(plan).map((c) => [
             c.inputs.name,
-            c.inputs.networksAdvanced.map((n: { name: string }) => n.name).sort(),
+            inputRecords(c, "networksAdvanced")
+              .map((n) => asString(n.name))
+              .sort(),
           ]),
         );
         assert.deepEqual(networks, {
@@ -354,7 +372,7 @@ describe("edge stacks", () => {
         });
         const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
         assert.match(
-          nginx.inputs.uploads[0].content,
+          inputString(nginx, "uploads.0.content"),
           new RegExp(`server_name ${stackEdge(stack).host.replace(/\./g, "\\.")};`),
         );
       });
@@ -364,33 +382,33 @@ describe("edge stacks", () => {
         const credentials = one(plan, "command:remote:Command", `${name}-edge-aws-credentials`);
         assert.equal(credentials.inputs.logging, "none");
         assert.equal(credentials.inputs.stdin, "[secret]", "the credentials file is never plain text in the plan");
-        assert.match(credentials.inputs.create, /umask 077 .*chmod 0600 \/etc\/edge\/aws-credentials\.new/);
+        assert.match(inputString(credentials, "create"), /umask 077 .*chmod 0600 \/etc\/edge\/aws-credentials\.new/);
         const env = one(plan, "command:remote:Command", `${name}-edge-backup-env`);
         const cloud = planFor(CLOUD_STACK_OF[stack]);
-        assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_BUCKET=${cloud.outputs.backupBucket}$`, "m"));
+        assert.match(inputString(env, "stdin"), new RegExp(`^EDGE_BACKUP_BUCKET=${cloud.outputs.backupBucket}$`, "m"));
         // The script writes under <prefix><site>/: exactly the prefix the cloud stack gave the site.
-        const prefix = /^EDGE_BACKUP_PREFIX=(.*)$/m.exec(env.inputs.stdin)?.[1];
-        const site = /^EDGE_SITE=(.*)$/m.exec(env.inputs.stdin)?.[1];
+        const prefix = /^EDGE_BACKUP_PREFIX=(.*)$/m.exec(inputString(env, "stdin"))?.[1];
+        const site = /^EDGE_SITE=(.*)$/m.exec(inputString(env, "stdin"))?.[1];
         assert.equal(
           `${prefix}${site}/`,
           entry(cloud.outputs.edgeSites as Record<string, { backupPrefix: string }>, stackEdge(stack).site, "edgeSites")
             .backupPrefix,
         );
         assert.match(
-          env.inputs.stdin,
+          inputString(env, "stdin"),
           new RegExp(
             `^EDGE_BACKUP_RETENTION_DAYS=${environmentDefaults[CLOUD_STACK_OF[stack]].edge.backupRetentionDays}$`,
             "m",
           ),
         );
-        assert.match(env.inputs.stdin, /^AWS_DEFAULT_REGION=us-east-1$/m);
+        assert.match(inputString(env, "stdin"), /^AWS_DEFAULT_REGION=us-east-1$/m);
         // Tiers are the cloud stack's decision (its weekly/monthly retention outliving the daily one).
         const tiers = entry(
           cloud.outputs.edgeSites as Record<string, { backupTiers: boolean }>,
           stackEdge(stack).site,
           "edgeSites",
         ).backupTiers;
-        assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_TIERS=${tiers ? 1 : 0}$`, "m"));
+        assert.match(inputString(env, "stdin"), new RegExp(`^EDGE_BACKUP_TIERS=${tiers ? 1 : 0}$`, "m"));
         assert.equal(tiers, CLOUD_STACK_OF[stack] === "prod", "prod keeps weekly and monthly copies; dev does not");
         const key = one(plan, "command:remote:Command", `${name}-edge-tls-key`);
         assert.equal(key.inputs.logging, "none");
@@ -446,11 +464,11 @@ describe("edge stacks", () => {
         const token = one(plan, "command:remote:Command", `${name}-edge-metrics-token`);
         assert.equal(token.inputs.stdin, "[secret]", "the token is never plain text in the plan");
         assert.equal(token.inputs.logging, "none");
-        assert.match(token.inputs.create, /chown 65534:65534 \/etc\/edge\/metrics\/token\.new && chmod 0400/);
+        assert.match(inputString(token, "create"), /chown 65534:65534 \/etc\/edge\/metrics\/token\.new && chmod 0400/);
         const ca = one(plan, "command:remote:Command", `${name}-edge-metrics-ca`);
         assert.match(ca.inputs.stdin as string, /-----BEGIN CERTIFICATE-----/);
         assert.deepEqual(
-          agent.inputs.volumes.find((v: { containerPath: string }) => v.containerPath === "/etc/prometheus/secrets"),
+          inputRecords(agent, "volumes").find((v) => v.containerPath === "/etc/prometheus/secrets"),
           {
             hostPath: "/etc/edge/metrics",
             containerPath: "/etc/prometheus/secrets",
@@ -468,7 +486,7 @@ describe("edge stacks", () => {
       it("nginx rate-limits /health too, and sends no HSTS with the self-signed certificate", () => {
         const plan = planFor(stack);
         const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
-        const conf = nginx.inputs.uploads[0].content as string;
+        const conf = input(nginx, "uploads.0.content") as string;
         assert.match(
           item(conf.slice(conf.indexOf("location = /health {")).split("}"), 0, "location"),
           /limit_req zone=per_client/,
@@ -482,7 +500,7 @@ describe("edge stacks", () => {
         assert.deepEqual([key.inputs.algorithm, key.inputs.ecdsaCurve], ["ECDSA", "P256"]);
         const cert = one(plan, "tls:index/selfSignedCert:SelfSignedCert", `${name}-edge-tls`);
         assert.deepEqual(cert.inputs.dnsNames, [stackEdge(stack).host]);
-        assert.ok(cert.inputs.validityPeriodHours >= 24 * 365 && cert.inputs.earlyRenewalHours > 0);
+        assert.ok(inputNumber(cert, "validityPeriodHours") >= 24 * 365 && inputNumber(cert, "earlyRenewalHours") > 0);
       });
 
       it("leaves the health gate to `up` (an invoke, nothing in the state, so previews stay empty)", () => {
@@ -540,7 +558,7 @@ describe("edge stacks", () => {
     assert.equal(ofType(plan, "tls:index/selfSignedCert:SelfSignedCert").length, 0);
     const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
     assert.match(
-      nginx.inputs.uploads[0].content,
+      inputString(nginx, "uploads.0.content"),
       /^ {4}add_header Strict-Transport-Security "max-age=31536000" always;$/m,
     );
   });

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { environmentDefaults } from "../config";
 import { EKS_ADDON_CLUSTER_VERSIONS, EKS_ADDON_VERSIONS, EKS_ADDONS, eksAddonVersions } from "../config/eks-addons";
 import { loadCloud, sourceFor } from "./helpers/config";
+import { input } from "./helpers/inputs";
 import { ofType, one, planFor, runPlanCli, stackDirWith, STACKS, type Plan } from "./helpers/program";
 
 /** The version each managed add-on is planned at: the aws.eks.Addon resources, and kube-proxy through @pulumi/eks. */
@@ -12,7 +13,7 @@ function plannedVersions(plan: Plan): Record<string, unknown> {
     ...Object.fromEntries(
       ofType(plan, "aws:eks/addon:Addon").map((addon) => [addon.inputs.addonName, addon.inputs.addonVersion]),
     ),
-    "kube-proxy": cluster.inputs.kubeProxyAddonOptions?.version,
+    "kube-proxy": input(cluster, "kubeProxyAddonOptions.version"),
   };
 }
 

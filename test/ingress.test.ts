@@ -16,7 +16,17 @@ import {
 import { loadBalancerControllerPolicy } from "../components/platform/ingress-iam";
 import { item } from "./helpers/assert";
 import { keyPaths, missingKeys } from "./helpers/chart-values";
-import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS, type Plan } from "./helpers/program";
+import { asRecord, asStrings, inputJson, inputRecord, valueAt } from "./helpers/inputs";
+import {
+  ofType,
+  one,
+  planFor,
+  PROJECT_DIR,
+  runPlanInProcess,
+  stackDirWith,
+  STACKS,
+  type Plan,
+} from "./helpers/program";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CERTIFICATE = "aws:acm/certificate:Certificate";
@@ -34,11 +44,11 @@ type Statement = {
 const fixture = (file: string) =>
   parse(fs.readFileSync(path.join(PROJECT_DIR, "test/fixtures", file), "utf8")) as Record<string, unknown>;
 const policyOf = (plan: Plan, name: string) =>
-  JSON.parse(one(plan, "aws:iam/rolePolicy:RolePolicy", name).inputs.policy) as { Statement: Statement[] };
+  inputJson(one(plan, "aws:iam/rolePolicy:RolePolicy", name), "policy") as { Statement: Statement[] };
 
 /** The service accounts a role's trust policy admits (its `:sub` conditions). */
 function trustedSubjects(plan: Plan, role: string): unknown[] {
-  const trust = JSON.parse(one(plan, "aws:iam/role:Role", role).inputs.assumeRolePolicy) as { Statement: Statement[] };
+  const trust = inputJson(one(plan, "aws:iam/role:Role", role), "assumeRolePolicy") as { Statement: Statement[] };
   return trust.Statement.flatMap((s) =>
     Object.entries(s.Condition?.StringEquals ?? {})
       .filter(([k]) => k.endsWith(":sub"))
@@ -62,15 +72,15 @@ describe("traffic in: AWS Load Balancer Controller", () => {
       assert.equal(release.inputs.version, environmentDefaults[stack].ingress.controllerChartVersion);
       assert.match(release.inputs.version, /^\d+\.\d+\.\d+$/);
       assert.equal(release.inputs.namespace, "kube-system");
-      const values = release.inputs.values;
+      const values = inputRecord(release, "values");
       assert.equal(values.clusterName, plan.outputs.clusterName);
       assert.equal(values.region, "us-east-1");
       assert.equal(values.vpcId, plan.outputs.vpcId);
       assert.equal(values.replicaCount, 2);
       assert.deepEqual(values.podDisruptionBudget, { maxUnavailable: 1 });
-      assert.equal(values.serviceAccount.name, CONTROLLER_SERVICE_ACCOUNT);
+      assert.equal(valueAt(values, "serviceAccount.name"), CONTROLLER_SERVICE_ACCOUNT);
       assert.equal(
-        values.serviceAccount.annotations["eks.amazonaws.com/role-arn"],
+        valueAt(values, ["serviceAccount", "annotations", "eks.amazonaws.com/role-arn"]),
         `arn:aws:iam::123456789012:role/${name}-lb-controller`,
       );
       assert.deepEqual(trustedSubjects(plan, `${name}-lb-controller`), [
@@ -153,10 +163,7 @@ describe("traffic in: AWS Load Balancer Controller", () => {
   });
 
   it("every controller value set exists in the chart's values.yaml at the pinned version, and the IngressClassParams fields in its CRD", () => {
-    const values = one(planFor("prod"), RELEASE, "platform-prod-lb-controller").inputs.values as Record<
-      string,
-      unknown
-    >;
+    const values = inputRecord(one(planFor("prod"), RELEASE, "platform-prod-lb-controller"), "values");
     const version = environmentDefaults.prod.ingress.controllerChartVersion;
     const paths = assertKeysInChart(values, fixture(`charts/${CONTROLLER_CHART}-${version}.values.yaml`));
     assert.ok(
@@ -173,7 +180,7 @@ describe("traffic in: AWS Load Balancer Controller", () => {
 describe("traffic in: the shared ALB", () => {
   it("dev without a zone: the controller only; no IngressClass, certificate, ExternalDNS or WAF", () => {
     const plan = planFor("dev");
-    const values = one(plan, RELEASE, "platform-dev-lb-controller").inputs.values;
+    const values = inputRecord(one(plan, RELEASE, "platform-dev-lb-controller"), "values");
     assert.equal(values.createIngressClassResource, false);
     assert.deepEqual(values.ingressClassParams, { create: false });
     assert.deepEqual(ofType(plan, CERTIFICATE), []);
@@ -203,10 +210,10 @@ describe("traffic in: the shared ALB", () => {
       const validation = one(plan, "aws:acm/certificateValidation:CertificateValidation", `${name}-ingress`);
       assert.deepEqual(validation.inputs.validationRecordFqdns, [String(record.inputs.name).replace(/\.$/, "")]);
 
-      const values = one(plan, RELEASE, `${name}-lb-controller`).inputs.values;
+      const values = inputRecord(one(plan, RELEASE, `${name}-lb-controller`), "values");
       assert.equal(values.createIngressClassResource, true);
       assert.equal(values.ingressClass, INGRESS_CLASS);
-      const spec = values.ingressClassParams.spec;
+      const spec = asRecord(valueAt(values, "ingressClassParams.spec"), "ingressClassParams.spec");
       assert.deepEqual(spec.group, { name });
       assert.equal(spec.scheme, "internet-facing");
       assert.equal(spec.targetType, "ip");
@@ -258,9 +265,9 @@ describe("traffic in: the shared ALB", () => {
       const release = one(plan, RELEASE, `${name}-external-dns`);
       assert.equal(release.inputs.chart, EXTERNAL_DNS_CHART);
       assert.equal(release.inputs.version, environmentDefaults[stack].ingress.externalDnsChartVersion);
-      const values = release.inputs.values;
+      const values = inputRecord(release, "values");
       assert.deepEqual(values.domainFilters, [zone]);
-      assert.ok(values.extraArgs.includes(`--zone-id-filter=${MOCK_ZONE_ID}`));
+      assert.ok(asStrings(values.extraArgs, "extraArgs").includes(`--zone-id-filter=${MOCK_ZONE_ID}`));
       assert.equal(values.txtOwnerId, name);
       assert.equal(values.registry, "txt");
       assert.equal(values.policy, "sync");
@@ -283,7 +290,7 @@ describe("traffic in: the shared ALB", () => {
   }
 
   it("every ExternalDNS value set exists in the chart's values.yaml at the pinned version", () => {
-    const values = one(planFor("prod"), RELEASE, "platform-prod-external-dns").inputs.values as Record<string, unknown>;
+    const values = inputRecord(one(planFor("prod"), RELEASE, "platform-prod-external-dns"), "values");
     const version = environmentDefaults.prod.ingress.externalDnsChartVersion;
     const paths = assertKeysInChart(values, fixture(`charts/${EXTERNAL_DNS_CHART}-${version}.values.yaml`));
     assert.ok(paths.includes("txtOwnerId") && paths.includes("provider.name"), paths.join(", "));
@@ -304,7 +311,7 @@ describe("traffic in: the shared ALB", () => {
 
 describe("traffic in: bad input", () => {
   it("a zone that is not a DNS name, and a WAF without the ALB: exit 2, each key named, nothing planned", () => {
-    const badZone = runPlanCli([
+    const badZone = runPlanInProcess([
       "--stack",
       "dev",
       "--config-dir",
@@ -312,7 +319,7 @@ describe("traffic in: bad input", () => {
     ]);
     assert.equal(badZone.status, 2, badZone.stderr);
     assert.match(badZone.stderr, /platform:ingress\.zoneName: .*a DNS name/);
-    const wafWithoutAlb = runPlanCli([
+    const wafWithoutAlb = runPlanInProcess([
       "--stack",
       "dev",
       "--config-dir",
@@ -321,7 +328,7 @@ describe("traffic in: bad input", () => {
     assert.equal(wafWithoutAlb.status, 2, wafWithoutAlb.stderr);
     assert.match(wafWithoutAlb.stderr, /platform:ingress\.waf: .*ingress\.zoneName is unset/);
     assert.doesNotMatch(wafWithoutAlb.stdout, /WebAcl/);
-    const prodWithoutZone = runPlanCli([
+    const prodWithoutZone = runPlanInProcess([
       "--stack",
       "prod",
       "--config-dir",

@@ -43,6 +43,7 @@ import {
   type PlannedResource,
 } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
+import { asRecord, input } from "./helpers/inputs";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass";
@@ -275,7 +276,11 @@ describe("Karpenter: NodePool and EC2NodeClass", () => {
       assert.equal(spec.metadataOptions.httpEndpoint, "enabled");
       const template = one(plan, "aws:ec2/launchTemplate:LaunchTemplate", `${name}-nodes`);
       for (const key of ["httpTokens", "httpPutResponseHopLimit", "httpEndpoint"] as const)
-        assert.equal(spec.metadataOptions[key], template.inputs.metadataOptions[key], `${key} as on the system pool`);
+        assert.equal(
+          spec.metadataOptions[key],
+          asRecord(input(template, "metadataOptions"))[key],
+          `${key} as on the system pool`,
+        );
       assert.equal(NODE_METADATA_OPTIONS.httpPutResponseHopLimit, 1);
       assert.deepEqual(spec.blockDeviceMappings, [
         {
@@ -529,10 +534,10 @@ describe("Karpenter: network policy and alerts", () => {
       "kubernetes:networking.k8s.io/v1:NetworkPolicy",
       "platform-prod-karpenter-default-deny-ingress",
     );
-    assert.equal(deny.inputs.metadata.namespace, KARPENTER_NAMESPACE);
-    assert.deepEqual(deny.inputs.spec, { podSelector: {}, policyTypes: ["Ingress"] });
+    assert.equal(input(deny, "metadata.namespace"), KARPENTER_NAMESPACE);
+    assert.deepEqual(input(deny, "spec"), { podSelector: {}, policyTypes: ["Ingress"] });
     const allow = one(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "platform-prod-karpenter-allow-platform");
-    const ingress = allow.inputs.spec.ingress as { from: Tree[]; ports: { port: number }[] }[];
+    const ingress = input(allow, "spec.ingress") as { from: Tree[]; ports: { port: number }[] }[];
     assert.deepEqual(
       ingress.map((rule) => rule.ports.map((p) => p.port)),
       [[KARPENTER_METRICS_PORT], [KARPENTER_HEALTH_PORT]],
@@ -548,7 +553,7 @@ describe("Karpenter: network policy and alerts", () => {
       "the nodes' subnets, where the kubelet probes from",
     );
     const rule = one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "platform-prod-karpenter-alerts");
-    assert.deepEqual(rule.inputs.spec.groups, [karpenterRuleGroup()]);
+    assert.deepEqual(input(rule, "spec.groups"), [karpenterRuleGroup()]);
   });
 
   const promtool = requireTool("promtool");

@@ -9,6 +9,7 @@ import {
 } from "../components/monitoring/cloudwatch-exporter";
 import { CLOUDWATCH_METRICS } from "../components/monitoring/metrics";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
+import { asRecord, asRecords, asStrings, input, inputJson, inputString, valueAt } from "./helpers/inputs";
 import { one, planFor, STACKS } from "./helpers/program";
 
 /**
@@ -46,30 +47,32 @@ describe("CloudWatch exporter (YACE)", () => {
         [`${RELEASE}::${name}-kube-prometheus-stack`],
         "the ServiceMonitor CRD exists first",
       );
-      const values = release.inputs.values;
-      assert.equal(values.serviceMonitor.enabled, true);
-      assert.equal(values.serviceAccount.name, YACE_SERVICE_ACCOUNT);
+      assert.equal(input(release, "values.serviceMonitor.enabled"), true);
+      assert.equal(input(release, "values.serviceAccount.name"), YACE_SERVICE_ACCOUNT);
 
       const role = one(plan, "aws:iam/role:Role", `${name}-cloudwatch-exporter`);
-      const trust = JSON.parse(role.inputs.assumeRolePolicy);
-      const conditions = trust.Statement[0].Condition.StringEquals;
+      const conditions = asRecord(valueAt(inputJson(role, "assumeRolePolicy"), "Statement.0.Condition.StringEquals"));
       assert.deepEqual(
         Object.entries(conditions)
           .filter(([k]) => k.endsWith(":sub"))
           .map(([, v]) => v),
         [`system:serviceaccount:monitoring:${YACE_SERVICE_ACCOUNT}`],
       );
-      const policy = JSON.parse(
-        one(plan, "aws:iam/rolePolicy:RolePolicy", `${name}-cloudwatch-exporter-read`).inputs.policy,
+      const policy = inputJson(
+        one(plan, "aws:iam/rolePolicy:RolePolicy", `${name}-cloudwatch-exporter-read`),
+        "policy",
       );
-      const actions = policy.Statement.flatMap((s: { Action: string[] }) => s.Action);
+      const actions = asRecords(valueAt(policy, "Statement"), "Statement").flatMap((s) =>
+        asStrings(s.Action, "Action"),
+      );
       assert.deepEqual(actions, [...YACE_ACTIONS]);
       for (const action of actions) assert.match(action, /^(cloudwatch:(Get|List)|tag:Get)/, `${action} is read-only`);
     });
 
     it(`${stack}: the discovery config yields every series the data-tier alerts query, in the stack's region`, () => {
-      const values = one(planFor(stack), RELEASE, `${name}-cloudwatch-exporter`).inputs.values;
-      const config = parse(values.config) as { apiVersion: string; discovery: { jobs: YaceJob[] } };
+      const config = parse(
+        inputString(one(planFor(stack), RELEASE, `${name}-cloudwatch-exporter`), "values.config"),
+      ) as { apiVersion: string; discovery: { jobs: YaceJob[] } };
       assert.equal(config.apiVersion, "v1alpha1");
       const produced = config.discovery.jobs.flatMap((job) =>
         job.metrics.flatMap((m) => m.statistics.map((s) => yaceName(job.type, m.name, s))),

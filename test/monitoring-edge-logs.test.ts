@@ -22,6 +22,7 @@ import { emitEdge } from "../tools/plan/emit-edge";
 import { blockBodies, COMPONENT_EXPORTS, COMPONENTS, parseAlloy } from "./helpers/alloy";
 import { loadEdge } from "./helpers/config";
 import { CLOUD_STACK_OF, EDGE_STACKS, ofType, planFor, type PlannedResource } from "./helpers/program";
+import { asRecords, input, inputString } from "./helpers/inputs";
 
 /**
  * The Pi's log agent: its Alloy configuration parsed structurally against Alloy's component
@@ -153,7 +154,7 @@ describe("the Pi's log agent container (plan)", () => {
       assert.deepEqual(agent.inputs.capabilities, { drops: ["ALL"], adds: ["DAC_READ_SEARCH"] });
       assert.deepEqual(agent.inputs.securityOpts, ["no-new-privileges:true"]);
       assert.deepEqual(
-        agent.inputs.networksAdvanced.map((n: { name: string }) => n.name),
+        asRecords(input(agent, "networksAdvanced")).map((n) => n.name),
         ["edge-egress"],
       );
       assert.equal(agent.inputs.ports, undefined, "publishes nothing");
@@ -166,11 +167,11 @@ describe("the Pi's log agent container (plan)", () => {
         [`${EDGE_PATHS.root}/alloy`],
         "it writes only its positions",
       );
-      const content = agent.inputs.uploads[0].content as string;
+      const content = inputString(agent, "uploads.0.content");
       const site = stack === "edge-dev" ? "lab" : "shop";
       assert.match(content, new RegExp(`site\\s+= "${site}",\\n\\s+environment = "${env}"`));
       assert.ok(content.includes(`edge-write-gateway:${sitePort(site)}/proxy/loki/api/v1/push`));
-      assert.equal(agent.inputs.healthcheck.tests[0], "CMD");
+      assert.equal(input(agent, "healthcheck.tests.0"), "CMD");
       assert.ok(
         agent.options.dependsOn?.some((d) => d.endsWith("-edge-metrics-token")),
         "starts once the token is on the Pi",

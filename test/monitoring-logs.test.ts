@@ -23,6 +23,7 @@ import { blockBodies, COMPONENT_EXPORTS, COMPONENTS, parseAlloy } from "./helper
 import { entry, item } from "./helpers/assert";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
 import { loadCloud, sourceFor } from "./helpers/config";
+import { asRecord, asRecords, asString, input, inputJson, inputRecord, inputString, valueAt } from "./helpers/inputs";
 import { one, ofType, planFor, type Plan, STACKS } from "./helpers/program";
 
 /**
@@ -49,10 +50,10 @@ const lifecycle = (plan: Plan, stack: string) =>
 
 /** Retention as the plan applies it: Loki's limit (hours) and the bucket's expiry of each data prefix. */
 function assertRetention(plan: Plan, stack: string, days: number): void {
-  const loki = lokiRelease(plan, stack).inputs.values.loki;
-  assert.equal(loki.limits_config.retention_period, `${days * 24}h`);
-  assert.equal(loki.compactor.retention_enabled, true, "the compactor applies the retention");
-  assert.equal(loki.compactor.delete_request_store, "s3");
+  const loki = asRecord(input(lokiRelease(plan, stack), "values.loki"), "loki");
+  assert.equal(valueAt(loki, "limits_config.retention_period"), `${days * 24}h`);
+  assert.equal(valueAt(loki, "compactor.retention_enabled"), true, "the compactor applies the retention");
+  assert.equal(valueAt(loki, "compactor.delete_request_store"), "s3");
   const rules = lifecycle(plan, stack);
   for (const prefix of LOKI_DATA_PREFIXES) {
     const rule = rules.find((r) => r.filter.prefix === prefix);
@@ -83,10 +84,10 @@ describe("Logs (Loki and Alloy)", () => {
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
         `${name}-logs-encryption`,
       );
-      const rule = encryption.inputs.rules[0];
-      assert.equal(rule.applyServerSideEncryptionByDefault.sseAlgorithm, "aws:kms");
+      const rule = asRecord(input(encryption, "rules.0"), "rule");
+      assert.equal(valueAt(rule, "applyServerSideEncryptionByDefault.sseAlgorithm"), "aws:kms");
       assert.match(
-        rule.applyServerSideEncryptionByDefault.kmsMasterKeyId,
+        asString(valueAt(rule, "applyServerSideEncryptionByDefault.kmsMasterKeyId")),
         new RegExp(`key/${name}-logs-key$`),
         "the log bucket's own key",
       );
@@ -98,12 +99,14 @@ describe("Logs (Loki and Alloy)", () => {
       ).inputs;
       for (const flag of ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"])
         assert.equal(publicAccess[flag], true, flag);
-      const policy = JSON.parse(one(plan, "aws:s3/bucketPolicy:BucketPolicy", `${name}-logs-tls-only`).inputs.policy);
-      assert.deepEqual(policy.Statement[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
-      assert.equal(policy.Statement[0].Effect, "Deny");
+      const policy = inputJson(one(plan, "aws:s3/bucketPolicy:BucketPolicy", `${name}-logs-tls-only`), "policy");
+      assert.deepEqual(valueAt(policy, "Statement.0.Condition"), { Bool: { "aws:SecureTransport": "false" } });
+      assert.equal(valueAt(policy, "Statement.0.Effect"), "Deny");
       assert.equal(
-        one(plan, "aws:s3/bucketVersioning:BucketVersioning", `${name}-logs-versioning`).inputs.versioningConfiguration
-          .status,
+        input(
+          one(plan, "aws:s3/bucketVersioning:BucketVersioning", `${name}-logs-versioning`),
+          "versioningConfiguration.status",
+        ),
         "Enabled",
       );
       const rules = lifecycle(plan, stack);
@@ -118,7 +121,7 @@ describe("Logs (Loki and Alloy)", () => {
       assert.ok(rules.some((r) => r.abortIncompleteMultipartUpload?.daysAfterInitiation === 1));
       // Pending delete requests live outside what the lifecycle expires.
       assert.equal(
-        lokiRelease(plan, stack).inputs.values.loki.compactor.delete_request_store_key_prefix,
+        input(lokiRelease(plan, stack), "values.loki.compactor.delete_request_store_key_prefix"),
         DELETE_REQUESTS_PREFIX,
       );
       for (const prefix of LOKI_DATA_PREFIXES) assert.ok(!DELETE_REQUESTS_PREFIX.startsWith(prefix));
@@ -130,17 +133,18 @@ describe("Logs (Loki and Alloy)", () => {
 
     it(`${stack}: Loki's IRSA role is for its service account only, and may touch only its bucket and that bucket's key through S3`, () => {
       const plan = planFor(stack);
-      const trust = JSON.parse(one(plan, "aws:iam/role:Role", `${name}-loki`).inputs.assumeRolePolicy);
-      const subjects = Object.entries(trust.Statement[0].Condition.StringEquals as Record<string, string>).filter(
-        ([k]) => k.endsWith(":sub"),
+      const trust = inputJson(one(plan, "aws:iam/role:Role", `${name}-loki`), "assumeRolePolicy");
+      const subjects = Object.entries(asRecord(valueAt(trust, "Statement.0.Condition.StringEquals"))).filter(([k]) =>
+        k.endsWith(":sub"),
       );
       assert.deepEqual(
         subjects.map(([, v]) => v),
         [`system:serviceaccount:monitoring:${LOKI_SERVICE_ACCOUNT}`],
       );
       const bucketArn = `arn:aws:s3:::${one(plan, "aws:s3/bucket:Bucket", `${name}-logs`).inputs.bucket ?? `${name}-logs`}`;
-      const statements = JSON.parse(one(plan, "aws:iam/rolePolicy:RolePolicy", `${name}-loki-bucket`).inputs.policy)
-        .Statement as {
+      const statements = asRecord(
+        inputJson(one(plan, "aws:iam/rolePolicy:RolePolicy", `${name}-loki-bucket`), "policy"),
+      ).Statement as {
         Action: string[];
         Resource: string[];
         Condition?: Record<string, Record<string, string>>;
@@ -161,55 +165,63 @@ describe("Logs (Loki and Alloy)", () => {
           assert.deepEqual(s.Condition, { StringEquals: { "kms:ViaService": "s3.us-east-1.amazonaws.com" } });
         }
       }
-      const values = lokiRelease(plan, stack).inputs.values;
-      assert.equal(values.serviceAccount.name, LOKI_SERVICE_ACCOUNT);
-      assert.match(values.serviceAccount.annotations["eks.amazonaws.com/role-arn"], new RegExp(`role/${name}-loki$`));
-      assert.deepEqual(values.loki.storage.bucketNames.chunks, `${name}-logs`);
+      const values = inputRecord(lokiRelease(plan, stack), "values");
+      assert.equal(valueAt(values, "serviceAccount.name"), LOKI_SERVICE_ACCOUNT);
+      assert.match(
+        asString(valueAt(values, ["serviceAccount", "annotations", "eks.amazonaws.com/role-arn"])),
+        new RegExp(`role/${name}-loki$`),
+      );
+      assert.deepEqual(valueAt(values, "loki.storage.bucketNames.chunks"), `${name}-logs`);
     });
 
     it(`${stack}: both charts pinned from Grafana's repository; Loki a single binary on S3; Alloy a DaemonSet after Loki`, () => {
       const plan = planFor(stack);
       const loki = lokiRelease(plan, stack);
-      assert.equal(loki.inputs.chart, LOKI_CHART);
-      assert.equal(loki.inputs.version, defaults.lokiChartVersion);
-      assert.equal(loki.inputs.repositoryOpts.repo, GRAFANA_CHART_REPO);
-      assert.equal(loki.inputs.namespace, "monitoring");
+      assert.equal(input(loki, "chart"), LOKI_CHART);
+      assert.equal(input(loki, "version"), defaults.lokiChartVersion);
+      assert.equal(input(loki, "repositoryOpts.repo"), GRAFANA_CHART_REPO);
+      assert.equal(input(loki, "namespace"), "monitoring");
       assert.deepEqual(
-        loki.options.dependsOn,
+        valueAt(loki, "options.dependsOn"),
         [`${RELEASE}::${name}-kube-prometheus-stack`],
         "its ServiceMonitor CRD exists first",
       );
-      assert.equal(loki.inputs.values.deploymentMode, "SingleBinary");
-      assert.equal(loki.inputs.values.singleBinary.replicas, 1);
-      for (const target of ["read", "write", "backend"]) assert.equal(loki.inputs.values[target].replicas, 0, target);
-      assert.equal(loki.inputs.values.loki.storage.type, "s3");
-      assert.equal(loki.inputs.values.minio.enabled, false);
+      assert.equal(input(loki, "values.deploymentMode"), "SingleBinary");
+      assert.equal(input(loki, "values.singleBinary.replicas"), 1);
+      for (const target of ["read", "write", "backend"])
+        assert.equal(input(loki, ["values", target, "replicas"]), 0, target);
+      assert.equal(input(loki, "values.loki.storage.type"), "s3");
+      assert.equal(input(loki, "values.minio.enabled"), false);
 
       const alloy = one(plan, RELEASE, `${name}-alloy`);
-      assert.equal(alloy.inputs.chart, ALLOY_CHART);
-      assert.equal(alloy.inputs.version, defaults.alloyChartVersion);
-      assert.equal(alloy.inputs.repositoryOpts.repo, GRAFANA_CHART_REPO);
-      for (const version of [loki.inputs.version, alloy.inputs.version]) assert.match(version, /^\d+\.\d+\.\d+$/);
-      assert.equal(alloy.inputs.values.controller.type, "daemonset");
-      assert.equal(alloy.inputs.values.alloy.mounts.varlog, true, "reads /var/log/pods on its node");
+      assert.equal(input(alloy, "chart"), ALLOY_CHART);
+      assert.equal(input(alloy, "version"), defaults.alloyChartVersion);
+      assert.equal(input(alloy, "repositoryOpts.repo"), GRAFANA_CHART_REPO);
+      for (const version of [inputString(loki, "version"), inputString(alloy, "version")])
+        assert.match(version, /^\d+\.\d+\.\d+$/);
+      assert.equal(input(alloy, "values.controller.type"), "daemonset");
+      assert.equal(input(alloy, "values.alloy.mounts.varlog"), true, "reads /var/log/pods on its node");
       assert.deepEqual(
-        alloy.inputs.values.alloy.extraEnv,
+        input(alloy, "values.alloy.extraEnv"),
         [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
         'the config\'s sys.env("NODE_NAME")',
       );
       assert.ok(alloy.options.dependsOn?.includes(`${RELEASE}::${name}-loki`));
       assert.equal(
-        alloy.inputs.values.alloy.configMap.content,
+        input(alloy, "values.alloy.configMap.content"),
         renderAlloyConfig({ pushUrl: `${LOKI_URL}${LOKI_PUSH_PATH}`, cluster: name }),
       );
       assert.ok(
-        !alloy.inputs.values.alloy.configMap.content.includes("{{"),
+        !inputString(alloy, "values.alloy.configMap.content").includes("{{"),
         "the chart passes the content through tpl: no template actions in it",
       );
     });
 
     it(`${stack}: Grafana has Loki as a data source, at the single binary's Service`, () => {
-      const grafana = one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`).inputs.values.grafana;
+      const grafana = asRecord(
+        input(one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`), "values.grafana"),
+        "grafana",
+      );
       const loki = (grafana.additionalDataSources as { type: string; uid: string; url: string }[]).filter(
         (d) => d.type === "loki",
       );
@@ -234,7 +246,7 @@ describe("Logs (Loki and Alloy)", () => {
     );
     assert.equal(ofType(plan, "aws:s3/bucket:Bucket").filter((r) => r.name.endsWith("-logs")).length, 0);
     assert.deepEqual(
-      one(plan, RELEASE, "platform-dev-kube-prometheus-stack").inputs.values.grafana.additionalDataSources,
+      input(one(plan, RELEASE, "platform-dev-kube-prometheus-stack"), "values.grafana.additionalDataSources"),
       [],
     );
   });
@@ -261,7 +273,7 @@ describe("Logs (Loki and Alloy)", () => {
   it("every value set exists in the charts' values.yaml at the pinned versions (and Loki's own config keys in its reference)", () => {
     const plan = planFor("prod");
     const logs = environmentDefaults.prod.monitoring.logs;
-    const loki = lokiRelease(plan, "prod").inputs.values;
+    const loki = inputRecord(lokiRelease(plan, "prod"), "values");
     const lokiConfig = chartFixture(`loki-3.6.12.config.yaml`);
     const passThrough = {
       "loki.limits_config": lokiConfig.limits_config as Record<string, unknown>,
@@ -275,11 +287,14 @@ describe("Logs (Loki and Alloy)", () => {
     );
     assert.ok(keyPaths(loki).includes("loki.compactor.retention_enabled"));
 
-    const alloy = one(plan, RELEASE, "platform-prod-alloy").inputs.values;
+    const alloy = inputRecord(one(plan, RELEASE, "platform-prod-alloy"), "values");
     assert.deepEqual(missingKeys(alloy, chartFixture(`${ALLOY_CHART}-${logs.alloyChartVersion}.values.yaml`)), []);
 
     const kps = chartFixture(`kube-prometheus-stack-${environmentDefaults.prod.monitoring.chartVersion}.values.yaml`);
-    const grafana = one(plan, RELEASE, "platform-prod-kube-prometheus-stack").inputs.values.grafana;
+    const grafana = asRecord(
+      input(one(plan, RELEASE, "platform-prod-kube-prometheus-stack"), "values.grafana"),
+      "grafana",
+    );
     assert.deepEqual(missingKeys({ grafana: { additionalDataSources: grafana.additionalDataSources } }, kps), []);
   });
 
@@ -379,8 +394,11 @@ describe("Logs from the Pis: tenants, the gateway's site ports and the sites' ri
       const plan = planFor(stack);
       assert.ok(sites.length > 0, "the stack file serves a site");
       const service = one(plan, "kubernetes:core/v1:Service", `${name}-write-gateway`);
-      const ports = service.inputs.spec.ports as { name: string; port: number; targetPort: unknown }[];
-      const conf = one(plan, "kubernetes:core/v1:ConfigMap", `${name}-write-gateway`).inputs.data["nginx.conf"];
+      const ports = input(service, "spec.ports") as { name: string; port: number; targetPort: unknown }[];
+      const conf = inputString(one(plan, "kubernetes:core/v1:ConfigMap", `${name}-write-gateway`), [
+        "data",
+        "nginx.conf",
+      ]);
       assert.match(conf, /upstream upstream_logs \{\n\s+server loki:3100;/, "Loki's single binary in the namespace");
       for (const site of sites) {
         const port = sitePort(site);
@@ -389,8 +407,8 @@ describe("Logs from the Pis: tenants, the gateway's site ports and the sites' ri
           `${site}: port ${port} on the Service`,
         );
         assert.ok(conf.includes(`listen ${port};`) && conf.includes(`X-Scope-OrgID "${siteTenant(site)}"`), site);
-        const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role", `${name}-site-${site}-logs`).inputs;
-        assert.deepEqual(role.rules, [
+        const role = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role", `${name}-site-${site}-logs`);
+        assert.deepEqual(input(role, "rules"), [
           {
             apiGroups: [""],
             resources: ["services/proxy"],
@@ -398,14 +416,10 @@ describe("Logs from the Pis: tenants, the gateway's site ports and the sites' ri
             verbs: ["create"],
           },
         ]);
-        const binding = one(
-          plan,
-          "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
-          `${name}-site-${site}-logs`,
-        ).inputs;
-        assert.equal(binding.roleRef.name, role.metadata.name);
+        const binding = one(plan, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", `${name}-site-${site}-logs`);
+        assert.equal(input(binding, "roleRef.name"), input(role, "metadata.name"));
         assert.deepEqual(
-          binding.subjects.map((s: { name: string }) => s.name),
+          asRecords(input(binding, "subjects")).map((s) => s.name),
           [`edge-${site}`],
           "bound to the site's own service account only",
         );
@@ -419,31 +433,32 @@ describe("Logs from the Pis: tenants, the gateway's site ports and the sites' ri
 
     it(`${stack}: Loki multi-tenant, every tenant's chunks under the lifecycle, Grafana reading them all`, () => {
       const plan = planFor(stack);
-      const loki = one(plan, RELEASE, `${name}-loki`).inputs.values.loki;
-      assert.equal(loki.auth_enabled, true);
-      assert.equal(loki.querier.multi_tenant_queries_enabled, true);
+      const loki = one(plan, RELEASE, `${name}-loki`);
+      assert.equal(input(loki, "values.loki.auth_enabled"), true);
+      assert.equal(input(loki, "values.loki.querier.multi_tenant_queries_enabled"), true);
       const tenants = lokiTenants(sites);
       assert.deepEqual(tenants, [CLUSTER_TENANT, ...sites.map((site: string) => `edge-${site}`)]);
       const rules = one(
         plan,
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
         `${name}-logs-lifecycle`,
-      ).inputs.rules as LifecycleRule[];
+      ).inputs["rules"] as LifecycleRule[];
       for (const tenant of tenants)
         assert.ok(
           rules.some((r) => r.filter.prefix === `${tenant}/` && r.expiration?.days !== undefined),
           `${tenant}/ expires`,
         );
-      const source = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.grafana.additionalDataSources[0];
-      assert.equal(source.jsonData.httpHeaderName1, "X-Scope-OrgID");
-      assert.equal(source.secureJsonData.httpHeaderValue1, tenants.join("|"));
+      const kps = one(plan, RELEASE, `${name}-kube-prometheus-stack`);
+      const source = "values.grafana.additionalDataSources.0";
+      assert.equal(input(kps, `${source}.jsonData.httpHeaderName1`), "X-Scope-OrgID");
+      assert.equal(input(kps, `${source}.secureJsonData.httpHeaderValue1`), tenants.join("|"));
     });
   }
 
   it("EdgeLogsSilent per site while logs are on, none when they are off (it would only ever fire)", () => {
     const alerts = (plan: Plan) =>
       (
-        one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs.spec.groups as {
+        input(one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule"), "spec.groups") as {
           rules: { alert?: string; labels?: { site?: string } }[];
         }[]
       )

@@ -9,6 +9,7 @@ import { environmentDefaults } from "../config";
 import { item } from "./helpers/assert";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
 import { loadCloud, sourceFor } from "./helpers/config";
+import { asRecord, asString, input, inputNumber, inputRecord, valueAt } from "./helpers/inputs";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -28,62 +29,67 @@ describe("monitoring", () => {
       assert.equal(release.inputs.chart, "kube-prometheus-stack");
       assert.equal(release.inputs.version, defaults.chartVersion);
       assert.match(release.inputs.version, /^\d+\.\d+\.\d+$/);
-      assert.equal(release.inputs.repositoryOpts.repo, "https://prometheus-community.github.io/helm-charts");
+      assert.equal(input(release, "repositoryOpts.repo"), "https://prometheus-community.github.io/helm-charts");
       // Helm installs a chart's crds/ once and never upgrades them: the stack installs none.
-      assert.equal(release.inputs.skipCrds, true);
-      assert.deepEqual(release.inputs.values.crds, { enabled: false });
+      assert.equal(input(release, "skipCrds"), true);
+      assert.deepEqual(input(release, "values.crds"), { enabled: false });
       const crds = one(plan, RELEASE, `${name}-prometheus-operator-crds`);
-      assert.equal(crds.inputs.chart, CRDS_CHART);
-      assert.equal(crds.inputs.name, CRDS_RELEASE_NAME);
-      assert.equal(crds.inputs.version, defaults.crdsChartVersion);
-      assert.equal(crds.inputs.repositoryOpts.repo, release.inputs.repositoryOpts.repo);
-      assert.equal(crds.inputs.namespace, "monitoring");
+      assert.equal(input(crds, "chart"), CRDS_CHART);
+      assert.equal(input(crds, "name"), CRDS_RELEASE_NAME);
+      assert.equal(input(crds, "version"), defaults.crdsChartVersion);
+      assert.equal(input(crds, "repositoryOpts.repo"), input(release, "repositoryOpts.repo"));
+      assert.equal(input(crds, "namespace"), "monitoring");
       assert.equal(crds.parent, `platform:monitoring:Monitoring::${name}`);
       assert.ok(
         release.options.dependsOn?.includes(`${RELEASE}::${name}-prometheus-operator-crds`),
         "the stack (and its operator) waits for the CRDs it needs",
       );
       // Removing the release must not delete the CRDs, and every ServiceMonitor and Prometheus with them.
-      assert.equal(crds.inputs.values.crds.annotations["helm.sh/resource-policy"], "keep");
+      assert.equal(asRecord(input(crds, "values.crds.annotations"))["helm.sh/resource-policy"], "keep");
       assert.equal(release.inputs.namespace, "monitoring");
       assert.equal(release.parent, `platform:monitoring:Monitoring::${name}`);
       const namespace = one(plan, "kubernetes:core/v1:Namespace", `${name}-monitoring`);
-      assert.equal(namespace.inputs.metadata.name, "monitoring");
+      assert.equal(input(namespace, "metadata.name"), "monitoring");
     });
 
     it(`${stack}: ${prod ? "30" : "7"} days of retention on a ${prod ? 50 : 20} GiB gp3 volume, small gp3 volumes for Alertmanager and Grafana`, () => {
-      const values = one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
-      const spec = values.prometheus.prometheusSpec;
+      const values = inputRecord(one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`), "values");
+      const spec = asRecord(valueAt(values, "prometheus.prometheusSpec"));
       assert.equal(spec.retention, prod ? "30d" : "7d");
       assert.equal(spec.retentionSize, prod ? "40GB" : "16GB", "size-based retention below the volume");
-      const claim = spec.storageSpec.volumeClaimTemplate.spec;
+      const claim = asRecord(valueAt(spec, "storageSpec.volumeClaimTemplate.spec"), "claim");
       assert.equal(claim.storageClassName, "gp3");
       assert.deepEqual(claim.accessModes, ["ReadWriteOnce"]);
-      assert.equal(claim.resources.requests.storage, prod ? "50Gi" : "20Gi");
-      const alertmanager = values.alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec;
+      assert.equal(valueAt(claim, "resources.requests.storage"), prod ? "50Gi" : "20Gi");
+      const alertmanager = asRecord(valueAt(values, "alertmanager.alertmanagerSpec.storage.volumeClaimTemplate.spec"));
       assert.equal(alertmanager.storageClassName, "gp3");
-      assert.equal(alertmanager.resources.requests.storage, "5Gi");
+      assert.equal(valueAt(alertmanager, "resources.requests.storage"), "5Gi");
       assert.deepEqual(
         {
-          enabled: values.grafana.persistence.enabled,
-          storageClassName: values.grafana.persistence.storageClassName,
-          size: values.grafana.persistence.size,
+          enabled: valueAt(values, "grafana.persistence.enabled"),
+          storageClassName: valueAt(values, "grafana.persistence.storageClassName"),
+          size: valueAt(values, "grafana.persistence.size"),
         },
         { enabled: true, storageClassName: "gp3", size: "5Gi" },
       );
-      for (const component of [spec, values.alertmanager.alertmanagerSpec, values.grafana, values.prometheusOperator]) {
+      for (const component of [
+        spec,
+        valueAt(values, "alertmanager.alertmanagerSpec"),
+        values.grafana,
+        values.prometheusOperator,
+      ]) {
         assert.ok(
-          component.resources.requests.memory && component.resources.limits.memory,
+          valueAt(component, "resources.requests.memory") && valueAt(component, "resources.limits.memory"),
           "requests and a memory limit",
         );
       }
     });
 
     it(`${stack}: control-plane scrapes EKS does not expose are off; rule and monitor selectors open to the cluster`, () => {
-      const values = one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
+      const values = inputRecord(one(planFor(stack), RELEASE, `${name}-kube-prometheus-stack`), "values");
       for (const part of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"])
-        assert.equal(values[part].enabled, false, part);
-      const spec = values.prometheus.prometheusSpec;
+        assert.equal(valueAt(values, [part, "enabled"]), false, part);
+      const spec = asRecord(valueAt(values, "prometheus.prometheusSpec"));
       for (const selector of ["rule", "serviceMonitor", "podMonitor", "probe"]) {
         assert.equal(spec[`${selector}SelectorNilUsesHelmValues`], false, selector);
         assert.equal(spec[`${selector}Selector`], undefined, `${selector}Selector left empty (= everything)`);
@@ -92,17 +98,17 @@ describe("monitoring", () => {
 
     it(`${stack}: Grafana's admin credentials come from a generated Secret, never from the chart values`, () => {
       const plan = planFor(stack);
-      const values = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values;
+      const values = inputRecord(one(plan, RELEASE, `${name}-kube-prometheus-stack`), "values");
       const secret = one(plan, "kubernetes:core/v1:Secret", `${name}-grafana-admin`);
       assert.equal(secret.inputs.stringData, "[secret]");
-      assert.deepEqual(values.grafana.admin, {
-        existingSecret: secret.inputs.metadata.name,
+      assert.deepEqual(valueAt(values, "grafana.admin"), {
+        existingSecret: input(secret, "metadata.name"),
         userKey: "admin-user",
         passwordKey: "admin-password",
       });
-      assert.equal(values.grafana.adminPassword, undefined);
+      assert.equal(valueAt(values, "grafana.adminPassword"), undefined);
       const password = one(plan, "random:index/randomPassword:RandomPassword", `${name}-grafana-admin`);
-      assert.ok(password.inputs.length >= 24);
+      assert.ok(inputNumber(password, "length") >= 24);
       assert.ok(
         !JSON.stringify(values).includes("mock-generated-password"),
         "the generated password is not in the values",
@@ -113,19 +119,19 @@ describe("monitoring", () => {
     it(`${stack}: the alert rules as a PrometheusRule created after the release, the dashboards as labelled ConfigMaps`, () => {
       const plan = planFor(stack);
       const rule = one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", `${name}-alert-rules`);
-      assert.equal(rule.inputs.apiVersion, "monitoring.coreos.com/v1");
-      assert.equal(rule.inputs.metadata.namespace, "monitoring");
-      assert.deepEqual(rule.options.dependsOn, [`${RELEASE}::${name}-kube-prometheus-stack`]);
+      assert.equal(input(rule, "apiVersion"), "monitoring.coreos.com/v1");
+      assert.equal(input(rule, "metadata.namespace"), "monitoring");
+      assert.deepEqual(valueAt(rule, "options.dependsOn"), [`${RELEASE}::${name}-kube-prometheus-stack`]);
       const config = loadCloud(sourceFor(stack));
       assert.deepEqual(
-        rule.inputs.spec.groups,
+        input(rule, "spec.groups"),
         JSON.parse(
           JSON.stringify(
             ruleGroups(config.edgeSites, { databaseMaxConnections: maxConnectionsFor(config.database.instanceClass) }),
           ),
         ),
       );
-      const alerts = (rule.inputs.spec.groups as { rules: { alert: string }[] }[]).flatMap((g) =>
+      const alerts = (input(rule, "spec.groups") as { rules: { alert: string }[] }[]).flatMap((g) =>
         g.rules.map((r) => r.alert),
       );
       assert.ok(
@@ -138,13 +144,16 @@ describe("monitoring", () => {
         ["app", "data", "infrastructure", "pi"].map((d) => `${name}-dashboard-${d}`),
       );
       for (const d of dashboards) {
-        assert.equal(d.inputs.metadata.labels.grafana_dashboard, "1");
-        assert.equal(d.inputs.metadata.namespace, "monitoring");
+        assert.equal(input(d, "metadata.labels.grafana_dashboard"), "1");
+        assert.equal(input(d, "metadata.namespace"), "monitoring");
         const [file, json] = item(Object.entries(d.inputs.data as Record<string, string>), 0, `${d.name} data`);
         assert.match(file, /^[a-z]+\.json$/);
         assert.ok(JSON.parse(json).uid);
       }
-      const sidecar = one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.grafana.sidecar.dashboards;
+      const sidecar = asRecord(
+        input(one(plan, RELEASE, `${name}-kube-prometheus-stack`), "values.grafana.sidecar.dashboards"),
+        "sidecar",
+      );
       assert.deepEqual(
         [sidecar.enabled, sidecar.label, sidecar.labelValue, sidecar.searchNamespace],
         [true, "grafana_dashboard", "1", "ALL"],
@@ -154,8 +163,10 @@ describe("monitoring", () => {
     it(`${stack}: with no Pi sites the receiver is off, and no Pi is expected`, () => {
       const plan = planFor(stack, noSites);
       assert.equal(
-        one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec
-          .enableRemoteWriteReceiver,
+        input(
+          one(plan, RELEASE, `${name}-kube-prometheus-stack`),
+          "values.prometheus.prometheusSpec.enableRemoteWriteReceiver",
+        ),
         false,
       );
       assert.deepEqual(ofType(plan, "kubernetes:rbac.authorization.k8s.io/v1:Role"), []);
@@ -164,26 +175,28 @@ describe("monitoring", () => {
       assert.deepEqual(plan.outputs.edgeSites, {});
       assert.equal(ofType(plan, "platform:edge:SiteAccess").length, 0);
       const rule = one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", `${name}-alert-rules`);
-      assert.ok(!JSON.stringify(rule.inputs.spec.groups).includes("EdgeSilent"));
+      assert.ok(!JSON.stringify(input(rule, "spec.groups")).includes("EdgeSilent"));
     });
 
     it(`${stack}: the Pi remote-writes through the API server proxy: TLS with the cluster CA, a token allowed only that`, () => {
       const plan = planFor(stack);
       assert.equal(
-        one(plan, RELEASE, `${name}-kube-prometheus-stack`).inputs.values.prometheus.prometheusSpec
-          .enableRemoteWriteReceiver,
+        input(
+          one(plan, RELEASE, `${name}-kube-prometheus-stack`),
+          "values.prometheus.prometheusSpec.enableRemoteWriteReceiver",
+        ),
         true,
       );
       // Nothing new is exposed: the only Service is the write gateway's, cluster-internal.
       const services = ofType(plan, SERVICE);
       assert.deepEqual(
-        services.map((s) => [s.inputs.metadata.name, s.inputs.spec.type]),
+        services.map((s) => [input(s, "metadata.name"), input(s, "spec.type")]),
         [["edge-write-gateway", "ClusterIP"]],
       );
       const gateway = item(services, 0, "write gateway services");
       const sites = loadCloud(sourceFor(stack)).edgeSites;
       assert.deepEqual(
-        gateway.inputs.spec.ports,
+        input(gateway, "spec.ports"),
         [
           { name: "write", port: 8080, targetPort: "write" },
           // Each site's own log port (test/monitoring-logs.test.ts).
@@ -201,18 +214,18 @@ describe("monitoring", () => {
         {
           apiGroups: [""],
           resources: ["services/proxy"],
-          resourceNames: [`edge-write-gateway:${gateway.inputs.spec.ports[0].port}`],
+          resourceNames: [`edge-write-gateway:${input(gateway, "spec.ports.0.port")}`],
           verbs: ["create"],
         },
       ]);
       const deployment = one(plan, "kubernetes:apps/v1:Deployment", `${name}-write-gateway`);
-      const pod = deployment.inputs.spec.template.spec;
-      assert.match(pod.containers[0].image, /@sha256:[a-f0-9]{64}$/);
-      assert.equal(pod.securityContext.runAsNonRoot, true);
-      assert.equal(pod.containers[0].securityContext.readOnlyRootFilesystem, true);
+      const pod = asRecord(input(deployment, "spec.template.spec"), "pod");
+      assert.match(asString(valueAt(pod, "containers.0.image")), /@sha256:[a-f0-9]{64}$/);
+      assert.equal(valueAt(pod, "securityContext.runAsNonRoot"), true);
+      assert.equal(valueAt(pod, "containers.0.securityContext.readOnlyRootFilesystem"), true);
       assert.equal(pod.automountServiceAccountToken, false);
-      assert.ok(deployment.inputs.spec.replicas >= 2);
-      const conf = one(plan, CONFIGMAP, `${name}-write-gateway`).inputs.data["nginx.conf"] as string;
+      assert.ok(inputNumber(deployment, "spec.replicas") >= 2);
+      const conf = input(one(plan, CONFIGMAP, `${name}-write-gateway`), ["data", "nginx.conf"]) as string;
       assert.match(conf, /server kube-prometheus-stack-prometheus:9090;/);
       assert.match(conf, /location = \/api\/v1\/write \{/);
       // One service account, token and binding to that Role per site: one site is revoked alone.
@@ -232,7 +245,7 @@ describe("monitoring", () => {
         ]);
         const token = one(plan, "kubernetes:core/v1:Secret", `${name}-site-${site}-remote-write-token`);
         assert.equal(token.inputs.type, "kubernetes.io/service-account-token");
-        assert.equal(token.inputs.metadata.annotations["kubernetes.io/service-account.name"], `edge-${site}`);
+        assert.equal(input(token, ["metadata", "annotations", "kubernetes.io/service-account.name"]), `edge-${site}`);
       }
       const metrics = plan.outputs.edgeMetrics as { url: string; caPem: string };
       assert.equal(
@@ -245,9 +258,9 @@ describe("monitoring", () => {
 
   it("DatabaseBackupStale watches the CronJob the app platform actually creates", () => {
     const cronJob = one(planFor("prod"), "kubernetes:batch/v1:CronJob", "platform-prod-db-dump");
-    assert.equal(cronJob.inputs.metadata.name, DB_DUMP_CRONJOB);
+    assert.equal(input(cronJob, "metadata.name"), DB_DUMP_CRONJOB);
     const rule = RULE_GROUPS.flatMap((g) => g.rules).find((r) => r.alert === "DatabaseBackupStale");
-    assert.ok(rule?.expr.includes(`cronjob="${cronJob.inputs.metadata.name}"`));
+    assert.ok(rule?.expr.includes(`cronjob="${input(cronJob, "metadata.name")}"`));
   });
 
   it("the release waits for nodes, the EBS CSI driver, the gp3 class and the CRDs", () => {
@@ -264,7 +277,10 @@ describe("monitoring", () => {
     const { chartVersion } = environmentDefaults.prod.monitoring;
     const chart = chartFixture(`kube-prometheus-stack-${chartVersion}.values.yaml`);
     for (const stack of STACKS) {
-      const values = one(planFor(stack), RELEASE, `platform-${stack}-kube-prometheus-stack`).inputs.values;
+      const values = one(planFor(stack), RELEASE, `platform-${stack}-kube-prometheus-stack`).inputs["values"] as Record<
+        string,
+        unknown
+      >;
       assert.ok(keyPaths(values).length > 40, "the check walks the whole tree");
       assert.deepEqual(missingKeys(values, chart), [], stack);
     }
@@ -273,7 +289,7 @@ describe("monitoring", () => {
       planFor("dev", { "platform:monitoring": { logs: { enabled: false } }, ...noSites }),
       RELEASE,
       "platform-dev-kube-prometheus-stack",
-    ).inputs.values;
+    ).inputs["values"] as Record<string, unknown>;
     assert.deepEqual(missingKeys(bare, chart), []);
   });
 
@@ -286,7 +302,10 @@ describe("monitoring", () => {
     assert.equal(crdsChart.version, crdsChartVersion);
     assert.match(String(stackChart.appVersion), /^v\d+\.\d+\.\d+$/);
     assert.equal(crdsChart.appVersion, stackChart.appVersion, "prometheus-operator version");
-    const values = one(planFor("prod"), RELEASE, "platform-prod-prometheus-operator-crds").inputs.values;
+    const values = one(planFor("prod"), RELEASE, "platform-prod-prometheus-operator-crds").inputs["values"] as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(missingKeys(values, chartFixture(`${CRDS_CHART}-${crdsChartVersion}.values.yaml`)), []);
   });
 });

@@ -9,7 +9,8 @@ import { AL2023_ARM64_AMI_PARAMETER, natInstanceUserData, natRuleset, natSysctl 
 import { environmentDefaults } from "../config/defaults";
 import { subnetCidr, tierCidrs } from "../components/subnet-layout";
 import { item } from "./helpers/assert";
-import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS } from "./helpers/program";
+import { asRecord, input, inputJson, inputList, inputNumber, inputString, valueAt } from "./helpers/inputs";
+import { ofType, one, planFor, PROJECT_DIR, runPlanInProcess, stackDirWith, STACKS } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { emitArtifacts } from "../tools/plan/emit";
@@ -33,7 +34,7 @@ describe("network", () => {
     it(`${stack}: ${expected[stack].azs} AZs, NAT ${expected[stack].nat}, three tiers with fixed, non-overlapping CIDRs inside the VPC`, () => {
       const vpc = one(planFor(stack), VPC);
       assert.equal(vpc.inputs.cidrBlock, expected[stack].cidr);
-      assert.equal(vpc.inputs.availabilityZoneNames.length, expected[stack].azs);
+      assert.equal(inputList(vpc, "availabilityZoneNames").length, expected[stack].azs);
       assert.equal(vpc.inputs.numberOfAvailabilityZones, undefined, "awsx takes zone names or a count, not both");
       assert.deepEqual(vpc.inputs.natGateways, { strategy: expected[stack].nat });
       const specs = vpc.inputs.subnetSpecs as { type: string; cidrBlocks: string[]; tags: Record<string, string> }[];
@@ -57,8 +58,13 @@ describe("network", () => {
       assert.equal(endpoint.inputs.serviceName, "com.amazonaws.us-east-1.s3");
       assert.ok((endpoint.inputs.routeTableIds as string[]).length >= expected[stack].azs);
       const flowLog = one(plan, "aws:ec2/flowLog:FlowLog");
-      const trust = JSON.parse(one(plan, "aws:iam/role:Role", `platform-${stack}-flow-logs`).inputs.assumeRolePolicy)
-        .Statement[0];
+      const trust = asRecord(
+        valueAt(
+          inputJson(one(plan, "aws:iam/role:Role", `platform-${stack}-flow-logs`), "assumeRolePolicy"),
+          "Statement.0",
+        ),
+        "trust statement",
+      );
       assert.deepEqual(trust.Principal, { Service: "vpc-flow-logs.amazonaws.com" });
       assert.deepEqual(
         trust.Condition,
@@ -100,7 +106,7 @@ describe("network", () => {
     const dir = stackDirWith("dev", {
       "platform:network": { azCount: 2, availabilityZoneIds: ["use1-az1", "use1-az9"] },
     });
-    const result = runPlanCli(["--stack", "dev", "--config-dir", dir]);
+    const result = runPlanInProcess(["--stack", "dev", "--config-dir", dir]);
     assert.equal(result.status, 2, result.stderr);
     assert.match(
       result.stderr,
@@ -166,8 +172,8 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
       "a newer AMI does not replace the NAT on an unrelated up",
     );
     assert.equal(instance.inputs.sourceDestCheck, false);
-    assert.equal(instance.inputs.metadataOptions.httpTokens, "required");
-    assert.equal(instance.inputs.metadataOptions.httpPutResponseHopLimit, 1);
+    assert.equal(input(instance, "metadataOptions.httpTokens"), "required");
+    assert.equal(input(instance, "metadataOptions.httpPutResponseHopLimit"), 1);
     assert.deepEqual(instance.inputs.rootBlockDevice, {
       deleteOnTermination: true,
       encrypted: true,
@@ -175,7 +181,7 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
       volumeType: "gp3",
     });
     assert.deepEqual(instance.inputs.maintenanceOptions, { autoRecovery: "default" });
-    assert.equal(instance.inputs.userData, natInstanceUserData(one(planFor("dev"), VPC).inputs.cidrBlock));
+    assert.equal(instance.inputs.userData, natInstanceUserData(inputString(one(planFor("dev"), VPC), "cidrBlock")));
   });
 
   it("dev: an instance status check failing for 3 minutes reboots it (auto-recovery covers only the host)", () => {
@@ -183,7 +189,7 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     assert.equal(alarm.inputs.namespace, "AWS/EC2");
     assert.equal(alarm.inputs.metricName, "StatusCheckFailed_Instance");
     assert.deepEqual(alarm.inputs.dimensions, { InstanceId: `${natInstance("dev").name}-id` });
-    assert.equal(alarm.inputs.period * alarm.inputs.evaluationPeriods, 180);
+    assert.equal(inputNumber(alarm, "period") * inputNumber(alarm, "evaluationPeriods"), 180);
     assert.deepEqual(alarm.inputs.alarmActions, ["arn:aws:automate:us-east-1:ec2:reboot"]);
   });
 
@@ -216,7 +222,7 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
       [["-1", ["0.0.0.0/0"]]],
     );
     const instance = natInstance("dev");
-    assert.equal(instance.inputs.vpcSecurityGroupIds.length, 1);
+    assert.equal(inputList(instance, "vpcSecurityGroupIds").length, 1);
   });
 
   it("dev: one default route per private subnet, to the instance's primary ENI, in that subnet's own route table", () => {
@@ -229,7 +235,7 @@ describe("NAT instance (platform:network.natGateways = instance)", () => {
     assert.deepEqual(routes.map((r) => r.inputs.routeTableId).sort(), privateSubnets.map((id) => `rtb-${id}`).sort());
     for (const route of routes) {
       assert.equal(route.inputs.destinationCidrBlock, "0.0.0.0/0");
-      assert.match(route.inputs.networkInterfaceId, /^eni-/);
+      assert.match(inputString(route, "networkInterfaceId"), /^eni-/);
       assert.equal(route.inputs.natGatewayId, undefined);
       assert.equal(
         route.inputs.instanceId,

@@ -6,15 +6,23 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { wrapLines } from "../tools/plan/render";
 import { item } from "./helpers/assert";
-import { PROJECT_DIR, runPlanCli, stackDirWith } from "./helpers/program";
+import { PROJECT_DIR, runPlanCli, runPlanInProcess, stackDirWith } from "./helpers/program";
 
 /** The plan's command line as a user meets it: exit codes, one-line errors, files it writes. */
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
 const oneLine = (stderr: string) => stderr.trim().split("\n").length === 1 && !/\n\s+at /.test(stderr);
 
 describe("plan CLI: exit codes and messages", () => {
-  const cases: { name: string; args: () => string[]; code: number; message: RegExp }[] = [
-    { name: "an unknown flag", args: () => ["--stak", "dev"], code: 2, message: /^Unknown option '--stak'/ },
+  // In this process (the CLI's code, its exit code and lines), except the cases marked `process`:
+  // those run as a user would, so an exit code that never reaches the shell still fails here.
+  const cases: { name: string; args: () => string[]; code: number; message: RegExp; process?: boolean }[] = [
+    {
+      name: "an unknown flag",
+      args: () => ["--stak", "dev"],
+      code: 2,
+      message: /^Unknown option '--stak'/,
+      process: true,
+    },
     { name: "--stack without a value", args: () => ["--stack"], code: 2, message: /--stack/ },
     { name: "no --stack", args: () => ["--json"], code: 2, message: /^--stack NAME is required/ },
     {
@@ -22,6 +30,7 @@ describe("plan CLI: exit codes and messages", () => {
       args: () => ["--stack", "staging"],
       code: 2,
       message: /unknown stack "staging".*the stacks there are dev, edge-dev, edge-prod, prod$/,
+      process: true,
     },
     {
       name: "a missing compare file",
@@ -52,7 +61,7 @@ describe("plan CLI: exit codes and messages", () => {
   ];
   for (const c of cases)
     it(`${c.name}: exit ${c.code}, one line, no stack trace`, () => {
-      const run = runPlanCli(c.args());
+      const run = (c.process ? runPlanCli : runPlanInProcess)(c.args());
       assert.equal(run.status, c.code, run.stderr);
       assert.match(run.stderr.trim(), c.message);
       assert.ok(oneLine(run.stderr), run.stderr);

@@ -6,12 +6,12 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { readStackConfig } from "../tools/plan/stack-config";
 import { entry } from "./helpers/assert";
-import { PROJECT_DIR, planFor, runPlanCli, STACKS, stackDirWith } from "./helpers/program";
+import { PROJECT_DIR, planFor, runPlanInProcess, STACKS, stackDirWith } from "./helpers/program";
 
 describe("offline plan", () => {
   for (const stack of STACKS) {
     it(`--stack ${stack} prints the resource tree and exits 0`, () => {
-      const run = runPlanCli(["--stack", stack]);
+      const run = runPlanInProcess(["--stack", stack]);
       assert.equal(run.status, 0, run.stderr);
       assert.match(
         run.stdout,
@@ -52,7 +52,7 @@ describe("offline plan", () => {
 
   it("a misspelt key exits 2 naming it, with nothing registered", () => {
     const dir = stackDirWith("dev", { "platform:netwrok": { azCount: 2 } });
-    const run = runPlanCli(["--stack", "dev", "--config-dir", dir]);
+    const run = runPlanInProcess(["--stack", "dev", "--config-dir", dir]);
     assert.equal(run.status, 2);
     assert.match(run.stderr, /platform:netwrok: unknown key; did you mean "platform:network"\?/);
     assert.equal(run.stdout, "", "nothing planned");
@@ -60,7 +60,7 @@ describe("offline plan", () => {
 
   it("a bad value exits 2 naming the key, the value and what is expected", () => {
     const dir = stackDirWith("prod", { "platform:database": { backupRetentionDays: 36 } });
-    const run = runPlanCli(["--stack", "prod", "--config-dir", dir, "--json"]);
+    const run = runPlanInProcess(["--stack", "prod", "--config-dir", dir, "--json"]);
     assert.equal(run.status, 2);
     assert.match(run.stderr, /platform:database\.backupRetentionDays: got 36; expected an integer from 0 to 35/);
     assert.equal(run.stdout, "");
@@ -73,7 +73,7 @@ describe("offline plan", () => {
     const config = readStackConfig(dir, "edge-dev");
     assert.deepEqual(config.secretKeys, ["platform:edge"]);
     assert.equal(JSON.parse(entry(config.values, "platform:edge", "stack config")).sshPrivateKey, "[secret]");
-    const run = runPlanCli(["--stack", "edge-dev", "--config-dir", dir, "--json"]);
+    const run = runPlanInProcess(["--stack", "edge-dev", "--config-dir", dir, "--json"]);
     assert.equal(run.status, 0, run.stderr);
     assert.ok(!run.stdout.includes("c2VjcmV0LWNpcGhlcnRleHQ="));
     assert.ok(
@@ -96,7 +96,7 @@ describe("offline plan", () => {
   });
 
   it("a stack file that does not exist is an error, not an empty plan", () => {
-    const run = runPlanCli(["--stack", "nope"]);
+    const run = runPlanInProcess(["--stack", "nope"]);
     assert.equal(run.status, 2);
     assert.match(
       run.stderr,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { asRecord, input, inputJson } from "./helpers/inputs";
 import { ofType, planFor, STACKS } from "./helpers/program";
 
 describe("registry", () => {
@@ -9,7 +10,7 @@ describe("registry", () => {
       assert.deepEqual(repos.map((r) => r.inputs.name).sort(), ["backend", "edge-app", "frontend"]);
       for (const repo of repos) {
         assert.equal(repo.inputs.imageTagMutability, "IMMUTABLE");
-        assert.equal(repo.inputs.imageScanningConfiguration.scanOnPush, true);
+        assert.equal(input(repo, "imageScanningConfiguration.scanOnPush"), true);
       }
     });
 
@@ -17,7 +18,7 @@ describe("registry", () => {
       const policies = ofType(planFor(stack), "aws:ecr/lifecyclePolicy:LifecyclePolicy");
       assert.equal(policies.length, 3);
       for (const policy of policies) {
-        const rules = JSON.parse(policy.inputs.policy).rules as {
+        const rules = asRecord(inputJson(policy, "policy")).rules as {
           rulePriority: number;
           selection: Record<string, unknown>;
           action: { type: string };

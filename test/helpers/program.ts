@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { parse, stringify } from "yaml";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
@@ -11,7 +12,8 @@ export interface PlannedResource {
   type: string;
   name: string;
   parent: string | null;
-  inputs: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** Inputs as the provider receives them: read them through test/helpers/inputs.ts, which narrows each value. */
+  inputs: Record<string, unknown>;
   options: {
     protect?: boolean;
     retainOnDelete?: boolean;
@@ -64,6 +66,52 @@ export function runPlanCliAsync(args: string[]): Promise<PlanRun> {
   });
 }
 
+/** A plan taking longer than this in the worker is reported as a failure, not waited on forever. */
+const IN_PROCESS_TIMEOUT_MS = 5 * 60 * 1000;
+
+let planner: { port: MessagePort; signal: Int32Array } | undefined;
+
+function inProcessPlanner(): { port: MessagePort; signal: Int32Array } {
+  if (planner) return planner;
+  const signal = new Int32Array(new SharedArrayBuffer(4));
+  const { port1, port2 } = new MessageChannel();
+  // TypeScript through tsx's in-thread require hook: the `--import tsx` loader would answer the
+  // worker's imports on a thread this one blocks while it waits.
+  const entry = path.join(__dirname, "plan-worker.ts");
+  const tsx = require.resolve("tsx/cjs/api");
+  const worker = new Worker(`require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(entry)});`, {
+    eval: true,
+    execArgv: [],
+    workerData: { port: port2, signal },
+    transferList: [port2],
+  });
+  // The file's process exits when its tests are done, whatever the SDK left open in the worker.
+  worker.unref();
+  // A worker that died (it answers every plan, even a crashed one) is replaced at the next plan.
+  worker.on("error", () => undefined);
+  worker.on("exit", () => (planner = undefined));
+  port1.unref();
+  planner = { port: port1, signal };
+  return planner;
+}
+
+/**
+ * What `npm run plan -- ARGS` prints and its exit code, computed in this process: a worker thread
+ * keeps the SDK and the program loaded, so a test file pays for loading them once, not once per
+ * plan (a plan is then about 1 s instead of 3). Synchronous, like runPlanCli. Process-level
+ * behaviour (exit after flushing a pipe, DEBUG, a crash) is runPlanCli's to test.
+ */
+export function runPlanInProcess(args: string[]): PlanRun {
+  const { port, signal } = inProcessPlanner();
+  Atomics.store(signal, 0, 0);
+  port.postMessage(args);
+  if (Atomics.wait(signal, 0, 0, IN_PROCESS_TIMEOUT_MS) === "timed-out")
+    throw new Error(`plan ${args.join(" ")}: no answer from the plan worker in ${IN_PROCESS_TIMEOUT_MS / 1000} s`);
+  const received = receiveMessageOnPort(port);
+  if (!received) throw new Error(`plan ${args.join(" ")}: the plan worker signalled without an answer`);
+  return received.message as PlanRun;
+}
+
 type Overrides = Record<string, unknown>;
 
 function deepMerge(base: unknown, patch: unknown): unknown {
@@ -94,23 +142,55 @@ export function stackDirWith(stack: string, overrides: Overrides): string {
 
 const cache = new Map<string, Plan>();
 
+const cacheKey = (stack: string, overrides?: Overrides): string => `${stack}:${JSON.stringify(overrides ?? {})}`;
+
 /**
- * `npm test` sets PLATFORM_PLAN_CACHE to a fresh directory for the run: each test file is its
- * own process, and without it every file planned dev and prod again (about 40 plans of 2–3 s).
- * A plan is written there once (atomically, by rename) and read by every other file.
+ * `npm test` sets PLATFORM_PLAN_CACHE to a fresh directory for the run and plans the four stacks
+ * into it first (test/helpers/warm-plans.ts): each test file is its own process, and without it
+ * every file planned dev and prod again. A plan is written there once (atomically, by rename) and
+ * read by every other file.
  */
 function sharedPlanFile(key: string): string | undefined {
   const dir = process.env.PLATFORM_PLAN_CACHE;
   return dir ? path.join(dir, `${createHash("sha256").update(key).digest("hex").slice(0, 32)}.json`) : undefined;
 }
 
+const privatePlanFiles = new Map<string, string>();
+
+/** A file holding the plan's JSON, for `--cloud-plan`: the run's shared copy, or one of this process's own. */
+function planFile(stack: string): string {
+  const key = cacheKey(stack);
+  const plan = planFor(stack);
+  const shared = sharedPlanFile(key);
+  if (shared && fs.existsSync(shared)) return shared;
+  let file = privatePlanFiles.get(key);
+  if (!file) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `plan-${stack}-`));
+    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    file = path.join(dir, "plan.json");
+    fs.writeFileSync(file, JSON.stringify(plan));
+    privatePlanFiles.set(key, file);
+  }
+  return file;
+}
+
+/**
+ * An edge stack's plan answers its StackReference with its cloud stack's plan. Overrides change
+ * only the edge stack's file, so that plan is the cloud stack's own, already planned: it is given
+ * as `--cloud-plan` (the same answer, byte for byte) instead of being planned again.
+ */
+function cloudPlanArgs(stack: string, overrides?: Overrides): string[] {
+  if (!(stack in CLOUD_STACK_OF) || (overrides && "platform:cloudStack" in overrides)) return [];
+  return ["--cloud-plan", planFile(CLOUD_STACK_OF[stack as keyof typeof CLOUD_STACK_OF])];
+}
+
 /**
  * The whole program under mocks for a stack, with that stack's real config file (optionally with
- * overrides), as the plan's JSON. Memoised per stack and overrides, within a file and, under
- * `npm test`, across the run's files.
+ * overrides), as the plan's JSON. Planned in this process (runPlanInProcess); memoised per stack
+ * and overrides, within a file and, under `npm test`, across the run's files.
  */
 export function planFor(stack: string, overrides?: Overrides): Plan {
-  const key = `${stack}:${JSON.stringify(overrides ?? {})}`;
+  const key = cacheKey(stack, overrides);
   const cached = cache.get(key);
   if (cached) return cached;
   const shared = sharedPlanFile(key);
@@ -119,9 +199,9 @@ export function planFor(stack: string, overrides?: Overrides): Plan {
     cache.set(key, plan);
     return plan;
   }
-  const args = ["--stack", stack, "--json"];
+  const args = ["--stack", stack, "--json", ...cloudPlanArgs(stack, overrides)];
   if (overrides) args.push("--config-dir", stackDirWith(stack, overrides));
-  const run = runPlanCli(args);
+  const run = runPlanInProcess(args);
   if (run.status !== 0) throw new Error(`plan --stack ${stack} exited ${run.status}:\n${run.stderr}`);
   const plan = JSON.parse(run.stdout) as Plan;
   cache.set(key, plan);

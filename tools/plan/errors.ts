@@ -23,19 +23,23 @@ export class UsageError extends Error {
 }
 
 /** One line per error (the problems of a config error each on their own), the exit code by kind. */
-export function reportError(error: unknown, stack: string | undefined): number {
+export function reportError(
+  error: unknown,
+  stack: string | undefined,
+  write: (line: string) => void = console.error,
+): number {
   const prefix = stack ? `Stack ${stack}: ` : "";
   const debug = process.env.DEBUG === "1" && error instanceof Error && error.stack ? `\n${error.stack}` : "";
   if (error instanceof ConfigError || error instanceof UsageError) {
-    console.error(`${prefix}${ownMessage(error)}${debug}`);
+    write(`${prefix}${ownMessage(error)}${debug}`);
     return EXIT.usage;
   }
   if (error instanceof EdgeUnreachableError) {
-    console.error(`${prefix}${ownMessage(error)}${debug}`);
+    write(`${prefix}${ownMessage(error)}${debug}`);
     return EXIT.internal;
   }
   // An error inside the program: its own message, whichever way the SDK delivered it (program-errors.ts).
   const message = ownMessage(error).split("\n")[0];
-  console.error(`${prefix}error: ${message}${debug || " (DEBUG=1 for the stack trace)"}`);
+  write(`${prefix}error: ${message}${debug || " (DEBUG=1 for the stack trace)"}`);
   return EXIT.internal;
 }
