@@ -7,7 +7,7 @@ import { Backups, BACKUP_PREFIXES } from "../components/backups";
 import { Cache } from "../components/cache";
 import { Cluster } from "../components/cluster";
 import { Database, maxConnectionsFor } from "../components/database";
-import { EdgeSiteAccess, type EdgeSiteCredentials } from "../components/edge-sites";
+import { EdgeSiteAccess, EdgeTrustAnchor, type EdgeSiteCredentials } from "../components/edge-sites";
 import { Monitoring } from "../components/monitoring";
 import { Network, resolveZones } from "../components/network";
 import { NetworkPolicies } from "../components/network-policies";
@@ -159,6 +159,9 @@ export async function cloudStack(config: CloudConfig) {
     opts,
   );
   const receiver = monitoring?.edgeRemoteWrite;
+  // One CA and IAM Roles Anywhere trust anchor for all the stack's sites, made with the first (none without sites).
+  let trustAnchor: EdgeTrustAnchor | undefined;
+  const siteTrustAnchor = () => (trustAnchor ??= new EdgeTrustAnchor(name, {}, opts));
   const sites = config.edgeSites.map(
     (site) =>
       new EdgeSiteAccess(
@@ -168,6 +171,7 @@ export async function cloudStack(config: CloudConfig) {
           backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
           // Config validation guarantees the repository while sites are listed.
           appRepositoryUrl: registry.repositoryUrls[EDGE_APP_REPOSITORY],
+          trustAnchor: siteTrustAnchor(),
           remoteWrite: receiver ? { receiver, provider: cluster.provider } : undefined,
         },
         opts,
@@ -196,10 +200,11 @@ export async function cloudStack(config: CloudConfig) {
     grafanaAdminPassword: monitoring?.grafanaAdminPassword,
     /** The sites this stack serves: an edge stack whose site is not here refuses to run. */
     // backupTiers: the Pi writes under <prefix><daily|weekly|monthly>/, which the lifecycle keeps apart.
+    // identity: the site's IAM Roles Anywhere trust anchor, profile, role and client certificate (the key is in edgeSiteCredentials).
     edgeSites: Object.fromEntries(
-      sites.map((s) => [s.site, { backupPrefix: s.backupPrefix, backupTiers: backups.tiered }]),
+      sites.map((s) => [s.site, { backupPrefix: s.backupPrefix, backupTiers: backups.tiered, identity: s.identity }]),
     ),
-    /** Per site: its AWS access key and metrics token (secret). */
+    /** Per site: its IAM Roles Anywhere private key and metrics token (secret). */
     edgeSiteCredentials: pulumi.secret(
       pulumi.all(Object.fromEntries(sites.map((s) => [s.site, s.credentials]))) as pulumi.Output<
         Record<string, EdgeSiteCredentials>

@@ -5,6 +5,7 @@ import { EDGE_APP_REPOSITORY } from "../config/schema";
 import { Edge, type EdgeMetricsTarget } from "../components/edge";
 import { OFFLINE_PLAN_ENV, probeSsh } from "../components/edge/reachability";
 import type { EdgeSiteCredentials } from "../components/edge-sites";
+import type { SiteIdentity } from "../components/edge/identity";
 import { platformTags } from "../components/tags";
 
 /** The resource name of the reference to the cloud stack. */
@@ -18,6 +19,13 @@ async function requireSite(ref: pulumi.StackReference, config: EdgeStackConfig):
     throw new ConfigError([
       `platform:edge.site: got ${JSON.stringify(config.edge.site)}; expected a site that stack ${config.cloudStack.name} serves ` +
         `(its platform:edgeSites: ${sites.length ? sites.join(", ") : "none"}); add it there and run \`pulumi up\` on that stack first`,
+    ]);
+  // A cloud stack from before IAM Roles Anywhere gave its sites access keys, which the Pi no longer uses.
+  const site = (details.value as Record<string, { identity?: unknown }>)[config.edge.site];
+  if (site?.identity === undefined)
+    throw new ConfigError([
+      `platform:edge.site: stack ${config.cloudStack.name} serves ${JSON.stringify(config.edge.site)} but gives it no IAM Roles Anywhere identity ` +
+        "(its edgeSites output has no identity); run `pulumi up` on that stack first",
     ]);
 }
 
@@ -51,7 +59,10 @@ export async function edgeStack(config: EdgeStackConfig) {
       region,
       backupBucket: ref.requireOutput("backupBucket") as pulumi.Output<string>,
       appRepositoryUrl: repositoryUrls.apply((urls) => urls[EDGE_APP_REPOSITORY]),
-      credentials: pulumi.secret(credentials.apply((all) => all[edge.site])),
+      credentials: pulumi.secret(credentials.apply((all) => all[edge.site] as EdgeSiteCredentials)),
+      identity: (ref.requireOutput("edgeSites") as pulumi.Output<Record<string, { identity: SiteIdentity }>>).apply(
+        (sites) => (sites[edge.site] as { identity: SiteIdentity }).identity,
+      ),
       metrics: ref.getOutput("edgeMetrics") as pulumi.Output<EdgeMetricsTarget | undefined>,
       // Tiers are the cloud stack's retention decision; a cloud stack from before them has none.
       backupTiers: (ref.requireOutput("edgeSites") as pulumi.Output<Record<string, { backupTiers?: boolean }>>).apply(

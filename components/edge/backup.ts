@@ -1,10 +1,5 @@
 import { EDGE_PATHS } from "./scripts";
 
-/** The site's AWS credentials file on the Pi (root-only 0600), for the backup upload and the image pull. */
-export function awsCredentialsFile(args: { accessKeyId: string; secretAccessKey: string; region: string }): string {
-  return `[default]\naws_access_key_id = ${args.accessKeyId}\naws_secret_access_key = ${args.secretAccessKey}\nregion = ${args.region}\n`;
-}
-
 /**
  * The backup unit's environment (not secret: the credentials are in their own file). Objects land
  * under `<prefix><site>/`, the one folder the site's identity may write.

@@ -6,7 +6,7 @@ import * as random from "@pulumi/random";
 import { EDGE_OS_RESERVE_MB, edgeMemoryBudget } from "../../config/schema";
 import { BACKUP_PREFIXES } from "../backups";
 import type { EdgeSiteCredentials } from "../edge-sites";
-import { awsCredentialsFile, backupEnv } from "./backup";
+import { backupEnv } from "./backup";
 import { CONTAINER_NAMES, createContainers, REDIS_CONF_HOST_PATH, REDIS_UID, renderRedisConf } from "./containers";
 import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
@@ -17,6 +17,7 @@ import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
 import { healthGate, PREVIOUS_APP_IMAGE_FILE } from "./gate";
+import { IDENTITY_PATHS, renderAwsConfig, SIGNING_HELPER, type SiteIdentity } from "./identity";
 
 export {
   CONTAINER_CAPABILITIES,
@@ -32,9 +33,7 @@ export { AGENT_SECRET_FILES, renderPrometheusAgentConfig } from "./metrics";
 export { nginxConfArgs, renderNginxConf } from "./nginx";
 export { renderSshdConfig, SSHD_DROP_IN } from "./sshd";
 export { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS } from "./scripts";
-
-/** The site's AWS credentials on the Pi (root-only): the backup upload and the image pull use them. */
-const AWS_CREDENTIALS = `${EDGE_PATHS.etc}/aws-credentials`;
+export { IDENTITY_PATHS, renderAwsConfig, SIGNING_HELPER } from "./identity";
 
 /** Where the Pi's metrics go: the cluster API server's proxy URL of Prometheus' remote-write receiver, and the CA that signs the API server's certificate. */
 export interface EdgeMetricsTarget {
@@ -51,8 +50,10 @@ export interface EdgeCloudInputs {
   backupBucket: pulumi.Input<string>;
   /** URL of the cloud stack's ECR `edge-app` repository (`<account>.dkr.ecr.<region>.amazonaws.com/edge-app`). */
   appRepositoryUrl: pulumi.Input<string>;
-  /** The site's AWS access key and metrics token (secret). */
+  /** The site's Roles Anywhere private key and metrics token (secret). */
   credentials: pulumi.Input<EdgeSiteCredentials>;
+  /** The site's Roles Anywhere trust anchor, profile, role and client certificate. */
+  identity: pulumi.Input<SiteIdentity>;
   /** Whether the bucket keeps weekly and monthly copies apart: the Pi then uploads under `<site>/<daily|weekly|monthly>/`. */
   backupTiers: pulumi.Input<boolean>;
   /** The remote-write receiver; undefined when the cloud stack has no monitoring (metrics stay on the Pi). */
@@ -172,21 +173,12 @@ export class Edge extends pulumi.ComponentResource {
     ];
 
     const credentials = pulumi.output(cloud.credentials);
-    const awsCredentials = remoteFile(this, `${name}-edge-aws-credentials`, {
-      connection: conn,
-      path: AWS_CREDENTIALS,
-      content: pulumi.secret(
-        pulumi.all([credentials, cloud.region]).apply(([c, region]) => awsCredentialsFile({ ...c, region })),
-      ),
-      mode: "0600",
-      secret: true,
-      dependsOn: prepared,
-    });
-    const timers = this.backupJob(name, args, conn, [...prepared, awsCredentials]);
+    const awsIdentity = this.awsIdentity(name, conn, cloud, credentials, prepared);
+    const timers = this.backupJob(name, args, conn, [...prepared, ...awsIdentity]);
 
     const appImage = this.appImageRef(args);
     const preDeployBackup = this.preDeployBackup(name, conn, appImage, [timers]);
-    const pull = this.appImagePull(name, conn, appImage, [...prepared, awsCredentials]);
+    const pull = this.appImagePull(name, conn, appImage, [...prepared, ...awsIdentity]);
     // Computed once: the provider's and the gate's ssh take the same options.
     const sshOptions = dockerSshOpts(config, pulumi.getStack());
     const provider = new docker.Provider(
@@ -274,6 +266,57 @@ export class Edge extends pulumi.ComponentResource {
       certificatePem: this.certificatePem,
       containerIds: this.containerIds,
     });
+  }
+
+  /**
+   * The site's AWS identity on the Pi, without a long-lived key: AWS's credential helper (pinned
+   * by checksum), the site's certificate and its key (0600 root: the backup unit and the image
+   * pull run as root) and the AWS CLI config whose credential_process trades them for one-hour
+   * session credentials through IAM Roles Anywhere. A new certificate from the cloud stack (every
+   * 60 days at most) is written by the next `up`, and used by the next AWS call.
+   */
+  private awsIdentity(
+    name: string,
+    conn: Connection,
+    cloud: EdgeCloudInputs,
+    credentials: pulumi.Output<EdgeSiteCredentials>,
+    prepared: pulumi.Resource[],
+  ): remote.Command[] {
+    const identity = pulumi.output(cloud.identity);
+    const helper = remoteScript(this, `${name}-edge-signing-helper`, {
+      connection: conn,
+      script: EDGE_SCRIPTS["signing-helper.sh"],
+      env: {
+        EDGE_SIGNING_HELPER_URL: SIGNING_HELPER.url,
+        EDGE_SIGNING_HELPER_SHA256: SIGNING_HELPER.sha256,
+        EDGE_SIGNING_HELPER_PATH: SIGNING_HELPER.path,
+      },
+      dependsOn: prepared,
+    });
+    const file = (key: string, path: string, content: pulumi.Input<string>, mode: string, secret = false) =>
+      remoteFile(this, `${name}-edge-${key}`, { connection: conn, path, content, mode, secret, dependsOn: prepared });
+    return [
+      helper,
+      file(
+        "identity-cert",
+        IDENTITY_PATHS.certificate,
+        identity.apply((i) => i.certificatePem),
+        "0644",
+      ),
+      file(
+        "identity-key",
+        IDENTITY_PATHS.privateKey,
+        pulumi.secret(credentials.apply((c) => c.identityKeyPem)),
+        "0600",
+        true,
+      ),
+      file(
+        "aws-config",
+        IDENTITY_PATHS.awsConfig,
+        pulumi.all([identity, cloud.region]).apply(([i, region]) => renderAwsConfig({ region, ...i })),
+        "0644",
+      ),
+    ];
   }
 
   /** Backup and restore scripts, their environment, and the systemd timers. */
@@ -377,7 +420,7 @@ export class Edge extends pulumi.ComponentResource {
         EDGE_IMAGE: appImage,
         // A non-ECR image (edge.appImage naming another registry) is pulled without logging in.
         EDGE_ECR_REGION: appImage.apply((ref) => parseEcrRepositoryUrl(ref.split("@")[0])?.region ?? ""),
-        AWS_SHARED_CREDENTIALS_FILE: AWS_CREDENTIALS,
+        AWS_CONFIG_FILE: IDENTITY_PATHS.awsConfig,
       },
       triggers: [appImage],
       dependsOn: prepared,

@@ -12,6 +12,7 @@ export const EDGE_SCRIPTS = {
   "pi-metrics.sh": read("scripts/pi-metrics.sh"),
   "health-gate.sh": read("scripts/health-gate.sh"),
   "ecr-pull.sh": read("scripts/ecr-pull.sh"),
+  "signing-helper.sh": read("scripts/signing-helper.sh"),
 } as const;
 
 /** systemd units installed on the Pi: the 03:00 backup, the 15 s Pi-metrics refresh and the weekly image pruning. */
