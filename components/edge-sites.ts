@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { edgeSitePrefix, writerStatements } from "./backups";
 import { ecrPullStatements, ecrRepositoryArn } from "./edge/ecr";
-import { siteCommonName, type SiteIdentity } from "./edge/identity";
+import { siteCommonName, sitePublicName, type SiteIdentity } from "./edge/identity";
 import { siteRemoteWriteToken, type RemoteWriteReceiver } from "./monitoring";
 
 /** What one Pi site holds, secret: its Roles Anywhere private key and, with a metrics receiver, its remote-write token. */
@@ -40,6 +40,36 @@ export function siteAccessPolicy(args: {
     Statement: [
       ...writerStatements(args.bucketArn, args.kmsKeyArn, edgeSitePrefix(args.site)),
       ...ecrPullStatements(args.repositoryArn),
+    ],
+  });
+}
+
+/**
+ * The IAM policy of a site's ACME role, what certbot's Route 53 plugin needs for DNS-01 and no
+ * more: find the zone (ListHostedZones has no resource-level permission), wait for a change, and
+ * change in that zone only the TXT record `_acme-challenge.<name>` (Route 53's record-set
+ * condition keys; `ForAllValues`: every record in the request must match). Creating any other
+ * record, or a TXT record for another name, is denied.
+ */
+export function siteAcmePolicy(args: { zoneId: string; name: string }): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "FindZone", Effect: "Allow", Action: "route53:ListHostedZones", Resource: "*" },
+      { Sid: "WaitForChange", Effect: "Allow", Action: "route53:GetChange", Resource: "arn:aws:route53:::change/*" },
+      {
+        Sid: "OwnChallengeRecordOnly",
+        Effect: "Allow",
+        Action: "route53:ChangeResourceRecordSets",
+        Resource: `arn:aws:route53:::hostedzone/${args.zoneId}`,
+        Condition: {
+          "ForAllValues:StringEquals": {
+            "route53:ChangeResourceRecordSetsNormalizedRecordNames": [`_acme-challenge.${args.name}`],
+            "route53:ChangeResourceRecordSetsRecordTypes": ["TXT"],
+            "route53:ChangeResourceRecordSetsActions": ["UPSERT", "DELETE"],
+          },
+        },
+      },
     ],
   });
 }
@@ -135,6 +165,8 @@ export interface EdgeSiteAccessArgs {
   trustAnchor: EdgeTrustAnchor;
   /** The metrics receiver and the cluster's provider; undefined when the stack has no monitoring. */
   remoteWrite?: { receiver: RemoteWriteReceiver; provider: k8s.Provider };
+  /** The Route 53 zone of the Pis' names (platform:edgeDns): the site then gets an ACME role for `<site>.<zone>`. */
+  dnsZone?: { name: string; zoneId: pulumi.Input<string> };
 }
 
 /**
@@ -185,9 +217,16 @@ export class EdgeSiteAccess extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    const acme = args.dnsZone ? this.acmeRole(name, site, trustAnchor, args.dnsZone) : undefined;
     const profile = new aws.rolesanywhere.Profile(
       name,
-      { name, enabled: true, roleArns: [role.arn], durationSeconds: SITE_SESSION_SECONDS, tags },
+      {
+        name,
+        enabled: true,
+        roleArns: acme ? [role.arn, acme.roleArn] : [role.arn],
+        durationSeconds: SITE_SESSION_SECONDS,
+        tags,
+      },
       { parent: this },
     );
     const key = new tls.PrivateKey(
@@ -226,12 +265,13 @@ export class EdgeSiteAccess extends pulumi.ComponentResource {
     this.backupPrefix = edgeSitePrefix(site);
     this.roleArn = role.arn;
     this.identity = pulumi
-      .all([trustAnchor.arn, profile.arn, role.arn, cert.certPem])
-      .apply(([trustAnchorArn, profileArn, roleArn, certificatePem]) => ({
+      .all([trustAnchor.arn, profile.arn, role.arn, cert.certPem, acme?.roleArn])
+      .apply(([trustAnchorArn, profileArn, roleArn, certificatePem, acmeRoleArn]) => ({
         trustAnchorArn,
         profileArn,
         roleArn,
         certificatePem,
+        ...(acme && acmeRoleArn ? { acme: { name: acme.name, roleArn: acmeRoleArn } } : {}),
       }));
     this.credentials = pulumi.secret(
       pulumi.all([key.privateKeyPem, metricsToken]).apply(([identityKeyPem, token]) => ({
@@ -246,5 +286,41 @@ export class EdgeSiteAccess extends pulumi.ComponentResource {
       identity: this.identity,
       credentials: this.credentials,
     });
+  }
+
+  /**
+   * The site's second role, for certbot only: the same certificate (same trust conditions), a
+   * policy that may change only `_acme-challenge.<site>.<zone>` TXT. Kept apart from the backup
+   * role so that neither credential can do the other's job.
+   */
+  private acmeRole(
+    name: string,
+    site: string,
+    trustAnchor: EdgeTrustAnchor,
+    zone: { name: string; zoneId: pulumi.Input<string> },
+  ): { name: string; roleArn: pulumi.Output<string> } {
+    const publicName = sitePublicName(site, zone.name);
+    const role = new aws.iam.Role(
+      `${name}-acme`,
+      {
+        path: "/edge/",
+        description: `Pi site ${site}: the TXT record _acme-challenge.${publicName} only (certbot DNS-01); through IAM Roles Anywhere only`,
+        assumeRolePolicy: trustAnchor.arn.apply((trustAnchorArn) =>
+          siteTrustPolicy({ trustAnchorArn, site, issuerCommonName: trustAnchor.caCommonName }),
+        ),
+        maxSessionDuration: SITE_SESSION_SECONDS,
+        tags: { "edge-site": site },
+      },
+      { parent: this },
+    );
+    new aws.iam.RolePolicy(
+      `${name}-acme`,
+      {
+        role: role.name,
+        policy: pulumi.output(zone.zoneId).apply((zoneId) => siteAcmePolicy({ zoneId, name: publicName })),
+      },
+      { parent: this },
+    );
+    return { name: publicName, roleArn: role.arn };
   }
 }

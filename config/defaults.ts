@@ -35,6 +35,8 @@ const shared = {
   alerting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
   // A cloud stack serves no Pi until its stack file lists the sites.
   edgeSites: [] as string[],
+  // No zone for the Pis' names until a stack file names one: no site gets an ACME role.
+  edgeDns: {},
   edge: {
     port: 22,
     user: "pi",
@@ -106,6 +108,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     // No WAF in dev: it costs more than dev's traffic is worth protecting.
     ingress: { ...shared.ingress, waf: false },
     edgeSites: [...shared.edgeSites],
+    edgeDns: { ...shared.edgeDns },
     edge: { ...shared.edge },
     // An edge stack reads the cloud stack of its environment.
     cloudStack: { stack: "dev" },
@@ -171,6 +174,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
     // AWS managed rule groups in front of prod's ALB: needs platform:ingress.zoneName (the ALB exists only with it).
     ingress: { ...shared.ingress, waf: true },
     edgeSites: [...shared.edgeSites],
+    edgeDns: { ...shared.edgeDns },
     // prod deploys only the image its stack file pins; dev follows the newest push.
     edge: { ...shared.edge, requirePinnedAppImage: true },
     cloudStack: { stack: "prod" },

@@ -162,6 +162,14 @@ export async function cloudStack(config: CloudConfig) {
   // One CA and IAM Roles Anywhere trust anchor for all the stack's sites, made with the first (none without sites).
   let trustAnchor: EdgeTrustAnchor | undefined;
   const siteTrustAnchor = () => (trustAnchor ??= new EdgeTrustAnchor(name, {}, opts));
+  // The Pis' public names' zone (platform:edgeDns), existing: each site's ACME role may change only its challenge record.
+  const edgeZoneName = config.edgeDns.zoneName;
+  const dnsZone = edgeZoneName
+    ? {
+        name: edgeZoneName,
+        zoneId: aws.route53.getZoneOutput({ name: edgeZoneName, privateZone: false }, { provider: awsProvider }).zoneId,
+      }
+    : undefined;
   const sites = config.edgeSites.map(
     (site) =>
       new EdgeSiteAccess(
@@ -172,6 +180,7 @@ export async function cloudStack(config: CloudConfig) {
           // Config validation guarantees the repository while sites are listed.
           appRepositoryUrl: registry.repositoryUrls[EDGE_APP_REPOSITORY],
           trustAnchor: siteTrustAnchor(),
+          dnsZone,
           remoteWrite: receiver ? { receiver, provider: cluster.provider } : undefined,
         },
         opts,

@@ -21,12 +21,36 @@ async function requireSite(ref: pulumi.StackReference, config: EdgeStackConfig):
         `(its platform:edgeSites: ${sites.length ? sites.join(", ") : "none"}); add it there and run \`pulumi up\` on that stack first`,
     ]);
   // A cloud stack from before IAM Roles Anywhere gave its sites access keys, which the Pi no longer uses.
-  const site = (details.value as Record<string, { identity?: unknown }>)[config.edge.site];
+  const site = (details.value as Record<string, { identity?: SiteIdentity }>)[config.edge.site];
   if (site?.identity === undefined)
     throw new ConfigError([
       `platform:edge.site: stack ${config.cloudStack.name} serves ${JSON.stringify(config.edge.site)} but gives it no IAM Roles Anywhere identity ` +
         "(its edgeSites output has no identity); run `pulumi up` on that stack first",
     ]);
+  const problems = acmeProblems(config, site.identity);
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/**
+ * With edge.acme, the cloud stack must have given the site an ACME role (its platform:edgeDns
+ * zone), and the Pi's name must be the one that role may validate: every problem at once.
+ */
+export function acmeProblems(config: EdgeStackConfig, identity: SiteIdentity): string[] {
+  const { edge } = config;
+  if (!edge.acme) return [];
+  const cloud = config.cloudStack.name;
+  if (!identity.acme)
+    return [
+      `platform:edge.acme: got an ACME contact; expected no ACME while stack ${cloud} names no zone for its Pis: ` +
+        `set platform:edgeDns.zoneName there (e.g. pulumi config set --path -s ${config.cloudStack.stack} platform:edgeDns.zoneName example.com) ` +
+        "and run `pulumi up` on it, or unset platform:edge.acme",
+    ];
+  if (edge.host !== identity.acme.name)
+    return [
+      `platform:edge.host: got ${JSON.stringify(edge.host)}; expected ${JSON.stringify(identity.acme.name)} while platform:edge.acme is set: ` +
+        `the certificate is for the site's name in stack ${cloud}'s zone, the one name its ACME role may validate`,
+    ];
+  return [];
 }
 
 /**

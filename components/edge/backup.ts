@@ -12,6 +12,8 @@ export function backupEnv(args: {
   retentionDays: number;
   host: string;
   tiers: boolean;
+  /** The certificate nginx serves, when not /etc/edge/tls/cert.pem (ACME's): pi-metrics.sh reads its expiry. */
+  tlsCertificate?: string;
 }): string {
   return [
     `EDGE_DB=${EDGE_PATHS.database}`,
@@ -29,6 +31,7 @@ export function backupEnv(args: {
     `EDGE_HOST=${args.host}`,
     `EDGE_TEXTFILE_DIR=${EDGE_PATHS.textfile}`,
     `AWS_DEFAULT_REGION=${args.region}`,
+    ...(args.tlsCertificate ? [`EDGE_TLS_CERT=${args.tlsCertificate}`] : []),
     "",
   ].join("\n");
 }

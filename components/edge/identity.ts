@@ -40,6 +40,16 @@ export interface SiteIdentity {
   roleArn: string;
   /** The site's client certificate (PEM), subject CN siteCommonName(site). */
   certificatePem: string;
+  /** With the cloud stack's platform:edgeDns zone: the site's public name and the role certbot uses for DNS-01. */
+  acme?: { name: string; roleArn: string };
+}
+
+/** The AWS CLI profile (in IDENTITY_PATHS.awsConfig) certbot's Route 53 plugin uses: the site's ACME role. */
+export const ACME_AWS_PROFILE = "edge-acme";
+
+/** The site's public name in the cloud stack's zone: the name its ACME role may validate. */
+export function sitePublicName(site: string, zoneName: string): string {
+  return `${site}.${zoneName}`;
 }
 
 /** The certificate subject CN of a site: the site's role trusts only a certificate with this CN. */
@@ -71,6 +81,8 @@ export function renderAwsConfig(args: {
   helperPath?: string;
   certificatePath?: string;
   privateKeyPath?: string;
+  /** With it, a second profile (ACME_AWS_PROFILE) for the same certificate and this role: certbot's DNS-01 only. */
+  acmeRoleArn?: string;
 }): string {
   const path = /^\/[A-Za-z0-9._/-]+$/;
   const command = [
@@ -84,10 +96,15 @@ export function renderAwsConfig(args: {
     checked(args.trustAnchorArn, ROLES_ANYWHERE_ARN("trust-anchor"), "trust anchor ARN"),
     "--profile-arn",
     checked(args.profileArn, ROLES_ANYWHERE_ARN("profile"), "profile ARN"),
-    "--role-arn",
-    checked(args.roleArn, ROLE_ARN, "role ARN"),
-    "--region",
-    checked(args.region, REGION, "region"),
   ].join(" ");
-  return ["[default]", `region = ${args.region}`, `credential_process = ${command}`, ""].join("\n");
+  const profile = (role: string) => [
+    `region = ${args.region}`,
+    `credential_process = ${command} --role-arn ${checked(role, ROLE_ARN, "role ARN")} --region ${checked(args.region, REGION, "region")}`,
+  ];
+  return [
+    "[default]",
+    ...profile(args.roleArn),
+    ...(args.acmeRoleArn ? ["", `[profile ${ACME_AWS_PROFILE}]`, ...profile(args.acmeRoleArn)] : []),
+    "",
+  ].join("\n");
 }

@@ -12,7 +12,8 @@ import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
 import { AGENT_UID, renderPrometheusAgentConfig } from "./metrics";
-import { nginxConfArgs, renderNginxConf } from "./nginx";
+import { nginxConfArgs, renderNginxConf, type NginxConfArgs } from "./nginx";
+import { ACME_NGINX_PATHS, ACME_PATHS, acmeCertificate } from "./acme";
 import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
@@ -149,31 +150,9 @@ export class Edge extends pulumi.ComponentResource {
     });
     const prepared = [hostPrep];
 
-    const tls = edgeCertificate(this, name, {
-      host,
-      certificatePem: config.tlsCertificate,
-      privateKeyPem: config.tlsPrivateKey,
-    });
-    const tlsFiles = [
-      remoteFile(this, `${name}-edge-tls-cert`, {
-        connection: conn,
-        path: `${EDGE_PATHS.tls}/cert.pem`,
-        content: tls.certificatePem,
-        mode: "0644",
-        dependsOn: prepared,
-      }),
-      remoteFile(this, `${name}-edge-tls-key`, {
-        connection: conn,
-        path: `${EDGE_PATHS.tls}/key.pem`,
-        content: tls.privateKeyPem,
-        mode: "0600",
-        secret: true,
-        dependsOn: prepared,
-      }),
-    ];
-
     const credentials = pulumi.output(cloud.credentials);
     const awsIdentity = this.awsIdentity(name, conn, cloud, credentials, prepared);
+    const tls = this.certificate(name, conn, config, prepared, [...prepared, ...awsIdentity]);
     const timers = this.backupJob(name, args, conn, [...prepared, ...awsIdentity]);
 
     const appImage = this.appImageRef(args);
@@ -234,15 +213,13 @@ export class Edge extends pulumi.ComponentResource {
       memoryMb: config.memoryMb,
       appReservationMb: args.appReservationMb ?? 256,
       appUid,
-      nginxConf: renderNginxConf(nginxConfArgs(config, !tls.selfSigned)),
+      nginxConf: renderNginxConf({ ...nginxConfArgs(config, tls.trusted), ...tls.nginxPaths }),
       agentConfig: metrics.apply((target) =>
         renderPrometheusAgentConfig({ site, remoteWrite: target ? { url: target.url } : undefined }),
       ),
       agentSecretFiles,
-      tlsHash: pulumi.secret(
-        pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`)),
-      ),
-      dependsOn: [...prepared, ...tlsFiles],
+      tlsHash: tls.hash,
+      dependsOn: [...prepared, ...tls.files],
     });
 
     const containerIds = pulumi.all(
@@ -313,10 +290,84 @@ export class Edge extends pulumi.ComponentResource {
       file(
         "aws-config",
         IDENTITY_PATHS.awsConfig,
-        pulumi.all([identity, cloud.region]).apply(([i, region]) => renderAwsConfig({ region, ...i })),
+        pulumi
+          .all([identity, cloud.region])
+          .apply(([i, region]) => renderAwsConfig({ region, ...i, acmeRoleArn: i.acme?.roleArn })),
         "0644",
       ),
     ];
+  }
+
+  /**
+   * nginx's certificate and where nginx finds it: with edge.acme, certbot's on the Pi (obtained
+   * after the site's identity is in place, renewed by certbot, nginx reloaded by its hook);
+   * otherwise edge.tlsCertificate or a self-signed one, written by `up`. `trusted` turns HSTS on.
+   */
+  private certificate(
+    name: string,
+    conn: Connection,
+    config: EdgeConfig,
+    prepared: pulumi.Resource[],
+    identityReady: pulumi.Resource[],
+  ): {
+    certificatePem: pulumi.Output<string>;
+    files: remote.Command[];
+    trusted: boolean;
+    nginxPaths: Partial<NginxConfArgs>;
+    hash: pulumi.Output<string>;
+  } {
+    const { host } = config;
+    if (config.acme) {
+      const staging = config.acme.staging === true;
+      const acme = acmeCertificate(this, name, {
+        connection: conn,
+        domain: host,
+        email: config.acme.email,
+        staging,
+        dependsOn: identityReady,
+      });
+      // Renewals reload nginx (SIGHUP from the hook): the container is not recreated for them.
+      const hash = pulumi.output(sha256(`acme:${host}:${staging}`));
+      return {
+        certificatePem: acme.certificatePem,
+        files: acme.ready,
+        trusted: !staging,
+        nginxPaths: ACME_NGINX_PATHS,
+        hash,
+      };
+    }
+    const tls = edgeCertificate(this, name, {
+      host,
+      certificatePem: config.tlsCertificate,
+      privateKeyPem: config.tlsPrivateKey,
+    });
+    const tlsFiles = [
+      remoteFile(this, `${name}-edge-tls-cert`, {
+        connection: conn,
+        path: `${EDGE_PATHS.tls}/cert.pem`,
+        content: tls.certificatePem,
+        mode: "0644",
+        dependsOn: prepared,
+      }),
+      remoteFile(this, `${name}-edge-tls-key`, {
+        connection: conn,
+        path: `${EDGE_PATHS.tls}/key.pem`,
+        content: tls.privateKeyPem,
+        mode: "0600",
+        secret: true,
+        dependsOn: prepared,
+      }),
+    ];
+
+    return {
+      certificatePem: tls.certificatePem,
+      files: tlsFiles,
+      trusted: !tls.selfSigned,
+      nginxPaths: {},
+      hash: pulumi.secret(
+        pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`)),
+      ),
+    };
   }
 
   /** Backup and restore scripts, their environment, and the systemd timers. */
@@ -335,6 +386,8 @@ export class Edge extends pulumi.ComponentResource {
           retentionDays: backupRetentionDays,
           host: args.config.host,
           tiers,
+          // pi-metrics.sh exports the expiry of the certificate nginx serves.
+          ...(args.config.acme ? { tlsCertificate: ACME_PATHS.certificate } : {}),
         }),
       );
     const files = [
