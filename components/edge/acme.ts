@@ -1,6 +1,7 @@
 import type { remote } from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { remoteFile, remoteScript, type Connection } from "./host";
+import type { NginxConfArgs } from "./nginx";
 import { ACME_AWS_PROFILE, IDENTITY_PATHS } from "./identity";
 import { EDGE_PATHS, EDGE_SCRIPTS, sha256 } from "./scripts";
 
@@ -23,6 +24,19 @@ export const ACME_NGINX_PATHS = {
   certificatePath: "/etc/nginx/tls/acme/fullchain.pem",
   keyPath: "/etc/nginx/tls/acme/privkey.pem",
 } as const;
+
+/**
+ * Where nginx finds its certificate and whether it sends HSTS, from the edge config alone (the
+ * component and `--emit` both use it): HSTS only with a certificate browsers trust, ACME's
+ * (not its staging CA) or a provided one.
+ */
+export function nginxTlsArgs(edge: {
+  acme?: { staging?: boolean };
+  tlsCertificate?: string;
+}): Pick<NginxConfArgs, "hsts" | "certificatePath" | "keyPath"> {
+  if (edge.acme) return { hsts: edge.acme.staging !== true, ...ACME_NGINX_PATHS };
+  return { hsts: edge.tlsCertificate !== undefined };
+}
 
 /** The environment acme-certbot.sh runs with. */
 export function acmeEnv(args: { domain: string; email: string; staging: boolean }): Record<string, string> {

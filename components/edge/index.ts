@@ -12,8 +12,8 @@ import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
 import { resolveAppImage } from "./images";
 import { AGENT_UID, renderPrometheusAgentConfig } from "./metrics";
-import { nginxConfArgs, renderNginxConf, type NginxConfArgs } from "./nginx";
-import { ACME_NGINX_PATHS, ACME_PATHS, acmeCertificate } from "./acme";
+import { nginxConfArgs, renderNginxConf } from "./nginx";
+import { ACME_PATHS, acmeCertificate, nginxTlsArgs } from "./acme";
 import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
@@ -213,7 +213,7 @@ export class Edge extends pulumi.ComponentResource {
       memoryMb: config.memoryMb,
       appReservationMb: args.appReservationMb ?? 256,
       appUid,
-      nginxConf: renderNginxConf({ ...nginxConfArgs(config, tls.trusted), ...tls.nginxPaths }),
+      nginxConf: renderNginxConf({ ...nginxConfArgs(config, tls.trusted), ...nginxTlsArgs(config) }),
       agentConfig: metrics.apply((target) =>
         renderPrometheusAgentConfig({ site, remoteWrite: target ? { url: target.url } : undefined }),
       ),
@@ -313,7 +313,6 @@ export class Edge extends pulumi.ComponentResource {
     certificatePem: pulumi.Output<string>;
     files: remote.Command[];
     trusted: boolean;
-    nginxPaths: Partial<NginxConfArgs>;
     hash: pulumi.Output<string>;
   } {
     const { host } = config;
@@ -332,7 +331,6 @@ export class Edge extends pulumi.ComponentResource {
         certificatePem: acme.certificatePem,
         files: acme.ready,
         trusted: !staging,
-        nginxPaths: ACME_NGINX_PATHS,
         hash,
       };
     }
@@ -363,7 +361,6 @@ export class Edge extends pulumi.ComponentResource {
       certificatePem: tls.certificatePem,
       files: tlsFiles,
       trusted: !tls.selfSigned,
-      nginxPaths: {},
       hash: pulumi.secret(
         pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`)),
       ),
