@@ -97,7 +97,10 @@ export class Network extends pulumi.ComponentResource {
         {
           vpcId: vpc.vpcId,
           vpcCidr: config.cidr,
-          publicSubnetId: vpc.publicSubnetIds.apply((ids) => ids[0]),
+          publicSubnetId: vpc.publicSubnetIds.apply((ids) => {
+            if (ids[0] === undefined) throw new Error(`VPC ${name} has no public subnet for its NAT instance`);
+            return ids[0];
+          }),
           privateRouteTableIds: privateRouteTableIds(vpc, config.azCount),
         },
         { parent: this },

@@ -43,6 +43,16 @@ export class Registry extends pulumi.ComponentResource {
     }
     this.registerOutputs({ repositoryUrls: this.repositoryUrls });
   }
+
+  /** The URL of repository `repoName`; throws naming it when `platform:registry.repositories` does not list it. */
+  repositoryUrl(repoName: string): pulumi.Output<string> {
+    const url = this.repositoryUrls[repoName];
+    if (url === undefined)
+      throw new Error(
+        `platform:registry.repositories does not list "${repoName}" (it lists: ${Object.keys(this.repositoryUrls).join(", ") || "none"})`,
+      );
+    return url;
+  }
 }
 
 /** ECR evaluates rules by priority; the untagged rule goes first so it never counts tagged images. */

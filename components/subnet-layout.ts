@@ -20,6 +20,7 @@ const TIER_LAYOUT: Record<SubnetTier, { extraBits: number; firstBlock: number }>
 
 function parseCidr(cidr: string): { base: number; prefix: number } {
   const [address, prefix] = cidr.split("/");
+  if (address === undefined) throw new RangeError(`not a CIDR: ${cidr}`);
   const base = address.split(".").reduce((acc, octet) => acc * 256 + Number(octet), 0);
   return { base, prefix: Number(prefix) };
 }

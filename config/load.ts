@@ -257,7 +257,7 @@ export function loadConfig(source: ConfigSource = currentSource()): Config {
   const given: Record<string, unknown> = {};
   for (const [fullKey, raw] of Object.entries(source.values)) {
     const [namespace, key] = fullKey.split(":", 2);
-    if (namespace === NAMESPACE) given[key] = parseValue(raw);
+    if (namespace === NAMESPACE && key !== undefined) given[key] = parseValue(raw);
   }
 
   const known = Object.keys(platformSchemas);

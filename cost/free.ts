@@ -86,6 +86,6 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
 export function freeReason(type: string): string | undefined {
   if (Object.hasOwn(FREE_TYPES, type)) return FREE_TYPES[type];
   const pkg = type.split(":")[0];
-  if (Object.hasOwn(FREE_PACKAGES, pkg)) return FREE_PACKAGES[pkg];
+  if (pkg !== undefined && Object.hasOwn(FREE_PACKAGES, pkg)) return FREE_PACKAGES[pkg];
   return undefined;
 }

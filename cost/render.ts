@@ -7,7 +7,7 @@ const signed = (usd: number) => `${usd < 0 ? "-" : "+"}$${Math.abs(usd).toFixed(
 /** "aws:rds/instance:Instance::platform-dev-postgres" → "platform-dev-postgres (Instance)": the name first, it is what people search for. */
 export function shortResource(resource: string): string {
   const [type, name] = resource.split("::");
-  return name === undefined ? resource : `${name} (${type.split(":").pop()})`;
+  return type === undefined || name === undefined ? resource : `${name} (${type.split(":").pop()})`;
 }
 
 function quantity(l: CostLine): string {
@@ -23,10 +23,10 @@ const fit = (cell: string) => (cell.length > MAX_TEXT_COLUMN ? `${cell.slice(0, 
 
 function table(rows: string[][], rightAligned: Set<number>): string[] {
   const cells = rows.map((r) => r.map((cell, c) => (rightAligned.has(c) ? cell : fit(cell))));
-  const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  const widths = (cells[0] ?? []).map((_, c) => Math.max(...cells.map((r) => r[c]?.length ?? 0)));
   return cells.map((r) =>
     r
-      .map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .map((cell, c) => (rightAligned.has(c) ? cell.padStart(widths[c] ?? 0) : cell.padEnd(widths[c] ?? 0)))
       .join("  ")
       .trimEnd(),
   );

@@ -178,7 +178,7 @@ export async function cloudStack(config: CloudConfig) {
           site,
           backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
           // Config validation guarantees the repository while sites are listed.
-          appRepositoryUrl: registry.repositoryUrls[EDGE_APP_REPOSITORY],
+          appRepositoryUrl: registry.repositoryUrl(EDGE_APP_REPOSITORY),
           trustAnchor: siteTrustAnchor(),
           dnsZone,
           remoteWrite: receiver ? { receiver, provider: cluster.provider } : undefined,

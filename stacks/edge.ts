@@ -82,10 +82,32 @@ export async function edgeStack(config: EdgeStackConfig) {
     cloud: {
       region,
       backupBucket: ref.requireOutput("backupBucket") as pulumi.Output<string>,
-      appRepositoryUrl: repositoryUrls.apply((urls) => urls[EDGE_APP_REPOSITORY]),
-      credentials: pulumi.secret(credentials.apply((all) => all[edge.site] as EdgeSiteCredentials)),
-      identity: (ref.requireOutput("edgeSites") as pulumi.Output<Record<string, { identity: SiteIdentity }>>).apply(
-        (sites) => (sites[edge.site] as { identity: SiteIdentity }).identity,
+      appRepositoryUrl: repositoryUrls.apply((urls) => {
+        const url = urls[EDGE_APP_REPOSITORY];
+        if (url === undefined)
+          throw new Error(
+            `stack ${config.cloudStack.name} exports no "${EDGE_APP_REPOSITORY}" repository: add it to its platform:registry.repositories`,
+          );
+        return url;
+      }),
+      credentials: pulumi.secret(
+        credentials.apply((all) => {
+          const site = all[edge.site];
+          if (site === undefined)
+            throw new Error(`stack ${config.cloudStack.name} exports no credentials for edge site ${edge.site}`);
+          return site;
+        }),
+      ),
+      // requireSite checked that the cloud stack gives the site an identity.
+      identity: (ref.requireOutput("edgeSites") as pulumi.Output<Record<string, { identity?: SiteIdentity }>>).apply(
+        (sites) => {
+          const identity = sites[edge.site]?.identity;
+          if (identity === undefined)
+            throw new Error(
+              `stack ${config.cloudStack.name} exports no IAM Roles Anywhere identity for edge site ${edge.site}`,
+            );
+          return identity;
+        },
       ),
       metrics: ref.getOutput("edgeMetrics") as pulumi.Output<EdgeMetricsTarget | undefined>,
       // Tiers are the cloud stack's retention decision; a cloud stack from before them has none.

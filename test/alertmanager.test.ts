@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import { CREDENTIAL_PLACEHOLDERS, GROUP_BY, RECEIVERS } from "../components/monitoring/alertmanager";
 import { ConfigError, environmentDefaults } from "../config";
 import { emitArtifacts } from "../tools/plan/emit";
+import { entry, item } from "./helpers/assert";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { one, planFor, PROJECT_DIR, STACKS } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
@@ -127,25 +128,27 @@ describe("Alertmanager config (amtool)", { skip: amtool.skip }, () => {
   it("the pager gets PagerDuty plus the chat integrations; chat never pages; the heartbeat only pings", () => {
     const config = parse(emitted("prod", EVERY_RECEIVER).text) as { receivers: Receiver[] };
     const byName = Object.fromEntries(config.receivers.map((r) => [r.name, r]));
+    const receiver = (name: string) => entry(byName, name, "receivers");
     const kinds = (r: Receiver) =>
       Object.keys(r)
         .filter((k) => k.endsWith("_configs"))
         .sort();
-    assert.deepEqual(kinds(byName[RECEIVERS.pager]), [
+    assert.deepEqual(kinds(receiver(RECEIVERS.pager)), [
       "email_configs",
       "pagerduty_configs",
       "slack_configs",
       "webhook_configs",
     ]);
-    assert.deepEqual(kinds(byName[RECEIVERS.chat]), ["email_configs", "slack_configs", "webhook_configs"]);
-    assert.deepEqual(kinds(byName[RECEIVERS.heartbeat]), ["webhook_configs"]);
-    assert.deepEqual(byName[RECEIVERS.heartbeat].webhook_configs, [
+    assert.deepEqual(kinds(receiver(RECEIVERS.chat)), ["email_configs", "slack_configs", "webhook_configs"]);
+    assert.deepEqual(kinds(receiver(RECEIVERS.heartbeat)), ["webhook_configs"]);
+    assert.deepEqual(receiver(RECEIVERS.heartbeat).webhook_configs, [
       { url: CREDENTIAL_PLACEHOLDERS.heartbeatUrl, send_resolved: false },
     ]);
-    assert.deepEqual(kinds(byName[RECEIVERS.none]), []);
-    const [email] = byName[RECEIVERS.chat].email_configs as Record<string, unknown>[];
+    assert.deepEqual(kinds(receiver(RECEIVERS.none)), []);
+    const email = item(receiver(RECEIVERS.chat).email_configs as Record<string, unknown>[], 0, "chat email_configs");
     assert.equal(email.require_tls, true, "never plain SMTP");
-    assert.equal((byName[RECEIVERS.chat].slack_configs as Record<string, unknown>[])[0].channel, "#alerts");
+    const slack = item(receiver(RECEIVERS.chat).slack_configs as Record<string, unknown>[], 0, "chat slack_configs");
+    assert.equal(slack.channel, "#alerts");
   });
 
   it("a firing critical inhibits the warning of the same alert in the same place; grouping and timing from config", () => {

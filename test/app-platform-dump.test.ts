@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
+import { item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
@@ -170,16 +171,17 @@ describe("nightly pg_dump scripts", () => {
       assert.ok(!fs.existsSync(path.join(work, "secret.json")), "the credentials file is removed once read");
       const files = uploaded(bucket);
       assert.equal(files.length, 1, files.join(", "));
+      const uploadedDump = item(files, 0, "uploaded dumps");
       assert.match(
-        files[0],
+        uploadedDump,
         /^backups\/db\/(daily|weekly|monthly)\/\d{4}\/\d{2}\/\d{2}\/app-\d{4}-\d{2}-\d{2}T\d{6}Z\.dump$/,
       );
       // Grandfather-father-son by date: the 1st of the month is monthly, a Sunday weekly, else daily.
       const now = new Date();
       const tier = now.getUTCDate() === 1 ? "monthly" : now.getUTCDay() === 0 ? "weekly" : "daily";
-      assert.equal(files[0].split("/")[2], tier);
+      assert.equal(uploadedDump.split("/")[2], tier);
       run("psql", ["-d", "postgres", "-c", "CREATE DATABASE restored"], { env: pgEnv });
-      run("pg_restore", ["--no-owner", "-d", "restored", path.join(bucket, files[0])], { env: pgEnv });
+      run("pg_restore", ["--no-owner", "-d", "restored", path.join(bucket, uploadedDump)], { env: pgEnv });
       const count = run("psql", ["-d", "restored", "-tAc", "SELECT count(*) FROM items"], { env: pgEnv }).stdout.trim();
       assert.equal(count, "5000");
     });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { item } from "./helpers/assert";
 import { one, planFor, STACKS } from "./helpers/program";
 
 type Statement = {
@@ -37,7 +38,10 @@ describe("app platform", () => {
       const secretPolicy = JSON.parse(
         one(plan, "aws:iam/policy:Policy", `platform-${stack}-app-db-secret`).inputs.policy,
       ) as { Statement: Statement[] };
-      assert.deepEqual(secretPolicy.Statement[0].Resource, plan.outputs.databaseSecretArn);
+      assert.deepEqual(
+        item(secretPolicy.Statement, 0, "secret policy statements").Resource,
+        plan.outputs.databaseSecretArn,
+      );
     });
 
     it(`${stack}: endpoints in a ConfigMap, the cache token only in a Secret`, () => {

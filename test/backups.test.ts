@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { item } from "./helpers/assert";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
@@ -155,7 +156,11 @@ describe("backups", () => {
         (l) => l.inputs.bucket === `platform-${stack}-bucket`,
       );
       assert.equal(lock.length, prod ? 1 : 0);
-      if (prod) assert.deepEqual(lock[0].inputs.rule.defaultRetention, { mode: "COMPLIANCE", days });
+      if (prod)
+        assert.deepEqual(item(lock, 0, "object lock configurations").inputs.rule.defaultRetention, {
+          mode: "COMPLIANCE",
+          days,
+        });
     });
 
     it(`${stack}: every setting that keeps the bucket safe is ${prod ? "" : "not "}protected, so a rename or replacement cannot turn it off`, () => {
@@ -176,7 +181,7 @@ describe("backups", () => {
         );
         return;
       }
-      const [replication] = replications;
+      const replication = item(replications, 0, "bucket replications");
       const replica = one(plan, "aws:s3/bucket:Bucket", "platform-prod-replica");
       const drProvider = replica.options.provider ?? "";
       assert.equal(drProvider, "pulumi:providers:aws::aws-dr", "created through the DR region's provider");
@@ -284,9 +289,11 @@ describe("backups", () => {
         // Multipart uploads to an SSE-KMS bucket need the data key and its decryption, via S3 only.
         const kms = doc.Statement.filter((s) => [s.Action].flat().some((a) => a.startsWith("kms:")));
         assert.equal(kms.length, 1);
-        assert.deepEqual([kms[0].Action].flat().sort(), ["kms:Decrypt", "kms:GenerateDataKey"]);
-        assert.equal(kms[0].Resource, `arn:aws:kms:us-east-1:123456789012:key/platform-${stack}-key`);
-        assert.deepEqual(kms[0].Condition, { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } });
+        const [statement] = kms;
+        assert.ok(statement);
+        assert.deepEqual([statement.Action].flat().sort(), ["kms:Decrypt", "kms:GenerateDataKey"]);
+        assert.equal(statement.Resource, `arn:aws:kms:us-east-1:123456789012:key/platform-${stack}-key`);
+        assert.deepEqual(statement.Condition, { StringLike: { "kms:ViaService": "s3.*.amazonaws.com" } });
       }
     });
   }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { item } from "./helpers/assert";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
@@ -37,8 +38,9 @@ describe("cache", () => {
         (r) => r.inputs.securityGroupId === groupId,
       );
       assert.equal(rules.length, 1);
-      assert.equal(rules[0].inputs.referencedSecurityGroupId, "sg-nodes0123456789");
-      assert.equal(rules[0].inputs.fromPort, 6379);
+      const rule = item(rules, 0, "ingress rules");
+      assert.equal(rule.inputs.referencedSecurityGroupId, "sg-nodes0123456789");
+      assert.equal(rule.inputs.fromPort, 6379);
     });
   }
 });

@@ -4,6 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { compareResources, differingPaths, REPLACING_INPUTS } from "../tools/plan/changes";
+import { item } from "./helpers/assert";
 import { one, planFor, runPlanCli, type Plan } from "./helpers/program";
 
 const clone = (plan: Plan): Plan => JSON.parse(JSON.stringify(plan)) as Plan;
@@ -39,7 +40,7 @@ describe("change review (--compare)", () => {
     const db = base.resources.find((r) => r.type === "aws:rds/instance:Instance") as Plan["resources"][number];
     db.inputs.instanceClass = "db.t4g.small";
     const removed = base.resources.findIndex((r) => r.type === "aws:ecr/repository:Repository");
-    const [repo] = base.resources.splice(removed, 1);
+    const repo = item(base.resources.splice(removed, 1), 0, "removed repositories");
     base.resources.push({
       type: "aws:s3/bucket:Bucket",
       name: "old-bucket",
@@ -66,13 +67,13 @@ describe("change review (--compare)", () => {
     const text = runPlanCli(["--stack", "dev", "--compare", base, "--config-dir", path.dirname(writeStack(dir))]);
     assert.equal(text.status, 0, text.stderr);
     const lines = text.stdout.split("\n");
-    assert.match(lines[0], /^Offline plan of stack dev/);
+    assert.match(item(lines, 0, "output lines"), /^Offline plan of stack dev/);
     assert.match(
-      lines[2],
+      item(lines, 2, "output lines"),
       /^Changes against .*base\.json: 1 to create, 0 to update, 1 to replace, 0 to delete, \d+ unchanged\./,
     );
     assert.match(
-      lines[3],
+      item(lines, 3, "output lines"),
       new RegExp(
         `^!! REPLACE of a stateful resource \\(bucket\\): aws:s3/bucket:Bucket ${bucket.name} is replaced because objectLockEnabled changed`,
       ),

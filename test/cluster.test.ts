@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
 import { ACCESS_POLICY_ARNS, CONTROL_PLANE_LOG_TYPES } from "../components/cluster";
+import { entry, item } from "./helpers/assert";
 import { one, planFor, PROJECT_DIR, runPlanCli, STACKS, stackDirWith } from "./helpers/program";
 
 const EKS = "eks:index:Cluster";
@@ -159,9 +160,9 @@ describe("cluster", () => {
       const declared = principals.filter((p) => !p.createsCluster);
       assert.deepEqual(Object.keys(entries).sort(), declared.map((p) => p.name).sort());
       for (const { name, arn, level } of declared) {
-        assert.equal(entries[name].principalArn, arn);
+        assert.equal(entry(entries, name, "access entries").principalArn, arn);
         assert.deepEqual(
-          Object.values(entries[name].accessPolicies),
+          Object.values(entry(entries, name, "access entries").accessPolicies),
           [{ policyArn: ACCESS_POLICY_ARNS[level], accessScope: { type: "cluster" } }],
           name,
         );
@@ -195,8 +196,12 @@ describe("cluster", () => {
     const entries = one(planFor("dev", { "platform:cluster": { accessPrincipals: principals } }), EKS).inputs
       .accessEntries as Record<string, Entry>;
     assert.deepEqual(Object.keys(entries).sort(), ["break-glass", "preview"]);
-    assert.equal(entries["break-glass"].principalArn, ADMIN);
-    assert.equal(Object.values(entries["break-glass"].accessPolicies)[0].policyArn, ACCESS_POLICY_ARNS.admin);
+    const breakGlass = entry(entries, "break-glass", "access entries");
+    assert.equal(breakGlass.principalArn, ADMIN);
+    assert.equal(
+      item(Object.values(breakGlass.accessPolicies), 0, "break-glass access policies").policyArn,
+      ACCESS_POLICY_ARNS.admin,
+    );
   });
 
   it("prod without an admin principal, or CI with no way to the API, is invalid configuration: exit 2, key named, nothing planned", () => {

@@ -12,6 +12,7 @@ import {
 } from "../cost";
 import type { PolicyResource, StackValidationArgs } from "@pulumi/policy";
 import { budgetPolicy, type BudgetConfig } from "../policies/rules/budget";
+import { entry, item } from "./helpers/assert";
 import { loadCloud } from "./helpers/config";
 import { readStackConfig } from "../tools/plan/stack-config";
 import { PROJECT_DIR, planFor, STACKS } from "./helpers/program";
@@ -161,7 +162,7 @@ describe("cost estimate", () => {
     };
     const l = lineOf([spot], /^EC2/);
     assert.ok(l);
-    assert.equal(PRICES[REGION].spotDiscount.fraction, 0.6);
+    assert.equal(entry(PRICES, REGION, "PRICES").spotDiscount.fraction, 0.6);
     close(l.unitPrice, 0.0336 * (1 - 0.6), "Spot hourly");
     close(l.monthly, 2 * 730 * 0.0336 * 0.4, "Spot monthly");
     const root = lineOf([spot], /root volumes/);
@@ -273,8 +274,8 @@ describe("cost estimate", () => {
         "kubernetes:core/v1:Service::s",
       ],
     );
-    assert.match(estimate.unpriced[0].reason, /no EC2 price for m8g\.large/);
-    assert.match(estimate.unpriced[2].reason, /Classic Load Balancer/);
+    assert.match(item(estimate.unpriced, 0, "unpriced").reason, /no EC2 price for m8g\.large/);
+    assert.match(item(estimate.unpriced, 2, "unpriced").reason, /Classic Load Balancer/);
   });
 
   it("an EC2 instance is priced in full with a declared gp3 root volume, and its root volume is unpriced without one", () => {
@@ -288,13 +289,14 @@ describe("cost estimate", () => {
       name: "bare",
       inputs: { instanceType: "t4g.nano" },
     };
-    const p = PRICES[REGION];
+    const p = entry(PRICES, REGION, "PRICES");
+    const nano = entry(p.ec2, "t4g.nano", "EC2 prices");
     const full = estimateCost([sized], { region: REGION, usage: USAGE });
     assert.deepEqual(full.unpriced, []);
-    close(full.monthly, 730 * p.ec2["t4g.nano"].usd + 8 * p.ebsGp3GbMonth.usd, "instance hours and its 8 GB gp3 root");
+    close(full.monthly, 730 * nano.usd + 8 * p.ebsGp3GbMonth.usd, "instance hours and its 8 GB gp3 root");
     const partial = estimateCost([unsized], { region: REGION, usage: USAGE });
-    close(partial.monthly, 730 * p.ec2["t4g.nano"].usd, "instance hours only");
-    assert.match(partial.unpriced[0].reason, /root volume not priced/);
+    close(partial.monthly, 730 * nano.usd, "instance hours only");
+    assert.match(item(partial.unpriced, 0, "unpriced").reason, /root volume not priced/);
   });
 
   it("every price in the table carries a source and the date it was taken", () => {
@@ -416,8 +418,11 @@ describe("cost table", () => {
   it("shows resource, item, quantity, unit price and monthly, largest first, with the total and budget", () => {
     const text = renderCost(estimateCost(FIXTURE, { region: REGION, usage: USAGE }), 350);
     const rows = text.split("\n");
-    assert.match(rows[1], /resource +item +quantity +unit price +monthly/);
-    assert.match(rows[2], /nodes \(NodeGroup\) +EC2 m7g\.large on-demand +1460 instance-hour +\$0\.0816 +\$119\.14/);
+    assert.match(item(rows, 1, "rows"), /resource +item +quantity +unit price +monthly/);
+    assert.match(
+      item(rows, 2, "rows"),
+      /nodes \(NodeGroup\) +EC2 m7g\.large on-demand +1460 instance-hour +\$0\.0816 +\$119\.14/,
+    );
     assert.match(text, /\n {2}total +\$372\.02\n {2}budget \$350\.00: OVER by \$22\.02$/);
   });
 });
@@ -477,7 +482,7 @@ describe("budget policy", () => {
     const violations = runPolicy(budgetPolicy, FIXTURE, config(300));
     assert.equal(violations.length, 1);
     assert.match(
-      violations[0],
+      item(violations, 0, "violations"),
       /^estimated \$372\.02\/month exceeds the budget of \$300\.00 by \$72\.02\. Largest lines: EC2 m7g\.large on-demand \$119\.14; EKS control plane/,
     );
   });
@@ -506,7 +511,10 @@ describe("budget policy", () => {
   it("reports a region without prices instead of passing", () => {
     const violations = runPolicy(budgetPolicy, FIXTURE, { ...config(400), region: "eu-west-1" });
     assert.equal(violations.length, 1);
-    assert.match(violations[0], /cannot estimate the monthly cost: no prices for region "eu-west-1"/);
+    assert.match(
+      item(violations, 0, "violations"),
+      /cannot estimate the monthly cost: no prices for region "eu-west-1"/,
+    );
   });
 
   it("fails, naming them, when resources are unpriced, even far under the budget: an unpriced resource never counts as zero", () => {
@@ -514,7 +522,7 @@ describe("budget policy", () => {
     const violations = runPolicy(budgetPolicy, withTable, config(100_000));
     assert.equal(violations.length, 1);
     assert.match(
-      violations[0],
+      item(violations, 0, "violations"),
       /only a lower bound: 1 resources have no price \(aws:dynamodb\/table:Table::sessions: no price for this type/,
     );
   });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { maxConnectionsFor } from "../components/database";
 import { PRICES } from "../cost/prices";
+import { entry, item } from "./helpers/assert";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
 const INSTANCE = "aws:rds/instance:Instance";
@@ -68,7 +69,7 @@ describe("database", () => {
       );
       assert.equal(replications.length, prod ? 1 : 0);
       if (!prod) return;
-      const [replication] = replications;
+      const replication = item(replications, 0, "automated backup replications");
       const db = one(plan, INSTANCE);
       assert.equal(
         replication.inputs.sourceDbInstanceArn,
@@ -99,14 +100,15 @@ describe("database", () => {
         assert.equal(db.inputs.monitoringRoleArn, undefined);
         return;
       }
-      const [role] = roles;
+      const role = item(roles, 0, "RDS monitoring roles");
       assert.equal(db.inputs.monitoringRoleArn, `arn:aws:iam::123456789012:role/${role.name}`);
       const trust = JSON.parse(role.inputs.assumeRolePolicy) as {
         Statement: { Principal: { Service: string }; Condition: Record<string, Record<string, string>> }[];
       };
       assert.equal(trust.Statement.length, 1);
-      assert.equal(trust.Statement[0].Principal.Service, "monitoring.rds.amazonaws.com");
-      assert.equal(trust.Statement[0].Condition.StringEquals["aws:SourceAccount"], "123456789012");
+      const statement = item(trust.Statement, 0, "trust statements");
+      assert.equal(statement.Principal.Service, "monitoring.rds.amazonaws.com");
+      assert.equal(entry(statement.Condition, "StringEquals", "trust condition")["aws:SourceAccount"], "123456789012");
       const attachment = one(
         plan,
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -144,14 +146,11 @@ describe("database", () => {
         (r) => r.inputs.securityGroupId === groupId,
       );
       assert.equal(rules.length, 1);
-      assert.equal(
-        rules[0].inputs.referencedSecurityGroupId,
-        "sg-nodes0123456789",
-        "the cluster's node security group",
-      );
-      assert.equal(rules[0].inputs.fromPort, 5432);
-      assert.equal(rules[0].inputs.toPort, 5432);
-      assert.equal(rules[0].inputs.cidrIpv4, undefined);
+      const rule = item(rules, 0, "ingress rules");
+      assert.equal(rule.inputs.referencedSecurityGroupId, "sg-nodes0123456789", "the cluster's node security group");
+      assert.equal(rule.inputs.fromPort, 5432);
+      assert.equal(rule.inputs.toPort, 5432);
+      assert.equal(rule.inputs.cidrIpv4, undefined);
     });
 
     it(`${stack}: a parameter group that forces TLS, auto-named so replacement creates before it deletes`, () => {
@@ -184,7 +183,7 @@ describe("database", () => {
 
 describe("database connection limit", () => {
   it("every class the estimate prices has its memory, so DatabaseConnectionsHigh knows max_connections", () => {
-    for (const instanceClass of Object.keys(PRICES["us-east-1"].rdsPostgres))
+    for (const instanceClass of Object.keys(entry(PRICES, "us-east-1", "PRICES").rdsPostgres))
       assert.ok(maxConnectionsFor(instanceClass), instanceClass);
     // RDS's formula: LEAST(DBInstanceClassMemory/9531392, 5000).
     assert.equal(maxConnectionsFor("db.t4g.micro"), Math.floor(1024 ** 3 / 9531392));

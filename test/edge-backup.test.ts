@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { EDGE_SCRIPTS, EDGE_UNITS } from "../components/edge";
+import { item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
 import { findTool, requireTool } from "./helpers/tools";
 
@@ -247,7 +248,8 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
 
       const made = fs.readdirSync(backups).filter((f) => NAME.test(f) && f !== path.basename(oldArchive));
       assert.equal(made.length, 1, `one new backup: ${made}`);
-      backupFile = path.join(backups, made[0]);
+      const newBackup = item(made, 0, "new backups");
+      backupFile = path.join(backups, newBackup);
       assert.equal(fs.statSync(backupFile).mode & 0o777, 0o600);
       assert.ok(
         !fs.existsSync(old) && !fs.existsSync(oldArchive),
@@ -259,7 +261,7 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
         [],
         "no work files left",
       );
-      const uploaded = path.join(s3, "backup-bucket/edge/edge.test", made[0]);
+      const uploaded = path.join(s3, "backup-bucket/edge/edge.test", newBackup);
       assert.ok(fs.existsSync(uploaded), "uploaded to s3://backup-bucket/edge/edge.test/");
       assert.deepEqual(fs.readFileSync(uploaded), fs.readFileSync(backupFile));
 
@@ -344,7 +346,7 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
         const tiered = { ...smallEnv(`tier-${tier}-run`), EDGE_BACKUP_TIERS: "1", PATH: `${shims}:${env.PATH}` };
         const result = run("bash", [script("edge-backup.sh")], tiered);
         assert.equal(result.status, 0, result.stderr);
-        const [archive] = fs.readdirSync(tiered.EDGE_BACKUP_DIR);
+        const archive = item(fs.readdirSync(tiered.EDGE_BACKUP_DIR), 0, "backups made");
         assert.ok(
           fs.existsSync(path.join(tiered.FAKE_S3_DIR, "backup-bucket/edge/edge.test", tier, archive)),
           `${when}: under ${tier}/`,
@@ -364,7 +366,7 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       const frozen = { ...smallEnv("same-time"), PATH: `${shims}:${env.PATH}` };
       const first = run("bash", [script("edge-backup.sh")], frozen);
       assert.equal(first.status, 0, first.stderr);
-      const [firstName] = fs.readdirSync(frozen.EDGE_BACKUP_DIR);
+      const firstName = item(fs.readdirSync(frozen.EDGE_BACKUP_DIR), 0, "backups made");
       const firstFile = path.join(frozen.EDGE_BACKUP_DIR, firstName);
       const firstBytes = fs.readFileSync(firstFile);
       const second = run("bash", [script("edge-backup.sh")], frozen);
@@ -536,7 +538,7 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
       assert.equal(Number(sql(db, "SELECT count(*) FROM ticks;")), backupTicks, "the backup's rows are back");
       const kept = fs.readdirSync(data).filter((f) => /^app\.db\.pre-restore-\d{8}T\d{6}\.\d{9}Z$/.test(f));
       assert.equal(kept.length, 1, "the replaced database is kept");
-      const keptPath = path.join(data, kept[0]);
+      const keptPath = path.join(data, item(kept, 0, "kept databases"));
       assert.ok(
         fs.existsSync(`${keptPath}-wal`) && fs.existsSync(`${keptPath}-shm`),
         "its -wal and -shm moved with it",
@@ -556,7 +558,11 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
         dataAtBackup,
         "the files as they were at the backup, with their modes",
       );
-      assert.deepEqual(tree(path.join(data, setAside[0])), currentFiles, "the files the restore replaced, complete");
+      assert.deepEqual(
+        tree(path.join(data, item(setAside, 0, "files set aside"))),
+        currentFiles,
+        "the files the restore replaced, complete",
+      );
 
       // The configuration: the missing file is back; the changed one (pulumi up's) is kept and reported.
       assert.equal(fs.readFileSync(path.join(config, "tls/cert.pem"), "utf8"), config0["tls/cert.pem"][0]);

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { EDGE_SCRIPTS } from "../components/edge";
 import { healthGate } from "../components/edge/gate";
 import { dockerSshOpts } from "../components/edge/host";
+import { item } from "./helpers/assert";
 import { edgeConfigWith } from "./helpers/config";
 
 /**
@@ -58,9 +59,10 @@ describe("edge deploy gate during up", () => {
 
     assert.equal(stdout, "health-gate: answered");
     assert.equal(calls.length, 1);
-    assert.equal(calls[0].token, "command:local:run");
-    assert.equal(calls[0].inputs.stdin, EDGE_SCRIPTS["health-gate.sh"]);
-    const command = calls[0].inputs.command as string;
+    const call = item(calls, 0, "invokes");
+    assert.equal(call.token, "command:local:run");
+    assert.equal(call.inputs.stdin, EDGE_SCRIPTS["health-gate.sh"]);
+    const command = call.inputs.command as string;
     // The pinned key travels in the options (no known_hosts file anywhere).
     assert.match(
       command,

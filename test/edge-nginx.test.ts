@@ -9,6 +9,7 @@ import { after, before, describe, it } from "node:test";
 import { emitEdge } from "../tools/plan/emit-edge";
 import { DEFAULT_CONTENT_SECURITY_POLICY, renderNginxConf, type NginxConfArgs } from "../components/edge/nginx";
 import { EDGE_SCRIPTS, EDGE_UNITS } from "../components/edge/scripts";
+import { item } from "./helpers/assert";
 import { loadEdge } from "./helpers/config";
 import { requireTool } from "./helpers/tools";
 
@@ -94,7 +95,8 @@ describe("edge nginx.conf (nginx -t)", () => {
       assert.match(conf, /ssl_protocols TLSv1\.2 TLSv1\.3;/);
       // Every public location but the 404 is rate limited, /health included.
       const main = conf.slice(conf.indexOf(`listen 443 ssl;`));
-      const location = (name: string) => main.slice(main.indexOf(`location ${name} {`)).split("}")[0];
+      const location = (name: string) =>
+        item(main.slice(main.indexOf(`location ${name} {`)).split("}"), 0, `location ${name}`);
       for (const name of ["= /health", "/"])
         assert.match(location(name), /limit_req zone=per_client burst=20 nodelay;/, name);
       assert.match(conf, /resolver 127\.0\.0\.11 valid=10s/);
@@ -242,7 +244,9 @@ async function startStub(): Promise<{ port: number; seen: SeenRequest[]; close: 
 function headersOf(request: SeenRequest): Record<string, string[]> {
   const headers: Record<string, string[]> = {};
   for (let i = 0; i < request.rawHeaders.length; i += 2)
-    (headers[request.rawHeaders[i].toLowerCase()] ??= []).push(request.rawHeaders[i + 1]);
+    (headers[item(request.rawHeaders, i, "raw headers").toLowerCase()] ??= []).push(
+      item(request.rawHeaders, i + 1, "raw headers"),
+    );
   return headers;
 }
 
@@ -533,7 +537,7 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
         [expected],
         target,
       );
-      assert.equal(headersOf(seen[0])["x-injected"], undefined, target);
+      assert.equal(headersOf(item(seen, 0, "requests seen"))["x-injected"], undefined, target);
       assertSecurityHeaders(response, target);
     }
   });
@@ -557,7 +561,7 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
     assert.equal(response.status, 200);
     assert.equal(response.body, "stub\n");
     assert.equal(seen.length, 1);
-    const headers = headersOf(seen[0]);
+    const headers = headersOf(item(seen, 0, "requests seen"));
     assert.deepEqual(headers["x-forwarded-for"], ["127.0.0.1"]);
     assert.deepEqual(headers["x-real-ip"], ["127.0.0.1"]);
     assert.deepEqual(headers["x-forwarded-proto"], ["https"]);
@@ -578,8 +582,9 @@ describe("edge nginx on loopback, probed with curl", { skip: nginx.skip ?? curl.
     ] as const) {
       const [response, seen] = await reaching(() => https(proxied, "/trusted", ["-H", `X-Forwarded-For: ${xff}`]));
       assert.equal(response.status, 200, xff);
-      assert.deepEqual(headersOf(seen[0])["x-forwarded-for"], [client], xff);
-      assert.deepEqual(headersOf(seen[0])["x-real-ip"], [client], xff);
+      const headers = headersOf(item(seen, 0, "requests seen"));
+      assert.deepEqual(headers["x-forwarded-for"], [client], xff);
+      assert.deepEqual(headers["x-real-ip"], [client], xff);
     }
     // Eight at once from one client: 1 + burst 2 pass, the rest (but what 1 r/s refills) get 429.
     const burst = await Promise.all(

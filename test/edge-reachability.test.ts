@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { EdgeUnreachableError, probeSsh } from "../components/edge/reachability";
+import { item } from "./helpers/assert";
 import { runPlanCliAsync, stackDirWith } from "./helpers/program";
 
 /**
@@ -94,7 +95,10 @@ describe("an unreachable Pi fails quickly and clearly", () => {
         .split("\n")
         .filter((l) => !l.includes("policies/config"));
       assert.equal(lines.length, 1, run.stderr);
-      assert.match(lines[0], /^Stack edge-dev: edge host 127\.0\.0\.1:\d+ is not reachable over SSH/);
+      assert.match(
+        item(lines, 0, "stderr lines"),
+        /^Stack edge-dev: edge host 127\.0\.0\.1:\d+ is not reachable over SSH/,
+      );
       assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
       assert.ok(elapsed < 30, `${elapsed} s`);
     });

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { parse } from "yaml";
 import { EDGE_SCRIPTS, EDGE_UNITS, renderPrometheusAgentConfig, renderSshdConfig } from "../components/edge";
+import { item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
@@ -62,7 +63,7 @@ describe("edge scripts and configs (real tools)", () => {
         assert.match(yaml, /site: edge\.test/);
         assert.equal(yaml.includes("remote_write"), Boolean(remoteWrite));
         if (remoteWrite) {
-          const [rw] = (parse(yaml) as { remote_write: Record<string, unknown>[] }).remote_write;
+          const rw = item((parse(yaml) as { remote_write: Record<string, unknown>[] }).remote_write, 0, "remote_write");
           assert.equal(rw.url, url);
           assert.deepEqual(rw.authorization, { type: "Bearer", credentials_file: "/etc/prometheus/secrets/token" });
           assert.deepEqual(rw.tls_config, { ca_file: "/etc/prometheus/secrets/ca.pem" });

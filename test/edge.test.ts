@@ -25,6 +25,7 @@ import { renderSshdConfig } from "../components/edge/sshd";
 import { environmentDefaults } from "../config";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
 import { CLOUD_STACK_REFERENCE } from "../stacks/edge";
+import { entry, item } from "./helpers/assert";
 import { edgeConfigWith } from "./helpers/config";
 import {
   CLOUD_STACK_OF,
@@ -45,7 +46,7 @@ function stackEdge(stack: string): { site: string; host: string; hostKey: string
   const file = parse(fs.readFileSync(`${PROJECT_DIR}/Pulumi.${stack}.yaml`, "utf8")) as {
     config: Record<string, { site: string; host: string; hostKey: string; appImage?: string }>;
   };
-  return file.config["platform:edge"];
+  return entry(file.config, "platform:edge", `Pulumi.${stack}.yaml config`);
 }
 
 /** The Edge component keeps the names it had in the cloud stack: platform-<environment>. */
@@ -372,7 +373,8 @@ describe("edge stacks", () => {
         const site = /^EDGE_SITE=(.*)$/m.exec(env.inputs.stdin)?.[1];
         assert.equal(
           `${prefix}${site}/`,
-          (cloud.outputs.edgeSites as Record<string, { backupPrefix: string }>)[stackEdge(stack).site].backupPrefix,
+          entry(cloud.outputs.edgeSites as Record<string, { backupPrefix: string }>, stackEdge(stack).site, "edgeSites")
+            .backupPrefix,
         );
         assert.match(
           env.inputs.stdin,
@@ -383,8 +385,11 @@ describe("edge stacks", () => {
         );
         assert.match(env.inputs.stdin, /^AWS_DEFAULT_REGION=us-east-1$/m);
         // Tiers are the cloud stack's decision (its weekly/monthly retention outliving the daily one).
-        const tiers = (cloud.outputs.edgeSites as Record<string, { backupTiers: boolean }>)[stackEdge(stack).site]
-          .backupTiers;
+        const tiers = entry(
+          cloud.outputs.edgeSites as Record<string, { backupTiers: boolean }>,
+          stackEdge(stack).site,
+          "edgeSites",
+        ).backupTiers;
         assert.match(env.inputs.stdin, new RegExp(`^EDGE_BACKUP_TIERS=${tiers ? 1 : 0}$`, "m"));
         assert.equal(tiers, CLOUD_STACK_OF[stack] === "prod", "prod keeps weekly and monthly copies; dev does not");
         const tlsKey = one(plan, "command:remote:Command", `${name}-edge-tls-key`);
@@ -425,7 +430,7 @@ describe("edge stacks", () => {
           remote_write?: Record<string, unknown>[];
         };
         assert.ok(config.remote_write, "the cloud stack has monitoring: the agent remote-writes");
-        const [rw] = config.remote_write;
+        const rw = item(config.remote_write, 0, "remote_write");
         assert.match(
           rw.url as string,
           /^https:\/\/[^/]+\/api\/v1\/namespaces\/monitoring\/services\/edge-write-gateway:8080\/proxy\/api\/v1\/write$/,
@@ -464,7 +469,10 @@ describe("edge stacks", () => {
         const plan = planFor(stack);
         const nginx = containers(plan).find((c) => c.inputs.name === "edge-nginx") as PlannedResource;
         const conf = nginx.inputs.uploads[0].content as string;
-        assert.match(conf.slice(conf.indexOf("location = /health {")).split("}")[0], /limit_req zone=per_client/);
+        assert.match(
+          item(conf.slice(conf.indexOf("location = /health {")).split("}"), 0, "location"),
+          /limit_req zone=per_client/,
+        );
         assert.doesNotMatch(conf, /Strict-Transport-Security/);
       });
 

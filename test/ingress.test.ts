@@ -14,6 +14,7 @@ import {
   WAF_MANAGED_RULE_GROUPS,
 } from "../components/platform/ingress";
 import { loadBalancerControllerPolicy } from "../components/platform/ingress-iam";
+import { item } from "./helpers/assert";
 import { keyPaths, missingKeys } from "./helpers/chart-values";
 import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS, type Plan } from "./helpers/program";
 
@@ -145,7 +146,7 @@ describe("traffic in: AWS Load Balancer Controller", () => {
     ])
       for (const s of allowed(action))
         assert.equal(s.Condition?.Null?.["aws:ResourceTag/elbv2.k8s.aws/cluster"], "false", action);
-    assert.deepEqual(allowed("iam:CreateServiceLinkedRole")[0].Condition, {
+    assert.deepEqual(item(allowed("iam:CreateServiceLinkedRole"), 0, "CreateServiceLinkedRole statements").Condition, {
       StringEquals: { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" },
     });
     for (const s of statements) for (const a of s.Action) assert.doesNotMatch(a, /\*/, "no wildcard actions");
@@ -224,7 +225,7 @@ describe("traffic in: the shared ALB", () => {
         return;
       }
       assert.equal(acls.length, 1);
-      const acl = acls[0];
+      const acl = item(acls, 0, "web ACLs");
       assert.equal(acl.inputs.scope, "REGIONAL");
       assert.deepEqual(acl.inputs.defaultAction, { allow: {} });
       const groups = (

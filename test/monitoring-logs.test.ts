@@ -18,6 +18,7 @@ import {
   renderAlloyConfig,
 } from "../components/monitoring/logs";
 import { LOKI_DATASOURCE_UID } from "../components/monitoring/release-values";
+import { captured, entry, item } from "./helpers/assert";
 import { chartFixture, keyPaths, missingKeys } from "./helpers/chart-values";
 import { sourceFor } from "./helpers/config";
 import { one, ofType, planFor, type Plan, PROJECT_DIR, STACKS } from "./helpers/program";
@@ -211,8 +212,9 @@ describe("Logs (Loki and Alloy)", () => {
         (d) => d.type === "loki",
       );
       assert.equal(loki.length, 1);
-      assert.equal(loki[0].uid, LOKI_DATASOURCE_UID);
-      assert.equal(loki[0].url, LOKI_URL);
+      const source = item(loki, 0, "Loki data sources");
+      assert.equal(source.uid, LOKI_DATASOURCE_UID);
+      assert.equal(source.url, LOKI_URL);
     });
   }
 
@@ -311,11 +313,15 @@ const COMPONENT_EXPORTS: Record<string, string[]> = Object.fromEntries(
 /** Each top-level block's body: its attribute names outside nested blocks, and each nested block's attribute names. */
 function blockBodies(text: string): { component: string; attributes: string[]; blocks: [string, string[]][] }[] {
   return [...text.matchAll(/^([a-z_.]+) "[^"]*" \{\n([\s\S]*?)^\}$/gm)].map((m) => {
-    const blocks: [string, string[]][] = [...m[2].matchAll(/^ {2}([a-z_.]+) \{(?:\}|\n([\s\S]*?)^ {2}\})$/gm)].map(
-      (b) => [b[1], [...(b[2] ?? "").matchAll(/^ {4}(\w+)\s+=/gm)].map((a) => a[1])],
+    const body = captured(m, 2, "block body");
+    const blocks: [string, string[]][] = [...body.matchAll(/^ {2}([a-z_.]+) \{(?:\}|\n([\s\S]*?)^ {2}\})$/gm)].map(
+      (b) => [
+        captured(b, 1, "nested block"),
+        [...(b[2] ?? "").matchAll(/^ {4}(\w+)\s+=/gm)].map((a) => captured(a, 1, "attribute")),
+      ],
     );
-    const attributes = [...m[2].matchAll(/^ {2}(\w+)\s+=/gm)].map((a) => a[1]);
-    return { component: m[1], attributes, blocks };
+    const attributes = [...body.matchAll(/^ {2}(\w+)\s+=/gm)].map((a) => captured(a, 1, "attribute"));
+    return { component: captured(m, 1, "component"), attributes, blocks };
   });
 }
 
@@ -336,13 +342,16 @@ function parseAlloy(text: string): { blocks: Map<string, string>; references: st
   assert.equal(depth, 0, "braces and brackets balanced");
   const blocks = new Map<string, string>();
   for (const match of code.matchAll(/^([a-z_.]+) "#(\d+)" \{$/gm)) {
-    const label = JSON.parse(strings[Number(match[2])]) as string;
-    const id = `${match[1]}.${label}`;
-    assert.ok(match[1] in COMPONENT_EXPORTS, `${match[1]} is a known component`);
+    const component = captured(match, 1, "component");
+    const label = JSON.parse(item(strings, Number(captured(match, 2, "label")), "strings")) as string;
+    const id = `${component}.${label}`;
+    assert.ok(component in COMPONENT_EXPORTS, `${component} is a known component`);
     assert.ok(!blocks.has(id), `${id} declared once`);
-    blocks.set(id, match[1]);
+    blocks.set(id, component);
   }
-  const references = [...code.matchAll(/=\s*\[?((?:discovery|local|loki)\.[a-z_.]+)\]?$/gm)].map((m) => m[1]);
+  const references = [...code.matchAll(/=\s*\[?((?:discovery|local|loki)\.[a-z_.]+)\]?$/gm)].map((m) =>
+    captured(m, 1, "reference"),
+  );
   return { blocks, references };
 }
 
@@ -368,7 +377,7 @@ describe("Alloy's configuration", () => {
       const id = reference.slice(0, -exported.length - 1);
       assert.ok(blocks.has(id), `${reference}: ${id} is declared`);
       assert.ok(
-        COMPONENT_EXPORTS[blocks.get(id) as string].includes(exported),
+        entry(COMPONENT_EXPORTS, blocks.get(id) as string, "Alloy components").includes(exported),
         `${reference}: ${exported} is an export of ${blocks.get(id)}`,
       );
     }
@@ -385,13 +394,16 @@ describe("Alloy's configuration", () => {
     const bodies = blockBodies(config);
     assert.equal(bodies.length, blocks.size, "every block's body read");
     for (const { component, attributes, blocks: nested } of bodies) {
-      const doc = COMPONENTS[component];
+      const doc = entry(COMPONENTS, component, "Alloy components");
       for (const attribute of attributes)
         assert.ok(doc.arguments.includes(attribute), `${component}: ${attribute} is an argument`);
       for (const [block, inner] of nested) {
         assert.ok(block in doc.blocks, `${component}: ${block} is a block`);
         for (const attribute of inner)
-          assert.ok(doc.blocks[block].includes(attribute), `${component} > ${block}: ${attribute} is an argument`);
+          assert.ok(
+            entry(doc.blocks, block, `${component} blocks`).includes(attribute),
+            `${component} > ${block}: ${attribute} is an argument`,
+          );
       }
     }
     assert.ok(

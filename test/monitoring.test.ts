@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { DB_DUMP_CRONJOB } from "../components/monitoring/metrics";
 import { RULE_GROUPS, ruleGroups } from "../components/monitoring/rules";
 import { maxConnectionsFor } from "../components/database";
+import { item } from "./helpers/assert";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { one, ofType, planFor, STACKS } from "./helpers/program";
 
@@ -119,7 +120,7 @@ describe("monitoring", () => {
       for (const d of dashboards) {
         assert.equal(d.inputs.metadata.labels.grafana_dashboard, "1");
         assert.equal(d.inputs.metadata.namespace, "monitoring");
-        const [file, json] = Object.entries(d.inputs.data as Record<string, string>)[0];
+        const [file, json] = item(Object.entries(d.inputs.data as Record<string, string>), 0, `${d.name} data`);
         assert.match(file, /^[a-z]+\.json$/);
         assert.ok(JSON.parse(json).uid);
       }
@@ -159,7 +160,7 @@ describe("monitoring", () => {
         services.map((s) => [s.inputs.metadata.name, s.inputs.spec.type]),
         [["edge-write-gateway", "ClusterIP"]],
       );
-      const gateway = services[0];
+      const gateway = item(services, 0, "write gateway services");
       assert.deepEqual(
         gateway.inputs.spec.ports,
         [{ name: "write", port: 8080, targetPort: "write" }],

@@ -8,6 +8,7 @@ import { chooseZones, EKS_UNSUPPORTED_ZONE_IDS } from "../components/availabilit
 import { AL2023_ARM64_AMI_PARAMETER, natInstanceUserData, natRuleset, natSysctl } from "../components/nat-instance";
 import { environmentDefaults } from "../config/defaults";
 import { subnetCidr, tierCidrs } from "../components/subnet-layout";
+import { item } from "./helpers/assert";
 import { ofType, one, planFor, PROJECT_DIR, runPlanCli, stackDirWith, STACKS } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 import { loadCloud, sourceFor } from "./helpers/config";
@@ -17,6 +18,7 @@ const VPC = "awsx:ec2:Vpc";
 
 function toRange(cidr: string): [number, number] {
   const [address, prefix] = cidr.split("/");
+  assert.ok(address !== undefined && prefix !== undefined, `${cidr} is a CIDR`);
   const start = address.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
   return [start, start + 2 ** (32 - Number(prefix)) - 1];
 }
@@ -42,7 +44,7 @@ describe("network", () => {
       const ranges = all.map(toRange).sort((a, b) => a[0] - b[0]);
       ranges.forEach(([start, end], i) => {
         assert.ok(start >= vpcStart && end <= vpcEnd, `${all[i]} inside the VPC`);
-        if (i > 0) assert.ok(start > ranges[i - 1][1], "subnets do not overlap");
+        if (i > 0) assert.ok(start > item(ranges, i - 1, "subnet ranges")[1], "subnets do not overlap");
       });
       assert.equal(specs.find((s) => s.type === "Public")?.tags["kubernetes.io/role/elb"], "1");
       assert.equal(specs.find((s) => s.type === "Private")?.tags["kubernetes.io/role/internal-elb"], "1");

@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { wrapLines } from "../tools/plan/render";
+import { item } from "./helpers/assert";
 import { PROJECT_DIR, runPlanCli, stackDirWith } from "./helpers/program";
 
 /** The plan's command line as a user meets it: exit codes, one-line errors, files it writes. */
@@ -116,7 +117,7 @@ describe("plan CLI: output", () => {
     const run = runPlanCli(["--stack", "prod"]);
     assert.equal(run.status, 0, run.stderr);
     const lines = run.stdout.split("\n");
-    assert.match(lines[0], /^Offline plan of stack prod under the Pulumi SDK's mocks/);
+    assert.match(item(lines, 0, "output lines"), /^Offline plan of stack prod under the Pulumi SDK's mocks/);
     assert.ok(
       lines.every((l) => [...l].length <= 160),
       `longest: ${Math.max(...lines.map((l) => [...l].length))}`,

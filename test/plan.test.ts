@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { readStackConfig } from "../tools/plan/stack-config";
+import { entry } from "./helpers/assert";
 import { PROJECT_DIR, planFor, runPlanCli, STACKS, stackDirWith } from "./helpers/program";
 
 describe("offline plan", () => {
@@ -71,7 +72,7 @@ describe("offline plan", () => {
     });
     const config = readStackConfig(dir, "edge-dev");
     assert.deepEqual(config.secretKeys, ["platform:edge"]);
-    assert.equal(JSON.parse(config.values["platform:edge"]).sshPrivateKey, "[secret]");
+    assert.equal(JSON.parse(entry(config.values, "platform:edge", "stack config")).sshPrivateKey, "[secret]");
     const run = runPlanCli(["--stack", "edge-dev", "--config-dir", dir, "--json"]);
     assert.equal(run.status, 0, run.stderr);
     assert.ok(!run.stdout.includes("c2VjcmV0LWNpcGhlcnRleHQ="));

@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { allPolicies } from "../policies/rules";
 import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config";
+import { entry } from "./helpers/assert";
 
 /*
  * The pack as the Pulumi CLI runs it: policies/index.ts started as its own process (PolicyPack
@@ -16,21 +17,42 @@ import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const analyzerPb = require("@pulumi/pulumi/proto/analyzer_pb") as Record<
-  string,
-  new () => Record<string, (...a: unknown[]) => unknown>
+  | "ConfigureAnalyzerRequest"
+  | "PolicyConfig"
+  | "AnalyzerResourceOptions"
+  | "AnalyzeRequest"
+  | "AnalyzeStackRequest"
+  | "AnalyzerResource",
+  new () => Message
 > & { EnforcementLevel: Record<string, number> };
 const analyzerGrpc = require("@pulumi/pulumi/proto/analyzer_grpc_pb") as {
   AnalyzerClient: new (
     address: string,
     credentials: grpc.ChannelCredentials,
-  ) => Record<string, (req: unknown, cb: (err: Error | null, res: Message) => void) => void>;
+  ) => Record<AnalyzerMethod, (req: unknown, cb: (err: Error | null, res: Message) => void) => void>;
 };
 const { Struct } = require("google-protobuf/google/protobuf/struct_pb") as {
   Struct: { fromJavaScript(v: unknown): unknown };
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-type Message = Record<string, (...a: unknown[]) => unknown>;
+/** The protobuf accessors these tests call: a message without one fails with "not a function". */
+type MessageMethod =
+  | "getDiagnosticsList"
+  | "getEnforcementlevel"
+  | "getMessage"
+  | "getPolicyconfigMap"
+  | "getPolicyname"
+  | "setEnforcementlevel"
+  | "setName"
+  | "setOptions"
+  | "setProperties"
+  | "setProtect"
+  | "setResourcesList"
+  | "setType"
+  | "setUrn";
+type Message = Record<MessageMethod, (...a: unknown[]) => unknown>;
+type AnalyzerMethod = "configure" | "analyze" | "analyzeStack";
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 const POLICIES_DIR = path.resolve(__dirname, "../policies");
 
@@ -39,7 +61,7 @@ let client: ReturnType<typeof connect> | undefined;
 
 function connect(port: string) {
   const c = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  const call = (method: string, req: unknown) =>
+  const call = (method: AnalyzerMethod, req: unknown) =>
     new Promise<Message>((resolve, reject) =>
       c[method].call(c, req, (err: Error | null, res: Message) => (err ? reject(err) : resolve(res))),
     );
@@ -81,7 +103,11 @@ async function configure(stack: string) {
     const { enforcementLevel, ...properties } = file[policy.name] ?? {};
     const config = new analyzerPb.PolicyConfig();
     config.setEnforcementlevel(
-      analyzerPb.EnforcementLevel[LEVELS[String(enforcementLevel ?? policy.enforcementLevel)]],
+      entry(
+        analyzerPb.EnforcementLevel,
+        entry(LEVELS, String(enforcementLevel ?? policy.enforcementLevel), "LEVELS"),
+        "EnforcementLevel",
+      ),
     );
     config.setProperties(Struct.fromJavaScript(properties));
     map.set(policy.name, config);
@@ -107,7 +133,7 @@ function diagnosticsOf(res: Message): Diagnostic[] {
   const names = Object.fromEntries(Object.entries(analyzerPb.EnforcementLevel).map(([k, v]) => [v, k.toLowerCase()]));
   return (res.getDiagnosticsList() as Message[]).map((d) => ({
     policy: String(d.getPolicyname()),
-    level: names[Number(d.getEnforcementlevel())],
+    level: entry(names, String(Number(d.getEnforcementlevel())), "enforcement level names"),
     message: String(d.getMessage()),
   }));
 }

@@ -8,6 +8,7 @@ import { evaluatePolicies, type PlanResource } from "../tools/plan/policy";
 import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config";
 import { environmentDefaults } from "../config";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
+import { entry } from "./helpers/assert";
 import { loadCloud } from "./helpers/config";
 import { readStackConfig } from "../tools/plan/stack-config";
 import { planFor, PROJECT_DIR, STACKS } from "./helpers/program";
@@ -74,7 +75,10 @@ describe("the pack on the project's own stacks", () => {
       const source = readStackConfig(PROJECT_DIR, stack);
       const config = loadCloud({ values: source.values, project: source.project, stack: source.stack });
       const policyConfig = readPolicyConfig(stack) as Record<string, Record<string, unknown>>;
-      assert.equal(policyConfig["rds-multi-az"].environment, source.values["platform:environment"]);
+      assert.equal(
+        entry(policyConfig, "rds-multi-az", "policy config").environment,
+        source.values["platform:environment"],
+      );
       assert.deepEqual(policyConfig["monthly-cost-budget"], { ...config.cost, region: config.region });
     });
   }
@@ -85,8 +89,8 @@ describe("the pack on the project's own stacks", () => {
       fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f.replace("prod", "staging")));
     fs.appendFileSync(path.join(dir, "Pulumi.staging.yaml"), "  platform:cost:\n    monthlyBudgetUsd: 1234\n");
     const policyConfig = readPolicyConfig("staging", dir) as Record<string, Record<string, unknown>>;
-    assert.equal(policyConfig["stateful-resources-protected"].environment, "prod");
-    assert.equal(policyConfig["monthly-cost-budget"].monthlyBudgetUsd, 1234);
+    assert.equal(entry(policyConfig, "stateful-resources-protected", "policy config").environment, "prod");
+    assert.equal(entry(policyConfig, "monthly-cost-budget", "policy config").monthlyBudgetUsd, 1234);
     const edge = readPolicyConfig("edge-prod") as Record<string, unknown>;
     assert.equal(edge["monthly-cost-budget"], "disabled", "an edge stack bills nothing on AWS");
     assert.deepEqual(edge["edge-memory-budget"], {

@@ -9,6 +9,7 @@ import {
   type PolicyReport,
 } from "../tools/plan/policy";
 import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config";
+import { item } from "./helpers/assert";
 
 /** The SDK's sentinel for a value unknown at preview (an output of a resource not yet created). */
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
@@ -655,7 +656,7 @@ describe("Docker (edge)", () => {
     const fits = [512, 1024, 1024, 512].map((memory, i) => ({ ...C, name: `c${i}`, inputs: { ...C.inputs, memory } }));
     assertClean(await check(fits), "edge-memory-budget");
     const over = [...fits, { ...C, name: "c9", inputs: { ...C.inputs, memory: 1 } }];
-    const [message] = assertViolation(await check(over), "edge-memory-budget", "mandatory");
+    const message = item(assertViolation(await check(over), "edge-memory-budget", "mandatory"), 0, "violations");
     assert.match(message, /3073 MB/);
   });
 });

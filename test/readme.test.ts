@@ -6,6 +6,7 @@ import { platformSchemas } from "../config";
 import { KNOB_DOCS } from "../config/knob-docs";
 import { allPolicies } from "../policies/rules";
 import { configKeys, GENERATED_DOCS } from "../tools/docs";
+import { captured } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
 
 /** The README is the front door; the reference tables are generated from the code and must not go stale. */
@@ -15,7 +16,7 @@ describe("documentation", () => {
   it("the README fits on a screen or two (at most 200 lines) and every page it links exists", () => {
     const readme = read("README.md");
     assert.ok(readme.split("\n").length <= 200, `${readme.split("\n").length} lines`);
-    const links = [...readme.matchAll(/\]\(([^)#]+\.md)\)/g)].map((m) => m[1]);
+    const links = [...readme.matchAll(/\]\(([^)#]+\.md)\)/g)].map((m) => captured(m, 1, "README link"));
     assert.ok(links.length >= 10, "a map of docs/");
     for (const link of links) assert.ok(fs.existsSync(path.join(PROJECT_DIR, link)), link);
   });
@@ -23,7 +24,7 @@ describe("documentation", () => {
   it("every docs page's relative links resolve", () => {
     for (const file of fs.readdirSync(path.join(PROJECT_DIR, "docs"))) {
       const text = read(`docs/${file}`);
-      for (const [, link] of text.matchAll(/\]\(([^)#:]+\.md)\)/g))
+      for (const link of [...text.matchAll(/\]\(([^)#:]+\.md)\)/g)].map((m) => captured(m, 1, `docs/${file} link`)))
         assert.ok(fs.existsSync(path.join(PROJECT_DIR, "docs", link)), `docs/${file} → ${link}`);
     }
   });

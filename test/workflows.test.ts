@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { renderReport, type PlanJson } from "../.github/scripts/plan-report";
+import { entry, item } from "./helpers/assert";
 import { planFor } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 
@@ -58,6 +59,7 @@ const files = fs
 const source = (file: string) => fs.readFileSync(path.join(WORKFLOWS, file), "utf8");
 const workflow = (file: string) => parse(source(file)) as Workflow;
 const stepsOf = (job: Job) => job.steps ?? [];
+const jobIn = (wf: Workflow, name: string) => entry(wf.jobs, name, "the workflow's jobs");
 const allJobs = () =>
   files.flatMap((file) => Object.entries(workflow(file).jobs).map(([name, job]) => ({ file, name, job })));
 const usesAction = (job: Job, action: string) => stepsOf(job).some((s) => s.uses?.startsWith(`${action}@`));
@@ -110,7 +112,8 @@ describe("actions and images are pinned", () => {
     const shas = new Map<string, Set<string>>();
     for (const { line } of uses) {
       const m = /uses:\s*([^@\s]+)@(\S+)/.exec(line);
-      if (m && !m[1].startsWith("./")) shas.set(m[1], new Set([...(shas.get(m[1]) ?? []), m[2]]));
+      const [, action, sha] = m ?? [];
+      if (action && sha && !action.startsWith("./")) shas.set(action, new Set([...(shas.get(action) ?? []), sha]));
     }
     for (const [action, set] of shas) assert.equal(set.size, 1, `${action}: ${[...set].join(", ")}`);
   });
@@ -253,7 +256,7 @@ function assertDerivedPackConfig(job: Job, stack: string): void {
     (s) => s.run?.trim() === `npm run --silent policy:config -- --stack ${stack} --out "$RUNNER_TEMP/policy-pack.json"`,
   );
   assert.ok(derive >= 0 && derive < pulumi, `${stack}: the pack config is derived before the Pulumi step`);
-  assert.equal(steps[pulumi].with?.policyPackConfigs, "${{ runner.temp }}/policy-pack.json");
+  assert.equal(item(steps, pulumi, `${stack}: steps`).with?.policyPackConfigs, "${{ runner.temp }}/policy-pack.json");
 }
 
 describe("pull requests", () => {
@@ -263,12 +266,12 @@ describe("pull requests", () => {
     assert.ok("pull_request" in pr.on);
     assert.ok(!("pull_request_target" in pr.on), "a fork's code must never run with this repository's secrets");
     assert.match(JSON.stringify(pr.concurrency), /pull_request\.number/);
-    assert.equal(pr.jobs.checks.uses, "./.github/workflows/checks.yml");
+    assert.equal(jobIn(pr, "checks").uses, "./.github/workflows/checks.yml");
   });
 
   it("the shared checks run .ci/run (apt tools, npm ci, npm test) on Debian as root, with no secret or environment", () => {
     const checks = workflow("checks.yml");
-    const job = checks.jobs.checks;
+    const job = jobIn(checks, "checks");
     assert.ok(stepsOf(job).some((s) => s.run?.trim() === "bash .ci/run"));
     assert.ok(usesAction(job, "actions/setup-node"));
     assert.match(typeof job.container === "object" ? job.container.image : String(job.container), /^debian:/);
@@ -277,11 +280,11 @@ describe("pull requests", () => {
   });
 
   it("offline plan of every stack (cloud and edge) against the base branch, summary and one sticky comment, no credentials", () => {
-    const plan = pr.jobs["offline-plan"];
+    const plan = jobIn(pr, "offline-plan");
     // The list comes from the stack files: a new stack needs nothing else.
     assert.equal((plan.strategy?.matrix as { stack: string }).stack, "${{ fromJSON(needs.stacks.outputs.list) }}");
     assert.equal(plan.needs, "stacks");
-    assert.ok(stepsOf(pr.jobs.stacks).some((s) => s.run?.trim() === "bash .github/scripts/stack-list.sh"));
+    assert.ok(stepsOf(jobIn(pr, "stacks")).some((s) => s.run?.trim() === "bash .github/scripts/stack-list.sh"));
     const output = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stack-list-")), "output");
     const listed = spawnSync("bash", [path.join(SCRIPTS, "stack-list.sh")], {
       cwd: ROOT,
@@ -312,7 +315,7 @@ describe("pull requests", () => {
     assert.ok(stepsOf(plan).some((s) => s.run?.includes(".github/scripts/offline-plan.sh")));
     assert.deepEqual(references(JSON.stringify(plan)), [], "the offline plan runs under mocks: no secret, no variable");
     assert.equal(plan.environment, undefined);
-    const comment = pr.jobs["plan-comment"];
+    const comment = jobIn(pr, "plan-comment");
     assert.deepEqual(comment.permissions, { "pull-requests": "write" });
     assert.match(comment.if ?? "", /head\.repo\.full_name == github\.repository/);
     const script = String(stepsOf(comment).find((s) => s.uses?.startsWith("actions/github-script@"))?.with?.script);
@@ -335,7 +338,7 @@ describe("pull requests", () => {
   });
 
   it("the live preview is of dev only, not for forks, in environment preview-dev with the read-only dev role, policy pack, PR comment", () => {
-    const preview = pr.jobs["preview-dev"];
+    const preview = jobIn(pr, "preview-dev");
     assert.match(preview.if ?? "", /github\.event\.pull_request\.head\.repo\.full_name == github\.repository/);
     assert.equal(preview.environment, "preview-dev");
     const role = stepsOf(preview).find((s) => s.id === "role");
@@ -343,7 +346,7 @@ describe("pull requests", () => {
     assert.match(role?.run ?? "", /require-role\.sh AWS_PREVIEW_ROLE_ARN_DEV preview-dev$/);
     const steps = pulumiSteps(preview);
     assert.equal(steps.length, 1);
-    const [step] = steps;
+    const step = item(steps, 0, "pulumi steps");
     assert.equal(step.with?.command, "preview");
     assert.equal(step.with?.["stack-name"], "dev");
     assert.equal(step.with?.policyPacks, "policies");
@@ -365,16 +368,16 @@ describe("main", () => {
 
   it("on push to main: checks, then dev; prod's preview after the checks; prod's up after both", () => {
     assert.deepEqual((main.on.push as { branches: string[] }).branches, ["main"]);
-    assert.equal(main.jobs["deploy-dev"].needs, "checks");
-    assert.equal(main.jobs["preview-prod"].needs, "checks");
-    assert.deepEqual([main.jobs["deploy-prod"].needs].flat().sort(), ["deploy-dev", "preview-prod"]);
+    assert.equal(jobIn(main, "deploy-dev").needs, "checks");
+    assert.equal(jobIn(main, "preview-prod").needs, "checks");
+    assert.deepEqual([jobIn(main, "deploy-prod").needs].flat().sort(), ["deploy-dev", "preview-prod"]);
   });
 
   it("prod's preview runs in preview-prod with the read-only prod role, writes the diff to the job summary, and names the commit it previewed", () => {
-    const job = main.jobs["preview-prod"];
+    const job = jobIn(main, "preview-prod");
     assert.equal(envName(job), "preview-prod");
     assert.equal(roleOf(job), "${{ vars.AWS_PREVIEW_ROLE_ARN_PROD }}");
-    const [step] = pulumiSteps(job);
+    const step = item(pulumiSteps(job), 0, "pulumi steps");
     assert.equal(step.with?.command, "preview");
     assert.equal(step.with?.["stack-name"], "prod");
     assertDerivedPackConfig(job, "prod");
@@ -389,7 +392,7 @@ describe("main", () => {
   });
 
   it("prod's up applies the commit prod's preview showed, behind the prod environment", () => {
-    const job = main.jobs["deploy-prod"];
+    const job = jobIn(main, "deploy-prod");
     assert.equal(envName(job), "prod");
     const checkout = stepsOf(job).find((s) => s.uses?.startsWith("actions/checkout@"));
     assert.equal(checkout?.with?.ref, "${{ needs.preview-prod.outputs.commit }}");
@@ -397,9 +400,9 @@ describe("main", () => {
 
   for (const stack of STACKS) {
     it(`deploy-${stack}: environment ${stack}, its deploy role, pulumi up with the policy pack, never cancelled in flight`, () => {
-      const job = main.jobs[`deploy-${stack}`];
+      const job = jobIn(main, `deploy-${stack}`);
       assert.equal(envName(job), stack);
-      const [step] = pulumiSteps(job);
+      const step = item(pulumiSteps(job), 0, "pulumi steps");
       assert.equal(step.with?.command, "up");
       assert.equal(step.with?.["stack-name"], stack);
       assert.equal(step.with?.policyPacks, "policies");
@@ -420,13 +423,13 @@ describe("main", () => {
   for (const stack of EDGE_STACKS) {
     const cloud = stack.replace("edge-", "");
     it(`deploy-${stack}: its own job after cloud stack ${cloud} only, that no other job needs; the SSH key in a job-local agent`, () => {
-      const job = main.jobs[`deploy-${stack}`];
+      const job = jobIn(main, `deploy-${stack}`);
       assert.equal(job.needs, `deploy-${cloud}`);
       assert.equal(envName(job), stack);
       assert.equal(roleOf(job), `\${{ vars.AWS_ROLE_ARN_${stack.toUpperCase().replace("-", "_")} }}`);
       for (const [name, other] of Object.entries(main.jobs))
         assert.ok(![other.needs].flat().includes(`deploy-${stack}`), `${name} must not wait for a Pi`);
-      const [step] = pulumiSteps(job);
+      const step = item(pulumiSteps(job), 0, "pulumi steps");
       assert.equal(step.with?.command, "up");
       assert.equal(step.with?.["stack-name"], stack);
       assertDerivedPackConfig(job, stack);
@@ -457,7 +460,7 @@ describe("main", () => {
 
 describe("drift", () => {
   const drift = workflow("drift.yml");
-  const job = drift.jobs.drift;
+  const job = jobIn(drift, "drift");
 
   it("daily and on demand; fails on drift and opens or updates an issue labelled drift", () => {
     assert.ok("schedule" in drift.on && "workflow_dispatch" in drift.on);
@@ -538,7 +541,7 @@ describe("the set-up checklist (docs/ci.md)", () => {
     const names = new Set<string>();
     for (const file of files) {
       for (const ref of references(source(file)))
-        if (/^(vars|secrets)\.[A-Z_]+$/.test(ref)) names.add(ref.split(".")[1]);
+        if (/^(vars|secrets)\.[A-Z_]+$/.test(ref)) names.add(item(ref.split("."), 1, ref));
       for (const { job } of allJobs().filter((j) => j.file === file)) {
         const env = typeof job.environment === "object" ? job.environment.name : job.environment;
         if (env)
@@ -558,7 +561,7 @@ describe("the set-up checklist (docs/ci.md)", () => {
           .secretsprovider,
       );
       const generic = provider.replace(/-(dev|prod)-/, "-<env>-");
-      assert.ok(checklist.includes(generic.split("?")[0]), `${stack}: ${generic}`);
+      assert.ok(checklist.includes(item(generic.split("?"), 0, generic)), `${stack}: ${generic}`);
     }
   });
 });
@@ -735,7 +738,10 @@ describe("plan report (job summary and PR comment)", () => {
     bucket.inputs.objectLockEnabled = !bucket.inputs.objectLockEnabled;
     const md = renderReport({ stack: "dev", head: headPlan as PlanJson, base: basePlan as PlanJson, exitCode: 0 });
     const lines = md.split("\n");
-    assert.match(lines[2], /^\*\*Changes:\*\* 0 to create, 0 to update, 1 to replace, 0 to delete, \d+ unchanged\.$/);
+    assert.match(
+      item(lines, 2, "report lines"),
+      /^\*\*Changes:\*\* 0 to create, 0 to update, 1 to replace, 0 to delete, \d+ unchanged\.$/,
+    );
     assert.match(
       md,
       /> \[!CAUTION\]\n> \*\*REPLACE\*\* of a stateful resource \(bucket\): `aws:s3\/bucket:Bucket` `platform-dev-bucket` \(because objectLockEnabled changed\)/,

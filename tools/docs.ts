@@ -45,7 +45,7 @@ function defaultOf(environment: "dev" | "prod", key: string): string {
 }
 
 function kindOf(key: string): string {
-  const section = key.slice("platform:".length).split(".")[0];
+  const [section = ""] = key.slice("platform:".length).split(".");
   if (key === "aws:region") return "cloud";
   if ((COMMON_KEYS as readonly string[]).includes(section)) return "both";
   return (KIND_KEYS.cloud as readonly string[]).includes(section) ? "cloud" : "edge";

@@ -54,12 +54,13 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  if (!values.stack || positionals.length !== 1) {
+  const [file] = positionals;
+  if (!values.stack || file === undefined || positionals.length !== 1) {
     console.error(USAGE);
     return EXIT_USAGE;
   }
   try {
-    const report = await evaluatePolicies(readResources(positionals[0]), values.stack);
+    const report = await evaluatePolicies(readResources(file), values.stack);
     console.log(JSON.stringify({ policy: report }, null, 2));
     return hasMandatoryViolation(report) ? 1 : 0;
   } catch (error) {

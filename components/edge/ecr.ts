@@ -8,7 +8,9 @@ export function parseEcrRepositoryUrl(
     );
   if (!match?.groups) return undefined;
   const { account, region, repository, cn } = match.groups;
-  return { registry: url.split("/")[0], account, region, repository, partition: cn ? "aws-cn" : "aws" };
+  const registry = url.split("/")[0];
+  if (!registry || !account || !region || !repository) return undefined;
+  return { registry, account, region, repository, partition: cn ? "aws-cn" : "aws" };
 }
 
 /** The repository's ARN, derived from its URL (the Registry component exports URLs only). */

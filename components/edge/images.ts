@@ -26,9 +26,10 @@ const DIGEST_REF = /^(?<repo>[a-z0-9][a-z0-9._/:-]*)@(?<digest>sha256:[a-f0-9]{6
 export function resolveAppImage(appImage: string | undefined, repositoryUrl: string): string | undefined {
   if (appImage === undefined) return undefined;
   const match = DIGEST_REF.exec(appImage);
-  if (!match?.groups) throw new Error(`edge.appImage must be <repository>@sha256:<digest>, got ${appImage}`);
-  const { repo, digest } = match.groups;
-  const firstPart = repo.split("/")[0];
+  const { repo, digest } = match?.groups ?? {};
+  if (repo === undefined || digest === undefined)
+    throw new Error(`edge.appImage must be <repository>@sha256:<digest>, got ${appImage}`);
+  const firstPart = repo.split("/")[0] ?? repo;
   const namesRegistry =
     repo.includes("/") && (firstPart.includes(".") || firstPart.includes(":") || firstPart === "localhost");
   if (namesRegistry) return appImage;

@@ -469,7 +469,7 @@ export class Edge extends pulumi.ComponentResource {
       env: {
         EDGE_IMAGE: appImage,
         // A non-ECR image (edge.appImage naming another registry) is pulled without logging in.
-        EDGE_ECR_REGION: appImage.apply((ref) => parseEcrRepositoryUrl(ref.split("@")[0])?.region ?? ""),
+        EDGE_ECR_REGION: appImage.apply((ref) => parseEcrRepositoryUrl(ref.split("@")[0] ?? ref)?.region ?? ""),
         AWS_CONFIG_FILE: IDENTITY_PATHS.awsConfig,
       },
       triggers: [appImage],

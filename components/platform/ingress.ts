@@ -122,9 +122,11 @@ export class Ingress extends pulumi.ComponentResource {
       { parent: this },
     );
     // ACM asks the apex and the wildcard for the same CNAME: one record validates both.
-    const option = certificate.domainValidationOptions.apply(
-      (options) => options.find((o) => o.domainName === zoneName) ?? options[0],
-    );
+    const option = certificate.domainValidationOptions.apply((options) => {
+      const found = options.find((o) => o.domainName === zoneName) ?? options[0];
+      if (!found) throw new Error(`ACM gave no DNS validation record for the certificate of ${zoneName}`);
+      return found;
+    });
     const record = new aws.route53.Record(
       `${name}-ingress-validation`,
       {

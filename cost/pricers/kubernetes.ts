@@ -29,7 +29,9 @@ const UNITS: Record<string, number> = {
 export function quantityGb(quantity: unknown): number | undefined {
   const match = typeof quantity === "string" ? /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T|)$/.exec(quantity.trim()) : null;
   if (!match) return typeof quantity === "number" ? quantity / GIB : undefined;
-  return (Number(match[1]) * UNITS[match[2]]) / GIB;
+  const [, amount, suffix = ""] = match;
+  const unit = UNITS[suffix];
+  return unit === undefined ? undefined : (Number(amount) * unit) / GIB;
 }
 
 /** A persistent volume some object asks for: where, how big, how many copies, which class. */

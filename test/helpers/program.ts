@@ -138,8 +138,10 @@ export function ofType(plan: Plan, type: string): PlannedResource[] {
 
 export function one(plan: Plan, type: string, name?: string): PlannedResource {
   const found = ofType(plan, type).filter((r) => name === undefined || r.name === name);
-  if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
-  return found[0];
+  const [only] = found;
+  if (only === undefined || found.length !== 1)
+    throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}`);
+  return only;
 }
 
 /** The cloud stacks (AWS). */

@@ -48,7 +48,9 @@ function plan(sites: number): { seconds: number; resources: number } {
     resources = (JSON.parse(run.stdout) as { resources: unknown[] }).resources.length;
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  return { seconds: times.sort((a, b) => a - b)[Math.floor(times.length / 2)], resources };
+  const median = times.sort((a, b) => a - b)[Math.floor(times.length / 2)];
+  if (median === undefined) throw new Error(`no timed plan with ${sites} sites`);
+  return { seconds: median, resources };
 }
 
 const one = plan(1);

@@ -26,8 +26,8 @@ export function maskMockValues(text: string): string {
 }
 
 function service(type: string): string {
-  const [pkg, mod] = type.split(":");
-  return pkg === "aws" ? mod.split("/")[0] : pkg;
+  const [pkg = type, mod = ""] = type.split(":");
+  return pkg === "aws" ? (mod.split("/")[0] ?? mod) : pkg;
 }
 
 function physicalName(args: pulumi.runtime.MockResourceArgs): string {
@@ -145,7 +145,7 @@ function vpcOutputs(args: pulumi.runtime.MockResourceArgs): State {
     isolatedSubnetIds: idsOf("Isolated"),
     // The real outputs are RouteTable resources; plain objects with an id serve the same reads.
     routeTables: ["public", "private", "isolated"].flatMap((tier) =>
-      idsOf(tier[0].toUpperCase() + tier.slice(1)).map((id) => ({ id: `rtb-${id}` })),
+      idsOf(tier.charAt(0).toUpperCase() + tier.slice(1)).map((id) => ({ id: `rtb-${id}` })),
     ),
     // awsx gives every subnet its own route table; real outputs are RouteTableAssociation resources.
     routeTableAssociations: ["Public", "Private", "Isolated"].flatMap((type) =>

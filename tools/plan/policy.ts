@@ -97,6 +97,13 @@ function checkConfigNames(pack: PolicyPackConfig): void {
 
 const keyOf = (type: string, name: string) => `${type}::${name}`;
 
+/** A parent the plan did not record (a remote component's), from its `type::name` key. */
+function unplannedParent(key: string): PlanResource {
+  const [type, name] = key.split("::");
+  if (type === undefined || name === undefined) throw new Error(`not a type::name resource key: ${key}`);
+  return { type, name, inputs: {} };
+}
+
 /** The engine's view of the plan's resources: URNs, parents, dependencies, providers, options. */
 function toPolicyResources(resources: PlanResource[], stack: string): PolicyResource[] {
   const byKey = new Map(resources.map((r) => [keyOf(r.type, r.name), r]));
@@ -130,9 +137,7 @@ function toPolicyResources(resources: PlanResource[], stack: string): PolicyReso
       aliases: [],
       customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
       additionalSecretOutputs: [],
-      parent: r.parent
-        ? urnOf(byKey.get(r.parent) ?? { type: r.parent.split("::")[0], name: r.parent.split("::")[1], inputs: {} })
-        : undefined,
+      parent: r.parent ? urnOf(byKey.get(r.parent) ?? unplannedParent(r.parent)) : undefined,
     };
     const resource: PolicyResource = {
       type: r.type,
@@ -151,8 +156,10 @@ function toPolicyResources(resources: PlanResource[], stack: string): PolicyReso
   });
   const byUrnKey = new Map(resources.map((r, i) => [keyOf(r.type, r.name), out[i]]));
   resources.forEach((r, i) => {
-    if (r.parent) out[i].parent = byUrnKey.get(r.parent);
-    out[i].dependencies = (r.options?.dependsOn ?? [])
+    const resource = out[i];
+    if (!resource) throw new Error(`no policy resource for ${keyOf(r.type, r.name)}`);
+    if (r.parent) resource.parent = byUrnKey.get(r.parent);
+    resource.dependencies = (r.options?.dependsOn ?? [])
       .map((d) => byUrnKey.get(d))
       .filter((d): d is PolicyResource => Boolean(d));
   });

@@ -75,7 +75,7 @@ export function renderOutputs(capture: Capture): string {
   const names = Object.keys(capture.outputs);
   if (names.length === 0) return "";
   const lines = ["Outputs:"];
-  for (const name of names) lines.push(`  ${name}: ${short(capture.outputs[name].value)}`);
+  for (const [name, output] of Object.entries(capture.outputs)) lines.push(`  ${name}: ${short(output.value)}`);
   return lines.join("\n");
 }
 
