@@ -110,6 +110,51 @@ describe("the Pi's AWS config (credential_process)", () => {
   });
 });
 
+describe("the identity certificate's expiry (pi-metrics.sh)", () => {
+  const openssl = requireTool("openssl");
+  it("is exported from the certificate's notAfter, and only when the Pi has one", { skip: openssl.skip }, () => {
+    const dir = tmpdir("edge-identity-metrics-");
+    const cert = path.join(dir, "cert.pem");
+    const made = run("openssl", [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
+      "-nodes",
+      "-days",
+      "90",
+      "-subj",
+      "/CN=edge-site-lab",
+      "-keyout",
+      path.join(dir, "key.pem"),
+      "-out",
+      cert,
+    ]);
+    assert.equal(made.status, 0, made.stderr);
+    const notAfter = run("openssl", ["x509", "-noout", "-enddate", "-in", cert]).stdout.trim().replace("notAfter=", "");
+    const metrics = (identity: string) => {
+      const result = run("bash", [path.join(PROJECT_DIR, "components/edge/scripts/pi-metrics.sh")], {
+        EDGE_IDENTITY_CERT: identity,
+        EDGE_TLS_CERT: cert,
+        EDGE_TEXTFILE_DIR: dir,
+        PI_THERMAL_FILE: path.join(PROJECT_DIR, "test/fixtures/edge/thermal_zone0_temp"),
+        PI_VCGENCMD: path.join(PROJECT_DIR, "test/fixtures/edge/vcgencmd"),
+        EDGE_HOST: "",
+      });
+      assert.equal(result.status, 0, result.stderr);
+      return fs.readFileSync(path.join(dir, "pi.prom"), "utf8");
+    };
+    assert.match(
+      metrics(cert),
+      new RegExp(`^edge_identity_certificate_expiry_timestamp_seconds ${Date.parse(notAfter) / 1000}$`, "m"),
+    );
+    const without = metrics(path.join(dir, "none.pem"));
+    assert.doesNotMatch(without, /edge_identity_certificate_expiry_timestamp_seconds/);
+  });
+});
+
 describe("signing-helper.sh installs the pinned aws_signing_helper", () => {
   const install = (dir: string, download: string, sha: string) =>
     run("bash", [path.join(PROJECT_DIR, "components/edge/scripts/signing-helper.sh")], {

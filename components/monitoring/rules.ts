@@ -174,6 +174,19 @@ export const RULE_GROUPS: RuleGroup[] = [
         },
       },
       {
+        // The cloud stack re-signs it in its last 30 days and the edge stack's next up installs it;
+        // at 21 days neither has happened for 9 days. When it lapses the Pi's backups and pulls fail.
+        alert: "EdgeIdentityCertificateExpiring",
+        expr: `${PI.identityExpiry} - time() < 21 * 86400`,
+        for: "1h",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "The AWS identity certificate of the Pi at {{ $labels.site }} expires soon",
+          description:
+            "It expires in {{ $value | humanizeDuration }}, and with it the Pi's backups to S3 and image pulls: run pulumi up on the cloud stack (it signs a new one in the last 30 days), then on the edge stack.",
+        },
+      },
+      {
         alert: "EdgeAppUnhealthy",
         // Two views of the app: its /metrics scrape, and its own /health (which checks its database
         // and cache) probed on the Pi; `reason` says which failed.
