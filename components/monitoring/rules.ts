@@ -170,7 +170,7 @@ export const RULE_GROUPS: RuleGroup[] = [
         annotations: {
           summary: "The TLS certificate of the Pi at {{ $labels.site }} expires soon",
           description:
-            "It expires in {{ $value | humanizeDuration }}: run pulumi up on the edge stack (it renews the self-signed certificate in its last 30 days) or replace edge.tlsCertificate.",
+            "It expires in {{ $value | humanizeDuration }}: with edge.acme, certbot renews it 30 days ahead, so its renewal is failing (journalctl -u certbot on the Pi); otherwise run pulumi up on the edge stack (it renews the self-signed certificate in its last 30 days) or replace edge.tlsCertificate.",
         },
       },
       {
