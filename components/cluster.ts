@@ -3,6 +3,7 @@ import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ClusterConfig } from "../config";
+import { eksAddonVersions } from "../config/eks-addons";
 import { DRY_RUN_GROUP, DryRunAccess } from "./dry-run-access";
 import { irsaRole } from "./irsa";
 
@@ -99,6 +100,8 @@ export class Cluster extends pulumi.ComponentResource {
   constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:cluster:Cluster", name, {}, opts);
     const { config } = args;
+    // Pinned per cluster version: a version bump upgrades the add-ons in the same `up`.
+    const addonVersions = eksAddonVersions(config.version);
 
     const secretsKey = new aws.kms.Key(
       `${name}-secrets`,
@@ -137,6 +140,7 @@ export class Cluster extends pulumi.ComponentResource {
         // install (the component manages CoreDNS only with its default node group).
         kubeProxyAddonOptions: {
           enabled: true,
+          version: addonVersions["kube-proxy"],
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "OVERWRITE",
         },
@@ -205,6 +209,7 @@ export class Cluster extends pulumi.ComponentResource {
         {
           clusterName,
           addonName,
+          addonVersion: addonVersions[addonName],
           ...(configuration ? { configurationValues: JSON.stringify(configuration) } : {}),
           resolveConflictsOnCreate: "OVERWRITE",
           resolveConflictsOnUpdate: "OVERWRITE",
@@ -225,6 +230,7 @@ export class Cluster extends pulumi.ComponentResource {
       {
         clusterName,
         addonName: "aws-ebs-csi-driver",
+        addonVersion: addonVersions["aws-ebs-csi-driver"],
         serviceAccountRoleArn: ebsCsiRole.arn,
         resolveConflictsOnCreate: "OVERWRITE",
         resolveConflictsOnUpdate: "OVERWRITE",

@@ -3,10 +3,18 @@ import * as pulumi from "@pulumi/pulumi";
 import { awsServiceTrustPolicy } from "./service-role";
 import * as random from "@pulumi/random";
 import type { DatabaseConfig } from "../config";
+import { DATABASE_MASTER_USERNAME } from "../config/schema";
 import type { DrTarget } from "./backups";
 import { ingressOnlyFrom } from "./ingress";
 
 export const POSTGRES_PORT = 5432;
+/** The application database the instance is created with (`dbName`). */
+export const DEFAULT_DATABASE_NAME = "app";
+/**
+ * The CA that issues the instance's server certificate: RDS's default for new instances, pinned so
+ * that clients verifying with the global bundle (components/app-platform/rds-ca.ts) find its root.
+ */
+export const RDS_CA_IDENTIFIER = "rds-ca-rsa2048-g1";
 /** PostgreSQL logs exported to CloudWatch. */
 export const LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
@@ -22,7 +30,7 @@ export interface DatabaseArgs {
   protect: boolean;
   /** Name of the application database. Default `app`. */
   databaseName?: string;
-  /** Master user name; its password is generated and rotated by Secrets Manager. Default `app_admin`. */
+  /** Master user name; its password is generated and rotated by Secrets Manager. Default DATABASE_MASTER_USERNAME (`app_admin`). */
   masterUsername?: string;
   /** Replicate the automated backups (snapshots and transaction logs, so PITR too) to the DR region. */
   dr?: DrTarget;
@@ -41,13 +49,17 @@ export class Database extends pulumi.ComponentResource {
   readonly databaseName: string;
   /** ARN of the Secrets Manager secret holding the master credentials. */
   readonly masterSecretArn: pulumi.Output<string>;
+  /** The instance's ARN (its partition, region and account name the `rds-db:connect` resources). */
+  readonly arn: pulumi.Output<string>;
+  /** DbiResourceId, e.g. `db-ABCDEFGHIJKL…`: what IAM database authentication policies name. */
+  readonly resourceId: pulumi.Output<string>;
   readonly securityGroupId: pulumi.Output<string>;
 
   constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
     super("platform:database:Database", name, {}, opts);
     const { config } = args;
-    this.databaseName = args.databaseName ?? "app";
-    const masterUsername = args.masterUsername ?? "app_admin";
+    this.databaseName = args.databaseName ?? DEFAULT_DATABASE_NAME;
+    const masterUsername = args.masterUsername ?? DATABASE_MASTER_USERNAME;
 
     const subnetGroup = new aws.rds.SubnetGroup(`${name}-postgres`, { subnetIds: args.subnetIds }, { parent: this });
     const securityGroup = ingressOnlyFrom(this, `${name}-postgres`, {
@@ -133,7 +145,9 @@ export class Database extends pulumi.ComponentResource {
         autoMinorVersionUpgrade: true,
         // engineVersion is a major ("17"): raising it in config is the upgrade, applied by `up`.
         allowMajorVersionUpgrade: true,
+        // The app and the dump job log in with IAM tokens (components/app-platform/db-users.ts).
         iamDatabaseAuthenticationEnabled: true,
+        caCertIdentifier: RDS_CA_IDENTIFIER,
       },
       { parent: this, protect: args.protect, dependsOn: monitoringRole ? [...logGroups, monitoringRole] : logGroups },
     );
@@ -167,7 +181,11 @@ export class Database extends pulumi.ComponentResource {
     this.port = instance.port;
     this.masterSecretArn = instance.masterUserSecrets.apply((secrets) => secrets?.[0]?.secretArn ?? "");
     this.securityGroupId = securityGroup.id;
+    this.arn = instance.arn;
+    this.resourceId = instance.resourceId;
     this.registerOutputs({
+      arn: this.arn,
+      resourceId: this.resourceId,
       address: this.address,
       endpoint: this.endpoint,
       masterSecretArn: this.masterSecretArn,

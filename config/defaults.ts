@@ -22,7 +22,8 @@ const shared = {
     // The endpoint is public, limited to publicAccessCidrs; "inVpcRunner" for a private-only endpoint.
     ciApiAccess: "publicEndpoint" as const,
   },
-  database: { engineVersion: "17" },
+  // Their own users, never the master: the app owns schema `app`; the dump reads it (IAM authentication).
+  database: { engineVersion: "17", appUser: "app", dumpUser: "app_dump" },
   cache: { engine: "redis" as const, engineVersion: "7.1" },
   registry: { repositories: ["backend", "frontend", "edge-app"] },
   monitoring: { enabled: true, chartVersion: "79.5.0" },

@@ -17,7 +17,8 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
   "platform:network.flowLogRetentionDays": "VPC flow-log retention (a CloudWatch value)",
   "platform:network.availabilityZoneIds":
     "zones by zone ID (the same zone in every account, unlike `us-east-1a`), exactly `azCount` of them; `[]`: the region's first zones by ID that EKS supports (never `use1-az3`, `usw1-az2`, `cac1-az3`). Changing it moves subnets: set it before the first `up`",
-  "platform:cluster.version": "EKS Kubernetes version, pinned",
+  "platform:cluster.version":
+    "EKS Kubernetes version, pinned; the managed add-ons (vpc-cni, coredns, kube-proxy, metrics-server, EBS CSI) take this version's row of config/eks-addons.ts, so they are upgraded with it (a version without a row is refused)",
   "platform:cluster.instanceTypes": "Graviton (arm64) node instance types",
   "platform:cluster.minNodes": "node group minimum",
   "platform:cluster.maxNodes": "node group maximum",
@@ -48,6 +49,10 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
     "keep automated backups (and PITR) for their retention after the instance is deleted",
   "platform:database.monitoringIntervalSeconds":
     "RDS Enhanced Monitoring interval (0, 1, 5, 10, 15, 30, 60; 0 = off); its role trusts `monitoring.rds.amazonaws.com` from this account only",
+  "platform:database.appUser":
+    "the app's own database user (IAM database authentication, `rds-db:connect` on the `app` service account's role): owns schema `app`, nothing else; never the master user `app_admin`",
+  "platform:database.dumpUser":
+    "the nightly dump's read-only database user (SELECT on schema `app`, IAM authentication, on the `db-dump` service account's role); neither the master nor `appUser`",
   "platform:cache.engine": "`redis` or `valkey`",
   "platform:cache.engineVersion": "engine version",
   "platform:cache.nodeType": "node type, with `cache.`",

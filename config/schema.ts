@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { EKS_UNSUPPORTED_ZONE_IDS } from "../components/availability-zones";
+import { EKS_ADDON_CLUSTER_VERSIONS, EKS_ADDON_VERSIONS } from "./eks-addons";
 
 /**
  * The schema of every `platform:` key, after the environment's defaults are filled in.
@@ -194,6 +195,22 @@ export const clusterSchema = z.strictObject({
   logRetentionDays,
 });
 
+/**
+ * The RDS master user (components/database.ts): its password is managed by Secrets Manager, and
+ * only the job that creates the other database users may read it. Not a knob: renaming it
+ * replaces the instance.
+ */
+export const DATABASE_MASTER_USERNAME = "app_admin";
+
+const POSTGRES_USER =
+  "a PostgreSQL user name: 1–63 lower-case letters, digits and _, starting with a letter, not reserved by PostgreSQL or RDS (postgres, rdsadmin, pg_*, rds_*)";
+const postgresUserName = z
+  .string({ error: POSTGRES_USER })
+  .regex(/^[a-z][a-z0-9_]{0,62}$/, { error: POSTGRES_USER })
+  .refine((name) => !/^(pg_|rds_)/.test(name) && !["postgres", "rdsadmin", "rdsrepladmin", "public"].includes(name), {
+    error: POSTGRES_USER,
+  });
+
 export const databaseSchema = z.strictObject({
   /** PostgreSQL major version (RDS picks the newest minor and upgrades minors in the window). */
   engineVersion: z
@@ -221,6 +238,13 @@ export const databaseSchema = z.strictObject({
   applyImmediately: boolean,
   /** Keep the automated backups (and PITR) for their retention after the instance is deleted. */
   retainAutomatedBackups: boolean,
+  /**
+   * The application's own database user: owns the `app` schema and nothing else, logs in with IAM
+   * database authentication (components/app-platform/db-users.ts). Never the master user.
+   */
+  appUser: postgresUserName,
+  /** The nightly dump's read-only database user (SELECT on the `app` schema), IAM authentication. */
+  dumpUser: postgresUserName,
   /** Enhanced Monitoring (OS metrics) interval, seconds; 0 turns it off. */
   monitoringIntervalSeconds: z.union(
     [0, 1, 5, 10, 15, 30, 60].map((n) => z.literal(n)),
@@ -655,6 +679,13 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       value: network.availabilityZoneIds,
       expected: `[] or exactly network.azCount (${network.azCount}) zone IDs`,
     });
+  problems.push(...databaseUserProblems(database));
+  if (typeof cluster.version === "string" && /^1\.\d{2}$/.test(cluster.version) && !EKS_ADDON_VERSIONS[cluster.version])
+    problems.push({
+      path: ["cluster", "version"],
+      value: cluster.version,
+      expected: `a version whose EKS add-on versions are pinned in config/eks-addons.ts: ${EKS_ADDON_CLUSTER_VERSIONS.join(", ")} (to upgrade to ${cluster.version}, add its row there first, from aws eks describe-addon-versions)`,
+    });
   const dr = section(merged.dr);
   if (dr.enabled === true && database.backupRetentionDays === 0)
     problems.push({
@@ -794,6 +825,29 @@ function clusterAccessProblems(merged: Record<string, unknown>): CrossFieldProbl
       expected:
         "false while ingress.zoneName is unset: the WAF attaches to the shared ALB, which exists only with a Route 53 zone for its certificate; " +
         "set platform:ingress.zoneName to the hosted zone (e.g. pulumi config set --path platform:ingress.zoneName prod.example.com) or platform:ingress.waf to false",
+    });
+  return problems;
+}
+
+/**
+ * The app's and the dump's database users: never the master user (whose secret only the
+ * user-creating job reads), and not each other (the dump user is read-only).
+ */
+function databaseUserProblems(database: Record<string, unknown>): CrossFieldProblem[] {
+  const problems: CrossFieldProblem[] = [];
+  for (const key of ["appUser", "dumpUser"] as const) {
+    if (database[key] === DATABASE_MASTER_USERNAME)
+      problems.push({
+        path: ["database", key],
+        value: database[key],
+        expected: `a user other than the master user "${DATABASE_MASTER_USERNAME}": the app and the dump job each log in as their own least-privileged user, never the master; e.g. pulumi config set --path platform:database.${key} ${key === "appUser" ? "app" : "app_dump"}`,
+      });
+  }
+  if (typeof database.appUser === "string" && database.appUser === database.dumpUser)
+    problems.push({
+      path: ["database", "dumpUser"],
+      value: database.dumpUser,
+      expected: `a user other than database.appUser ("${database.appUser}"): the dump user is read-only, the app's owns its schema`,
     });
   return problems;
 }

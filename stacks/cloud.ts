@@ -96,7 +96,11 @@ export async function cloudStack(config: CloudConfig) {
         address: database.address,
         port: database.port,
         name: database.databaseName,
+        arn: database.arn,
+        resourceId: database.resourceId,
         masterSecretArn: database.masterSecretArn,
+        appUser: config.database.appUser,
+        dumpUser: config.database.dumpUser,
       },
       cache: { endpoint: cache.primaryEndpoint, port: cache.port, authToken: cache.authToken },
       backup: {
@@ -105,6 +109,8 @@ export async function cloudStack(config: CloudConfig) {
         writerPolicyArn: backups.dbWriterPolicyArn,
         region: config.region,
       },
+      // The db-users Job runs on a node.
+      dependsOn: cluster.workloadsReady,
     },
     opts,
   );
@@ -203,6 +209,7 @@ export async function cloudStack(config: CloudConfig) {
     backupBucket: backups.bucketName,
     appNamespace: app.namespace,
     appRoleArn: app.roleArn,
+    appDumpRoleArn: app.dumpRoleArn,
     /** The IngressClass a Service's Ingress names to join the shared ALB; absent without platform:ingress.zoneName. */
     ...(ingress.ingressClassName ? { ingressClassName: ingress.ingressClassName } : {}),
     monitoringNamespace: monitoring?.namespace,

@@ -137,9 +137,12 @@ describe("nightly pg_dump scripts", () => {
           'dest="$SHIM_BUCKET/${4#s3://}"\nmkdir -p "$(dirname "$dest")"\ncat > "$dest"\n',
         { mode: 0o755 },
       );
+      // verify-full, as in the CronJob: the server's self-signed certificate is the CA, for "localhost".
       const env = {
         WORK_DIR: work,
-        DB_HOST: "127.0.0.1",
+        PGSSLMODE: "verify-full",
+        PGSSLROOTCERT: path.join(data, "server.crt"),
+        DB_HOST: "localhost",
         DB_PORT: port,
         DB_NAME: "app",
         BUCKET: "backups",

@@ -187,6 +187,21 @@ describe("cost estimate", () => {
     close(lineOf([db(true)], /^RDS gp3/)?.monthly ?? NaN, 100 * 0.23);
   });
 
+  it("a Valkey cache is priced at the Valkey node-hour, a Redis one at the Redis OSS node-hour", () => {
+    const cache = (engine: string): CostResource => ({
+      type: "aws:elasticache/replicationGroup:ReplicationGroup",
+      name: "cache",
+      inputs: { engine, nodeType: "cache.t4g.small", numCacheClusters: 2 },
+    });
+    const p = PRICES[REGION];
+    assert.ok(p);
+    const valkey = p.elasticacheValkey["cache.t4g.small"];
+    const redis = p.elasticache["cache.t4g.small"];
+    assert.ok(valkey && redis && valkey.usd < redis.usd);
+    close(lineOf([cache("valkey")], /^ElastiCache/)?.monthly ?? NaN, 2 * 730 * valkey.usd, "valkey");
+    close(lineOf([cache("redis")], /^ElastiCache/)?.monthly ?? NaN, 2 * 730 * redis.usd, "redis");
+  });
+
   it("a cluster without upgrade policy STANDARD is priced at extended support", () => {
     const l = lineOf([{ type: "eks:index:Cluster", name: "eks", inputs: { version: "1.35" } }], /^EKS/);
     close(l?.monthly ?? NaN, 730 * 0.6);

@@ -81,10 +81,13 @@ describe("cloud database restore (db-restore.sh)", () => {
     const server = new TestPostgres(pg.dir as string);
     const bucket = path.join(server.tmp, "bucket");
     const shim = path.join(server.tmp, "bin");
+    // verify-full, the scripts' default: the server's self-signed certificate is the CA, for "localhost".
     const base = () => ({
       BUCKET: "backups",
       PREFIX: "db/",
-      DB_HOST: "127.0.0.1",
+      PGSSLMODE: "verify-full",
+      PGSSLROOTCERT: path.join(server.tmp, "data/server.crt"),
+      DB_HOST: "localhost",
       DB_PORT: server.port,
       SHIM_BUCKET: bucket,
       PATH: `${shim}:${process.env.PATH}`,

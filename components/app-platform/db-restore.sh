@@ -9,7 +9,8 @@
 #              newest dump under $PREFIX that has no .FAILED marker
 # Environment: BUCKET, PREFIX (default db/), DB_HOST, DB_PORT (default 5432), and PGUSER /
 #   PGPASSWORD, or WORK_DIR/secret.json as the dump job's init container writes it (the RDS
-#   managed master secret). PGSSLMODE defaults to require. WORK_DIR (default a temporary
+#   managed master secret). PGSSLMODE defaults to verify-full: set PGSSLROOTCERT to the RDS CA
+#   bundle (the rds-ca ConfigMap, mounted at /etc/rds-ca/global-bundle.pem). WORK_DIR (default a temporary
 #   directory) holds the downloaded dump and is removed at the end.
 set -eu
 
@@ -26,7 +27,7 @@ case $target in
 esac
 : "${BUCKET:?set BUCKET to the backup bucket}" "${DB_HOST:?set DB_HOST to the target server}"
 prefix=${PREFIX:-db/}
-export PGHOST="$DB_HOST" PGPORT="${DB_PORT:-5432}" PGSSLMODE="${PGSSLMODE:-require}"
+export PGHOST="$DB_HOST" PGPORT="${DB_PORT:-5432}" PGSSLMODE="${PGSSLMODE:-verify-full}"
 
 own_work=0
 if [ -z "${WORK_DIR:-}" ]; then

@@ -24,8 +24,9 @@ const EKS_DEFAULT_DISK_GB = 20;
 function controlPlane(r: CostResource, ctx: PricingContext): Outcome {
   const support = asString(at(r.inputs, "upgradePolicy", "supportType")) ?? "EXTENDED (AWS default)";
   const standard = support === "STANDARD";
-  const price = standard ? ctx.prices.eks.standardSupportHour : ctx.prices.eks.extendedSupportHour;
-  return lines(line(`EKS control plane, ${support} support`, HOURS_PER_MONTH, price));
+  const { standardSupportHour, extendedSupportSurchargeHour } = ctx.prices.eks;
+  const hourly = standardSupportHour.usd + (standard ? 0 : extendedSupportSurchargeHour.usd);
+  return lines(line(`EKS control plane, ${support} support`, HOURS_PER_MONTH, standardSupportHour, hourly));
 }
 
 /** `@pulumi/eks` Cluster: a component whose aws:eks/cluster:Cluster child exists in a real run, not under mocks. */

@@ -21,19 +21,13 @@ export function rdsInstance(r: CostResource, ctx: PricingContext): Outcome {
   const engine = asString(r.inputs.engine) ?? "unknown";
   const instanceClass = asString(r.inputs.instanceClass) ?? "unknown";
   if (!engine.startsWith("postgres")) return unpriced(`prices are for RDS PostgreSQL, not ${engine}`);
-  const hourly = lookup(p.rdsPostgres, instanceClass);
-  if (!hourly) return unpriced(`no RDS PostgreSQL price for ${instanceClass}`);
   const multiAz = r.inputs.multiAz === true;
-  const factor = multiAz ? p.rdsMultiAzFactor.fraction : 1;
+  const hourly = lookup(multiAz ? p.rdsPostgresMultiAz : p.rdsPostgres, instanceClass);
+  if (!hourly) return unpriced(`no RDS PostgreSQL ${multiAz ? "Multi-AZ " : ""}price for ${instanceClass}`);
   const storageGb = asNumber(r.inputs.allocatedStorage) ?? 20;
   const storageType = asString(r.inputs.storageType) ?? "gp2";
   const drafts: LineDraft[] = [
-    line(
-      `RDS PostgreSQL ${instanceClass} ${multiAz ? "Multi-AZ" : "single-AZ"}`,
-      HOURS_PER_MONTH,
-      hourly,
-      hourly.usd * factor,
-    ),
+    line(`RDS PostgreSQL ${instanceClass} ${multiAz ? "Multi-AZ" : "single-AZ"}`, HOURS_PER_MONTH, hourly),
   ];
   const problems: string[] = [];
   if (storageType === "gp3") {
@@ -56,9 +50,13 @@ export function rdsInstance(r: CostResource, ctx: PricingContext): Outcome {
   return problems.length ? unpriced(problems.join("; "), drafts) : lines(...drafts);
 }
 
+/** The node-hour table for the cache's engine: Valkey's for valkey, Redis OSS's otherwise (the config's engines are redis and valkey). */
+const cacheTable = (r: CostResource, ctx: PricingContext) =>
+  asString(r.inputs.engine) === "valkey" ? ctx.prices.elasticacheValkey : ctx.prices.elasticache;
+
 export function replicationGroup(r: CostResource, ctx: PricingContext): Outcome {
   const nodeType = asString(r.inputs.nodeType) ?? "unknown";
-  const price = lookup(ctx.prices.elasticache, nodeType);
+  const price = lookup(cacheTable(r, ctx), nodeType);
   if (!price) return unpriced(`no ElastiCache price for ${nodeType}`);
   const nodes =
     asNumber(r.inputs.numCacheClusters) ??
@@ -68,7 +66,7 @@ export function replicationGroup(r: CostResource, ctx: PricingContext): Outcome 
 
 export function cacheCluster(r: CostResource, ctx: PricingContext): Outcome {
   const nodeType = asString(r.inputs.nodeType) ?? "unknown";
-  const price = lookup(ctx.prices.elasticache, nodeType);
+  const price = lookup(cacheTable(r, ctx), nodeType);
   if (!price) return unpriced(`no ElastiCache price for ${nodeType}`);
   const nodes = asNumber(r.inputs.numCacheNodes) ?? 1;
   return lines(line(`ElastiCache ${nodeType}`, nodes * HOURS_PER_MONTH, price));
