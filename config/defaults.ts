@@ -39,6 +39,8 @@ const shared = {
   alerting: { groupWait: "30s", groupInterval: "5m", repeatInterval: "4h" },
   // A cloud stack serves no Pi until its stack file lists the sites.
   edgeSites: [] as string[],
+  // No zone for the Pis' names until a stack file names one: no site gets an ACME role.
+  edgeDns: {},
   edge: {
     port: 22,
     user: "pi",
@@ -118,6 +120,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       expireAfter: "168h",
     },
     edgeSites: [...shared.edgeSites],
+    edgeDns: { ...shared.edgeDns },
     edge: { ...shared.edge },
     // An edge stack reads the cloud stack of its environment.
     cloudStack: { stack: "dev" },
@@ -191,6 +194,7 @@ export const environmentDefaults: Record<Environment, Defaults> = {
       expireAfter: "720h",
     },
     edgeSites: [...shared.edgeSites],
+    edgeDns: { ...shared.edgeDns },
     // prod deploys only the image its stack file pins; dev follows the newest push.
     edge: { ...shared.edge, requirePinnedAppImage: true },
     cloudStack: { stack: "prod" },

@@ -128,6 +128,10 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
   "platform:monitoring.alerting.repeatInterval": "a still-firing warning is sent again after (criticals: 1 h)",
   "platform:edgeSites":
     "cloud: the Pi sites served (DNS labels): an identity, a metrics token and an `EdgeSilent` alert each; with any, Prometheus's remote-write receiver is on and `cluster.publicAccessCidrs` must not be empty",
+  "platform:edgeDns":
+    "cloud: the Route 53 zone of the Pis' public names; with `zoneName`, each site `<site>` is `<site>.<zoneName>` and gets an ACME role that may change only its `_acme-challenge` TXT record",
+  "platform:edgeDns.zoneName":
+    "cloud: an existing Route 53 public hosted zone; unset: no site gets an ACME role (an edge stack with `edge.acme` is then refused)",
   "platform:cloudStack":
     "edge: the cloud stack read through a `StackReference`: `organization` (default this stack's), `project` (default this one), `stack`",
   "platform:cloudStack.organization": "edge: see `platform:cloudStack`",
@@ -157,6 +161,11 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
   "platform:edge.journalMaxMb": "cap of the Pi's persistent journal on the SD card, MB",
   "platform:edge.requirePinnedAppImage":
     "refuse a config without `edge.appImage` pinned by digest; when false and unset, the newest `edge-app` push is deployed and the plan says so (`edgeAppImageSource: newest`)",
+  "platform:edge.acme":
+    "a Let's Encrypt certificate for `host` by ACME DNS-01 (certbot on the Pi, renewed by its timer; HSTS on); `host` must be `<site>.<edgeDns.zoneName>` of the cloud stack; unset: `tlsCertificate` or self-signed",
+  "platform:edge.acme.email": "Let's Encrypt account contact (expiry and policy notices); required with `edge.acme`",
+  "platform:edge.acme.staging":
+    "`true`: Let's Encrypt's staging CA (untrusted certificate, high rate limits) for a first try",
   "platform:cost.monthlyBudgetUsd": "monthly budget the estimate must stay under (plan and policy pack fail above it)",
   "platform:cost.natProcessedGbPerMonth": "assumed GB through the NAT gateways",
   "platform:cost.backupStoredGb": "assumed GB stored in the backup bucket",

@@ -522,6 +522,28 @@ export const edgeSchema = z.strictObject({
   journalMaxMb: integer(16, 4096, "journal size on the SD card, MB"),
   /** Refuse to deploy without edge.appImage pinned by digest (prod): otherwise every up takes the newest pushed image. */
   requirePinnedAppImage: boolean,
+  /**
+   * A publicly trusted certificate for `host` from Let's Encrypt by ACME DNS-01, obtained and
+   * renewed by certbot on the Pi with the site's ACME role (the cloud stack's platform:edgeDns
+   * zone). Unset: edge.tlsCertificate, or a self-signed certificate.
+   */
+  acme: z
+    .strictObject({
+      /** Let's Encrypt's account contact: expiry warnings and policy notices. */
+      email: emailAddress,
+      /** true: Let's Encrypt's staging CA (an untrusted certificate, generous rate limits) for a first try. */
+      staging: boolean.optional(),
+    })
+    .optional(),
+});
+
+/** The Route 53 zone the Pis' public names live in (cloud). */
+export const edgeDnsSchema = z.strictObject({
+  /**
+   * An existing Route 53 public hosted zone; site `<site>` is `<site>.<zoneName>`, and its ACME role
+   * may change only the TXT record `_acme-challenge.<site>.<zoneName>` there. Unset: no ACME role.
+   */
+  zoneName: dnsName.optional(),
 });
 
 const PULUMI_NAME = "a Pulumi name: letters, digits, hyphens, underscores and dots";
@@ -589,6 +611,7 @@ export const platformSchemas = {
   ingress: ingressSchema,
   karpenter: karpenterSchema,
   edgeSites: edgeSitesSchema,
+  edgeDns: edgeDnsSchema,
   edge: edgeSchema,
   cloudStack: cloudStackSchema,
   cost: costSchema,
@@ -613,6 +636,7 @@ export const KIND_KEYS = {
     "dr",
     "ingress",
     "karpenter",
+    "edgeDns",
   ],
   edge: ["edge", "cloudStack"],
 } as const satisfies Record<StackKind, readonly PlatformKey[]>;
@@ -775,6 +799,13 @@ export function crossFieldProblems(merged: Record<string, unknown>): CrossFieldP
       path: ["edge", edge.tlsCertificate === undefined ? "tlsCertificate" : "tlsPrivateKey"],
       value: undefined,
       expected: "edge.tlsCertificate and edge.tlsPrivateKey set together, or neither (a self-signed certificate)",
+    });
+  if (edge.acme !== undefined && edge.tlsCertificate !== undefined)
+    problems.push({
+      path: ["edge", "acme"],
+      value: edge.acme,
+      expected:
+        "unset while edge.tlsCertificate is set: the certificate comes from one source, ACME (edge.acme), a provided one (edge.tlsCertificate and tlsPrivateKey) or, with neither, a self-signed one",
     });
   if (edge.requirePinnedAppImage === true && edge.appImage === undefined)
     problems.push({

@@ -33,6 +33,9 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
   "aws:iam/userPolicy:UserPolicy": IAM,
   "aws:iam/userPolicyAttachment:UserPolicyAttachment": IAM,
   "aws:iam/accessKey:AccessKey": IAM,
+  "aws:rolesanywhere/trustAnchor:TrustAnchor":
+    "IAM Roles Anywhere has no charge (the CA is self-managed, not AWS Private CA)",
+  "aws:rolesanywhere/profile:Profile": "IAM Roles Anywhere has no charge",
   "aws:iam/instanceProfile:InstanceProfile": IAM,
   "aws:iam/openIdConnectProvider:OpenIdConnectProvider": IAM,
   "aws:kms/alias:Alias": "aliases are free; the key is priced",

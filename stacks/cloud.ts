@@ -7,7 +7,7 @@ import { Backups, BACKUP_PREFIXES } from "../components/backups";
 import { Cache } from "../components/cache";
 import { Cluster } from "../components/cluster";
 import { Database, maxConnectionsFor } from "../components/database";
-import { EdgeSiteAccess, type EdgeSiteCredentials } from "../components/edge-sites";
+import { EdgeSiteAccess, EdgeTrustAnchor, type EdgeSiteCredentials } from "../components/edge-sites";
 import { Monitoring } from "../components/monitoring";
 import { Network, resolveZones } from "../components/network";
 import { NetworkPolicies } from "../components/network-policies";
@@ -205,6 +205,17 @@ export async function cloudStack(config: CloudConfig) {
     opts,
   );
   const receiver = monitoring?.edgeRemoteWrite;
+  // One CA and IAM Roles Anywhere trust anchor for all the stack's sites, made with the first (none without sites).
+  let trustAnchor: EdgeTrustAnchor | undefined;
+  const siteTrustAnchor = () => (trustAnchor ??= new EdgeTrustAnchor(name, {}, opts));
+  // The Pis' public names' zone (platform:edgeDns), existing: each site's ACME role may change only its challenge record.
+  const edgeZoneName = config.edgeDns.zoneName;
+  const dnsZone = edgeZoneName
+    ? {
+        name: edgeZoneName,
+        zoneId: aws.route53.getZoneOutput({ name: edgeZoneName, privateZone: false }, { provider: awsProvider }).zoneId,
+      }
+    : undefined;
   const sites = config.edgeSites.map(
     (site) =>
       new EdgeSiteAccess(
@@ -214,6 +225,8 @@ export async function cloudStack(config: CloudConfig) {
           backup: { bucketArn: backups.bucketArn, kmsKeyArn: backups.kmsKeyArn },
           // Config validation guarantees the repository while sites are listed.
           appRepositoryUrl: registry.repositoryUrl(EDGE_APP_REPOSITORY),
+          trustAnchor: siteTrustAnchor(),
+          dnsZone,
           remoteWrite: receiver ? { receiver, provider: cluster.provider } : undefined,
         },
         opts,
@@ -243,10 +256,11 @@ export async function cloudStack(config: CloudConfig) {
     grafanaAdminPassword: monitoring?.grafanaAdminPassword,
     /** The sites this stack serves: an edge stack whose site is not here refuses to run. */
     // backupTiers: the Pi writes under <prefix><daily|weekly|monthly>/, which the lifecycle keeps apart.
+    // identity: the site's IAM Roles Anywhere trust anchor, profile, role and client certificate (the key is in edgeSiteCredentials).
     edgeSites: Object.fromEntries(
-      sites.map((s) => [s.site, { backupPrefix: s.backupPrefix, backupTiers: backups.tiered }]),
+      sites.map((s) => [s.site, { backupPrefix: s.backupPrefix, backupTiers: backups.tiered, identity: s.identity }]),
     ),
-    /** Per site: its AWS access key and metrics token (secret). */
+    /** Per site: its IAM Roles Anywhere private key and metrics token (secret). */
     edgeSiteCredentials: pulumi.secret(
       pulumi.all(Object.fromEntries(sites.map((s) => [s.site, s.credentials]))) as pulumi.Output<
         Record<string, EdgeSiteCredentials>

@@ -5,6 +5,7 @@ import { EDGE_APP_REPOSITORY } from "../config/schema";
 import { Edge, type EdgeMetricsTarget } from "../components/edge";
 import { OFFLINE_PLAN_ENV, probeSsh } from "../components/edge/reachability";
 import type { EdgeSiteCredentials } from "../components/edge-sites";
+import type { SiteIdentity } from "../components/edge/identity";
 import { platformTags } from "../components/tags";
 
 /** The resource name of the reference to the cloud stack. */
@@ -19,6 +20,37 @@ async function requireSite(ref: pulumi.StackReference, config: EdgeStackConfig):
       `platform:edge.site: got ${JSON.stringify(config.edge.site)}; expected a site that stack ${config.cloudStack.name} serves ` +
         `(its platform:edgeSites: ${sites.length ? sites.join(", ") : "none"}); add it there and run \`pulumi up\` on that stack first`,
     ]);
+  // A cloud stack from before IAM Roles Anywhere gave its sites access keys, which the Pi no longer uses.
+  const site = (details.value as Record<string, { identity?: SiteIdentity }>)[config.edge.site];
+  if (site?.identity === undefined)
+    throw new ConfigError([
+      `platform:edge.site: stack ${config.cloudStack.name} serves ${JSON.stringify(config.edge.site)} but gives it no IAM Roles Anywhere identity ` +
+        "(its edgeSites output has no identity); run `pulumi up` on that stack first",
+    ]);
+  const problems = acmeProblems(config, site.identity);
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/**
+ * With edge.acme, the cloud stack must have given the site an ACME role (its platform:edgeDns
+ * zone), and the Pi's name must be the one that role may validate: every problem at once.
+ */
+export function acmeProblems(config: EdgeStackConfig, identity: SiteIdentity): string[] {
+  const { edge } = config;
+  if (!edge.acme) return [];
+  const cloud = config.cloudStack.name;
+  if (!identity.acme)
+    return [
+      `platform:edge.acme: got an ACME contact; expected no ACME while stack ${cloud} names no zone for its Pis: ` +
+        `set platform:edgeDns.zoneName there (e.g. pulumi config set --path -s ${config.cloudStack.stack} platform:edgeDns.zoneName example.com) ` +
+        "and run `pulumi up` on it, or unset platform:edge.acme",
+    ];
+  if (edge.host !== identity.acme.name)
+    return [
+      `platform:edge.host: got ${JSON.stringify(edge.host)}; expected ${JSON.stringify(identity.acme.name)} while platform:edge.acme is set: ` +
+        `the certificate is for the site's name in stack ${cloud}'s zone, the one name its ACME role may validate`,
+    ];
+  return [];
 }
 
 /**
@@ -65,6 +97,17 @@ export async function edgeStack(config: EdgeStackConfig) {
             throw new Error(`stack ${config.cloudStack.name} exports no credentials for edge site ${edge.site}`);
           return site;
         }),
+      ),
+      // requireSite checked that the cloud stack gives the site an identity.
+      identity: (ref.requireOutput("edgeSites") as pulumi.Output<Record<string, { identity?: SiteIdentity }>>).apply(
+        (sites) => {
+          const identity = sites[edge.site]?.identity;
+          if (identity === undefined)
+            throw new Error(
+              `stack ${config.cloudStack.name} exports no IAM Roles Anywhere identity for edge site ${edge.site}`,
+            );
+          return identity;
+        },
       ),
       metrics: ref.getOutput("edgeMetrics") as pulumi.Output<EdgeMetricsTarget | undefined>,
       // Tiers are the cloud stack's retention decision; a cloud stack from before them has none.

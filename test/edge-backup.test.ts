@@ -595,10 +595,7 @@ describe("the edge backup's systemd units", () => {
   it("the systemd timer runs the backup daily at 03:00", () => {
     assert.match(EDGE_UNITS["edge-backup.timer"], /^OnCalendar=\*-\*-\* 03:00:00$/m);
     assert.match(EDGE_UNITS["edge-backup.service"], /^ExecStart=\/usr\/local\/lib\/edge\/edge-backup\.sh$/m);
-    assert.match(
-      EDGE_UNITS["edge-backup.service"],
-      /^Environment=AWS_SHARED_CREDENTIALS_FILE=\/etc\/edge\/aws-credentials$/m,
-    );
+    assert.match(EDGE_UNITS["edge-backup.service"], /^Environment=AWS_CONFIG_FILE=\/etc\/edge\/aws-config$/m);
   });
 
   it("the oneshot service has a start timeout longer than the script's three timed steps (copy, check, upload)", () => {

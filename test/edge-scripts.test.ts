@@ -97,14 +97,17 @@ describe("edge scripts and configs (real tools)", () => {
   it("ecr-pull.sh logs in with the pull identity (token on stdin, throwaway DOCKER_CONFIG) and pulls by digest, once", () => {
     const dir = tmpdir("edge-pull-");
     const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/edge-app@sha256:${"e".repeat(64)}`;
-    const credentials = path.join(dir, "ecr-credentials");
-    fs.writeFileSync(credentials, "[default]\n", { mode: 0o600 });
+    const awsConfig = path.join(dir, "aws-config");
+    fs.writeFileSync(
+      awsConfig,
+      "[default]\ncredential_process = /usr/local/bin/aws_signing_helper credential-process\n",
+    );
     const pull = (log: string, present: string) =>
       run("bash", [script("ecr-pull.sh")], {
         PATH: `${FIXTURES}:${process.env.PATH}`,
         EDGE_IMAGE: image,
         EDGE_ECR_REGION: "us-east-1",
-        AWS_SHARED_CREDENTIALS_FILE: credentials,
+        AWS_CONFIG_FILE: awsConfig,
         FAKE_DOCKER_LOG: path.join(dir, log),
         FAKE_DOCKER_IMAGE_PRESENT: present,
       });

@@ -377,12 +377,15 @@ describe("edge stacks", () => {
         );
       });
 
-      it("backs up under edge/<site>/ with the credentials the cloud stack made for the site (a 0600 secret on the Pi)", () => {
+      it("backs up under edge/<site>/ with the identity the cloud stack made for the site (its key a 0600 secret on the Pi)", () => {
         const plan = planFor(stack);
-        const credentials = one(plan, "command:remote:Command", `${name}-edge-aws-credentials`);
-        assert.equal(credentials.inputs.logging, "none");
-        assert.equal(credentials.inputs.stdin, "[secret]", "the credentials file is never plain text in the plan");
-        assert.match(inputString(credentials, "create"), /umask 077 .*chmod 0600 \/etc\/edge\/aws-credentials\.new/);
+        const key = one(plan, "command:remote:Command", `${name}-edge-identity-key`);
+        assert.equal(key.inputs.logging, "none");
+        assert.equal(key.inputs.stdin, "[secret]", "the identity's key is never plain text in the plan");
+        assert.match(
+          inputString(key, "create"),
+          /umask 077 .*chown root:root .*chmod 0600 \/etc\/edge\/identity\/key\.pem\.new/,
+        );
         const env = one(plan, "command:remote:Command", `${name}-edge-backup-env`);
         const cloud = planFor(CLOUD_STACK_OF[stack]);
         assert.match(inputString(env, "stdin"), new RegExp(`^EDGE_BACKUP_BUCKET=${cloud.outputs.backupBucket}$`, "m"));
@@ -410,15 +413,15 @@ describe("edge stacks", () => {
         ).backupTiers;
         assert.match(inputString(env, "stdin"), new RegExp(`^EDGE_BACKUP_TIERS=${tiers ? 1 : 0}$`, "m"));
         assert.equal(tiers, CLOUD_STACK_OF[stack] === "prod", "prod keeps weekly and monthly copies; dev does not");
-        const key = one(plan, "command:remote:Command", `${name}-edge-tls-key`);
-        assert.equal(key.inputs.logging, "none");
-        assert.notEqual(typeof key.inputs.stdin, "string", "never plain text in the plan");
+        const tlsKey = one(plan, "command:remote:Command", `${name}-edge-tls-key`);
+        assert.equal(tlsKey.inputs.logging, "none");
+        assert.equal(tlsKey.inputs.stdin, "[secret]", "never plain text in the plan");
       });
 
       it("pulls the app image on the Pi, by digest, with the site's identity; the provider pulls only public images", () => {
         const plan = planFor(stack);
         const app = containers(plan).find((c) => c.inputs.name === "edge-app") as PlannedResource;
-        const credentials = one(plan, "command:remote:Command", `${name}-edge-aws-credentials`);
+        const awsConfig = one(plan, "command:remote:Command", `${name}-edge-aws-config`);
         const pull = one(plan, "command:remote:Command", `${name}-edge-app-pull`);
         assert.equal(pull.inputs.stdin, EDGE_SCRIPTS["ecr-pull.sh"]);
         assert.deepEqual(
@@ -428,9 +431,9 @@ describe("edge stacks", () => {
         );
         assert.equal(
           pull.inputs.create,
-          `sudo env EDGE_IMAGE=${app.inputs.image} EDGE_ECR_REGION=us-east-1 AWS_SHARED_CREDENTIALS_FILE=/etc/edge/aws-credentials bash -s`,
+          `sudo env EDGE_IMAGE=${app.inputs.image} EDGE_ECR_REGION=us-east-1 AWS_CONFIG_FILE=/etc/edge/aws-config bash -s`,
         );
-        assert.ok(pull.options.dependsOn?.includes(`command:remote:Command::${credentials.name}`));
+        assert.ok(pull.options.dependsOn?.includes(`command:remote:Command::${awsConfig.name}`));
         assert.ok(
           app.options.dependsOn?.includes(`command:remote:Command::${pull.name}`),
           "the container waits for the pull",
@@ -532,7 +535,10 @@ describe("edge stacks", () => {
               .split(`site: ${site}`)
               .join("site: SITE")
               .split(`instance: ${site}`)
-              .join("instance: SITE"),
+              .join("instance: SITE")
+              // The site's Roles Anywhere profile, role and certificate are named after it.
+              .split(`-site-${site}`)
+              .join("-site-SITE"),
           )
           .map((s) => s.replace(/"triggers":\["[a-f0-9]{64}"\]/g, '"triggers":["HASH"]'))
           // The log agent's labels and the site's own gateway port (a function of the site's name).

@@ -30,6 +30,8 @@ const REQUIRED_ALERTS = [
   "PiOverTemperature",
   "PiFilesystemReadOnly",
   "EdgeCertificateExpiring",
+  // The Pi's AWS access (IAM Roles Anywhere) lapses with its certificate.
+  "EdgeIdentityCertificateExpiring",
   "PiThrottled",
   "EdgeAppUnhealthy",
   // One per expected Pi: a Pi that goes dark sends nothing the other edge alerts could see.
@@ -146,6 +148,7 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
       "TargetDown",
       "EdgeSilent",
       "EdgeCertificateExpiring",
+      "EdgeIdentityCertificateExpiring",
       "PiFilesystemReadOnly",
       "DatabaseBackupStale",
       "EdgeBackupStale",

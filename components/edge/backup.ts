@@ -1,10 +1,5 @@
 import { EDGE_PATHS } from "./scripts";
 
-/** The site's AWS credentials file on the Pi (root-only 0600), for the backup upload and the image pull. */
-export function awsCredentialsFile(args: { accessKeyId: string; secretAccessKey: string; region: string }): string {
-  return `[default]\naws_access_key_id = ${args.accessKeyId}\naws_secret_access_key = ${args.secretAccessKey}\nregion = ${args.region}\n`;
-}
-
 /**
  * The backup unit's environment (not secret: the credentials are in their own file). Objects land
  * under `<prefix><site>/`, the one folder the site's identity may write.
@@ -17,6 +12,8 @@ export function backupEnv(args: {
   retentionDays: number;
   host: string;
   tiers: boolean;
+  /** The certificate nginx serves, when not /etc/edge/tls/cert.pem (ACME's): pi-metrics.sh reads its expiry. */
+  tlsCertificate?: string;
 }): string {
   return [
     `EDGE_DB=${EDGE_PATHS.database}`,
@@ -34,6 +31,7 @@ export function backupEnv(args: {
     `EDGE_HOST=${args.host}`,
     `EDGE_TEXTFILE_DIR=${EDGE_PATHS.textfile}`,
     `AWS_DEFAULT_REGION=${args.region}`,
+    ...(args.tlsCertificate ? [`EDGE_TLS_CERT=${args.tlsCertificate}`] : []),
     "",
   ].join("\n");
 }

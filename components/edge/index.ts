@@ -6,7 +6,7 @@ import * as random from "@pulumi/random";
 import { EDGE_OS_RESERVE_MB, edgeMemoryBudget } from "../../config/schema";
 import { BACKUP_PREFIXES } from "../backups";
 import type { EdgeSiteCredentials } from "../edge-sites";
-import { awsCredentialsFile, backupEnv } from "./backup";
+import { backupEnv } from "./backup";
 import { CONTAINER_NAMES, createContainers, REDIS_CONF_HOST_PATH, REDIS_UID, renderRedisConf } from "./containers";
 import { parseEcrRepositoryUrl } from "./ecr";
 import { connection, dockerSshOpts, remoteFile, remoteScript, type Connection, type EdgeConfig } from "./host";
@@ -16,10 +16,12 @@ import { AGENT_UID, renderPrometheusAgentConfig } from "./metrics";
 import { createLogAgent, renderEdgeAlloyConfig } from "./logs";
 import { siteLogsPushUrl } from "../monitoring/remote-write";
 import { nginxConfArgs, renderNginxConf } from "./nginx";
+import { ACME_PATHS, acmeCertificate, nginxTlsArgs } from "./acme";
 import { renderSshdConfig } from "./sshd";
 import { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS, sha256 } from "./scripts";
 import { edgeCertificate } from "./tls";
 import { APP_ROLLBACK_SCRIPT, gateStateFiles, healthGate, PREVIOUS_APP_IMAGE_FILE } from "./gate";
+import { IDENTITY_PATHS, renderAwsConfig, SIGNING_HELPER, type SiteIdentity } from "./identity";
 
 export {
   CONTAINER_CAPABILITIES,
@@ -36,9 +38,7 @@ export { LOG_AGENT_CONTAINER, renderEdgeAlloyConfig } from "./logs";
 export { nginxConfArgs, renderNginxConf } from "./nginx";
 export { renderSshdConfig, SSHD_DROP_IN } from "./sshd";
 export { EDGE_PATHS, EDGE_SCRIPTS, EDGE_UNITS } from "./scripts";
-
-/** The site's AWS credentials on the Pi (root-only): the backup upload and the image pull use them. */
-const AWS_CREDENTIALS = `${EDGE_PATHS.etc}/aws-credentials`;
+export { IDENTITY_PATHS, renderAwsConfig, SIGNING_HELPER } from "./identity";
 
 /** Where the Pi's metrics go: the cluster API server's proxy URL of Prometheus' remote-write receiver, and the CA that signs the API server's certificate. */
 export interface EdgeMetricsTarget {
@@ -55,8 +55,10 @@ export interface EdgeCloudInputs {
   backupBucket: pulumi.Input<string>;
   /** URL of the cloud stack's ECR `edge-app` repository (`<account>.dkr.ecr.<region>.amazonaws.com/edge-app`). */
   appRepositoryUrl: pulumi.Input<string>;
-  /** The site's AWS access key and metrics token (secret). */
+  /** The site's Roles Anywhere private key and metrics token (secret). */
   credentials: pulumi.Input<EdgeSiteCredentials>;
+  /** The site's Roles Anywhere trust anchor, profile, role and client certificate. */
+  identity: pulumi.Input<SiteIdentity>;
   /** Whether the bucket keeps weekly and monthly copies apart: the Pi then uploads under `<site>/<daily|weekly|monthly>/`. */
   backupTiers: pulumi.Input<boolean>;
   /** The remote-write receiver; undefined when the cloud stack has no monitoring (metrics stay on the Pi). */
@@ -164,45 +166,14 @@ export class Edge extends pulumi.ComponentResource {
     });
     const prepared = [hostPrep];
 
-    const tls = edgeCertificate(this, name, {
-      host,
-      certificatePem: config.tlsCertificate,
-      privateKeyPem: config.tlsPrivateKey,
-    });
-    const tlsFiles = [
-      remoteFile(this, `${name}-edge-tls-cert`, {
-        connection: conn,
-        path: `${EDGE_PATHS.tls}/cert.pem`,
-        content: tls.certificatePem,
-        mode: "0644",
-        dependsOn: prepared,
-      }),
-      remoteFile(this, `${name}-edge-tls-key`, {
-        connection: conn,
-        path: `${EDGE_PATHS.tls}/key.pem`,
-        content: tls.privateKeyPem,
-        mode: "0600",
-        secret: true,
-        dependsOn: prepared,
-      }),
-    ];
-
     const credentials = pulumi.output(cloud.credentials);
-    const awsCredentials = remoteFile(this, `${name}-edge-aws-credentials`, {
-      connection: conn,
-      path: AWS_CREDENTIALS,
-      content: pulumi.secret(
-        pulumi.all([credentials, cloud.region]).apply(([c, region]) => awsCredentialsFile({ ...c, region })),
-      ),
-      mode: "0600",
-      secret: true,
-      dependsOn: prepared,
-    });
-    const timers = this.backupJob(name, args, conn, [...prepared, awsCredentials]);
+    const awsIdentity = this.awsIdentity(name, conn, cloud, credentials, prepared);
+    const tls = this.certificate(name, conn, config, prepared, [...prepared, ...awsIdentity]);
+    const timers = this.backupJob(name, args, conn, [...prepared, ...awsIdentity]);
 
     const { ref: appImage, choice: appImageChoice } = this.appImageRef(args);
     const preDeployBackup = this.preDeployBackup(name, conn, appImage, [timers]);
-    const pull = this.appImagePull(name, conn, appImage, [...prepared, awsCredentials]);
+    const pull = this.appImagePull(name, conn, appImage, [...prepared, ...awsIdentity]);
     // Computed once: the provider's and the gate's ssh take the same options.
     const sshOptions = dockerSshOpts(config, pulumi.getStack());
     const provider = new docker.Provider(
@@ -258,15 +229,13 @@ export class Edge extends pulumi.ComponentResource {
       memoryMb: config.memoryMb,
       appReservationMb: args.appReservationMb ?? 256,
       appUid,
-      nginxConf: renderNginxConf(nginxConfArgs(config, !tls.selfSigned)),
+      nginxConf: renderNginxConf({ ...nginxConfArgs(config, tls.trusted), ...nginxTlsArgs(config) }),
       agentConfig: metrics.apply((target) =>
         renderPrometheusAgentConfig({ site, remoteWrite: target ? { url: target.url } : undefined }),
       ),
       agentSecretFiles,
-      tlsHash: pulumi.secret(
-        pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`)),
-      ),
-      dependsOn: [...prepared, ...tlsFiles],
+      tlsHash: tls.hash,
+      dependsOn: [...prepared, ...tls.files],
     });
 
     const containerIds = pulumi.all(
@@ -320,6 +289,128 @@ export class Edge extends pulumi.ComponentResource {
     });
   }
 
+  /**
+   * The site's AWS identity on the Pi, without a long-lived key: AWS's credential helper (pinned
+   * by checksum), the site's certificate and its key (0600 root: the backup unit and the image
+   * pull run as root) and the AWS CLI config whose credential_process trades them for one-hour
+   * session credentials through IAM Roles Anywhere. A new certificate from the cloud stack (every
+   * 60 days at most) is written by the next `up`, and used by the next AWS call.
+   */
+  private awsIdentity(
+    name: string,
+    conn: Connection,
+    cloud: EdgeCloudInputs,
+    credentials: pulumi.Output<EdgeSiteCredentials>,
+    prepared: pulumi.Resource[],
+  ): remote.Command[] {
+    const identity = pulumi.output(cloud.identity);
+    const helper = remoteScript(this, `${name}-edge-signing-helper`, {
+      connection: conn,
+      script: EDGE_SCRIPTS["signing-helper.sh"],
+      env: {
+        EDGE_SIGNING_HELPER_URL: SIGNING_HELPER.url,
+        EDGE_SIGNING_HELPER_SHA256: SIGNING_HELPER.sha256,
+        EDGE_SIGNING_HELPER_PATH: SIGNING_HELPER.path,
+      },
+      dependsOn: prepared,
+    });
+    const file = (key: string, path: string, content: pulumi.Input<string>, mode: string, secret = false) =>
+      remoteFile(this, `${name}-edge-${key}`, { connection: conn, path, content, mode, secret, dependsOn: prepared });
+    return [
+      helper,
+      file(
+        "identity-cert",
+        IDENTITY_PATHS.certificate,
+        identity.apply((i) => i.certificatePem),
+        "0644",
+      ),
+      file(
+        "identity-key",
+        IDENTITY_PATHS.privateKey,
+        pulumi.secret(credentials.apply((c) => c.identityKeyPem)),
+        "0600",
+        true,
+      ),
+      file(
+        "aws-config",
+        IDENTITY_PATHS.awsConfig,
+        pulumi
+          .all([identity, cloud.region])
+          .apply(([i, region]) => renderAwsConfig({ region, ...i, acmeRoleArn: i.acme?.roleArn })),
+        "0644",
+      ),
+    ];
+  }
+
+  /**
+   * nginx's certificate and where nginx finds it: with edge.acme, certbot's on the Pi (obtained
+   * after the site's identity is in place, renewed by certbot, nginx reloaded by its hook);
+   * otherwise edge.tlsCertificate or a self-signed one, written by `up`. `trusted` turns HSTS on.
+   */
+  private certificate(
+    name: string,
+    conn: Connection,
+    config: EdgeConfig,
+    prepared: pulumi.Resource[],
+    identityReady: pulumi.Resource[],
+  ): {
+    certificatePem: pulumi.Output<string>;
+    files: remote.Command[];
+    trusted: boolean;
+    hash: pulumi.Output<string>;
+  } {
+    const { host } = config;
+    if (config.acme) {
+      const staging = config.acme.staging === true;
+      const acme = acmeCertificate(this, name, {
+        connection: conn,
+        domain: host,
+        email: config.acme.email,
+        staging,
+        dependsOn: identityReady,
+      });
+      // Renewals reload nginx (SIGHUP from the hook): the container is not recreated for them.
+      const hash = pulumi.output(sha256(`acme:${host}:${staging}`));
+      return {
+        certificatePem: acme.certificatePem,
+        files: acme.ready,
+        trusted: !staging,
+        hash,
+      };
+    }
+    const tls = edgeCertificate(this, name, {
+      host,
+      certificatePem: config.tlsCertificate,
+      privateKeyPem: config.tlsPrivateKey,
+    });
+    const tlsFiles = [
+      remoteFile(this, `${name}-edge-tls-cert`, {
+        connection: conn,
+        path: `${EDGE_PATHS.tls}/cert.pem`,
+        content: tls.certificatePem,
+        mode: "0644",
+        dependsOn: prepared,
+      }),
+      remoteFile(this, `${name}-edge-tls-key`, {
+        connection: conn,
+        path: `${EDGE_PATHS.tls}/key.pem`,
+        content: tls.privateKeyPem,
+        mode: "0600",
+        secret: true,
+        dependsOn: prepared,
+      }),
+    ];
+
+    return {
+      certificatePem: tls.certificatePem,
+      files: tlsFiles,
+      trusted: !tls.selfSigned,
+      hash: pulumi.secret(
+        pulumi.all([tls.certificatePem, tls.privateKeyPem]).apply(([c, k]) => sha256(`${c ?? ""}${k ?? ""}`)),
+      ),
+    };
+  }
+
   /** Backup and restore scripts, their environment, and the systemd timers. */
   private backupJob(name: string, args: EdgeArgs, conn: Connection, prepared: pulumi.Resource[]): remote.Command {
     const { site, backupRetentionDays } = args.config;
@@ -336,6 +427,8 @@ export class Edge extends pulumi.ComponentResource {
           retentionDays: backupRetentionDays,
           host: args.config.host,
           tiers,
+          // pi-metrics.sh exports the expiry of the certificate nginx serves.
+          ...(args.config.acme ? { tlsCertificate: ACME_PATHS.certificate } : {}),
         }),
       );
     const files = [
@@ -427,7 +520,7 @@ export class Edge extends pulumi.ComponentResource {
         EDGE_IMAGE: appImage,
         // A non-ECR image (edge.appImage naming another registry) is pulled without logging in.
         EDGE_ECR_REGION: appImage.apply((ref) => parseEcrRepositoryUrl(ref.split("@")[0] ?? ref)?.region ?? ""),
-        AWS_SHARED_CREDENTIALS_FILE: AWS_CREDENTIALS,
+        AWS_CONFIG_FILE: IDENTITY_PATHS.awsConfig,
       },
       triggers: [appImage],
       dependsOn: prepared,

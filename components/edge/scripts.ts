@@ -13,6 +13,9 @@ export const EDGE_SCRIPTS = {
   "health-gate.sh": read("scripts/health-gate.sh"),
   "app-rollback.sh": read("scripts/app-rollback.sh"),
   "ecr-pull.sh": read("scripts/ecr-pull.sh"),
+  "signing-helper.sh": read("scripts/signing-helper.sh"),
+  "acme-certbot.sh": read("scripts/acme-certbot.sh"),
+  "acme-deploy-hook.sh": read("scripts/acme-deploy-hook.sh"),
 } as const;
 
 /** systemd units installed on the Pi: the 03:00 backup, the 15 s Pi-metrics refresh and the weekly image pruning. */

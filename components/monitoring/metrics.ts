@@ -30,6 +30,8 @@ export const PI_METRICS = {
   underVoltage: "pi_under_voltage",
   /** When nginx's certificate on the Pi expires, Unix time (pi-metrics.sh, `openssl x509 -enddate`). */
   tlsExpiry: "edge_tls_certificate_expiry_timestamp_seconds",
+  /** When the site's IAM Roles Anywhere certificate on the Pi expires, Unix time (pi-metrics.sh). */
+  identityExpiry: "edge_identity_certificate_expiry_timestamp_seconds",
 } as const;
 
 /** Node exporter: on every EKS node (the chart's DaemonSet) and on the Pi. */

@@ -172,7 +172,20 @@ export const RULE_GROUPS: RuleGroup[] = [
         annotations: {
           summary: "The TLS certificate of the Pi at {{ $labels.site }} expires soon",
           description:
-            "It expires in {{ $value | humanizeDuration }}: run pulumi up on the edge stack (it renews the self-signed certificate in its last 30 days) or replace edge.tlsCertificate.",
+            "It expires in {{ $value | humanizeDuration }}: with edge.acme, certbot renews it 30 days ahead, so its renewal is failing (journalctl -u certbot on the Pi); otherwise run pulumi up on the edge stack (it renews the self-signed certificate in its last 30 days) or replace edge.tlsCertificate.",
+        },
+      },
+      {
+        // The cloud stack re-signs it in its last 30 days and the edge stack's next up installs it;
+        // at 21 days neither has happened for 9 days. When it lapses the Pi's backups and pulls fail.
+        alert: "EdgeIdentityCertificateExpiring",
+        expr: `${PI.identityExpiry} - time() < 21 * 86400`,
+        for: "1h",
+        labels: { severity: "warning" },
+        annotations: {
+          summary: "The AWS identity certificate of the Pi at {{ $labels.site }} expires soon",
+          description:
+            "It expires in {{ $value | humanizeDuration }}, and with it the Pi's backups to S3 and image pulls: run pulumi up on the cloud stack (it signs a new one in the last 30 days), then on the edge stack.",
         },
       },
       {

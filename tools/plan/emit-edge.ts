@@ -5,6 +5,7 @@ import { backupEnv } from "../../components/edge/backup";
 import { renderPrometheusAgentConfig } from "../../components/edge/metrics";
 import { emitEdgeAlloyConfig } from "../../components/edge/logs";
 import { nginxConfArgs, renderNginxConf } from "../../components/edge/nginx";
+import { ACME_PATHS, nginxTlsArgs } from "../../components/edge/acme";
 import { renderSshdConfig } from "../../components/edge/sshd";
 import { EDGE_SCRIPTS, EDGE_UNITS } from "../../components/edge/scripts";
 
@@ -16,7 +17,11 @@ import { EDGE_SCRIPTS, EDGE_UNITS } from "../../components/edge/scripts";
 export function emitEdge(dir: string, config: EdgeStackConfig): string[] {
   const { edge } = config;
   return [
-    writeArtifact(dir, "edge/nginx.conf", renderNginxConf(nginxConfArgs(edge, edge.tlsCertificate !== undefined))),
+    writeArtifact(
+      dir,
+      "edge/nginx.conf",
+      renderNginxConf({ ...nginxConfArgs(edge, edge.tlsCertificate !== undefined), ...nginxTlsArgs(edge) }),
+    ),
     writeArtifact(dir, "edge/sshd_config.d/10-edge.conf", renderSshdConfig({ user: edge.user, port: edge.port })),
     writeArtifact(dir, "edge/prometheus-agent.yml", renderPrometheusAgentConfig({ site: edge.site })),
     // The log agent's config with the site's real gateway port; the API server is a placeholder.
@@ -32,6 +37,7 @@ export function emitEdge(dir: string, config: EdgeStackConfig): string[] {
         retentionDays: edge.backupRetentionDays,
         host: edge.host,
         tiers: false,
+        ...(edge.acme ? { tlsCertificate: ACME_PATHS.certificate } : {}),
       }),
     ),
     ...Object.entries(EDGE_SCRIPTS).map(([file, content]) =>

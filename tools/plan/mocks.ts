@@ -85,6 +85,14 @@ function computedOutputs(args: pulumi.runtime.MockResourceArgs, region: string):
       return { arn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:user/${name}`, name };
     case "aws:iam/accessKey:AccessKey":
       return { secret: "mock-secret-access-key" };
+    case "aws:rolesanywhere/trustAnchor:TrustAnchor":
+      return { arn: `arn:aws:rolesanywhere:${region}:${MOCK_ACCOUNT_ID}:trust-anchor/mock-${args.name}` };
+    case "aws:rolesanywhere/profile:Profile":
+      return { arn: `arn:aws:rolesanywhere:${region}:${MOCK_ACCOUNT_ID}:profile/mock-${args.name}` };
+    case "tls:index/privateKey:PrivateKey":
+      return { privateKeyPem: `mock-private-key-${args.name}` };
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      return { certPem: `-----BEGIN CERTIFICATE-----\nmock-${args.name}\n-----END CERTIFICATE-----\n` };
     case "aws:ec2/instance:Instance":
       // Routes to a NAT instance target its primary ENI.
       return { arn, primaryNetworkInterfaceId: `eni-mock-${args.name}`, privateIp: "10.0.200.10" };

@@ -3,12 +3,13 @@
 # credentials (a fresh ECR token in the provider's inputs would be a diff on every preview).
 # Run as root: sudo env EDGE_IMAGE=<registry>/<repo>@sha256:... EDGE_ECR_REGION=... bash -s
 # With EDGE_ECR_REGION set, it logs in to the image's ECR registry with the Pi's pull-only
-# identity (AWS_SHARED_CREDENTIALS_FILE, pull-only on the edge repository); the login lives in a throwaway DOCKER_CONFIG.
+# identity (AWS_CONFIG_FILE: Roles Anywhere through credential_process, pull-only on the edge
+# repository); the login lives in a throwaway DOCKER_CONFIG.
 set -euo pipefail
 
 IMAGE=${EDGE_IMAGE:?EDGE_IMAGE: the image reference, by digest}
 REGION=${EDGE_ECR_REGION:-}
-export AWS_SHARED_CREDENTIALS_FILE=${AWS_SHARED_CREDENTIALS_FILE:-/etc/edge/aws-credentials}
+export AWS_CONFIG_FILE=${AWS_CONFIG_FILE:-/etc/edge/aws-config}
 
 case "$IMAGE" in
   *@sha256:*) ;;

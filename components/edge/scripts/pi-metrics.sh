@@ -13,6 +13,8 @@ THERMAL_FILE=${PI_THERMAL_FILE:-/sys/class/thermal/thermal_zone0/temp}
 VCGENCMD=${PI_VCGENCMD:-vcgencmd}
 # nginx's certificate (written by pulumi up): its expiry is exported so a certificate nobody renews alerts.
 TLS_CERT=${EDGE_TLS_CERT:-/etc/edge/tls/cert.pem}
+# The site's IAM Roles Anywhere certificate: when it lapses, the Pi's AWS access (backups, pulls) stops.
+IDENTITY_CERT=${EDGE_IDENTITY_CERT:-/etc/edge/identity/cert.pem}
 OUT_DIR=${EDGE_TEXTFILE_DIR:-/var/lib/node_exporter/textfile}
 # The app's own /health through this Pi's nginx (the name nginx serves, from /etc/edge/backup.env):
 # EdgeAppUnhealthy fires on it, not only on the /metrics scrape. Unset: not probed.
@@ -59,6 +61,16 @@ success=1
     echo "edge_tls_certificate_expiry_timestamp_seconds $expiry"
   else
     success=0
+  fi
+  # Absent before the first deploy with an identity: not a failed reading.
+  if [ -f "$IDENTITY_CERT" ]; then
+    if not_after=$(openssl x509 -noout -enddate -in "$IDENTITY_CERT" 2>/dev/null) && expiry=$(date -u -d "${not_after#notAfter=}" +%s 2>/dev/null); then
+      echo '# HELP edge_identity_certificate_expiry_timestamp_seconds When the site AWS identity certificate expires (notAfter), Unix time.'
+      echo '# TYPE edge_identity_certificate_expiry_timestamp_seconds gauge'
+      echo "edge_identity_certificate_expiry_timestamp_seconds $expiry"
+    else
+      success=0
+    fi
   fi
   if [ -n "$HEALTH_HOST" ]; then
     # -k: the certificate may be self-signed; --resolve: this Pi's nginx, not DNS.
