@@ -341,13 +341,14 @@ const asList = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
 
 /**
  * The cost estimate never counts a resource as free because its price is missing: a region, node
- * type, database class or cache node type the price table (cost/prices.ts) does not have is a
+ * type, database class or cache node type the price table (cost/prices.json) does not have is a
  * config error naming what it has. Add a price there, with its source and date, to use another.
  */
 function unpricedProblems(merged: Record<string, unknown>, region: string | undefined): string[] {
   if (!region) return [];
   const table = Object.hasOwn(PRICES, region) ? PRICES[region] : undefined;
-  const fix = "add it, with its source, to cost/prices.ts first";
+  const fix =
+    "price it first with npm run prices:update -- --region REGION or --add ec2|rdsPostgres|elasticache:NAME (docs/cost.md)";
   if (!table)
     return [
       `aws:region: got ${JSON.stringify(region)}; expected a region the cost estimate prices (${Object.keys(PRICES).join(", ")}); ${fix}`,

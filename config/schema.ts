@@ -385,8 +385,8 @@ export const monitoringSchema = z.strictObject({
   enabled: boolean,
   /** kube-prometheus-stack chart version, pinned. */
   chartVersion: z
-    .string({ error: 'an exact chart version, e.g. "79.5.0"' })
-    .regex(/^\d+\.\d+\.\d+$/, { error: 'an exact chart version, e.g. "79.5.0" (no ranges)' }),
+    .string({ error: 'an exact chart version, e.g. "88.5.3"' })
+    .regex(/^\d+\.\d+\.\d+$/, { error: 'an exact chart version, e.g. "88.5.3" (no ranges)' }),
   retentionDays: integer(1, 365, "Prometheus TSDB retention"),
   /**
    * `prometheus-operator-crds` chart version, pinned: the operator's CRDs as a release of their own,

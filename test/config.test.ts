@@ -448,7 +448,7 @@ describe("bad configuration", () => {
       name: "a node type the estimate cannot price",
       patch: { "platform:cluster": { instanceTypes: ["t4g.2xlarge"], publicAccessCidrs: ["203.0.113.0/24"] } },
       expect:
-        /^platform:cluster\.instanceTypes: got "t4g\.2xlarge"; expected one the cost estimate prices in us-east-1 \(.*t4g\.medium.*\); add it, with its source, to cost\/prices\.ts first/,
+        /^platform:cluster\.instanceTypes: got "t4g\.2xlarge"; expected one the cost estimate prices in us-east-1 \(.*t4g\.medium.*\); price it first with npm run prices:update -- --region REGION or --add ec2\|rdsPostgres\|elasticache:NAME \(docs\/cost\.md\)/,
     },
     {
       name: "a database class the estimate cannot price",

@@ -458,7 +458,10 @@ describe("Logs from the Pis: tenants, the gateway's site ports and the sites' ri
   it("EdgeLogsSilent per site while logs are on, none when they are off (it would only ever fire)", () => {
     const alerts = (plan: Plan) =>
       (
-        input(one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule"), "spec.groups") as {
+        input(
+          one(plan, "kubernetes:monitoring.coreos.com/v1:PrometheusRule", `platform-${plan.stack}-alert-rules`),
+          "spec.groups",
+        ) as {
           rules: { alert?: string; labels?: { site?: string } }[];
         }[]
       )
