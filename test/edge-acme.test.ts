@@ -14,6 +14,7 @@ import { sourceFor } from "./helpers/config";
 import { ofType, one, PROJECT_DIR, runPlanCli, stackDirWith, type Plan } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 import { asRecord, input, inputJson, inputString, valueAt } from "./helpers/inputs";
+import { selfSignedCert } from "./helpers/certs";
 
 /**
  * The Pi's publicly trusted certificate (platform:edge.acme, platform:edgeDns): the ACME role's
@@ -329,24 +330,7 @@ describe("certbot on the Pi (acme-certbot.sh and the deploy hook, against shims)
       const dir = tmpdir("edge-acme-nginx-");
       const tlsDir = path.join(dir, "acme");
       fs.mkdirSync(tlsDir);
-      const made = run("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        `/CN=${NAME}`,
-        "-keyout",
-        path.join(tlsDir, "privkey.pem"),
-        "-out",
-        path.join(tlsDir, "fullchain.pem"),
-      ]);
-      assert.equal(made.status, 0, made.stderr);
+      selfSignedCert(tlsDir, { commonName: NAME, days: 1, certFile: "fullchain.pem", keyFile: "privkey.pem" });
       // The container's paths, moved under the test directory as nginx would see them through the mount.
       const conf = renderNginxConf({
         serverName: NAME,
@@ -393,28 +377,12 @@ describe("certbot on the Pi (acme-certbot.sh and the deploy hook, against shims)
         new RegExp(`^EDGE_TLS_CERT=${ACME_PATHS.certificate}$`, "m"),
       );
       const dir = tmpdir("edge-acme-metrics-");
-      const cert = path.join(dir, "fullchain.pem");
-      const made = run("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-        "-days",
-        "90",
-        "-subj",
-        `/CN=${NAME}`,
-        "-keyout",
-        path.join(dir, "privkey.pem"),
-        "-out",
-        cert,
-      ]);
-      assert.equal(made.status, 0, made.stderr);
-      const enddate = run("openssl", ["x509", "-noout", "-enddate", "-in", cert])
-        .stdout.trim()
-        .replace("notAfter=", "");
+      const { cert, notAfter: enddate } = selfSignedCert(dir, {
+        commonName: NAME,
+        days: 90,
+        certFile: "fullchain.pem",
+        keyFile: "privkey.pem",
+      });
       const result = run("bash", [path.join(SCRIPTS, "pi-metrics.sh")], {
         EDGE_TLS_CERT: cert,
         EDGE_TEXTFILE_DIR: dir,

@@ -10,6 +10,7 @@ import { IDENTITY_PATHS, renderAwsConfig, SIGNING_HELPER, type SiteIdentity } fr
 import { CLOUD_STACK_OF, EDGE_STACKS, ofType, one, planFor, PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 import { inputString } from "./helpers/inputs";
+import { selfSignedCert } from "./helpers/certs";
 
 /**
  * The Pi's AWS identity (IAM Roles Anywhere): the AWS CLI config it gets, read by the real AWS CLI
@@ -115,26 +116,7 @@ describe("the identity certificate's expiry (pi-metrics.sh)", () => {
   const openssl = requireTool("openssl");
   it("is exported from the certificate's notAfter, and only when the Pi has one", { skip: openssl.skip }, () => {
     const dir = tmpdir("edge-identity-metrics-");
-    const cert = path.join(dir, "cert.pem");
-    const made = run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-days",
-      "90",
-      "-subj",
-      "/CN=edge-site-lab",
-      "-keyout",
-      path.join(dir, "key.pem"),
-      "-out",
-      cert,
-    ]);
-    assert.equal(made.status, 0, made.stderr);
-    const notAfter = run("openssl", ["x509", "-noout", "-enddate", "-in", cert]).stdout.trim().replace("notAfter=", "");
+    const { cert, notAfter } = selfSignedCert(dir, { commonName: "edge-site-lab", days: 90 });
     const metrics = (identity: string) => {
       const result = run("bash", [path.join(PROJECT_DIR, "components/edge/scripts/pi-metrics.sh")], {
         EDGE_IDENTITY_CERT: identity,

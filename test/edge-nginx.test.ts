@@ -12,6 +12,7 @@ import { EDGE_SCRIPTS, EDGE_UNITS } from "../components/edge/scripts";
 import { item } from "./helpers/assert";
 import { loadEdge } from "./helpers/config";
 import { requireTool } from "./helpers/tools";
+import { selfSignedCert } from "./helpers/certs";
 
 /**
  * The edge's nginx.conf, run through real nginx: `nginx -t` on what renderNginxConf and the
@@ -31,31 +32,8 @@ function run(command: string, args: string[]): SpawnSyncReturns<string> {
   return spawnSync(command, args, { encoding: "utf8" });
 }
 
-function selfSignedCert(dir: string, name = NAME): { cert: string; key: string } {
-  const cert = path.join(dir, "cert.pem");
-  const key = path.join(dir, "key.pem");
-  const san = /^[\d.]+$/.test(name) ? `IP:${name}` : `DNS:${name}`;
-  const made = run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-days",
-    "1",
-    "-subj",
-    `/CN=${name}`,
-    "-addext",
-    `subjectAltName=${san}`,
-    "-keyout",
-    key,
-    "-out",
-    cert,
-  ]);
-  assert.equal(made.status, 0, made.stderr);
-  return { cert, key };
+function selfSignedCertFor(dir: string, name = NAME): { cert: string; key: string } {
+  return selfSignedCert(dir, { commonName: name, days: 1, subjectAltName: true });
 }
 
 function nginxTest(conf: string): SpawnSyncReturns<string> {
@@ -71,7 +49,7 @@ describe("edge nginx.conf (nginx -t)", () => {
     { skip: nginx.skip ?? openssl.skip },
     () => {
       const dir = tmpdir("edge-tls-");
-      const { cert, key } = selfSignedCert(dir);
+      const { cert, key } = selfSignedCertFor(dir);
       // The upstream name does not resolve here: nginx starts anyway because proxy_pass uses a variable.
       const render = (more: Partial<NginxConfArgs>) =>
         renderNginxConf({
@@ -157,7 +135,7 @@ describe("edge nginx.conf (nginx -t)", () => {
       ])
         assert.ok(written.includes(file) && fs.existsSync(path.join(out, file)), `${file} emitted`);
       assert.equal(fs.statSync(path.join(out, "edge/scripts/edge-backup.sh")).mode & 0o777, 0o755);
-      const { cert, key } = selfSignedCert(out);
+      const { cert, key } = selfSignedCertFor(out);
       const emitted = fs.readFileSync(path.join(out, "edge/nginx.conf"), "utf8");
       const conf = emitted
         .replaceAll("/etc/nginx/tls/cert.pem", cert)
@@ -270,7 +248,7 @@ async function startNginx(args: Partial<NginxConfArgs> & { appUpstream: string }
   // As root nginx's workers run as nobody: they must be able to reach the temporary directories.
   fs.chmodSync(dir, 0o755);
   const serverName = args.serverName ?? NAME;
-  const { cert, key } = selfSignedCert(dir, serverName);
+  const { cert, key } = selfSignedCertFor(dir, serverName);
   const [httpPort, httpsPort] = [await freePort(), await freePort()];
   const conf = renderNginxConf({
     serverName,

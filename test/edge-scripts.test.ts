@@ -10,6 +10,7 @@ import { EDGE_SCRIPTS, EDGE_UNITS, renderPrometheusAgentConfig, renderSshdConfig
 import { item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
+import { selfSignedCert } from "./helpers/certs";
 
 /**
  * What the edge sends to the Pi, run through real tools (nginx.conf: edge-nginx.test.ts; backup
@@ -169,28 +170,7 @@ describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.sk
 
   // A throwaway certificate valid for 30 days: its notAfter is what the metric must report.
   const certDir = tmpdir("edge-cert-");
-  const cert = path.join(certDir, "cert.pem");
-  const made = run("openssl", [
-    "req",
-    "-x509",
-    "-newkey",
-    "ec",
-    "-pkeyopt",
-    "ec_paramgen_curve:P-256",
-    "-nodes",
-    "-keyout",
-    path.join(certDir, "key.pem"),
-    "-out",
-    cert,
-    "-days",
-    "30",
-    "-subj",
-    "/CN=pi.example.com",
-  ]);
-  assert.equal(made.status, 0, made.stderr);
-  const notAfter = run("openssl", ["x509", "-noout", "-enddate", "-in", cert])
-    .stdout.trim()
-    .replace(/^notAfter=/, "");
+  const { cert, notAfter } = selfSignedCert(certDir, { commonName: "pi.example.com", days: 30 });
   after(() => fs.rmSync(certDir, { recursive: true, force: true }));
 
   function collect(env: NodeJS.ProcessEnv): Record<string, number> {
