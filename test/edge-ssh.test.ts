@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -11,7 +10,7 @@ import { healthGateCommand, PREVIOUS_APP_IMAGE_FILE } from "../components/edge/g
 import { dockerSshOpts, installFileCommand, privateDir } from "../components/edge/host";
 import { probeSsh } from "../components/edge/reachability";
 import { edgeConfigWith } from "./helpers/config";
-import { requireTool } from "./helpers/tools";
+import { loopbackSshdSkip, startLoopbackSshd, type LoopbackSshd } from "./helpers/loopback-sshd";
 
 /**
  * The SSH side against a real sshd on loopback: the Docker provider's ssh options (the pinned
@@ -21,18 +20,7 @@ import { requireTool } from "./helpers/tools";
  * The one stand-in is `sudo` (the test runs as root; a PATH shim that just runs the command).
  * The command provider's own SSH client (Go) is not run: that needs the Pulumi engine.
  */
-const sshd = requireTool("sshd");
-const ssh = requireTool("ssh");
-const skip = sshd.skip ?? ssh.skip ?? (process.getuid?.() !== 0 ? "sshd needs root" : undefined);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+const skip = loopbackSshdSkip();
 
 function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => output.apply((v) => resolve(v)));
@@ -40,53 +28,26 @@ function outputValue<T>(output: pulumi.Output<T>): Promise<T> {
 
 describe("edge SSH against a loopback sshd", { skip }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-ssh-"));
-  const keygen = (file: string) =>
-    assert.equal(spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", file]).status, 0);
-  let daemon: ChildProcess;
+  let server: LoopbackSshd | undefined;
   let port = 0;
   let hostKey = "";
-  const clientKey = path.join(dir, "id_client");
+  let clientKey = "";
 
   before(async () => {
-    keygen(path.join(dir, "host_key"));
-    keygen(clientKey);
-    keygen(path.join(dir, "other_host_key"));
-    hostKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim();
-    fs.copyFileSync(`${clientKey}.pub`, path.join(dir, "authorized_keys"));
+    // A second host key: what a Pi that is not the pinned one would present.
+    assert.equal(
+      spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "other_host_key")]).status,
+      0,
+    );
     const shims = path.join(dir, "bin");
     fs.mkdirSync(shims);
     fs.writeFileSync(path.join(shims, "sudo"), '#!/bin/sh\nexec "$@"\n', { mode: 0o755 });
-    port = await freePort();
-    fs.writeFileSync(
-      path.join(dir, "sshd_config"),
-      [
-        `Port ${port}`,
-        "ListenAddress 127.0.0.1",
-        `HostKey ${dir}/host_key`,
-        `AuthorizedKeysFile ${dir}/authorized_keys`,
-        `PidFile ${dir}/sshd.pid`,
-        "PermitRootLogin prohibit-password",
-        "PasswordAuthentication no",
-        "StrictModes no",
-        "UsePAM no",
-        `SetEnv PATH=${shims}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin`,
-        "",
-      ].join("\n"),
-    );
-    fs.mkdirSync("/run/sshd", { recursive: true });
-    daemon = spawn(sshd.path as string, ["-D", "-e", "-f", path.join(dir, "sshd_config")], {
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    for (let i = 0; i < 50; i++) {
-      const probe = spawnSync("ssh-keyscan", ["-p", String(port), "127.0.0.1"], { encoding: "utf8" });
-      if (probe.stdout.includes("ssh-ed25519")) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    throw new Error("sshd did not start");
+    server = await startLoopbackSshd(dir, { PATH: `${shims}:/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin` });
+    ({ port, hostKey, clientKey } = server);
   });
 
   after(() => {
-    daemon?.kill();
+    server?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
     fs.rmSync(path.join(os.userInfo().homedir, `.ssh/pulumi-edge/ssh-test-${process.pid}`), {
       recursive: true,
@@ -102,11 +63,8 @@ describe("edge SSH against a loopback sshd", { skip }, () => {
   }
 
   function sshWith(opts: string[], command: string, input?: string) {
-    return spawnSync("ssh", [...opts, "-i", clientKey, "-p", String(port), "root@127.0.0.1", command], {
-      encoding: "utf8",
-      input,
-      timeout: 20000,
-    });
+    if (!server) throw new Error("sshd is not running");
+    return server.ssh(opts, command, input);
   }
 
   it("the Docker provider's ssh options trust the pinned host key", async () => {

@@ -33,7 +33,7 @@ function freePort(): Promise<number> {
 
 /**
  * A real sshd on 127.0.0.1 (keys only, root allowed by key) in `dir`, whose sessions get `env`
- * (PATH first: shims such as `sudo`, `docker` and `curl` go there). As in test/edge-ssh.test.ts.
+ * (PATH first: shims such as `sudo`, `docker` and `curl` go there).
  */
 export async function startLoopbackSshd(dir: string, env: Record<string, string>): Promise<LoopbackSshd> {
   const keygen = (file: string) => {
