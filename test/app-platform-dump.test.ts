@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
+import { postgresBin, run, TestPostgres } from "./helpers/postgres";
 import { requireTool } from "./helpers/tools";
 
 /**
@@ -15,31 +15,9 @@ import { requireTool } from "./helpers/tools";
  */
 const SCRIPTS = path.join(PROJECT_DIR, "components/app-platform");
 
-function postgresBin(): { dir?: string; skip?: string } {
-  const root = "/usr/lib/postgresql";
-  const versions = fs.existsSync(root)
-    ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, "bin/initdb")))
-    : [];
-  if (versions.length > 0) return { dir: path.join(root, versions.sort().at(-1) as string, "bin") };
-  const message = "PostgreSQL server binaries are not installed (Debian: postgresql)";
-  if (process.env.CI === "true") throw new Error(`${message}; CI must install them`);
-  return { skip: message };
-}
-
 const pg = postgresBin();
 const shellcheck = requireTool("shellcheck");
 const skip = pg.skip ?? (process.getuid?.() !== 0 ? "needs root to run the server as the postgres user" : undefined);
-
-function run(
-  command: string,
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; user?: string } = {},
-): SpawnSyncReturns<string> {
-  const [cmd, argv] = options.user ? ["runuser", ["-u", options.user, "--", command, ...args]] : [command, args];
-  const result = spawnSync(cmd, argv, { encoding: "utf8", env: { ...process.env, ...options.env } });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stderr}`);
-  return result;
-}
 
 function runAsync(script: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
@@ -61,51 +39,11 @@ describe("nightly pg_dump scripts", () => {
   });
 
   describe("against a real PostgreSQL server", { skip }, () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "pgdump-"));
-    const data = path.join(tmp, "data");
-    const port = String(20000 + Math.floor(Math.random() * 20000));
-    const password = "S3cr3t-pa55:w0rd!#%^&*()";
-    const pgEnv = { PGHOST: "127.0.0.1", PGPORT: port, PGUSER: "admin", PGPASSWORD: password, PGSSLMODE: "require" };
-    const bin = (name: string) => path.join(pg.dir as string, name);
+    const server = new TestPostgres(pg.dir as string);
+    const { tmp, data, port, password, env: pgEnv } = server;
 
     before(() => {
-      fs.chmodSync(tmp, 0o755);
-      fs.writeFileSync(path.join(tmp, "pwfile"), password);
-      spawnSync("chown", ["-R", "postgres", tmp]);
-      run(bin("initdb"), ["-D", data, "-U", "admin", "--auth=scram-sha-256", `--pwfile=${path.join(tmp, "pwfile")}`], {
-        user: "postgres",
-      });
-      run("openssl", [
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "1",
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        path.join(data, "server.key"),
-        "-out",
-        path.join(data, "server.crt"),
-      ]);
-      spawnSync("chown", ["postgres", path.join(data, "server.key"), path.join(data, "server.crt")]);
-      fs.chmodSync(path.join(data, "server.key"), 0o600);
-      run(
-        bin("pg_ctl"),
-        [
-          "-D",
-          data,
-          "-w",
-          "-l",
-          path.join(tmp, "server.log"),
-          "-o",
-          `-p ${port} -k ${tmp} -c listen_addresses=127.0.0.1 -c ssl=on`,
-          "start",
-        ],
-        { user: "postgres" },
-      );
+      server.start();
       run("psql", ["-d", "postgres", "-c", "CREATE DATABASE app"], { env: pgEnv });
       run(
         "psql",
@@ -119,10 +57,7 @@ describe("nightly pg_dump scripts", () => {
       );
     });
 
-    after(() => {
-      spawnSync("runuser", ["-u", "postgres", "--", bin("pg_ctl"), "-D", data, "-m", "fast", "stop"]);
-      fs.rmSync(tmp, { recursive: true, force: true });
-    });
+    after(() => server.stop());
 
     function prepareRun(name: string, secret: object) {
       const work = path.join(tmp, name);

@@ -38,7 +38,8 @@ export class TestPostgres {
     PGPASSWORD: this.password,
     PGSSLMODE: "require",
   };
-  private readonly data = path.join(this.tmp, "data");
+  /** The data directory; its server.crt is what clients verify the server with. */
+  readonly data = path.join(this.tmp, "data");
 
   constructor(private readonly binDir: string) {}
 
