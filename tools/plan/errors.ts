@@ -1,4 +1,5 @@
 import { EdgeUnreachableError } from "../../components/edge/reachability";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigError } from "../../config";
 import { ownMessage } from "./program-errors";
 
@@ -19,6 +20,22 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
+  }
+}
+
+/**
+ * A command line's flags, strictly (an unknown flag or a missing value is a UsageError naming the
+ * command's --help), for the CLIs that answer every mistake with exit 2 and one line.
+ */
+export function parseCliFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: string[],
+  options: T,
+  command: string,
+) {
+  try {
+    return parseArgs({ args: argv, options, strict: true }).values;
+  } catch (error) {
+    throw new UsageError(`${(error as Error).message.split("\n")[0]} (npm run ${command} -- --help)`);
   }
 }
 

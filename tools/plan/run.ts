@@ -1,11 +1,10 @@
 import * as fs from "node:fs";
-import { parseArgs } from "node:util";
 import { ConfigError, type Config, type EdgeStackConfig } from "../../config";
 import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff } from "../../cost";
 import { renderCostAtMaximum } from "../../cost/render";
 import { compareResources, renderChanges, resourcesFromPlanJson, type ChangeSet } from "./changes";
 import { emitArtifacts } from "./emit";
-import { EXIT, reportError, UsageError } from "./errors";
+import { EXIT, parseCliFlags, reportError, UsageError } from "./errors";
 import {
   asReferencedStack,
   captureProgram,
@@ -175,26 +174,21 @@ async function plan(flags: Flags, io: PlanIo): Promise<number> {
 }
 
 function parseFlags(argv: string[]): Flags | "help" {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string", short: "s" },
-        json: { type: "boolean" },
-        out: { type: "string" },
-        "config-dir": { type: "string" },
-        emit: { type: "string" },
-        compare: { type: "string" },
-        "cloud-plan": { type: "string" },
-        "check-reachability": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split("\n")[0]} (npm run plan -- --help)`);
-  }
+  const values = parseCliFlags(
+    argv,
+    {
+      stack: { type: "string", short: "s" },
+      json: { type: "boolean" },
+      out: { type: "string" },
+      "config-dir": { type: "string" },
+      emit: { type: "string" },
+      compare: { type: "string" },
+      "cloud-plan": { type: "string" },
+      "check-reachability": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    "plan",
+  );
   if (values.help) return "help";
   if (!values.stack) throw new UsageError("--stack NAME is required (npm run plan -- --help)");
   return {

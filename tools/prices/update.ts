@@ -4,10 +4,9 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { PricingClient } from "@aws-sdk/client-pricing";
 import { parsePrices, PRICES_FILE, type PricesFile } from "../../cost/prices";
-import { EXIT, UsageError } from "../plan/errors";
+import { EXIT, parseCliFlags, UsageError } from "../plan/errors";
 import { exitAfterFlush } from "../exit";
 import { renderPricesFile } from "./file";
 import { CLASS_SECTIONS, isClassSection, USAGE_PREFIX, type ClassSection } from "./queries";
@@ -52,23 +51,18 @@ interface Flags {
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 function parseFlags(argv: string[]): Flags | "help" {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        check: { type: "boolean" },
-        region: { type: "string", multiple: true },
-        add: { type: "string", multiple: true },
-        file: { type: "string" },
-        "api-region": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message.split("\n")[0]} (npm run prices:update -- --help)`);
-  }
+  const values = parseCliFlags(
+    argv,
+    {
+      check: { type: "boolean" },
+      region: { type: "string", multiple: true },
+      add: { type: "string", multiple: true },
+      file: { type: "string" },
+      "api-region": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    "prices:update",
+  );
   if (values.help) return "help";
   const problems: string[] = [];
   const regions = values.region ?? [];
