@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { parse, stringify } from "yaml";
+import type { CapturedOptions } from "../../tools/plan/capture";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 
@@ -14,15 +15,8 @@ export interface PlannedResource {
   parent: string | null;
   /** Inputs as the provider receives them: read them through test/helpers/inputs.ts, which narrows each value. */
   inputs: Record<string, unknown>;
-  options: {
-    protect?: boolean;
-    retainOnDelete?: boolean;
-    ignoreChanges?: string[];
-    deleteBeforeReplace?: boolean;
-    dependsOn?: string[];
-    provider?: string;
-    transforms?: string[];
-  };
+  /** The options the plan records (tools/plan/capture.ts). */
+  options: CapturedOptions;
 }
 
 export interface Plan {

@@ -11,6 +11,7 @@ import type {
   StackValidationPolicy,
 } from "@pulumi/policy";
 import { allPolicies } from "../../policies/rules";
+import type { CapturedOptions } from "./capture";
 import { policyConfigForStack } from "../policy-config";
 
 /** A resource as the plan's `--json` lists it (and as `policy:check` reads it). */
@@ -20,14 +21,7 @@ export interface PlanResource {
   /** "type::name" of the parent, null or absent under the stack. */
   parent?: string | null;
   inputs: Record<string, unknown>;
-  options?: {
-    protect?: boolean;
-    retainOnDelete?: boolean;
-    ignoreChanges?: string[];
-    deleteBeforeReplace?: boolean;
-    dependsOn?: string[];
-    provider?: string;
-  };
+  options?: CapturedOptions;
 }
 
 export type ViolationLevel = "mandatory" | "advisory";
