@@ -83,6 +83,15 @@ const RESTRICTED = {
 const POD_SECURITY = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } };
 const SMALL = { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "256Mi" } };
 
+/** What every pod that talks to the database shares: its namespace, connection settings and the RDS CA. */
+interface DatabaseClientPod {
+  namespace: pulumi.Output<string>;
+  /** DB_HOST/PORT/NAME, region, `verify-full` against the mounted CA. */
+  connection: k8s.types.input.core.v1.EnvVar[];
+  caVolume: k8s.types.input.core.v1.Volume;
+  caMount: k8s.types.input.core.v1.VolumeMount;
+}
+
 /**
  * What the application needs on the cluster: its namespace; one service account per workload,
  * each with its own IAM role (IRSA) — `app` may connect to the database as its own user and
@@ -172,19 +181,22 @@ export class AppPlatform extends pulumi.ComponentResource {
       k8sOpts,
     );
 
-    const connection = [
-      { name: "DB_HOST", value: args.database.address },
-      { name: "DB_PORT", value: pulumi.output(args.database.port).apply(String) },
-      { name: "DB_NAME", value: args.database.name },
-      { name: "AWS_REGION", value: args.backup.region },
-      { name: "PGSSLMODE", value: "verify-full" },
-      { name: "PGSSLROOTCERT", value: RDS_CA_PATH },
-      { name: "HOME", value: "/work" },
-    ];
-    const caVolume = { name: "rds-ca", configMap: { name: caBundle.metadata.name } };
-    const caMount = { name: "rds-ca", mountPath: RDS_CA_MOUNT_DIR, readOnly: true };
-    this.dbUsersJob(name, args, ns, dbUsers.account, connection, caVolume, caMount);
-    this.dumpCronJob(name, args, ns, dump.account, connection, caVolume, caMount);
+    const client: DatabaseClientPod = {
+      namespace: ns,
+      connection: [
+        { name: "DB_HOST", value: args.database.address },
+        { name: "DB_PORT", value: pulumi.output(args.database.port).apply(String) },
+        { name: "DB_NAME", value: args.database.name },
+        { name: "AWS_REGION", value: args.backup.region },
+        { name: "PGSSLMODE", value: "verify-full" },
+        { name: "PGSSLROOTCERT", value: RDS_CA_PATH },
+        { name: "HOME", value: "/work" },
+      ],
+      caVolume: { name: "rds-ca", configMap: { name: caBundle.metadata.name } },
+      caMount: { name: "rds-ca", mountPath: RDS_CA_MOUNT_DIR, readOnly: true },
+    };
+    this.dbUsersJob(name, args, client, dbUsers.account);
+    this.dumpCronJob(name, args, client, dump.account);
 
     this.namespace = ns;
     this.roleArn = app.role.arn;
@@ -241,11 +253,8 @@ export class AppPlatform extends pulumi.ComponentResource {
   private dbUsersJob(
     name: string,
     args: AppPlatformArgs,
-    ns: pulumi.Output<string>,
+    { namespace: ns, connection, caVolume, caMount }: DatabaseClientPod,
     serviceAccount: k8s.core.v1.ServiceAccount,
-    connection: k8s.types.input.core.v1.EnvVar[],
-    caVolume: k8s.types.input.core.v1.Volume,
-    caMount: k8s.types.input.core.v1.VolumeMount,
   ): void {
     const sql = renderDbUsersSql({
       database: args.database.name,
@@ -326,11 +335,8 @@ export class AppPlatform extends pulumi.ComponentResource {
   private dumpCronJob(
     name: string,
     args: AppPlatformArgs,
-    ns: pulumi.Output<string>,
+    { namespace: ns, connection, caVolume, caMount }: DatabaseClientPod,
     serviceAccount: k8s.core.v1.ServiceAccount,
-    connection: k8s.types.input.core.v1.EnvVar[],
-    caVolume: k8s.types.input.core.v1.Volume,
-    caMount: k8s.types.input.core.v1.VolumeMount,
   ): void {
     const scripts = new k8s.core.v1.ConfigMap(
       `${name}-db-dump-scripts`,
