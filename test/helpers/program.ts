@@ -106,6 +106,24 @@ export function runPlanInProcess(args: string[]): PlanRun {
   return received.message as PlanRun;
 }
 
+/**
+ * As runPlanInProcess, without blocking this thread's event loop: for tests that serve sockets the
+ * plan connects to (the reachability probes). Not to be called while another plan is in flight.
+ */
+export function runPlanInProcessAsync(args: string[]): Promise<PlanRun> {
+  const { port, signal } = inProcessPlanner();
+  Atomics.store(signal, 0, 0);
+  return new Promise((resolve) => {
+    // The port is unref'd so that a finished file's process can exit; while an answer is due it holds the process.
+    port.ref();
+    port.once("message", (message: PlanRun) => {
+      port.unref();
+      resolve(message);
+    });
+    port.postMessage(args);
+  });
+}
+
 type Overrides = Record<string, unknown>;
 
 function deepMerge(base: unknown, patch: unknown): unknown {
