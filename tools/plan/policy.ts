@@ -167,6 +167,18 @@ function isTypeOf(type: string, cls: unknown): boolean {
   return typeof c.isInstance === "function" && c.isInstance({ __pulumiType: type }) === true;
 }
 
+/**
+ * The one type a validation applies to, as the SDK's helpers tag it (`__pulumiType` on the
+ * function of validateResourceOfType, validateStackResourcesOfType and the pack's validateTypes).
+ * The engine skips a resource of another type without calling the policy (@pulumi/policy
+ * server.js), and so does the plan: calling it would only throw and catch a NotApplicable.
+ */
+function soleType(validation: unknown): string | undefined {
+  if (Array.isArray(validation)) return undefined;
+  const type = (validation as { __pulumiType?: unknown } | undefined)?.__pulumiType;
+  return typeof type === "string" && type.length > 0 ? type : undefined;
+}
+
 function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
   return (p as ResourceValidationPolicy).validateResource !== undefined;
 }
@@ -231,7 +243,9 @@ export async function evaluatePolicies(
       const validations = ([] as unknown[]).concat(policy.validateResource ?? []) as NonNullable<
         ResourceValidationPolicy["validateResource"]
       >[];
+      const onlyType = soleType(policy.validateResource);
       for (const r of policyResources) {
+        if (onlyType !== undefined && r.type !== onlyType) continue;
         for (const validate of validations as ((
           a: ResourceValidationArgs,
           rep: (m: string, u?: string) => void,
@@ -254,6 +268,8 @@ export async function evaluatePolicies(
       }
     } else {
       const stackPolicy = policy as StackValidationPolicy;
+      const onlyType = soleType(stackPolicy.validateStack);
+      if (onlyType !== undefined && !policyResources.some((r) => r.type === onlyType)) continue;
       const args: StackValidationArgs = { resources: policyResources, stackTags: new Map(), getConfig, notApplicable };
       await run({ type: STACK_TYPE, name: `${PROJECT}-${stack}` }, (report) => stackPolicy.validateStack(args, report));
     }
