@@ -13,6 +13,7 @@ import type {
 import { allPolicies } from "../../policies/rules";
 import type { CapturedOptions } from "./capture";
 import { policyConfigForStack } from "../policy-config";
+import { withoutStackTraces } from "./stack-traces";
 
 /** A resource as the plan's `--json` lists it (and as `policy:check` reads it). */
 export interface PlanResource {
@@ -188,11 +189,16 @@ function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
  * (derived from the stack's config by tools/policy-config.ts unless given), calling each policy as the engine does: resource
  * validations per resource, stack validations once with every resource.
  */
-export async function evaluatePolicies(
+export function evaluatePolicies(
   resources: PlanResource[],
   stack: string,
   config?: PolicyPackConfig,
 ): Promise<PolicyReport> {
+  // A policy that does not apply throws (notApplicable): no stack trace to record for each.
+  return withoutStackTraces(() => evaluate(resources, stack, config));
+}
+
+async function evaluate(resources: PlanResource[], stack: string, config?: PolicyPackConfig): Promise<PolicyReport> {
   const pack = config ?? policyConfigForStack(stack);
   checkConfigNames(pack);
   const policyResources = toPolicyResources(resources, stack);
