@@ -16,8 +16,8 @@ export function stackTracesWanted(env: NodeJS.ProcessEnv = process.env): boolean
  * Runs the program without recording stack traces unless they are wanted, and restores the
  * process's limit afterwards (the tests' in-process planner shares its thread with nothing else).
  */
-export async function withoutStackTraces<T>(work: () => Promise<T>): Promise<T> {
-  if (stackTracesWanted()) return work();
+export async function withoutStackTraces<T>(work: () => Promise<T>, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  if (stackTracesWanted(env)) return work();
   const limit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
