@@ -22,15 +22,21 @@ describe("plan: stack traces only when something prints them", () => {
 
   it("withoutStackTraces records none while the work runs, and restores the limit after it, even when it fails", async () => {
     const limit = Error.stackTraceLimit;
-    const during = await withoutStackTraces(() => Promise.resolve(Error.stackTraceLimit), {});
-    assert.equal(during, 0);
+    const sourceMaps = process.sourceMapsEnabled;
+    const during = await withoutStackTraces(
+      () => Promise.resolve({ limit: Error.stackTraceLimit, sourceMaps: process.sourceMapsEnabled }),
+      {},
+    );
+    assert.deepEqual(during, { limit: 0, sourceMaps: false });
     assert.equal(Error.stackTraceLimit, limit);
+    assert.equal(process.sourceMapsEnabled, sourceMaps);
     await assert.rejects(
       withoutStackTraces(() => Promise.reject(new Error("the program broke")), {}),
       // The message survives: only the frames are left out.
       (error: Error) => error.message === "the program broke" && error.stack === "Error: the program broke",
     );
     assert.equal(Error.stackTraceLimit, limit);
+    assert.equal(process.sourceMapsEnabled, sourceMaps);
   });
 
   it("with DEBUG=1 the work keeps the process's stack traces", async () => {
