@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from "../../config";
 import { createMocks } from "./mocks";
 import { asInvokeError, watchProgram } from "./program-errors";
 import { readStackConfig, SECRET_PLACEHOLDER, type StackConfig } from "./stack-config";
+import { withoutStackTraces } from "./stack-traces";
 
 /** The resource options a reviewer and the policy pack care about. */
 export interface CapturedOptions {
@@ -125,11 +126,15 @@ export function preflight(config: StackConfig): Config {
  * and returns every registered resource with its parent, inputs and options, plus the outputs.
  * One program per process: the SDK keeps global state.
  */
-export async function captureProgram(
+export function captureProgram(
   config: StackConfig,
   options: CaptureOptions = {},
   programPath = path.join(PROJECT_DIR, "index.ts"),
 ): Promise<Capture> {
+  return withoutStackTraces(() => runProgram(config, options, programPath));
+}
+
+async function runProgram(config: StackConfig, options: CaptureOptions, programPath: string): Promise<Capture> {
   pulumi.runtime.setAllConfig(config.values, config.secretKeys);
   const loaded = preflight(config);
   if (options.probeEdge) delete process.env[OFFLINE_PLAN_ENV];

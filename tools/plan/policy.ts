@@ -13,6 +13,7 @@ import type {
 import { allPolicies } from "../../policies/rules";
 import type { CapturedOptions } from "./capture";
 import { policyConfigForStack } from "../policy-config";
+import { withoutStackTraces } from "./stack-traces";
 
 /** A resource as the plan's `--json` lists it (and as `policy:check` reads it). */
 export interface PlanResource {
@@ -167,6 +168,18 @@ function isTypeOf(type: string, cls: unknown): boolean {
   return typeof c.isInstance === "function" && c.isInstance({ __pulumiType: type }) === true;
 }
 
+/**
+ * The one type a validation applies to, as the SDK's helpers tag it (`__pulumiType` on the
+ * function of validateResourceOfType, validateStackResourcesOfType and the pack's validateTypes).
+ * The engine skips a resource of another type without calling the policy (@pulumi/policy
+ * server.js), and so does the plan: calling it would only throw and catch a NotApplicable.
+ */
+function soleType(validation: unknown): string | undefined {
+  if (Array.isArray(validation)) return undefined;
+  const type = (validation as { __pulumiType?: unknown } | undefined)?.__pulumiType;
+  return typeof type === "string" && type.length > 0 ? type : undefined;
+}
+
 function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
   return (p as ResourceValidationPolicy).validateResource !== undefined;
 }
@@ -176,11 +189,16 @@ function isResourcePolicy(p: Policy): p is ResourceValidationPolicy {
  * (derived from the stack's config by tools/policy-config.ts unless given), calling each policy as the engine does: resource
  * validations per resource, stack validations once with every resource.
  */
-export async function evaluatePolicies(
+export function evaluatePolicies(
   resources: PlanResource[],
   stack: string,
   config?: PolicyPackConfig,
 ): Promise<PolicyReport> {
+  // A policy that does not apply throws (notApplicable): no stack trace to record for each.
+  return withoutStackTraces(() => evaluate(resources, stack, config));
+}
+
+async function evaluate(resources: PlanResource[], stack: string, config?: PolicyPackConfig): Promise<PolicyReport> {
   const pack = config ?? policyConfigForStack(stack);
   checkConfigNames(pack);
   const policyResources = toPolicyResources(resources, stack);
@@ -231,7 +249,9 @@ export async function evaluatePolicies(
       const validations = ([] as unknown[]).concat(policy.validateResource ?? []) as NonNullable<
         ResourceValidationPolicy["validateResource"]
       >[];
+      const onlyType = soleType(policy.validateResource);
       for (const r of policyResources) {
+        if (onlyType !== undefined && r.type !== onlyType) continue;
         for (const validate of validations as ((
           a: ResourceValidationArgs,
           rep: (m: string, u?: string) => void,
@@ -254,6 +274,8 @@ export async function evaluatePolicies(
       }
     } else {
       const stackPolicy = policy as StackValidationPolicy;
+      const onlyType = soleType(stackPolicy.validateStack);
+      if (onlyType !== undefined && !policyResources.some((r) => r.type === onlyType)) continue;
       const args: StackValidationArgs = { resources: policyResources, stackTags: new Map(), getConfig, notApplicable };
       await run({ type: STACK_TYPE, name: `${PROJECT}-${stack}` }, (report) => stackPolicy.validateStack(args, report));
     }

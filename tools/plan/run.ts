@@ -3,7 +3,6 @@ import { ConfigError, type Config, type EdgeStackConfig } from "../../config";
 import { compareCost, costFromPlanJson, estimateCost, renderCost, renderCostDiff } from "../../cost";
 import { renderCostAtMaximum } from "../../cost/render";
 import { compareResources, renderChanges, resourcesFromPlanJson, type ChangeSet } from "./changes";
-import { emitArtifacts } from "./emit";
 import { EXIT, parseCliFlags, reportError, UsageError } from "./errors";
 import {
   asReferencedStack,
@@ -119,6 +118,10 @@ async function plan(flags: Flags, io: PlanIo): Promise<number> {
   const stackReferences = loaded.kind === "edge" ? await referencedCloudStack(loaded, flags) : {};
   const capture = await captureProgram(stackConfig, { stackReferences, probeEdge: flags.checkReachability });
   if (flags.emit) {
+    // Loaded only when asked for: the renderers of both kinds, which a plain plan does not need
+    // (`require`, not `import()`, for the reason index.ts gives).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { emitArtifacts } = require("./emit") as typeof import("./emit");
     const written = emitArtifacts(flags.emit, loaded);
     io.err(`wrote ${written.length} files under ${flags.emit}`);
   }
