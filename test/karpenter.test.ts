@@ -36,7 +36,7 @@ import {
   one,
   planFor,
   PROJECT_DIR,
-  runPlanCli,
+  runPlanInProcess,
   stackDirWith,
   STACKS,
   type Plan,
@@ -406,7 +406,7 @@ describe("Karpenter: bad input", () => {
   });
 
   const refused = (overrides: Record<string, unknown>) => {
-    const run = runPlanCli(["--stack", "prod", "--config-dir", stackDirWith("prod", overrides)]);
+    const run = runPlanInProcess(["--stack", "prod", "--config-dir", stackDirWith("prod", overrides)]);
     assert.equal(run.status, 2, run.stderr);
     assert.equal(run.stdout, "", "nothing planned");
     return run.stderr;
