@@ -7,14 +7,16 @@ import { after, describe, it } from "node:test";
 import { wrapLines } from "../tools/plan/render";
 import { item } from "./helpers/assert";
 import { PROJECT_DIR, runPlanCli, runPlanInProcess, stackDirWith } from "./helpers/program";
+import { textPlanFor } from "./helpers/text-plans";
 
 /**
  * The plan's command line as a user meets it: exit codes, one-line errors, files it writes.
  *
- * In this process (runPlanInProcess: the CLI's own runPlan, its lines and exit code) except two
+ * In this process (runPlanInProcess: the CLI's own runPlan, its lines and exit code) except three
  * real processes, for what only a process shows: tools/plan/cli.ts handing the exit code to the
- * shell (an unknown flag, exit 2), and `npm run plan` as the README has it, in a pipe (exit 0,
- * the 160 columns a pipe gets). Exit 3 through a real process is test/plan-errors.test.ts's.
+ * shell (an unknown flag, exit 2), `npm run plan` as the README has it, in a pipe (exit 0, the 160
+ * columns a pipe gets), and --json's whole output reaching a slow reader after the process exits.
+ * Exit 3 through a real process is test/plan-errors.test.ts's.
  */
 const made: string[] = [];
 const tmp = () => {
@@ -157,13 +159,29 @@ describe("plan CLI: output", () => {
 
   it("text output of prod: says it ran offline, lines of at most 160 columns, no raw newlines in values, mock ids masked", () => {
     // At the 160 columns the process above shows a pipe gets.
-    const run = runPlanInProcess(["--stack", "prod"]);
+    const run = textPlanFor("prod");
     assert.equal(run.status, 0, run.stderr);
     assert.match(
       item(run.stdout.split("\n"), 0, "output lines"),
       /^Offline plan of stack prod under the Pulumi SDK's mocks/,
     );
     assertTextPlan(run.stdout, "prod");
+  });
+
+  it("--json reaches a slow reader whole (output past a pipe's 64 KiB is not cut off at exit)", () => {
+    // A real process: what is at stake is what the process leaves in the pipe when it exits.
+    const cli = path.join(PROJECT_DIR, "tools/plan/cli.ts");
+    const run = spawnSync(
+      "sh",
+      ["-c", `"${process.execPath}" --import tsx "${cli}" --stack prod --json | { sleep 1; cat; }`],
+      {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    assert.ok(run.stdout.length > 64 * 1024, `the plan is larger than a pipe holds (${run.stdout.length} bytes)`);
+    assert.equal((JSON.parse(run.stdout) as { stack: string }).stack, "prod");
   });
 
   it("wraps at spaces under the line's tree prefix, and cuts a word longer than the room", () => {
