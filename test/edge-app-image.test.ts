@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { describeAppImage } from "../components/edge/app-image";
 import { loadEdge, sourceFor } from "./helpers/config";
-import { CLOUD_STACK_OF, EDGE_STACKS, planFor, runPlanInProcess } from "./helpers/program";
+import { CLOUD_STACK_OF, EDGE_STACKS, planFor, runPlanInProcess, type PlanRun } from "./helpers/program";
 
 /**
  * Which app image an edge stack deploys, as the plan says it: dev may follow the newest push to
@@ -56,10 +56,14 @@ describe("the edge app image the plan says it took", () => {
     assert.ok(dev, "an edge stack that follows the newest image");
     // In this process, at a pipe's 160 columns; the cloud stack's plan given as the plan would compute it.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-app-image-"));
-    const cloudPlan = path.join(dir, "cloud.json");
-    fs.writeFileSync(cloudPlan, JSON.stringify(planFor(CLOUD_STACK_OF[dev])));
-    const run = runPlanInProcess(["--stack", dev, "--cloud-plan", cloudPlan]);
-    fs.rmSync(dir, { recursive: true, force: true });
+    let run: PlanRun;
+    try {
+      const cloudPlan = path.join(dir, "cloud.json");
+      fs.writeFileSync(cloudPlan, JSON.stringify(planFor(CLOUD_STACK_OF[dev])));
+      run = runPlanInProcess(["--stack", dev, "--cloud-plan", cloudPlan]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     assert.equal(run.status, 0, run.stderr);
     // Long lines wrap at 160 columns, continuations indented: join them back.
     const text = run.stdout.replace(/\n {6}/g, " ");
