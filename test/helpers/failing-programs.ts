@@ -7,8 +7,9 @@
  * Everything the process writes to stdout or stderr while an item runs (and while the process
  * settles after it) is that item's: the SDK's noise and Node's warnings are counted against it. One
  * JSON line per item goes to the real stdout. The LAST item's exit code is the process's, through
- * exitAfterFlush as in cli.ts: whatever Node or the SDK writes at exit (the promise-leak notice, a
- * crash dump written by Node itself) lands outside every item, on the process's own stderr.
+ * exitAfterFlush as in cli.ts: whatever Node or the SDK writes at exit (the promise-leak notice),
+ * and all an item wrote if the process ended inside it (a crash dump, an emptied event loop), lands
+ * outside every item, on the process's own stderr.
  *
  * Usage: node --import tsx test/helpers/failing-programs.ts '<JSON list of FailingProgramItem>'
  */
