@@ -27,7 +27,16 @@ const FIXTURES = path.join(PROJECT_DIR, "test/fixtures/edge/acme");
 const SCRIPTS = path.join(PROJECT_DIR, "components/edge/scripts");
 const nginx = requireTool("nginx");
 const openssl = requireTool("openssl");
-const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+/** Temporary directories, all removed when the file's tests are done. */
+const made: string[] = [];
+const tmpdir = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
   return spawnSync(command, args, { encoding: "utf8", env: { ...process.env, ...env } });
@@ -41,7 +50,6 @@ function plan(stack: string, args: string[]): Plan {
 }
 
 const planFiles = tmpdir("edge-acme-plans-");
-after(() => fs.rmSync(planFiles, { recursive: true, force: true }));
 /** A cloud plan saved for an edge stack's --cloud-plan (what the plan computes from its stack file, given instead). */
 function saved(cloudPlan: Plan, name: string): string {
   const file = path.join(planFiles, `${name}.json`);

@@ -562,17 +562,21 @@ describe("Karpenter: network policy and alerts", () => {
     { skip: promtool.skip },
     () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "karpenter-rules-"));
-      fs.writeFileSync(path.join(dir, "karpenter-rules.yaml"), renderRuleFile([karpenterRuleGroup()]));
-      fs.copyFileSync(fixturePath("monitoring/karpenter-rules.test.yaml"), path.join(dir, "rules.test.yaml"));
-      const run = (args: string[]) => {
-        const result = spawnSync(promtool.path as string, args, { cwd: dir, encoding: "utf8" });
-        return { status: result.status, output: `${result.stdout}${result.stderr}` };
-      };
-      const check = run(["check", "rules", "karpenter-rules.yaml"]);
-      assert.equal(check.status, 0, check.output);
-      assert.match(check.output, /SUCCESS: 2 rules found/);
-      const test = run(["test", "rules", "rules.test.yaml"]);
-      assert.equal(test.status, 0, test.output);
+      try {
+        fs.writeFileSync(path.join(dir, "karpenter-rules.yaml"), renderRuleFile([karpenterRuleGroup()]));
+        fs.copyFileSync(fixturePath("monitoring/karpenter-rules.test.yaml"), path.join(dir, "rules.test.yaml"));
+        const run = (args: string[]) => {
+          const result = spawnSync(promtool.path as string, args, { cwd: dir, encoding: "utf8" });
+          return { status: result.status, output: `${result.stdout}${result.stderr}` };
+        };
+        const check = run(["check", "rules", "karpenter-rules.yaml"]);
+        assert.equal(check.status, 0, check.output);
+        assert.match(check.output, /SUCCESS: 2 rules found/);
+        const test = run(["test", "rules", "rules.test.yaml"]);
+        assert.equal(test.status, 0, test.output);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     },
   );
 });
