@@ -12,7 +12,7 @@ import {
   ofType,
   one,
   planFor,
-  runPlanCli,
+  runPlanInProcess,
   stackDirWith,
   STACKS,
   type Plan,
@@ -261,7 +261,7 @@ describe("app platform: bad input", () => {
   });
 
   it("the plan refuses the master user as the app's user: exit 2 naming platform:database.appUser, nothing planned", () => {
-    const result = runPlanCli([
+    const result = runPlanInProcess([
       "--stack",
       "dev",
       "--config-dir",

@@ -60,27 +60,41 @@ describe("change review (--compare)", () => {
 
   it("the CLI: object lock turned on in dev replaces the bucket, printed first and under `changes` in --json", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "changes-"));
-    const base = path.join(dir, "base.json");
-    fs.writeFileSync(base, JSON.stringify(planFor("dev")));
-    const head = planFor("dev", { "platform:backups": { objectLock: true } });
-    const bucket = one(head, "aws:s3/bucket:Bucket", "platform-dev-bucket");
-    const text = runPlanInProcess(["--stack", "dev", "--compare", base, "--config-dir", path.dirname(writeStack(dir))]);
-    assert.equal(text.status, 0, text.stderr);
-    const lines = text.stdout.split("\n");
-    assert.match(item(lines, 0, "output lines"), /^Offline plan of stack dev/);
-    assert.match(
-      item(lines, 2, "output lines"),
-      /^Changes against .*base\.json: 1 to create, 0 to update, 1 to replace, 0 to delete, \d+ unchanged\./,
-    );
-    assert.match(
-      item(lines, 3, "output lines"),
-      new RegExp(
-        `^!! REPLACE of a stateful resource \\(bucket\\): aws:s3/bucket:Bucket ${bucket.name} is replaced because objectLockEnabled changed`,
-      ),
-    );
-    const json = runPlanInProcess(["--stack", "dev", "--compare", base, "--config-dir", dir, "--json"]);
-    const changes = (JSON.parse(json.stdout) as { changes: { counts: Record<string, number> } }).changes;
-    assert.equal(changes.counts.replace, 1);
+    try {
+      const base = path.join(dir, "base.json");
+      fs.writeFileSync(base, JSON.stringify(planFor("dev")));
+      // One plan: the text on stdout, its JSON (what --json prints) in --out's file.
+      const out = path.join(dir, "head.json");
+      const text = runPlanInProcess([
+        "--stack",
+        "dev",
+        "--compare",
+        base,
+        "--config-dir",
+        path.dirname(writeStack(dir)),
+        "--out",
+        out,
+      ]);
+      assert.equal(text.status, 0, text.stderr);
+      const head = JSON.parse(fs.readFileSync(out, "utf8")) as Plan & { changes: { counts: Record<string, number> } };
+      const bucket = one(head, "aws:s3/bucket:Bucket", "platform-dev-bucket");
+      assert.equal(bucket.inputs.objectLockEnabled, true, "the stack file's object lock reached the plan");
+      const lines = text.stdout.split("\n");
+      assert.match(item(lines, 0, "output lines"), /^Offline plan of stack dev/);
+      assert.match(
+        item(lines, 2, "output lines"),
+        /^Changes against .*base\.json: 1 to create, 0 to update, 1 to replace, 0 to delete, \d+ unchanged\./,
+      );
+      assert.match(
+        item(lines, 3, "output lines"),
+        new RegExp(
+          `^!! REPLACE of a stateful resource \\(bucket\\): aws:s3/bucket:Bucket ${bucket.name} is replaced because objectLockEnabled changed`,
+        ),
+      );
+      assert.equal(head.changes.counts.replace, 1);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("secrets on both sides and values unknown in preview are not changes", () => {

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { planFor, runPlanInProcess, STACKS } from "./helpers/program";
+import { textPlanFor } from "./helpers/text-plans";
 
 /** The plan's cost output (tools/plan/cli.ts wires cost/ in). */
 interface PlanCost {
@@ -12,6 +13,16 @@ interface PlanCost {
   lines: { resource: string; item: string; quantity: number; unitPrice: number; monthly: number }[];
   unpriced: unknown[];
 }
+
+const made: string[] = [];
+const tmp = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-"));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 describe("plan cost output", () => {
   for (const stack of STACKS) {
@@ -26,7 +37,7 @@ describe("plan cost output", () => {
     });
 
     it(`${stack}: the text plan prints the cost table with its total and the budget`, () => {
-      const run = runPlanInProcess(["--stack", stack]);
+      const run = textPlanFor(stack);
       assert.equal(run.status, 0, run.stderr);
       const total = (planFor(stack).cost as PlanCost).monthly.toFixed(2);
       assert.match(
@@ -40,23 +51,26 @@ describe("plan cost output", () => {
     });
 
     it(`${stack}: --compare with the plan's own JSON shows no difference`, () => {
-      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cost-")), `${stack}.json`);
+      const dir = tmp();
+      const file = path.join(dir, `${stack}.json`);
       fs.writeFileSync(file, JSON.stringify(planFor(stack)));
-      const run = runPlanInProcess(["--stack", stack, "--compare", file]);
+      // One plan: the text on stdout, its JSON (what --json prints) in --out's file.
+      const out = path.join(dir, "head.json");
+      const run = runPlanInProcess(["--stack", stack, "--compare", file, "--out", out]);
       assert.equal(run.status, 0, run.stderr);
       assert.match(
         run.stdout,
         /Cost difference \(USD per month\): \$([\d.]+) → \$\1 \(\+\$0\.00\)\n {2}no line changed/,
       );
-      const json = runPlanInProcess(["--stack", stack, "--compare", file, "--json"]);
-      const diff = (JSON.parse(json.stdout) as { costDiff: { difference: number; lines: unknown[] } }).costDiff;
+      const diff = (JSON.parse(fs.readFileSync(out, "utf8")) as { costDiff: { difference: number; lines: unknown[] } })
+        .costDiff;
       assert.equal(diff.difference, 0);
       assert.deepEqual(diff.lines, []);
     });
   }
 
   it("--compare against dev shows prod's extra cost line by line", () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cost-")), "dev.json");
+    const file = path.join(tmp(), "dev.json");
     fs.writeFileSync(file, JSON.stringify(planFor("dev")));
     const run = runPlanInProcess(["--stack", "prod", "--compare", file, "--json"]);
     assert.equal(run.status, 0, run.stderr);
@@ -74,7 +88,7 @@ describe("plan cost output", () => {
   });
 
   it("--compare with a file that has no cost section fails naming it", () => {
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cost-")), "old.json");
+    const file = path.join(tmp(), "old.json");
     fs.writeFileSync(file, JSON.stringify({ stack: "dev", resources: [] }));
     const run = runPlanInProcess(["--stack", "dev", "--compare", file]);
     assert.equal(run.status, 2, "a usage error");

@@ -8,7 +8,7 @@ import { renderDbUsersSql } from "../components/app-platform/db-users";
 import { DEFAULT_DATABASE_NAME } from "../components/database";
 import { environmentDefaults } from "../config";
 import { DATABASE_MASTER_USERNAME } from "../config/schema";
-import { PROJECT_DIR, runPlanCli } from "./helpers/program";
+import { PROJECT_DIR, runPlanInProcess } from "./helpers/program";
 import { postgresBin, run, TestPostgres } from "./helpers/postgres";
 import { requireTool } from "./helpers/tools";
 
@@ -64,13 +64,16 @@ const RIGHTS = `
 describe("database users (db-users.ts, db-users.sh)", () => {
   it("--emit writes the SQL as cluster/scripts/db-users.sql and the Job's script next to it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "emit-db-users-"));
-    const result = runPlanCli(["--stack", "prod", "--emit", dir]);
-    assert.equal(result.status, 0, result.stderr);
-    assert.equal(fs.readFileSync(path.join(dir, "cluster/scripts/db-users.sql"), "utf8"), SQL);
-    const emittedScript = path.join(dir, "cluster/scripts/db-users.sh");
-    assert.equal(fs.readFileSync(emittedScript, "utf8"), fs.readFileSync(path.join(SCRIPTS, "db-users.sh"), "utf8"));
-    assert.equal(fs.statSync(emittedScript).mode & 0o111, 0o111);
-    fs.rmSync(dir, { recursive: true, force: true });
+    try {
+      const result = runPlanInProcess(["--stack", "prod", "--emit", dir]);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(fs.readFileSync(path.join(dir, "cluster/scripts/db-users.sql"), "utf8"), SQL);
+      const emittedScript = path.join(dir, "cluster/scripts/db-users.sh");
+      assert.equal(fs.readFileSync(emittedScript, "utf8"), fs.readFileSync(path.join(SCRIPTS, "db-users.sh"), "utf8"));
+      assert.equal(fs.statSync(emittedScript).mode & 0o111, 0o111);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the SQL never names the master user, and refuses identifiers it would have to quote", () => {

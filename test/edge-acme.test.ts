@@ -3,7 +3,7 @@ import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { ConfigError, loadConfig } from "../config";
 import { EDGE_SCRIPTS, EDGE_UNITS } from "../components/edge";
 import { ACME_NGINX_PATHS, ACME_PATHS, acmeEnv } from "../components/edge/acme";
@@ -11,7 +11,7 @@ import { backupEnv } from "../components/edge/backup";
 import { ACME_AWS_PROFILE, renderAwsConfig, siteCommonName, type SiteIdentity } from "../components/edge/identity";
 import { renderNginxConf } from "../components/edge/nginx";
 import { sourceFor } from "./helpers/config";
-import { ofType, one, PROJECT_DIR, runPlanCli, stackDirWith, type Plan } from "./helpers/program";
+import { ofType, one, planFor, PROJECT_DIR, runPlanInProcess, stackDirWith, type Plan } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 import { asRecord, input, inputJson, inputString, valueAt } from "./helpers/inputs";
 import { selfSignedCert } from "./helpers/certs";
@@ -27,28 +27,40 @@ const FIXTURES = path.join(PROJECT_DIR, "test/fixtures/edge/acme");
 const SCRIPTS = path.join(PROJECT_DIR, "components/edge/scripts");
 const nginx = requireTool("nginx");
 const openssl = requireTool("openssl");
-const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+/** Temporary directories, all removed when the file's tests are done. */
+const made: string[] = [];
+const tmpdir = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> {
   return spawnSync(command, args, { encoding: "utf8", env: { ...process.env, ...env } });
 }
 
+/** A plan with extra CLI flags (a config dir, the cloud plan to read), in this process. */
 function plan(stack: string, args: string[]): Plan {
-  const result = runPlanCli(["--stack", stack, "--json", ...args]);
+  const result = runPlanInProcess(["--stack", stack, "--json", ...args]);
   assert.equal(result.status, 0, result.stderr);
   return JSON.parse(result.stdout) as Plan;
 }
 
-let cloudPlanFile: string | undefined;
-let cloud: Plan | undefined;
+const planFiles = tmpdir("edge-acme-plans-");
+/** A cloud plan saved for an edge stack's --cloud-plan (what the plan computes from its stack file, given instead). */
+function saved(cloudPlan: Plan, name: string): string {
+  const file = path.join(planFiles, `${name}.json`);
+  if (!fs.existsSync(file)) fs.writeFileSync(file, JSON.stringify(cloudPlan));
+  return file;
+}
+
 /** dev with the Pis' zone, and its plan saved for the edge stack's --cloud-plan. */
 function cloudWithZone(): { plan: Plan; file: string } {
-  if (!cloud || !cloudPlanFile) {
-    cloud = plan("dev", ["--config-dir", stackDirWith("dev", { "platform:edgeDns": { zoneName: ZONE } })]);
-    cloudPlanFile = path.join(tmpdir("edge-acme-cloud-"), "dev.json");
-    fs.writeFileSync(cloudPlanFile, JSON.stringify(cloud));
-  }
-  return { plan: cloud, file: cloudPlanFile };
+  const cloud = planFor("dev", { "platform:edgeDns": { zoneName: ZONE } });
+  return { plan: cloud, file: saved(cloud, "dev-with-zone") };
 }
 
 const ACME = { acme: { email: "ops@example.com" } };
@@ -95,7 +107,7 @@ describe("the ACME role in the cloud stack (platform:edgeDns)", () => {
   });
 
   it("without a zone no site has an ACME role", () => {
-    const p = plan("dev", []);
+    const p = planFor("dev");
     assert.deepEqual(
       ofType(p, "aws:iam/role:Role").filter((r) => r.name.endsWith("-acme")),
       [],
@@ -161,18 +173,20 @@ describe("an edge stack with platform:edge.acme", () => {
   });
 
   it("is refused (exit 2, naming the key) without a zone in the cloud stack, or for another host name", () => {
-    const noZone = runPlanCli([
+    const noZone = runPlanInProcess([
       "--stack",
       "edge-dev",
       "--config-dir",
       stackDirWith("edge-dev", { "platform:edge": { host: NAME, ...ACME } }),
+      "--cloud-plan",
+      saved(planFor("dev"), "dev"),
     ]);
     assert.equal(noZone.status, 2, noZone.stderr);
     assert.match(
       noZone.stderr,
       /platform:edge\.acme: .*names no zone for its Pis: set platform:edgeDns\.zoneName there/,
     );
-    const otherHost = runPlanCli([
+    const otherHost = runPlanInProcess([
       "--stack",
       "edge-dev",
       "--config-dir",
@@ -219,7 +233,7 @@ describe("ACME configuration", () => {
   });
 
   it("the plan exits 2 naming platform:edge.acme.email", () => {
-    const result = runPlanCli([
+    const result = runPlanInProcess([
       "--stack",
       "edge-dev",
       "--config-dir",

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, it } from "node:test";
 import { describeAppImage } from "../components/edge/app-image";
 import { loadEdge, sourceFor } from "./helpers/config";
-import { EDGE_STACKS, planFor, runPlanCli } from "./helpers/program";
+import { CLOUD_STACK_OF, EDGE_STACKS, planFor, runPlanInProcess, type PlanRun } from "./helpers/program";
 
 /**
  * Which app image an edge stack deploys, as the plan says it: dev may follow the newest push to
@@ -51,7 +54,16 @@ describe("the edge app image the plan says it took", () => {
   it("the text plan shows the whole digest and the sentence, not cut short", () => {
     const dev = EDGE_STACKS.find((s) => !loadEdge(sourceFor(s)).edge.appImage);
     assert.ok(dev, "an edge stack that follows the newest image");
-    const run = runPlanCli(["--stack", dev]);
+    // In this process, at a pipe's 160 columns; the cloud stack's plan given as the plan would compute it.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-app-image-"));
+    let run: PlanRun;
+    try {
+      const cloudPlan = path.join(dir, "cloud.json");
+      fs.writeFileSync(cloudPlan, JSON.stringify(planFor(CLOUD_STACK_OF[dev])));
+      run = runPlanInProcess(["--stack", dev, "--cloud-plan", cloudPlan]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
     assert.equal(run.status, 0, run.stderr);
     // Long lines wrap at 160 columns, continuations indented: join them back.
     const text = run.stdout.replace(/\n {6}/g, " ");

@@ -4,7 +4,7 @@ import { environmentDefaults } from "../config";
 import { EKS_ADDON_CLUSTER_VERSIONS, EKS_ADDON_VERSIONS, EKS_ADDONS, eksAddonVersions } from "../config/eks-addons";
 import { loadCloud, sourceFor } from "./helpers/config";
 import { input } from "./helpers/inputs";
-import { ofType, one, planFor, runPlanCli, stackDirWith, STACKS, type Plan } from "./helpers/program";
+import { ofType, one, planFor, runPlanInProcess, stackDirWith, STACKS, type Plan } from "./helpers/program";
 
 /** The version each managed add-on is planned at: the aws.eks.Addon resources, and kube-proxy through @pulumi/eks. */
 function plannedVersions(plan: Plan): Record<string, unknown> {
@@ -49,7 +49,7 @@ describe("EKS managed add-on versions", () => {
   });
 
   it("a cluster version without an add-on row: exit 2 naming platform:cluster.version and listing the versions there are", () => {
-    const result = runPlanCli([
+    const result = runPlanInProcess([
       "--stack",
       "dev",
       "--config-dir",

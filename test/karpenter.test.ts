@@ -36,7 +36,7 @@ import {
   one,
   planFor,
   PROJECT_DIR,
-  runPlanCli,
+  runPlanInProcess,
   stackDirWith,
   STACKS,
   type Plan,
@@ -406,7 +406,7 @@ describe("Karpenter: bad input", () => {
   });
 
   const refused = (overrides: Record<string, unknown>) => {
-    const run = runPlanCli(["--stack", "prod", "--config-dir", stackDirWith("prod", overrides)]);
+    const run = runPlanInProcess(["--stack", "prod", "--config-dir", stackDirWith("prod", overrides)]);
     assert.equal(run.status, 2, run.stderr);
     assert.equal(run.stdout, "", "nothing planned");
     return run.stderr;
@@ -562,17 +562,21 @@ describe("Karpenter: network policy and alerts", () => {
     { skip: promtool.skip },
     () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "karpenter-rules-"));
-      fs.writeFileSync(path.join(dir, "karpenter-rules.yaml"), renderRuleFile([karpenterRuleGroup()]));
-      fs.copyFileSync(fixturePath("monitoring/karpenter-rules.test.yaml"), path.join(dir, "rules.test.yaml"));
-      const run = (args: string[]) => {
-        const result = spawnSync(promtool.path as string, args, { cwd: dir, encoding: "utf8" });
-        return { status: result.status, output: `${result.stdout}${result.stderr}` };
-      };
-      const check = run(["check", "rules", "karpenter-rules.yaml"]);
-      assert.equal(check.status, 0, check.output);
-      assert.match(check.output, /SUCCESS: 2 rules found/);
-      const test = run(["test", "rules", "rules.test.yaml"]);
-      assert.equal(test.status, 0, test.output);
+      try {
+        fs.writeFileSync(path.join(dir, "karpenter-rules.yaml"), renderRuleFile([karpenterRuleGroup()]));
+        fs.copyFileSync(fixturePath("monitoring/karpenter-rules.test.yaml"), path.join(dir, "rules.test.yaml"));
+        const run = (args: string[]) => {
+          const result = spawnSync(promtool.path as string, args, { cwd: dir, encoding: "utf8" });
+          return { status: result.status, output: `${result.stdout}${result.stderr}` };
+        };
+        const check = run(["check", "rules", "karpenter-rules.yaml"]);
+        assert.equal(check.status, 0, check.output);
+        assert.match(check.output, /SUCCESS: 2 rules found/);
+        const test = run(["test", "rules", "rules.test.yaml"]);
+        assert.equal(test.status, 0, test.output);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     },
   );
 });

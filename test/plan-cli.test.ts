@@ -1,20 +1,38 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { wrapLines } from "../tools/plan/render";
 import { item } from "./helpers/assert";
 import { PROJECT_DIR, runPlanCli, runPlanInProcess, stackDirWith } from "./helpers/program";
+import { textPlanFor } from "./helpers/text-plans";
 
-/** The plan's command line as a user meets it: exit codes, one-line errors, files it writes. */
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
+/**
+ * The plan's command line as a user meets it: exit codes, one-line errors, files it writes.
+ *
+ * In this process (runPlanInProcess: the CLI's own runPlan, its lines and exit code) except three
+ * real processes, for what only a process shows: tools/plan/cli.ts handing the exit code to the
+ * shell (an unknown flag, exit 2), `npm run plan` as the README has it, in a pipe (exit 0, the 160
+ * columns a pipe gets), and --json's whole output reaching a slow reader after the process exits.
+ * Exit 3 through a real process is test/plan-errors.test.ts's.
+ */
+const made: string[] = [];
+const tmp = () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+});
 const oneLine = (stderr: string) => stderr.trim().split("\n").length === 1 && !/\n\s+at /.test(stderr);
 
 describe("plan CLI: exit codes and messages", () => {
-  // In this process (the CLI's code, its exit code and lines), except the cases marked `process`:
-  // those run as a user would, so an exit code that never reaches the shell still fails here.
+  // In this process (the CLI's code, its exit code and lines), except the case marked `process`:
+  // it runs as a user would, so an exit code that never reaches the shell still fails here (the
+  // CLI hands every code to the shell the same way: one process shows it).
   const cases: { name: string; args: () => string[]; code: number; message: RegExp; process?: boolean }[] = [
     {
       name: "an unknown flag",
@@ -30,7 +48,6 @@ describe("plan CLI: exit codes and messages", () => {
       args: () => ["--stack", "staging"],
       code: 2,
       message: /unknown stack "staging".*the stacks there are dev, edge-dev, edge-prod, prod$/,
-      process: true,
     },
     {
       name: "a missing compare file",
@@ -68,21 +85,9 @@ describe("plan CLI: exit codes and messages", () => {
       assert.equal(run.stdout, "");
     });
 
-  it("an error inside the program exits 3 with its message, and the stack trace only with DEBUG=1", () => {
-    // A program whose wiring throws: the plan must not end with a promise-leak notice.
-    const dir = tmp();
-    const program = path.join(dir, "index.ts");
-    fs.writeFileSync(program, 'export = async () => { throw new Error("wiring broke: no such output"); };\n');
-    const script = `require("${path.join(PROJECT_DIR, "tools/plan/capture.ts")}").captureProgram(require("${path.join(PROJECT_DIR, "tools/plan/stack-config.ts")}").readStackConfig("${PROJECT_DIR}", "dev"), {}, "${program}").then(() => process.exit(0), (e) => { console.error(e.message); process.exit(3); })`;
-    const run = spawnSync(process.execPath, ["--import", "tsx", "-e", script], { cwd: PROJECT_DIR, encoding: "utf8" });
-    assert.equal(run.status, 3, run.stderr);
-    assert.match(run.stderr, /wiring broke: no such output/);
-    assert.doesNotMatch(run.stderr, /promises were still active/);
-  });
-
   it("--help exits 0 and documents the exit codes", () => {
-    const run = runPlanCli(["--help"]);
-    assert.equal(run.status, 0);
+    const run = runPlanInProcess(["--help"]);
+    assert.equal(run.status, 0, run.stderr);
     assert.match(
       run.stdout,
       /Exit codes: 0 planned, 1 a mandatory policy violation, 2 invalid configuration or usage,\s+3 the plan could not run/,
@@ -91,50 +96,92 @@ describe("plan CLI: exit codes and messages", () => {
 });
 
 describe("plan CLI: output", () => {
-  it("the README recipe works as written: npm run plan -- --out base.json, then --compare base.json", () => {
+  const BASE = path.join(PROJECT_DIR, "base.json");
+  let recipe: { readme: string; compare: SpawnSyncReturns<string> } | undefined;
+  /** The README's two commands: --out in this process (the file it writes), --compare as written, through npm in a pipe. */
+  const readmeRecipe = () => {
+    if (recipe) return recipe;
     const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
-    assert.match(readme, /npm run plan -- --stack dev --out base\.json/);
-    assert.match(readme, /npm run plan -- --stack dev --compare base\.json/);
-    // As written: from the project's root, where npm runs the script.
-    const base = path.join(PROJECT_DIR, "base.json");
     try {
-      const save = spawnSync("sh", ["-c", "npm run plan -- --stack dev --out base.json"], {
-        cwd: PROJECT_DIR,
-        encoding: "utf8",
-      });
+      // `npm run plan -- --stack dev --out base.json`: npm runs it from the project's root.
+      const save = runPlanInProcess(["--stack", "dev", "--out", BASE]);
       assert.equal(save.status, 0, save.stderr);
       assert.equal(
-        (JSON.parse(fs.readFileSync(base, "utf8")) as { stack: string }).stack,
+        (JSON.parse(fs.readFileSync(BASE, "utf8")) as { stack: string }).stack,
         "dev",
         "the file holds the JSON and nothing else (no npm banner)",
       );
       const compare = spawnSync("sh", ["-c", "npm run plan -- --stack dev --compare base.json"], {
         cwd: PROJECT_DIR,
         encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
       });
-      assert.equal(compare.status, 0, compare.stderr);
-      assert.match(
-        compare.stdout,
-        /Changes against base\.json: 0 to create, 0 to update, 0 to replace, 0 to delete, \d+ unchanged\./,
-      );
+      recipe = { readme, compare };
+      return recipe;
     } finally {
-      fs.rmSync(base, { force: true });
+      fs.rmSync(BASE, { force: true });
     }
+  };
+
+  it("the README recipe works as written: npm run plan -- --out base.json, then --compare base.json", () => {
+    const { readme, compare } = readmeRecipe();
+    assert.match(readme, /npm run plan -- --stack dev --out base\.json/);
+    assert.match(readme, /npm run plan -- --stack dev --compare base\.json/);
+    assert.equal(compare.status, 0, compare.stderr);
+    assert.match(
+      compare.stdout,
+      /Changes against base\.json: 0 to create, 0 to update, 0 to replace, 0 to delete, \d+ unchanged\./,
+    );
   });
 
-  it("text output: says it ran offline, lines of at most 160 columns in a pipe, no raw newlines in values, mock ids masked", () => {
-    const run = runPlanCli(["--stack", "prod"]);
-    assert.equal(run.status, 0, run.stderr);
-    const lines = run.stdout.split("\n");
-    assert.match(item(lines, 0, "output lines"), /^Offline plan of stack prod under the Pulumi SDK's mocks/);
+  /** A text plan's promises: offline, at most 160 columns, no raw newlines in values, mock ids masked. */
+  const assertTextPlan = (stdout: string, stack: string) => {
+    const lines = stdout.split("\n");
+    assert.ok(
+      lines.some((l) => l.startsWith(`Offline plan of stack ${stack} under the Pulumi SDK's mocks`)),
+      "the offline header",
+    );
     assert.ok(
       lines.every((l) => [...l].length <= 160),
       `longest: ${Math.max(...lines.map((l) => [...l].length))}`,
     );
-    assert.doesNotMatch(run.stdout, /123456789012|vpc-0123456789abcdef0|sg-nodes0123456789/);
-    assert.match(run.stdout, /<computed>/);
+    assert.doesNotMatch(stdout, /123456789012|vpc-0123456789abcdef0|sg-nodes0123456789/);
+    assert.match(stdout, /<computed>/);
     // Scripts shown inline keep their newlines escaped: no line of the tree starts with a script line.
     assert.ok(!lines.some((l) => l.startsWith("#!/") || l.startsWith("set -euo pipefail")));
+  };
+
+  it("text output in a pipe, from a real process: lines of at most 160 columns, says it ran offline, mock ids masked", () => {
+    const { compare } = readmeRecipe();
+    assert.equal(compare.status, 0, compare.stderr);
+    assertTextPlan(compare.stdout, "dev");
+  });
+
+  it("text output of prod: says it ran offline, lines of at most 160 columns, no raw newlines in values, mock ids masked", () => {
+    // At the 160 columns the process above shows a pipe gets.
+    const run = textPlanFor("prod");
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(
+      item(run.stdout.split("\n"), 0, "output lines"),
+      /^Offline plan of stack prod under the Pulumi SDK's mocks/,
+    );
+    assertTextPlan(run.stdout, "prod");
+  });
+
+  it("--json reaches a slow reader whole (output past a pipe's 64 KiB is not cut off at exit)", () => {
+    // A real process: what is at stake is what the process leaves in the pipe when it exits.
+    const cli = path.join(PROJECT_DIR, "tools/plan/cli.ts");
+    const run = spawnSync(
+      "sh",
+      ["-c", `"${process.execPath}" --import tsx "${cli}" --stack prod --json | { sleep 1; cat; }`],
+      {
+        cwd: PROJECT_DIR,
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+    assert.ok(run.stdout.length > 64 * 1024, `the plan is larger than a pipe holds (${run.stdout.length} bytes)`);
+    assert.equal((JSON.parse(run.stdout) as { stack: string }).stack, "prod");
   });
 
   it("wraps at spaces under the line's tree prefix, and cuts a word longer than the room", () => {

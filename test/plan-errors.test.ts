@@ -3,27 +3,45 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { asInvokeError, ownMessage } from "../tools/plan/program-errors";
+import { RESULT_PREFIX, type FailingProgramItem, type FailingProgramResult } from "./helpers/failing-programs-protocol";
 import { PROJECT_DIR, planFor, type PlanRun } from "./helpers/program";
 
 /**
  * Errors inside the program, whichever way the SDK delivers them, end the plan with exit 3 and the
  * error's own message on one line: never a silently missing resource, the SDK's promise-leak notice,
  * Node's crash dump or a hang. Each program in test/fixtures/programs fails one way.
+ *
+ * Two processes, not one per program (test/helpers/failing-programs.ts plans a list in turn, the
+ * SDK loaded once):
+ * - every program, then the plan CLI's own run of an edge stack, in one process that exits with
+ *   the last one's code through exitAfterFlush, as cli.ts does. Per program it proves the code the
+ *   CLI exits with and everything written while the program ran (one line, no SDK noise, no stack).
+ *   The SDK prints its promise-leak notice at process exit, and only when the exit code is 0
+ *   (@pulumi/pulumi runtime/debuggable.js): an exit code of 3 rules it out, and the process's own
+ *   stderr (outside every program) must stay empty, which also rules out a crash dump written by
+ *   Node. A program that hangs, crashes the process or never fails shows as a missing or wrong
+ *   result for that program.
+ * - DEBUG=1: the variable is read by a user's process from its start (cli.ts keeps source maps on
+ *   for it), so it gets a process of its own.
  */
 const PROGRAMS = path.join(PROJECT_DIR, "test/fixtures/programs");
-/** Far above a plan's few seconds on a busy two-core machine; reaching it means the plan hung. */
+const RUNNER = path.join(PROJECT_DIR, "test/helpers/failing-programs.ts");
+/** Far above the runner's few seconds on a busy two-core machine; reaching it means a plan hung. */
 const HANG_MS = 120_000;
 
-interface TimedRun extends PlanRun {
+interface RunnerRun extends PlanRun {
   ms: number;
+  results: FailingProgramResult[];
+  /** Lines of stdout that are not results: written outside every item. */
+  strayStdout: string[];
 }
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<TimedRun> {
+function runRunner(items: FailingProgramItem[], env: NodeJS.ProcessEnv = {}): Promise<RunnerRun> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", RUNNER, JSON.stringify(items)], {
       cwd: PROJECT_DIR,
       env: { ...process.env, ...env },
       timeout: HANG_MS,
@@ -32,42 +50,52 @@ function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<TimedRun> {
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr, ms: Date.now() - started }));
+    child.on("close", (status) => {
+      const lines = stdout.split("\n").filter(Boolean);
+      resolve({
+        status: status ?? -1,
+        stdout,
+        stderr,
+        ms: Date.now() - started,
+        results: lines
+          .filter((l) => l.startsWith(RESULT_PREFIX))
+          .map((l) => JSON.parse(l.slice(RESULT_PREFIX.length)) as FailingProgramResult),
+        strayStdout: lines.filter((l) => !l.startsWith(RESULT_PREFIX)),
+      });
+    });
   });
 }
 
-/**
- * Plans a fixture program against the dev stack's config, ending exactly as the plan CLI does
- * (tools/plan/cli.ts: captureProgram, then reportError and exitAfterFlush). The CLI itself always
- * runs index.ts; the last test below goes through it.
- */
-function planProgram(file: string, env: NodeJS.ProcessEnv = {}): Promise<TimedRun> {
-  const module = (p: string) => JSON.stringify(path.join(PROJECT_DIR, p));
-  const script = `
-    const { captureProgram } = require(${module("tools/plan/capture.ts")});
-    const { readStackConfig } = require(${module("tools/plan/stack-config.ts")});
-    const { EXIT, reportError } = require(${module("tools/plan/errors.ts")});
-    const { exitAfterFlush } = require(${module("tools/exit.ts")});
-    captureProgram(readStackConfig(${JSON.stringify(PROJECT_DIR)}, "dev"), {}, ${JSON.stringify(path.join(PROGRAMS, file))}).then(
-      () => exitAfterFlush(EXIT.planned),
-      (error) => exitAfterFlush(reportError(error, "dev")),
-    );`;
-  return run(["-e", script], env);
+/** Item `index`'s result, or a failure saying how the runner ended before it. */
+function resultOf(run: RunnerRun | undefined, index: number): FailingProgramResult {
+  assert.ok(run, "the runner did not run");
+  const result = run.results.find((r) => r.index === index);
+  assert.ok(
+    result,
+    `no result for item ${index}: the runner exited ${run.status} after ${run.ms} ms (a hang is killed at ${HANG_MS} ms) ` +
+      `with ${run.results.length} results; its own stderr:\n${run.stderr}`,
+  );
+  return result;
 }
 
-function assertFailsLoudly(result: TimedRun, message: RegExp): void {
+function assertFailsLoudly(result: FailingProgramResult, message: RegExp): void {
   const detail = `exit ${result.status} after ${result.ms} ms; stderr:\n${result.stderr}`;
-  assert.ok(result.ms < HANG_MS, `the plan hung: ${detail}`);
   assert.equal(result.status, 3, detail);
   assert.doesNotMatch(result.stderr, /promises were still active/, detail);
   assert.match(result.stderr, message, detail);
   assert.equal(result.stderr.trim().split("\n").length, 1, `one line: ${detail}`);
   assert.doesNotMatch(result.stderr, /\n\s+at |error serializing property/, `no stack, no SDK noise: ${detail}`);
   assert.match(result.stderr, /\(DEBUG=1 for the stack trace\)$/m, detail);
+  assert.equal(result.stdout, "", `nothing planned: ${detail}`);
 }
 
-describe("plan: an error inside the program exits 3 with its own message", { concurrency: 3 }, () => {
+describe("plan: an error inside the program exits 3 with its own message", () => {
   const cases: { program: string; what: string; message: RegExp }[] = [
+    {
+      program: "main-throws.ts",
+      what: "thrown by the program's main function (what the plan awaits rejects)",
+      message: /^Stack dev: error: wiring broke: no such output /,
+    },
     {
       program: "apply-throws.ts",
       what: "thrown in an apply callback feeding another resource (that resource would be silently missing)",
@@ -110,36 +138,60 @@ describe("plan: an error inside the program exits 3 with its own message", { con
         /^Stack dev: error: the program stopped before returning its outputs: .*; never registered: aws:s3\/bucket:Bucket::waiting /,
     },
   ];
-  for (const c of cases)
-    it(`${c.what}: ${c.program}`, async () => {
-      assertFailsLoudly(await planProgram(c.program), c.message);
-    });
+  const cliIndex = cases.length;
+  let dir: string | undefined;
+  let all: RunnerRun | undefined;
+  let debug: RunnerRun | undefined;
 
-  it("DEBUG=1 adds the stack trace, which points into the program", async () => {
-    const result = await planProgram("apply-throws.ts", { DEBUG: "1" });
-    assert.equal(result.status, 3, result.stderr);
-    assert.match(result.stderr, /apply broke/);
-    assert.match(result.stderr, /\n\s+at .*apply-throws\.ts:\d+/);
-  });
-
-  it("through the plan CLI: an edge stack whose cloud plan lacks a required output (read in an apply)", async () => {
-    // Before: exit 1 with Node's crash dump of "Required output 'backupBucket' does not exist".
+  before(async () => {
+    // The CLI's item: an edge stack whose cloud plan lacks a required output (read in an apply).
     const cloud = structuredClone(planFor("dev"));
     delete cloud.outputs.backupBucket;
-    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "plan-errors-")), "dev.json");
-    fs.writeFileSync(file, JSON.stringify(cloud));
-    const result = await run([
-      path.join(PROJECT_DIR, "tools/plan/cli.ts"),
-      "--stack",
-      "edge-dev",
-      "--cloud-plan",
-      file,
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-errors-"));
+    const cloudPlan = path.join(dir, "dev.json");
+    fs.writeFileSync(cloudPlan, JSON.stringify(cloud));
+    const items: FailingProgramItem[] = [
+      ...cases.map((c) => ({ program: path.join(PROGRAMS, c.program) })),
+      { cli: ["--stack", "edge-dev", "--cloud-plan", cloudPlan] },
+    ];
+    [all, debug] = await Promise.all([
+      runRunner(items),
+      runRunner([{ program: path.join(PROGRAMS, "apply-throws.ts") }], { DEBUG: "1" }),
     ]);
+  });
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  for (const [index, c] of cases.entries())
+    it(`${c.what}: ${c.program}`, () => {
+      assertFailsLoudly(resultOf(all, index), c.message);
+    });
+
+  it("through the plan CLI: an edge stack whose cloud plan lacks a required output (read in an apply)", () => {
+    // Before: exit 1 with Node's crash dump of "Required output 'backupBucket' does not exist".
     assertFailsLoudly(
-      result,
+      resultOf(all, cliIndex),
       /^Stack edge-dev: error: Required output 'backupBucket' does not exist on stack '[^']+\/platform\/dev'\. /,
     );
-    assert.equal(result.stdout, "", "nothing planned");
+  });
+
+  it("the process ends with the last plan's exit 3 (exitAfterFlush), and writes nothing outside the plans: no promise-leak notice, no crash dump", () => {
+    assert.ok(all, "the runner did not run");
+    const detail = `exit ${all.status} after ${all.ms} ms; its own stderr:\n${all.stderr}`;
+    assert.equal(all.results.length, cases.length + 1, detail);
+    assert.equal(all.status, 3, detail);
+    assert.doesNotMatch(all.stderr, /promises were still active/, detail);
+    assert.equal(all.stderr, "", detail);
+    assert.deepEqual(all.strayStdout, [], detail);
+  });
+
+  it("DEBUG=1 adds the stack trace, which points into the program", () => {
+    const result = resultOf(debug, 0);
+    assert.equal(result.status, 3, result.stderr);
+    assert.equal(debug?.status, 3, debug?.stderr);
+    assert.match(result.stderr, /apply broke/);
+    assert.match(result.stderr, /\n\s+at .*apply-throws\.ts:\d+/);
   });
 });
 
