@@ -653,11 +653,26 @@ describe("shell", () => {
     const blocks = runBlocks();
     assert.ok(blocks.length >= 5);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runs-"));
-    for (const { at, script } of blocks) {
-      const file = path.join(dir, "run.sh");
-      fs.writeFileSync(file, `#!/usr/bin/env bash\nset -e\n${script}`);
-      const r = spawnSync(shellcheck.path as string, ["-s", "bash", file], { encoding: "utf8" });
-      assert.equal(r.status, 0, `${at}\n${r.stdout}`);
+    try {
+      // One file per block, one shellcheck for them all: each finding names its file, so its block.
+      const written = blocks.map(({ at, script }, i) => {
+        const file = path.join(dir, `run-${i}.sh`);
+        fs.writeFileSync(file, `#!/usr/bin/env bash\nset -e\n${script}`);
+        return { at, file };
+      });
+      const r = spawnSync(shellcheck.path as string, ["-s", "bash", "-f", "gcc", ...written.map((w) => w.file)], {
+        encoding: "utf8",
+      });
+      const findings = written.flatMap(({ at, file }) =>
+        r.stdout
+          .split("\n")
+          .filter((line) => line.startsWith(`${file}:`))
+          .map((line) => `${at}: ${line.slice(file.length + 1)}`),
+      );
+      assert.deepEqual(findings, [], findings.join("\n"));
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
