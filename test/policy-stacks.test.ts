@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { after, describe, it } from "node:test";
 import { evaluatePolicies, type PlanResource } from "../tools/plan/policy";
 import { runPolicyCheck } from "../tools/run-policy-check";
-import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config";
+import { policyConfigForStack as readPolicyConfig, runPolicyConfig } from "../tools/policy-config";
 import { environmentDefaults } from "../config";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
 import { entry } from "./helpers/assert";
@@ -185,6 +185,45 @@ describe("npm run policy:check", () => {
       assert.equal(run.stdout, "", args.join(" "));
       assert.equal(run.stderr.trimEnd().split("\n").length, 1, `${args.join(" ")}: one line, got ${run.stderr}`);
       assert.match(run.stderr.trimEnd(), message, args.join(" "));
+    }
+  });
+});
+
+describe("npm run policy:config", () => {
+  /** `npm run policy:config -- ARGS` in this process (the CLI's own code): its exit code and what it wrote. */
+  const runConfig = (args: string[]) => {
+    let stdout = "";
+    const err: string[] = [];
+    const status = runPolicyConfig(args, { write: (text) => (stdout += text), err: (line) => err.push(line) });
+    return { status, stdout, stderr: err.join("\n") };
+  };
+
+  it("prints the stack's pack configuration, or writes it with --out (what CI gives pulumi preview)", () => {
+    const printed = runConfig(["--stack", "prod"]);
+    assert.equal(printed.status, 0, printed.stderr);
+    assert.deepEqual(JSON.parse(printed.stdout), readPolicyConfig("prod"));
+    const out = path.join(path.dirname(tmpFile("placeholder", "")), "pack.json");
+    const written = runConfig(["--stack", "prod", "--out", out]);
+    assert.equal(written.status, 0, written.stderr);
+    assert.equal(written.stdout, "");
+    assert.equal(fs.readFileSync(out, "utf8"), printed.stdout);
+  });
+
+  it("--help prints the usage; a bad flag, no stack or an unknown stack exits 2 with one line", () => {
+    const help = runConfig(["--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run policy:config -- --stack NAME/);
+    const cases: [string[], RegExp][] = [
+      [["--bogus"], /^Unknown option '--bogus' \(npm run policy:config -- --help\)$/],
+      [[], /^--stack NAME is required \(npm run policy:config -- --help\)$/],
+      [["--stack", "nosuchstack"], /^unknown stack "nosuchstack"/],
+    ];
+    for (const [args, message] of cases) {
+      const run = runConfig(args);
+      assert.equal(run.status, 2, args.join(" "));
+      assert.equal(run.stdout, "", args.join(" "));
+      assert.match(run.stderr, message, args.join(" "));
+      assert.equal(run.stderr.split("\n").length, 1, run.stderr);
     }
   });
 });
