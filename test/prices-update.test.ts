@@ -528,7 +528,16 @@ async function pricelistServer(deny = false) {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, targets, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    targets,
+    // Kept-alive connections too: close() alone waits for them to time out.
+    close: () =>
+      new Promise((r) => {
+        server.close(r);
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /** The CLI as a user runs it, with throwaway credentials and the loopback endpoint; asynchronous, so the server answers. */

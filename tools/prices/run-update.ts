@@ -134,6 +134,7 @@ async function update(flags: Flags, io: PricesUpdateIo, clientOptions: PricingCl
   const current = readPricesFile(flags.file);
   const today = new Date().toISOString().slice(0, 10);
   const api = new PricingClient({ ...clientOptions, region: flags.apiRegion });
+  // Its kept-alive sockets closed when done: in-process (the tests), nothing is left open.
   const result = await refreshPrices({
     current,
     api,
@@ -141,7 +142,7 @@ async function update(flags: Flags, io: PricesUpdateIo, clientOptions: PricingCl
     today,
     addRegions: flags.regions,
     addClasses: flags.adds,
-  });
+  }).finally(() => api.destroy());
   const where = path.relative(process.cwd(), flags.file) || flags.file;
   io.out(renderChanges(result.changes));
   if (flags.check) {
