@@ -167,6 +167,7 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
     // nginx keeps idle upstream connections open (keepalive): close them, or close() waits forever.
     stub.closeAllConnections();
     await new Promise<void>((resolve) => stub.close(() => resolve()));
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("POST /api/v1/write reaches Prometheus's write endpoint with the body and without the client's credential", async () => {
