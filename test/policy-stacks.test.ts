@@ -53,10 +53,14 @@ async function runCheck(args: string[]) {
 const tmpDirs: string[] = [];
 after(() => tmpDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
 
-const tmpFile = (name: string, content: unknown) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-check-"));
+const tmpDir = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tmpDirs.push(dir);
-  const file = path.join(dir, name);
+  return dir;
+};
+
+const tmpFile = (name: string, content: unknown) => {
+  const file = path.join(tmpDir("policy-check-"), name);
   fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
   return file;
 };
@@ -99,8 +103,7 @@ describe("the pack on the project's own stacks", () => {
   }
 
   it("a new stack needs only its stack file: its policy config follows its config (a budget set there is the one checked)", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "new-stack-"));
-    tmpDirs.push(dir);
+    const dir = tmpDir("new-stack-");
     for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml"])
       fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f.replace("prod", "staging")));
     fs.appendFileSync(path.join(dir, "Pulumi.staging.yaml"), "  platform:cost:\n    monthlyBudgetUsd: 1234\n");
@@ -202,7 +205,7 @@ describe("npm run policy:config", () => {
     const printed = runConfig(["--stack", "prod"]);
     assert.equal(printed.status, 0, printed.stderr);
     assert.deepEqual(JSON.parse(printed.stdout), readPolicyConfig("prod"));
-    const out = path.join(path.dirname(tmpFile("placeholder", "")), "pack.json");
+    const out = path.join(tmpDir("policy-config-"), "pack.json");
     const written = runConfig(["--stack", "prod", "--out", out]);
     assert.equal(written.status, 0, written.stderr);
     assert.equal(written.stdout, "");
