@@ -1,21 +1,30 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { maxConnectionsFor } from "../components/database";
 import { emitMonitoring } from "../tools/plan/emit-monitoring";
 import { KNOWN_METRICS } from "../components/monitoring/metrics";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
+import {
+  dependentRules,
+  failuresOf,
+  promtoolRules,
+  splitUnitTests,
+  type PromtoolRun,
+  type RuleGroup,
+  type UnitTestCase,
+} from "./helpers/promtool";
 
 /**
  * The rendered rule file and dashboards, checked with the real Prometheus tooling: `promtool check
  * rules` on the rules (and on every dashboard query), `promtool test rules` with the series in
  * test/fixtures/monitoring/rules.test.yaml, which assert each alert fires when it should and
- * stays silent when it should not.
+ * stays silent when it should not. Each tool runs once for all its files (test/helpers/promtool.ts):
+ * the fixture's unit tests each against the rule groups of their own alerts, each reported by name.
  */
 const promtool = requireTool("promtool");
 const FIXTURE = path.join(PROJECT_DIR, "test/fixtures/monitoring/rules.test.yaml");
@@ -66,10 +75,10 @@ interface Dashboard {
   panels: Panel[];
 }
 
-function run(args: string[], cwd: string): { status: number; output: string } {
-  const result = spawnSync(promtool.path as string, args, { cwd, encoding: "utf8" });
-  return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
-}
+/** The fixture's unit tests by name, known before the rules are rendered (one test below each). */
+const FIXTURE_TESTS = (parse(fs.readFileSync(FIXTURE, "utf8")) as { tests: { name: string }[] }).tests.map(
+  (t) => t.name,
+);
 
 const PROMQL_KEYWORDS = new Set(["and", "or", "unless", "bool", "offset", "inf", "nan"]);
 
@@ -93,6 +102,28 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   let written: string[] = [];
   let rules: Rule[] = [];
   let dashboards: Dashboard[] = [];
+  let groups: RuleGroup[] = [];
+  let cases: UnitTestCase[] = [];
+  let checkRun: PromtoolRun | undefined;
+  let testRun: PromtoolRun | undefined;
+  /** `promtool check rules` on the rule file and the dashboards' queries, in one process. */
+  const checked = (): PromtoolRun =>
+    (checkRun ??= promtoolRules(
+      promtool.path as string,
+      "check",
+      ["monitoring/rules.yaml", "dashboard-queries.yaml"],
+      dir,
+    ));
+  /** `promtool test rules` on every case's file, in one process. */
+  const tested = (): PromtoolRun =>
+    (testRun ??= promtoolRules(
+      promtool.path as string,
+      "test",
+      cases.map((c) => c.file),
+      path.join(dir, "monitoring"),
+    ));
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "monitoring-rules-"));
@@ -100,12 +131,20 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
     // As prod's default database class (db.t4g.medium: max_connections 450, the alert at 360).
     written = emitMonitoring(dir, ["home"], undefined, maxConnectionsFor("db.t4g.medium"));
     fs.copyFileSync(FIXTURE, path.join(dir, "monitoring/rules.test.yaml"));
-    rules = (
-      parse(fs.readFileSync(path.join(dir, "monitoring/rules.yaml"), "utf8")) as { groups: { rules: Rule[] }[] }
-    ).groups.flatMap((g) => g.rules);
+    groups = (parse(fs.readFileSync(path.join(dir, "monitoring/rules.yaml"), "utf8")) as { groups: RuleGroup[] })
+      .groups;
+    rules = groups.flatMap((g) => g.rules as Rule[]);
     dashboards = written
       .filter((f) => f.endsWith(".json"))
       .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as Dashboard);
+    const exprs = dashboards.flatMap((d) => d.panels.flatMap((p) => p.targets.map((t) => withoutVariables(t.expr))));
+    fs.writeFileSync(
+      path.join(dir, "dashboard-queries.yaml"),
+      stringify({
+        groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }],
+      }),
+    );
+    cases = splitUnitTests(FIXTURE, groups, path.join(dir, "monitoring"));
   });
 
   it("emits the rule file and one JSON file per dashboard under monitoring/", () => {
@@ -119,15 +158,36 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   });
 
   it("promtool check rules accepts the rule file", () => {
-    const result = run(["check", "rules", "monitoring/rules.yaml"], dir);
-    assert.equal(result.status, 0, result.output);
-    assert.match(result.output, new RegExp(`SUCCESS: ${REQUIRED_ALERTS.length} rules found`));
+    const result = checked().byFile.get("monitoring/rules.yaml") ?? "";
+    assert.match(result, new RegExp(`SUCCESS: ${REQUIRED_ALERTS.length} rules found`), checked().output);
+  });
+
+  it("no rule reads another's result (no recording rule, no ALERTS series): each case can run on its alerts' own groups", () => {
+    assert.deepEqual(dependentRules(groups), []);
+    assert.equal(new Set(FIXTURE_TESTS).size, FIXTURE_TESTS.length, "the fixture's unit tests have unique names");
+    assert.deepEqual(
+      cases.map((c) => c.name),
+      FIXTURE_TESTS,
+    );
+    for (const c of cases) assert.ok(c.groups.length > 0 && c.alerts.length > 0, c.name);
   });
 
   it("promtool test rules: each alert fires when it should and stays silent when it should not", () => {
-    const result = run(["test", "rules", "rules.test.yaml"], path.join(dir, "monitoring"));
+    const result = tested();
     assert.equal(result.status, 0, result.output);
-    assert.match(result.output, /SUCCESS/);
+    assert.equal(result.byFile.size, cases.length, result.output);
+  });
+
+  describe("promtool test rules, case by case", () => {
+    for (const name of FIXTURE_TESTS)
+      it(name, () => {
+        const own = cases.find((c) => c.name === name);
+        assert.ok(own, `${name}: no test file written`);
+        const result = tested().byFile.get(own.file);
+        assert.ok(result !== undefined, `${name} (${own.file}) not in promtool's output:\n${tested().output}`);
+        const failed = `${name} (its rule groups: ${own.groups.join(", ")}):\n${failuresOf(tested(), name)}`;
+        assert.match(result, /^\s+SUCCESS\s*$/m, failed);
+      });
   });
 
   it("the unit tests cover both sides of the key thresholds", () => {
@@ -196,16 +256,10 @@ describe("monitoring rules and dashboards (promtool)", { skip: promtool.skip }, 
   });
 
   it("every dashboard query is valid PromQL (promtool parses it as a recording rule)", () => {
-    const exprs = dashboards.flatMap((d) => d.panels.flatMap((p) => p.targets.map((t) => withoutVariables(t.expr))));
-    const file = path.join(dir, "dashboard-queries.yaml");
-    fs.writeFileSync(
-      file,
-      stringify({
-        groups: [{ name: "dashboards", rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }],
-      }),
-    );
-    const result = run(["check", "rules", file], dir);
+    const result = checked();
     assert.equal(result.status, 0, result.output);
+    const queries = dashboards.flatMap((d) => d.panels.flatMap((p) => p.targets)).length;
+    assert.match(result.byFile.get("dashboard-queries.yaml") ?? "", new RegExp(`SUCCESS: ${queries} rules found`));
   });
 
   it("rules and dashboards query only metrics the app, the Pi, node exporter, kube-state-metrics or the kubelet expose", () => {

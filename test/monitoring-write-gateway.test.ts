@@ -17,6 +17,7 @@ import {
   WRITE_PATHS,
 } from "../components/monitoring/write-gateway";
 import { requireTool } from "./helpers/tools";
+import { curlEach } from "./helpers/curl";
 
 /**
  * The edge write gateway through real nginx on loopback, in front of a stub Prometheus (a node
@@ -97,6 +98,23 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
     return Number(stdout);
   }
 
+  /** As `probe`, for many requests through one curl process (test/helpers/curl.ts): each one's status, in order. */
+  async function probeEach(
+    requests: { method: string; urlPath: string; extra?: string[]; to?: number }[],
+  ): Promise<number[]> {
+    const answers = await curlEach(
+      curl.path as string,
+      requests.map(({ method, urlPath, extra = [], to = port }) => [
+        "--path-as-is",
+        "-X",
+        method,
+        ...extra,
+        `http://127.0.0.1:${to}${urlPath}`,
+      ]),
+    );
+    return answers.map((a) => a.status);
+  }
+
   before(async () => {
     stub = http.createServer((req, res) => {
       let bytes = 0;
@@ -149,6 +167,7 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
     // nginx keeps idle upstream connections open (keepalive): close them, or close() waits forever.
     stub.closeAllConnections();
     await new Promise<void>((resolve) => stub.close(() => resolve()));
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("POST /api/v1/write reaches Prometheus's write endpoint with the body and without the client's credential", async () => {
@@ -181,10 +200,11 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
 
   it("any other method on the write path is refused (403) before Prometheus", async () => {
     seen.length = 0;
-    for (const method of ["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
-      const status = await probe(method, "/api/v1/write", method === "HEAD" ? ["-I"] : []);
-      assert.equal(status, 403, method);
-    }
+    const methods = ["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"];
+    const statuses = await probeEach(
+      methods.map((method) => ({ method, urlPath: "/api/v1/write", extra: method === "HEAD" ? ["-I"] : [] })),
+    );
+    methods.forEach((method, i) => assert.equal(statuses[i], 403, method));
     assert.deepEqual(seen, []);
   });
 
@@ -212,10 +232,13 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
       "/healthz",
       "/",
     ];
-    for (const urlPath of refused) {
-      const status = await probe("POST", urlPath, ["--data-binary", "x"]);
+    const statuses = await probeEach(
+      refused.map((urlPath) => ({ method: "POST", urlPath, extra: ["--data-binary", "x"] })),
+    );
+    refused.forEach((urlPath, i) => {
+      const status = statuses[i];
       assert.ok(status === 404 || status === 400, `${urlPath}: ${status}`);
-    }
+    });
     assert.deepEqual(seen, [], "nothing but the write path reaches Prometheus");
     assert.deepEqual([...WRITE_PATHS], ["/api/v1/write"]);
   });
@@ -312,10 +335,11 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
 
   it("any other method on the push path is refused (403) before Loki", async () => {
     seen.length = 0;
-    for (const method of ["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
-      const status = await probe(method, LOG_PATH, method === "HEAD" ? ["-I"] : [], labPort());
-      assert.equal(status, 403, method);
-    }
+    const methods = ["GET", "HEAD", "PUT", "DELETE", "PATCH", "OPTIONS"];
+    const statuses = await probeEach(
+      methods.map((method) => ({ method, urlPath: LOG_PATH, extra: method === "HEAD" ? ["-I"] : [], to: labPort() })),
+    );
+    methods.forEach((method, i) => assert.equal(statuses[i], 403, method));
     assert.deepEqual(seen, []);
   });
 
@@ -354,10 +378,13 @@ describe("edge write gateway (real nginx and curl on loopback)", { skip: nginx.s
       "/loki/api/v1/push%00",
       "/",
     ];
-    for (const urlPath of refused) {
-      const status = await probe("POST", urlPath, ["--data-binary", "x"], labPort());
+    const statuses = await probeEach(
+      refused.map((urlPath) => ({ method: "POST", urlPath, extra: ["--data-binary", "x"], to: labPort() })),
+    );
+    refused.forEach((urlPath, i) => {
+      const status = statuses[i];
       assert.ok(status === 404 || status === 400, `${urlPath}: ${status}`);
-    }
+    });
     assert.deepEqual(seen, [], "nothing but the push path reaches Loki");
   });
 

@@ -3,9 +3,10 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { evaluatePolicies, type PlanResource } from "../tools/plan/policy";
-import { policyConfigForStack as readPolicyConfig } from "../tools/policy-config";
+import { runPolicyCheck } from "../tools/run-policy-check";
+import { policyConfigForStack as readPolicyConfig, runPolicyConfig } from "../tools/policy-config";
 import { environmentDefaults } from "../config";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
 import { entry } from "./helpers/assert";
@@ -31,7 +32,8 @@ function allUnknown(value: unknown): unknown {
   return UNKNOWN;
 }
 
-function runCheck(args: string[]) {
+/** The CLI as a user runs it: a fresh process (only for what is the process's own: its exit code and streams). */
+function runCheckCli(args: string[]) {
   const run = spawnSync(
     process.execPath,
     ["--import", "tsx", path.join(PROJECT_DIR, "tools/policy-check.ts"), ...args],
@@ -40,8 +42,25 @@ function runCheck(args: string[]) {
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+/** `npm run policy:check -- ARGS` in this process (the CLI's own code): its exit code and what it printed. */
+async function runCheck(args: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runPolicyCheck(args, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  return { status, stdout: out.map((l) => `${l}\n`).join(""), stderr: err.map((l) => `${l}\n`).join("") };
+}
+
+const tmpDirs: string[] = [];
+after(() => tmpDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+
+const tmpDir = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpDirs.push(dir);
+  return dir;
+};
+
 const tmpFile = (name: string, content: unknown) => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "policy-check-")), name);
+  const file = path.join(tmpDir("policy-check-"), name);
   fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
   return file;
 };
@@ -84,7 +103,7 @@ describe("the pack on the project's own stacks", () => {
   }
 
   it("a new stack needs only its stack file: its policy config follows its config (a budget set there is the one checked)", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "new-stack-"));
+    const dir = tmpDir("new-stack-");
     for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml"])
       fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f.replace("prod", "staging")));
     fs.appendFileSync(path.join(dir, "Pulumi.staging.yaml"), "  platform:cost:\n    monthlyBudgetUsd: 1234\n");
@@ -114,30 +133,100 @@ describe("npm run policy:check", () => {
   const violating = [
     { type: "aws:kms/key:Key", name: "unrotated", inputs: { enableKeyRotation: false }, options: { protect: true } },
   ];
+  const violationsOf = (stdout: string) =>
+    (
+      JSON.parse(stdout) as { policy: { violations: { policy: string; level: string; name: string }[] } }
+    ).policy.violations.map((v) => [v.policy, v.level, v.name]);
 
-  it("exits 1 on a mandatory violation and names it in the JSON", () => {
-    const run = runCheck([tmpFile("bad.json", violating), "--stack", "prod"]);
+  it("the CLI (a real process) exits 1 on a mandatory violation and names it in the JSON on stdout", () => {
+    const run = runCheckCli([tmpFile("bad.json", violating), "--stack", "prod"]);
     assert.equal(run.status, 1, run.stderr);
-    const out = JSON.parse(run.stdout) as { policy: { violations: { policy: string; level: string; name: string }[] } };
-    assert.deepEqual(
-      out.policy.violations.map((v) => [v.policy, v.level, v.name]),
-      [["kms-key-rotation", "mandatory", "unrotated"]],
-    );
+    assert.deepEqual(violationsOf(run.stdout), [["kms-key-rotation", "mandatory", "unrotated"]]);
+    assert.equal(run.stderr, "");
   });
 
-  it("exits 0 on the plan's own --json (an object with resources)", () => {
-    const run = runCheck([tmpFile("plan.json", planFor("dev")), "--stack", "dev"]);
+  it("exits 1 on a mandatory violation and names it in the JSON", async () => {
+    const run = await runCheck([tmpFile("bad.json", violating), "--stack", "prod"]);
+    assert.equal(run.status, 1, run.stderr);
+    assert.deepEqual(violationsOf(run.stdout), [["kms-key-rotation", "mandatory", "unrotated"]]);
+  });
+
+  it("exits 0 on the plan's own --json (an object with resources)", async () => {
+    const run = await runCheck([tmpFile("plan.json", planFor("dev")), "--stack", "dev"]);
     assert.equal(run.status, 0, run.stderr);
     assert.ok(Array.isArray((JSON.parse(run.stdout) as { policy: { violations: unknown[] } }).policy.violations));
   });
 
-  it("exits 2 on usage errors: no stack, unknown stack, unreadable or malformed file", () => {
+  it("--help prints the usage and exits 0", async () => {
+    const run = await runCheck(["--help"]);
+    assert.equal(run.status, 0);
+    assert.match(run.stdout, /^usage: npm run policy:check -- FILE\.json --stack NAME/);
+  });
+
+  it("exits 2 on usage errors, one line naming the problem: flags, no stack, unknown stack, unreadable or malformed file", async () => {
     const file = tmpFile("ok.json", violating);
-    assert.equal(runCheck([file]).status, 2);
-    assert.equal(runCheck([file, "--stack", "nosuchstack"]).status, 2);
-    assert.equal(runCheck([path.join(os.tmpdir(), "does-not-exist.json"), "--stack", "dev"]).status, 2);
-    assert.equal(runCheck([tmpFile("bad.json", "{not json"), "--stack", "dev"]).status, 2);
-    assert.equal(runCheck([tmpFile("shape.json", { items: [] }), "--stack", "dev"]).status, 2);
-    assert.equal(runCheck([tmpFile("noname.json", [{ type: "aws:kms/key:Key" }]), "--stack", "dev"]).status, 2);
+    const cases: [string[], RegExp][] = [
+      [[file], /^--stack NAME is required \(npm run policy:check -- --help\)$/],
+      [["--stack", "dev"], /^expected one FILE\.json .*got 0 \(npm run policy:check -- --help\)$/],
+      [[file, file, "--stack", "dev"], /^expected one FILE\.json .*got 2 /],
+      [[file, "--stack", "dev", "--bogus"], /^Unknown option '--bogus' \(npm run policy:check -- --help\)$/],
+      [[file, "--stack", "nosuchstack"], /^unknown stack "nosuchstack"/],
+      [
+        [path.join(os.tmpdir(), "does-not-exist.json"), "--stack", "dev"],
+        /^cannot read .*does-not-exist\.json: ENOENT/,
+      ],
+      [[tmpFile("bad.json", "{not json"), "--stack", "dev"], /^cannot read .*bad\.json: .*JSON/],
+      [[tmpFile("shape.json", { items: [] }), "--stack", "dev"], /shape\.json: expected an array of resources/],
+      [
+        [tmpFile("noname.json", [{ type: "aws:kms/key:Key" }]), "--stack", "dev"],
+        /noname\.json: resource 0 needs a string "type" and "name"/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const run = await runCheck(args);
+      assert.equal(run.status, 2, `${args.join(" ")}: ${run.stderr}`);
+      assert.equal(run.stdout, "", args.join(" "));
+      assert.equal(run.stderr.trimEnd().split("\n").length, 1, `${args.join(" ")}: one line, got ${run.stderr}`);
+      assert.match(run.stderr.trimEnd(), message, args.join(" "));
+    }
+  });
+});
+
+describe("npm run policy:config", () => {
+  /** `npm run policy:config -- ARGS` in this process (the CLI's own code): its exit code and what it wrote. */
+  const runConfig = (args: string[]) => {
+    let stdout = "";
+    const err: string[] = [];
+    const status = runPolicyConfig(args, { write: (text) => (stdout += text), err: (line) => err.push(line) });
+    return { status, stdout, stderr: err.join("\n") };
+  };
+
+  it("prints the stack's pack configuration, or writes it with --out (what CI gives pulumi preview)", () => {
+    const printed = runConfig(["--stack", "prod"]);
+    assert.equal(printed.status, 0, printed.stderr);
+    assert.deepEqual(JSON.parse(printed.stdout), readPolicyConfig("prod"));
+    const out = path.join(tmpDir("policy-config-"), "pack.json");
+    const written = runConfig(["--stack", "prod", "--out", out]);
+    assert.equal(written.status, 0, written.stderr);
+    assert.equal(written.stdout, "");
+    assert.equal(fs.readFileSync(out, "utf8"), printed.stdout);
+  });
+
+  it("--help prints the usage; a bad flag, no stack or an unknown stack exits 2 with one line", () => {
+    const help = runConfig(["--help"]);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: npm run policy:config -- --stack NAME/);
+    const cases: [string[], RegExp][] = [
+      [["--bogus"], /^Unknown option '--bogus' \(npm run policy:config -- --help\)$/],
+      [[], /^--stack NAME is required \(npm run policy:config -- --help\)$/],
+      [["--stack", "nosuchstack"], /^unknown stack "nosuchstack"/],
+    ];
+    for (const [args, message] of cases) {
+      const run = runConfig(args);
+      assert.equal(run.status, 2, args.join(" "));
+      assert.equal(run.stdout, "", args.join(" "));
+      assert.match(run.stderr, message, args.join(" "));
+      assert.equal(run.stderr.split("\n").length, 1, run.stderr);
+    }
   });
 });

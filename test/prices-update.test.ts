@@ -11,6 +11,7 @@ import { classesOf, figureRefs, getFigure, renderPricesFile } from "../tools/pri
 import { describeQuery, fetchPrice, MAX_PAGES, PriceListError, type PricingApi } from "../tools/prices/pricelist";
 import { CLASS_FIGURES, FIXED_FIGURES, specFor, type FetchedFigure } from "../tools/prices/queries";
 import { notYetFromPriceList, refreshPrices, RefreshError, renderChanges } from "../tools/prices/refresh";
+import { runPricesUpdate, type PricingClientOptions } from "../tools/prices/run-update";
 import { entry, item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
 
@@ -390,26 +391,46 @@ describe("the committed prices file", () => {
   });
 });
 
-describe("npm run prices:update (the CLI)", () => {
-  const run = (args: string[], env: Record<string, string> = {}) =>
-    spawnSync(process.execPath, ["--no-warnings", "--import", "tsx", "tools/prices/update.ts", ...args], {
-      cwd: PROJECT_DIR,
-      encoding: "utf8",
-      env: { ...process.env, ...env },
-      timeout: 60_000,
-    });
+/** `npm run prices:update -- ARGS` in this process (the CLI's own code): its exit code and what it printed. */
+async function runUpdate(args: string[], clientOptions: PricingClientOptions = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const status = await runPricesUpdate(
+    args,
+    { out: (line) => out.push(line), err: (line) => err.push(line) },
+    clientOptions,
+  );
+  return { status, stdout: out.map((l) => `${l}\n`).join(""), stderr: err.map((l) => `${l}\n`).join("") };
+}
 
-  it("--help prints the usage and exits 0", () => {
-    const result = run(["--help"]);
+/** Throwaway credentials and the loopback endpoint, given to the real SDK client (not through the environment). */
+const loopbackClient = (endpoint: string): PricingClientOptions => ({
+  endpoint,
+  credentials: { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" },
+  maxAttempts: 1,
+});
+
+describe("npm run prices:update (the CLI)", () => {
+  it("--help prints the usage and exits 0", async () => {
+    const result = await runUpdate(["--help"]);
     assert.equal(result.status, 0);
     assert.match(result.stdout, /pricing:GetProducts/);
   });
 
-  it("bad flags exit 2 with one line per problem and no stack trace", () => {
-    const unknown = run(["--bogus"]);
+  it("bad flags exit 2 with one line per problem and no stack trace", async () => {
+    const unknown = await runUpdate(["--bogus"]);
     assert.equal(unknown.status, 2);
     assert.equal(unknown.stderr.trim(), "Unknown option '--bogus' (npm run prices:update -- --help)");
-    const bad = run(["--add", "ec2", "--region", "mars", "--region", "ap-southeast-7", "--api-region", "eu-west-1"]);
+    const bad = await runUpdate([
+      "--add",
+      "ec2",
+      "--region",
+      "mars",
+      "--region",
+      "ap-southeast-7",
+      "--api-region",
+      "eu-west-1",
+    ]);
     assert.equal(bad.status, 2);
     assert.deepEqual(
       bad.stderr
@@ -421,41 +442,57 @@ describe("npm run prices:update (the CLI)", () => {
     assert.doesNotMatch(bad.stderr, /\n\s+at /);
   });
 
-  it("a missing or broken prices file exits 2 naming the file and the key", () => {
+  it("a missing or broken prices file exits 2 naming the file and the key", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prices-cli-"));
-    const missing = run(["--check", "--file", path.join(dir, "none.json")]);
-    assert.equal(missing.status, 2);
-    assert.match(missing.stderr, /--file: cannot read .*none\.json \(ENOENT\)/);
-    const broken = path.join(dir, "broken.json");
-    const data = JSON.parse(fs.readFileSync(PRICES_FILE, "utf8")) as PricesFile;
-    (data.regions["us-east-1"]?.ec2["t4g.nano"] as { usd: unknown }).usd = "cheap";
-    fs.writeFileSync(broken, JSON.stringify(data));
-    const result = run(["--check", "--file", broken]);
-    assert.equal(result.status, 2);
-    assert.match(result.stderr, /broken\.json: regions\.us-east-1\.ec2\.t4g\.nano\.usd: /);
-    fs.rmSync(dir, { recursive: true });
+    try {
+      const missing = await runUpdate(["--check", "--file", path.join(dir, "none.json")]);
+      assert.equal(missing.status, 2);
+      assert.match(missing.stderr, /--file: cannot read .*none\.json \(ENOENT\)/);
+      const broken = path.join(dir, "broken.json");
+      const data = JSON.parse(fs.readFileSync(PRICES_FILE, "utf8")) as PricesFile;
+      (data.regions["us-east-1"]?.ec2["t4g.nano"] as { usd: unknown }).usd = "cheap";
+      fs.writeFileSync(broken, JSON.stringify(data));
+      const result = await runUpdate(["--check", "--file", broken]);
+      assert.equal(result.status, 2);
+      assert.match(result.stderr, /broken\.json: regions\.us-east-1\.ec2\.t4g\.nano\.usd: /);
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 
-  it("without AWS credentials it exits 2 saying how to give them, before any price is changed", () => {
+  it("without AWS credentials (a real process: the SDK's default chain reads its environment) it exits 2 saying how to give them, before any price is changed", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prices-cli-"));
     const copy = path.join(dir, "prices.json");
     fs.copyFileSync(PRICES_FILE, copy);
-    const result = run(["--file", copy], {
-      AWS_ACCESS_KEY_ID: "",
-      AWS_SECRET_ACCESS_KEY: "",
-      AWS_SESSION_TOKEN: "",
-      AWS_PROFILE: "",
-      AWS_CONFIG_FILE: path.join(dir, "no-config"),
-      AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "no-credentials"),
-      AWS_EC2_METADATA_DISABLED: "true",
-      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "",
-      AWS_CONTAINER_CREDENTIALS_FULL_URI: "",
-      AWS_WEB_IDENTITY_TOKEN_FILE: "",
-    });
-    assert.equal(result.status, 2, result.stderr);
-    assert.match(result.stderr, /^no AWS credentials: .*AWS_PROFILE/m);
-    assert.equal(fs.readFileSync(copy, "utf8"), fs.readFileSync(PRICES_FILE, "utf8"));
-    fs.rmSync(dir, { recursive: true });
+    try {
+      const result = spawnSync(
+        process.execPath,
+        ["--no-warnings", "--import", "tsx", "tools/prices/update.ts", "--file", copy],
+        {
+          cwd: PROJECT_DIR,
+          encoding: "utf8",
+          timeout: 60_000,
+          env: {
+            ...process.env,
+            AWS_ACCESS_KEY_ID: "",
+            AWS_SECRET_ACCESS_KEY: "",
+            AWS_SESSION_TOKEN: "",
+            AWS_PROFILE: "",
+            AWS_CONFIG_FILE: path.join(dir, "no-config"),
+            AWS_SHARED_CREDENTIALS_FILE: path.join(dir, "no-credentials"),
+            AWS_EC2_METADATA_DISABLED: "true",
+            AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: "",
+            AWS_CONTAINER_CREDENTIALS_FULL_URI: "",
+            AWS_WEB_IDENTITY_TOKEN_FILE: "",
+          },
+        },
+      );
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /^no AWS credentials: .*AWS_PROFILE/m);
+      assert.equal(fs.readFileSync(copy, "utf8"), fs.readFileSync(PRICES_FILE, "utf8"));
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 });
 
@@ -491,7 +528,16 @@ async function pricelistServer(deny = false) {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as { port: number };
-  return { url: `http://127.0.0.1:${port}`, targets, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    targets,
+    // Kept-alive connections too: close() alone waits for them to time out.
+    close: () =>
+      new Promise((r) => {
+        server.close(r);
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /** The CLI as a user runs it, with throwaway credentials and the loopback endpoint; asynchronous, so the server answers. */
@@ -517,7 +563,7 @@ function runCli(args: string[], endpoint: string): Promise<{ status: number | nu
 }
 
 describe("npm run prices:update through the real SDK client (Price List on loopback)", () => {
-  it("--check reports the price that moved and exits 1; without it the file is written, dated, from the API", async () => {
+  it("--check reports the price that moved and exits 1 (the CLI as a user runs it, endpoint and credentials from its environment); without it the file is written, dated, from the API", async () => {
     const server = await pricelistServer();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "prices-e2e-"));
     const copy = path.join(dir, "prices.json");
@@ -528,9 +574,9 @@ describe("npm run prices:update through the real SDK client (Price List on loopb
       assert.match(check.stdout, /^us-east-1 ec2\["t4g\.nano"\]: \$0\.0042 → \$0\.0046 per instance-hour$/m);
       assert.match(check.stdout, /1 of \d+ fetched figures differ .*; nothing written/);
       assert.equal(fs.readFileSync(copy, "utf8"), fs.readFileSync(PRICES_FILE, "utf8"), "--check writes nothing");
-      assert.ok(server.targets.every((t) => t === "AWSPriceListService.GetProducts"));
+      assert.ok(server.targets.length > 0 && server.targets.every((t) => t === "AWSPriceListService.GetProducts"));
 
-      const write = await runCli(["--file", copy], server.url);
+      const write = await runUpdate(["--file", copy], loopbackClient(server.url));
       assert.equal(write.status, 0, write.stderr);
       assert.match(write.stdout, /wrote .*prices\.json: \d+ figures from the Price List dated \d{4}-\d{2}-\d{2}/);
       const written = parsePrices(fs.readFileSync(copy, "utf8"), copy);
@@ -548,8 +594,9 @@ describe("npm run prices:update through the real SDK client (Price List on loopb
   it("credentials without pricing:GetProducts exit 2 naming the permission", async () => {
     const server = await pricelistServer(true);
     try {
-      const result = await runCli(["--check"], server.url);
+      const result = await runUpdate(["--check"], loopbackClient(server.url));
       assert.equal(result.status, 2, result.stderr);
+      assert.equal(result.stdout, "");
       assert.equal(
         result.stderr.trim(),
         "AWS refused the call (AccessDeniedException): the credentials must be valid and allow pricing:GetProducts",

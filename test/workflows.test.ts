@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { renderReport, type PlanJson } from "../.github/scripts/plan-report";
@@ -51,6 +51,15 @@ interface Workflow {
   concurrency?: { "cancel-in-progress"?: boolean };
   jobs: Record<string, Job>;
 }
+
+/** Temporary directories, removed when the file's tests are done (several test files share a process). */
+const tmpdirs: string[] = [];
+after(() => tmpdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
+const tmpdir = (prefix: string) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpdirs.push(dir);
+  return dir;
+};
 
 const files = fs
   .readdirSync(WORKFLOWS)
@@ -285,7 +294,7 @@ describe("pull requests", () => {
     assert.equal((plan.strategy?.matrix as { stack: string }).stack, "${{ fromJSON(needs.stacks.outputs.list) }}");
     assert.equal(plan.needs, "stacks");
     assert.ok(stepsOf(jobIn(pr, "stacks")).some((s) => s.run?.trim() === "bash .github/scripts/stack-list.sh"));
-    const output = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "stack-list-")), "output");
+    const output = path.join(tmpdir("stack-list-"), "output");
     const listed = spawnSync("bash", [path.join(SCRIPTS, "stack-list.sh")], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, GITHUB_OUTPUT: output },
@@ -491,7 +500,7 @@ describe("drift", () => {
 
 /** Runs require-role.sh with ROLE set; returns its status, what it wrote to GITHUB_OUTPUT and printed. */
 function requireRole(role: string | undefined, variable = "AWS_PREVIEW_ROLE_ARN_DEV", environment = "preview-dev") {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wf-"));
+  const dir = tmpdir("wf-");
   const output = path.join(dir, "output");
   fs.writeFileSync(output, "");
   const env: Record<string, string> = { PATH: process.env.PATH ?? "", GITHUB_OUTPUT: output };
@@ -591,7 +600,7 @@ describe("drift-check.sh tells drift from a failed check", () => {
   const bash = requireTool("bash");
   /** A `pulumi` on PATH that prints what the real CLI prints in each case (its messages vary by version). */
   function runWith(stdout: string, status: number) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "drift-"));
+    const dir = tmpdir("drift-");
     fs.writeFileSync(
       path.join(dir, "pulumi"),
       `#!/bin/sh\necho "$*" > "${dir}/args"\nprintf '%s\\n' '${stdout}'\nexit ${status}\n`,
@@ -652,12 +661,27 @@ describe("shell", () => {
   it("every run: block passes shellcheck", { skip: shellcheck.skip }, () => {
     const blocks = runBlocks();
     assert.ok(blocks.length >= 5);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "runs-"));
-    for (const { at, script } of blocks) {
-      const file = path.join(dir, "run.sh");
-      fs.writeFileSync(file, `#!/usr/bin/env bash\nset -e\n${script}`);
-      const r = spawnSync(shellcheck.path as string, ["-s", "bash", file], { encoding: "utf8" });
-      assert.equal(r.status, 0, `${at}\n${r.stdout}`);
+    const dir = tmpdir("runs-");
+    try {
+      // One file per block, one shellcheck for them all: each finding names its file, so its block.
+      const written = blocks.map(({ at, script }, i) => {
+        const file = path.join(dir, `run-${i}.sh`);
+        fs.writeFileSync(file, `#!/usr/bin/env bash\nset -e\n${script}`);
+        return { at, file };
+      });
+      const r = spawnSync(shellcheck.path as string, ["-s", "bash", "-f", "gcc", ...written.map((w) => w.file)], {
+        encoding: "utf8",
+      });
+      const findings = written.flatMap(({ at, file }) =>
+        r.stdout
+          .split("\n")
+          .filter((line) => line.startsWith(`${file}:`))
+          .map((line) => `${at}: ${line.slice(file.length + 1)}`),
+      );
+      assert.deepEqual(findings, [], findings.join("\n"));
+      assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -774,10 +798,10 @@ describe("plan report (job summary and PR comment)", () => {
 
 describe("offline-plan.sh against the real plan", () => {
   it("writes the report for dev, comparing with a base checkout (here: this one, so no difference), and nothing outside its directory", () => {
-    const out = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plan-"));
+    const out = tmpdir("offline-plan-");
     const summary = path.join(out, "summary.md");
     // A fresh, empty home: the plan must leave it so (nothing of a run outside OUT_DIR).
-    const home = fs.mkdtempSync(path.join(os.tmpdir(), "offline-plan-home-"));
+    const home = tmpdir("offline-plan-home-");
     const r = spawnSync("bash", [path.join(SCRIPTS, "offline-plan.sh"), "dev", out, ROOT], {
       cwd: ROOT,
       env: { ...process.env, HOME: home, GITHUB_STEP_SUMMARY: summary },

@@ -1,10 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseArgs } from "node:util";
 import { EDGE_OS_RESERVE_MB } from "../config/schema";
-import { ConfigError, type Config, type Environment } from "../config";
+import type { Config, Environment } from "../config";
 import { preflight, PROJECT_DIR } from "./plan/capture";
-import { EXIT, UsageError } from "./plan/errors";
+import { EXIT, parseCliFlags, reportError, UsageError } from "./plan/errors";
 import type { PolicyPackConfig } from "./plan/policy";
 import { readStackConfig } from "./plan/stack-config";
 import { exitAfterFlush } from "./exit";
@@ -57,41 +56,50 @@ const USAGE = `usage: npm run policy:config -- --stack NAME [--out FILE] [--conf
 
 Prints the policy pack's configuration for the stack (what \`pulumi preview --policy-pack-config\`
 takes), derived from Pulumi.NAME.yaml and policies/config/thresholds.json; --out writes it to FILE.
-Exit codes: 0 written, 2 invalid configuration or usage.`;
+Exit codes: 0 written, 2 invalid configuration or usage, 3 another error. Errors are one line;
+DEBUG=1 adds the stack trace.`;
 
-function main(argv: string[]): number {
+/** Where policy:config writes: stdout (the configuration, the usage) and stderr (errors). */
+export interface PolicyConfigIo {
+  /** Text as it is (the configuration ends with its own newline). */
+  write(text: string): void;
+  err(line: string): void;
+}
+
+const processIo: PolicyConfigIo = {
+  write: (text) => process.stdout.write(text),
+  err: (line) => console.error(line),
+};
+
+/**
+ * `npm run policy:config` with `argv`, through `io`; returns the exit code (EXIT in plan/errors.ts:
+ * 0 written, 2 invalid configuration or usage, 3 another error). The CLI below is this with the
+ * process's streams; tests call it in-process.
+ */
+export function runPolicyConfig(argv: string[], io: PolicyConfigIo = processIo): number {
   try {
-    const { values } = parseArgs({
-      args: argv,
-      options: {
+    const values = parseCliFlags(
+      argv,
+      {
         stack: { type: "string", short: "s" },
         out: { type: "string" },
         "config-dir": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
-      strict: true,
-    });
+      "policy:config",
+    );
     if (values.help) {
-      console.log(USAGE);
+      io.write(`${USAGE}\n`);
       return EXIT.planned;
     }
-    if (!values.stack) throw new UsageError("--stack NAME is required");
+    if (!values.stack) throw new UsageError("--stack NAME is required (npm run policy:config -- --help)");
     const json = `${JSON.stringify(policyConfigForStack(values.stack, values["config-dir"] ?? PROJECT_DIR), null, 2)}\n`;
     if (values.out) fs.writeFileSync(values.out, json);
-    else process.stdout.write(json);
+    else io.write(json);
     return EXIT.planned;
   } catch (error) {
-    if (
-      error instanceof ConfigError ||
-      error instanceof UsageError ||
-      (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
-    ) {
-      console.error((error as Error).message);
-      return EXIT.usage;
-    }
-    console.error(`error: ${(error as Error).message}`);
-    return EXIT.internal;
+    return reportError(error, undefined, io.err);
   }
 }
 
-if (require.main === module) exitAfterFlush(main(process.argv.slice(2)));
+if (require.main === module) exitAfterFlush(runPolicyConfig(process.argv.slice(2)));

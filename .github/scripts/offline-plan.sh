@@ -17,9 +17,6 @@ mkdir -p "$out"
 export npm_config_cache="$out/npm-cache" npm_config_logs_dir="$out/npm-logs" npm_config_update_notifier=false TMPDIR="$out/tmp"
 mkdir -p "$TMPDIR"
 
-head_status=0
-npm run --silent plan -- --stack "$stack" --json >"$out/head.json" 2>"$out/head.err" || head_status=$?
-
 : >"$out/base.json"
 if [ -n "$base" ]; then
   # A base branch that cannot plan this stack (older tool, stack added by this PR) is reported
@@ -30,16 +27,22 @@ if [ -n "$base" ]; then
   fi
 fi
 
-# The text form is what a reviewer reads in full: the tree, violations, the cost table and, with
-# a base plan, the line-by-line cost difference (--compare). A status other than the JSON run's
-# means the base JSON was unusable for --compare: plan again without it.
-text_status=0
+# The head is planned once: its JSON to head.json (--out), and the text form, what a reviewer
+# reads in full (the tree, violations, the cost table and, with a base plan, the line-by-line cost
+# difference: --compare), to tree.txt. A plan that did not finish writes no head.json: when a base
+# plan was given, it may be the base JSON that --compare could not use, so the head is planned
+# again without it (the head's own status and errors are the ones reported).
+: >"$out/head.json"
+head_status=0
 if [ -s "$out/base.json" ]; then
-  npm run --silent plan -- --stack "$stack" --compare "$out/base.json" >"$out/tree.txt" 2>&1 || text_status=$?
+  npm run --silent plan -- --stack "$stack" --out "$out/head.json" --compare "$out/base.json" \
+    >"$out/tree.txt" 2>"$out/head.err" || head_status=$?
 fi
-if [ ! -s "$out/base.json" ] || [ "$text_status" -ne "$head_status" ]; then
-  npm run --silent plan -- --stack "$stack" >"$out/tree.txt" 2>&1 || true
+if [ ! -s "$out/head.json" ]; then
+  head_status=0
+  npm run --silent plan -- --stack "$stack" --out "$out/head.json" >"$out/tree.txt" 2>"$out/head.err" || head_status=$?
 fi
+cat "$out/head.err" >>"$out/tree.txt"
 
 node --import tsx "$here/plan-report.ts" --stack "$stack" --head "$out/head.json" \
   --base "$out/base.json" --tree "$out/tree.txt" --exit-code "$head_status" >"$out/report.md"

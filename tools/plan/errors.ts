@@ -39,6 +39,25 @@ export function parseCliFlags<T extends NonNullable<ParseArgsConfig["options"]>>
   }
 }
 
+/** As parseCliFlags, for a command that also takes operands (`policy:check FILE.json`): its flags and its positionals. */
+export function parseCliArgs<T extends NonNullable<ParseArgsConfig["options"]>>(
+  argv: string[],
+  options: T,
+  command: string,
+) {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    return { values, positionals };
+  } catch (error) {
+    // Node's advice for an operand that starts with "-" would only confuse: the command takes none such.
+    const message = ((error as Error).message.split("\n")[0] ?? "").replace(
+      /\. To specify a positional argument.*$/,
+      "",
+    );
+    throw new UsageError(`${message} (npm run ${command} -- --help)`);
+  }
+}
+
 /** One line per error (the problems of a config error each on their own), the exit code by kind. */
 export function reportError(
   error: unknown,
