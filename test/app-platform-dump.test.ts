@@ -1,17 +1,20 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
-import { postgresBin, run, TestPostgres } from "./helpers/postgres";
+import { postgresBin, run, sharedPostgres, TestDatabases, type TestPostgres } from "./helpers/postgres";
 import { requireTool } from "./helpers/tools";
 
 /**
  * The nightly dump's two scripts run for real: a PostgreSQL server on loopback with TLS, the
  * writer (db-dump.sh) and the uploader (db-upload.sh) joined by a FIFO as in the CronJob's pod.
  * The one stand-in is `aws s3 cp`, a PATH shim that stores the stream in a directory.
+ * The server is the process's shared one (test/helpers/postgres.ts); this file's databases are
+ * named dump_* and dropped at the end, its files are in a directory of its own.
  */
 const SCRIPTS = path.join(PROJECT_DIR, "components/app-platform");
 
@@ -39,25 +42,32 @@ describe("nightly pg_dump scripts", () => {
   });
 
   describe("against a real PostgreSQL server", { skip }, () => {
-    const server = new TestPostgres(pg.dir as string);
-    const { tmp, data, port, password, env: pgEnv } = server;
+    let server: TestPostgres;
+    let dbs: TestDatabases;
+    let app = "";
+    let tmp = "";
 
     before(() => {
-      server.start();
-      run("psql", ["-d", "postgres", "-c", "CREATE DATABASE app"], { env: pgEnv });
+      server = sharedPostgres(pg.dir as string);
+      dbs = new TestDatabases(server, "dump");
+      tmp = fs.mkdtempSync(path.join(os.tmpdir(), "db-dump-"));
+      app = dbs.create("app");
       run(
         "psql",
         [
           "-d",
-          "app",
+          app,
           "-c",
           "CREATE TABLE items (id serial primary key, body text); INSERT INTO items (body) SELECT md5(i::text) FROM generate_series(1, 5000) i;",
         ],
-        { env: pgEnv },
+        { env: server.env },
       );
     });
 
-    after(() => server.stop());
+    after(() => {
+      dbs?.drop();
+      if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    });
 
     function prepareRun(name: string, secret: object) {
       const work = path.join(tmp, name);
@@ -76,10 +86,10 @@ describe("nightly pg_dump scripts", () => {
       const env = {
         WORK_DIR: work,
         PGSSLMODE: "verify-full",
-        PGSSLROOTCERT: path.join(data, "server.crt"),
+        PGSSLROOTCERT: path.join(server.data, "server.crt"),
         DB_HOST: "localhost",
-        DB_PORT: port,
-        DB_NAME: "app",
+        DB_PORT: server.port,
+        DB_NAME: app,
         BUCKET: "backups",
         PREFIX: "db/",
         SHIM_BUCKET: bucket,
@@ -102,7 +112,11 @@ describe("nightly pg_dump scripts", () => {
     }
 
     it("streams a dump over TLS that pg_restore restores with every row", async () => {
-      const { env, work, bucket } = prepareRun("good", { username: "admin", password, engine: "postgres" });
+      const { env, work, bucket } = prepareRun("good", {
+        username: "admin",
+        password: server.password,
+        engine: "postgres",
+      });
       const [upload, dump] = await Promise.all([runAsync("db-upload.sh", env), runAsync("db-dump.sh", env)]);
       assert.equal(dump.code, 0, dump.stderr);
       assert.equal(upload.code, 0, upload.stderr);
@@ -112,15 +126,19 @@ describe("nightly pg_dump scripts", () => {
       const uploadedDump = item(files, 0, "uploaded dumps");
       assert.match(
         uploadedDump,
-        /^backups\/db\/(daily|weekly|monthly)\/\d{4}\/\d{2}\/\d{2}\/app-\d{4}-\d{2}-\d{2}T\d{6}Z\.dump$/,
+        new RegExp(
+          `^backups/db/(daily|weekly|monthly)/\\d{4}/\\d{2}/\\d{2}/${app}-\\d{4}-\\d{2}-\\d{2}T\\d{6}Z\\.dump$`,
+        ),
       );
       // Grandfather-father-son by date: the 1st of the month is monthly, a Sunday weekly, else daily.
       const now = new Date();
       const tier = now.getUTCDate() === 1 ? "monthly" : now.getUTCDay() === 0 ? "weekly" : "daily";
       assert.equal(uploadedDump.split("/")[2], tier);
-      run("psql", ["-d", "postgres", "-c", "CREATE DATABASE restored"], { env: pgEnv });
-      run("pg_restore", ["--no-owner", "-d", "restored", path.join(bucket, uploadedDump)], { env: pgEnv });
-      const count = run("psql", ["-d", "restored", "-tAc", "SELECT count(*) FROM items"], { env: pgEnv }).stdout.trim();
+      const restored = dbs.create("restored");
+      run("pg_restore", ["--no-owner", "-d", restored, path.join(bucket, uploadedDump)], { env: server.env });
+      const count = run("psql", ["-d", restored, "-tAc", "SELECT count(*) FROM items"], {
+        env: server.env,
+      }).stdout.trim();
       assert.equal(count, "5000");
     });
 

@@ -33,7 +33,9 @@ function freePort(): Promise<number> {
 
 /**
  * A real sshd on 127.0.0.1 (keys only, root allowed by key) in `dir`, whose sessions get `env`
- * (PATH first: shims such as `sudo`, `docker` and `curl` go there).
+ * (PATH first: shims such as `sudo`, `docker` and `curl` go there). Sessions have an empty HOME
+ * of their own (`dir`/home) unless `env` names one: the shell sshd starts reads ~/.bashrc, and the
+ * test runner's (a developer's pyenv, say) would change PATH and cost each connection its time.
  */
 export async function startLoopbackSshd(dir: string, env: Record<string, string>): Promise<LoopbackSshd> {
   const keygen = (file: string) => {
@@ -45,7 +47,9 @@ export async function startLoopbackSshd(dir: string, env: Record<string, string>
   keygen(clientKey);
   fs.copyFileSync(`${clientKey}.pub`, path.join(dir, "authorized_keys"));
   const port = await freePort();
-  const setEnv = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+  const home = path.join(dir, "home");
+  fs.mkdirSync(home, { recursive: true });
+  const setEnv = Object.entries({ HOME: home, ...env }).map(([k, v]) => `${k}=${v}`);
   fs.writeFileSync(
     path.join(dir, "sshd_config"),
     [
@@ -69,20 +73,34 @@ export async function startLoopbackSshd(dir: string, env: Record<string, string>
   const stop = () => {
     daemon.kill();
   };
-  for (let i = 0; i < 50; i++) {
-    const probe = spawnSync("ssh-keyscan", ["-p", String(port), "127.0.0.1"], { encoding: "utf8" });
-    if (probe.stdout.includes("ssh-ed25519")) {
-      const hostKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim();
-      const ssh = (options: string[], command: string, input?: string) =>
-        spawnSync("ssh", [...options, "-i", clientKey, "-p", String(port), "root@127.0.0.1", command], {
-          encoding: "utf8",
-          input,
-          timeout: 30000,
-        });
-      return { port, hostKey, clientKey, ssh, stop };
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  stop();
-  throw new Error("sshd did not start");
+  // Ready when sshd says it listens (-e: its log on stderr), not after polling with ssh-keyscan.
+  await new Promise<void>((resolve, reject) => {
+    let log = "";
+    const failed = (why: string) => {
+      clearTimeout(timer);
+      stop();
+      reject(new Error(`sshd did not start: ${why}\n${log}`));
+    };
+    const timer = setTimeout(() => failed("no 'Server listening' within 10 s"), 10_000);
+    daemon.on("exit", (code, signal) => failed(`exited (${code ?? signal})`));
+    const read = (d: Buffer) => {
+      log += d.toString();
+      if (!log.includes(`Server listening on 127.0.0.1 port ${port}.`)) return;
+      clearTimeout(timer);
+      daemon.removeAllListeners("exit");
+      daemon.stderr?.off("data", read);
+      resolve();
+    };
+    daemon.stderr?.on("data", read);
+  });
+  // Its later log lines are not read: drained, so a chatty sshd never blocks on a full pipe.
+  daemon.stderr?.resume();
+  const hostKey = fs.readFileSync(path.join(dir, "host_key.pub"), "utf8").trim();
+  const ssh = (options: string[], command: string, input?: string) =>
+    spawnSync("ssh", [...options, "-i", clientKey, "-p", String(port), "root@127.0.0.1", command], {
+      encoding: "utf8",
+      input,
+      timeout: 30000,
+    });
+  return { port, hostKey, clientKey, ssh, stop };
 }

@@ -50,7 +50,17 @@ export class TestPostgres {
     spawnSync("chown", ["-R", "postgres", this.tmp]);
     run(
       bin("initdb"),
-      ["-D", this.data, "-U", "admin", "--auth=scram-sha-256", `--pwfile=${path.join(this.tmp, "pwfile")}`],
+      // --no-sync, and fsync=off below: a throw-away server's durability is not what a test checks.
+      [
+        "-D",
+        this.data,
+        "-U",
+        "admin",
+        "--auth=scram-sha-256",
+        `--pwfile=${path.join(this.tmp, "pwfile")}`,
+        "--no-sync",
+        "--no-instructions",
+      ],
       { user: "postgres" },
     );
     const [key, crt] = [path.join(this.data, "server.key"), path.join(this.data, "server.crt")];
@@ -58,7 +68,9 @@ export class TestPostgres {
       "req",
       "-x509",
       "-newkey",
-      "rsa:2048",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:P-256",
       "-nodes",
       "-days",
       "1",
@@ -71,7 +83,7 @@ export class TestPostgres {
     ]);
     spawnSync("chown", ["postgres", key, crt]);
     fs.chmodSync(key, 0o600);
-    const options = `-p ${this.port} -k ${this.tmp} -c listen_addresses=127.0.0.1 -c ssl=on`;
+    const options = `-p ${this.port} -k ${this.tmp} -c listen_addresses=127.0.0.1 -c ssl=on -c fsync=off`;
     run(bin("pg_ctl"), ["-D", this.data, "-w", "-l", path.join(this.tmp, "server.log"), "-o", options, "start"], {
       user: "postgres",
     });
@@ -95,5 +107,60 @@ export class TestPostgres {
   /** psql -tA: the query's result as text. */
   query(database: string, sql: string): string {
     return run("psql", ["-X", "-v", "ON_ERROR_STOP=1", "-d", database, "-tAc", sql], { env: this.env }).stdout.trim();
+  }
+}
+
+/**
+ * The process's one PostgreSQL server, shared by every test file the runner puts in this process:
+ * started by the first file that asks (initdb and start paid once), stopped when the process
+ * exits. Files never stop it and never use its temporary directory: each works in databases of
+ * its own (TestDatabases) and a directory of its own.
+ */
+let sharedServer: TestPostgres | undefined;
+
+export function sharedPostgres(binDir: string): TestPostgres {
+  if (sharedServer) return sharedServer;
+  const server = new TestPostgres(binDir);
+  // Registered before the start, so a server that started halfway is still stopped and removed.
+  process.once("exit", () => server.stop());
+  server.start();
+  sharedServer = server;
+  return server;
+}
+
+/**
+ * One test file's databases on the shared server: every name carries the file's prefix, so files
+ * sharing the server never meet, and drop() removes them all, those a script under test created
+ * included. `prefix` is a lower-case identifier naming the file (e.g. "restore").
+ */
+export class TestDatabases {
+  constructor(
+    readonly server: TestPostgres,
+    readonly prefix: string,
+  ) {
+    if (!/^[a-z][a-z0-9]*$/.test(prefix)) throw new Error(`database prefix ${prefix}: a lower-case identifier`);
+  }
+
+  /** The file's name for a database: `<prefix>_<base>`. */
+  name(base: string): string {
+    return `${this.prefix}_${base}`;
+  }
+
+  /** Creates `<prefix>_<base>` afresh (dropping one a failed earlier run left) and returns its name. */
+  create(base: string): string {
+    const name = this.name(base);
+    this.server.query("postgres", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    this.server.query("postgres", `CREATE DATABASE ${name}`);
+    return name;
+  }
+
+  /** Drops every database with the file's prefix. */
+  drop(): void {
+    const names = this.server.query(
+      "postgres",
+      `SELECT string_agg(datname, ' ') FROM pg_database WHERE starts_with(datname, '${this.prefix}_')`,
+    );
+    for (const name of names.split(" ").filter(Boolean))
+      this.server.query("postgres", `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   }
 }
