@@ -13,6 +13,8 @@
  *
  * Usage: node --import tsx test/helpers/failing-programs.ts '<JSON list of FailingProgramItem>'
  */
+// First, as in the plan's CLI: no stack traces or source maps unless DEBUG=1.
+import "../../tools/plan/no-stack-traces";
 import { exitAfterFlush } from "../../tools/exit";
 import { captureProgram, PROJECT_DIR } from "../../tools/plan/capture";
 import { EXIT, reportError } from "../../tools/plan/errors";
@@ -93,8 +95,6 @@ async function main(items: FailingProgramItem[]): Promise<number> {
   return status;
 }
 
-// As cli.ts: the SDK's promise stack traces are mapped only when DEBUG=1 prints one.
-if (process.env.DEBUG !== "1") process.setSourceMapsEnabled(false);
 const [spec] = process.argv.slice(2);
 if (!spec) {
   console.error("usage: failing-programs.ts '<JSON list of items>'");
