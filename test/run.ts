@@ -1,5 +1,7 @@
 /**
  * `npm run test:unit [-- FILE... | --test-name-pattern=...]`: the unit tests, several files to a process.
+ * `npm test` adds `--checks`: `npm run typecheck` and `npm run lint` run at the same time as the tests,
+ * their output printed after the tests' report when they fail, their failure failing the run.
  *
  * `node --test FILES` starts one process per file, and most of a small file's cost was that start:
  * Node, tsx and node:test, and for a file that plans, the Pulumi SDK and the program loaded into
@@ -12,7 +14,7 @@
  * Before the groups start, the four stacks are planned once, in one process, into a fresh
  * PLATFORM_PLAN_CACHE that every group reads (test/helpers/warm-plans.ts).
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -66,8 +68,31 @@ export function dealIntoGroups(files: string[], estimateMs: (file: string) => nu
   return groups.map((g) => g.files).filter((g) => g.length > 0);
 }
 
-function main(argv: string[]): number {
-  const flags = argv.filter((a) => a.startsWith("-"));
+/** A command's exit code and, when `capture`, its output (printed after the tests, not into their report). */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, capture = false): Promise<Finished> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: capture ? ["ignore", "pipe", "pipe"] : "inherit" });
+    let output = "";
+    child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("close", (status) => resolve({ status: status ?? 1, output }));
+  });
+}
+
+interface Finished {
+  status: number;
+  output: string;
+}
+
+/** `npm run typecheck` and `npm run lint`, started beside the tests when `--checks` is given (`npm test`). */
+function startChecks(env: NodeJS.ProcessEnv): { name: string; done: Promise<Finished> }[] {
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  return ["typecheck", "lint"].map((name) => ({ name, done: run(npm, ["run", "--silent", name], env, true) }));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const withChecks = argv.includes("--checks");
+  const flags = argv.filter((a) => a.startsWith("-") && a !== "--checks");
   const named = argv.filter((a) => !a.startsWith("-")).map((f) => path.resolve(f));
   const files = named.length
     ? named
@@ -81,36 +106,47 @@ function main(argv: string[]): number {
   try {
     const env = { ...process.env, PLATFORM_PLAN_CACHE: path.join(runDir, "plans") };
     fs.mkdirSync(env.PLATFORM_PLAN_CACHE);
-    const node = (args: string[]) =>
-      spawnSync(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env, stdio: "inherit" }).status ?? 1;
+    const node = (args: string[]) => run(process.execPath, ["--import", "tsx", ...args], env);
+    // The type-check and the linters are single-threaded for most of their run: beside the tests they
+    // fill the gaps the test processes leave (waits on servers, the last group running alone).
+    const checks = withChecks ? startChecks(process.env) : [];
 
-    const warm = node([path.join(__dirname, "helpers/warm-plans.ts")]);
-    if (warm !== 0) return warm;
-
-    const last = readDurations();
-    const estimate = (file: string) => last[path.relative(ROOT, file)] ?? fs.statSync(file).size * MS_PER_BYTE_GUESS;
-    const groups = dealIntoGroups(files, estimate, WORKERS * GROUPS_PER_WORKER).map((group, i) => {
-      const entry = path.join(runDir, `group-${i + 1}.cjs`);
-      fs.writeFileSync(entry, group.map((file) => `require(${JSON.stringify(file)});\n`).join(""));
-      return entry;
-    });
-    const durations = path.join(runDir, "durations.jsonl");
-    const status = node([
-      "--test",
-      `--test-concurrency=${WORKERS}`,
-      "--test-reporter=spec",
-      "--test-reporter-destination=stdout",
-      `--test-reporter=${path.join(__dirname, "helpers/durations-reporter.mjs")}`,
-      `--test-reporter-destination=${durations}`,
-      ...flags,
-      ...groups,
-    ]);
-    if (named.length === 0 && flags.length === 0 && fs.existsSync(durations))
-      recordDurations(fs.readFileSync(durations, "utf8"), last);
+    const warm = await node([path.join(__dirname, "helpers/warm-plans.ts")]);
+    let status = warm.status;
+    if (status === 0) {
+      const last = readDurations();
+      const estimate = (file: string) => last[path.relative(ROOT, file)] ?? fs.statSync(file).size * MS_PER_BYTE_GUESS;
+      const groups = dealIntoGroups(files, estimate, WORKERS * GROUPS_PER_WORKER).map((group, i) => {
+        const entry = path.join(runDir, `group-${i + 1}.cjs`);
+        fs.writeFileSync(entry, group.map((file) => `require(${JSON.stringify(file)});\n`).join(""));
+        return entry;
+      });
+      const durations = path.join(runDir, "durations.jsonl");
+      status = (
+        await node([
+          "--test",
+          `--test-concurrency=${WORKERS}`,
+          "--test-reporter=spec",
+          "--test-reporter-destination=stdout",
+          `--test-reporter=${path.join(__dirname, "helpers/durations-reporter.mjs")}`,
+          `--test-reporter-destination=${durations}`,
+          ...flags,
+          ...groups,
+        ])
+      ).status;
+      if (named.length === 0 && flags.length === 0 && fs.existsSync(durations))
+        recordDurations(fs.readFileSync(durations, "utf8"), last);
+    }
+    for (const check of checks) {
+      const { status: checkStatus, output } = await check.done;
+      console.log(`\nnpm run ${check.name}: ${checkStatus === 0 ? "passed" : `failed (exit ${checkStatus})`}`);
+      if (checkStatus !== 0) process.stdout.write(output);
+      if (status === 0) status = checkStatus;
+    }
     return status;
   } finally {
     fs.rmSync(runDir, { recursive: true, force: true });
   }
 }
 
-if (require.main === module) process.exit(main(process.argv.slice(2)));
+if (require.main === module) void main(process.argv.slice(2)).then((status) => process.exit(status));
