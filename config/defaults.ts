@@ -43,6 +43,8 @@ const shared = {
   edgeDns: {},
   edge: {
     port: 22,
+    // A Pi that is off fails its edge stack in 10 s; a Pi on a slow link (LTE, satellite) may need more.
+    sshProbeTimeoutSeconds: 10,
     user: "pi",
     backupRetentionDays: 7,
     hostMemoryMb: 4096,

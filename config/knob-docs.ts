@@ -140,6 +140,8 @@ export const KNOB_DOCS: Readonly<Record<string, string>> = {
   "platform:edge.site": "edge: this Pi's site, one of the cloud stack's `edgeSites` (required)",
   "platform:edge.host": "edge: the Pi's DNS name or address (required)",
   "platform:edge.port": "SSH port",
+  "platform:edge.sshProbeTimeoutSeconds":
+    "seconds a preview or update waits for the Pi's SSH greeting before it fails the edge stack",
   "platform:edge.user": "SSH user",
   "platform:edge.hostKey": "edge: the Pi's SSH host key, pinned (required)",
   "platform:edge.sshPrivateKey": "SSH private key, secret; the SSH agent otherwise",

@@ -467,6 +467,8 @@ export const edgeSchema = z.strictObject({
   /** DNS name or address of the Pi, as reached from where `pulumi up` runs. */
   host: hostname,
   port: integer(1, 65535, "TCP port"),
+  /** How long a preview or update waits for the Pi's SSH greeting before it fails the edge stack, seconds. */
+  sshProbeTimeoutSeconds: integer(1, 300, "seconds"),
   user: z.string({ error: "a Linux user name" }).regex(/^[a-z_][a-z0-9_-]{0,31}$/, { error: "a Linux user name" }),
   /** The Pi's SSH host public key, pinned: a changed host key fails the connection. */
   hostKey: sshPublicKey,

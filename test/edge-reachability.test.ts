@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import { after, before, describe, it } from "node:test";
 import { EdgeUnreachableError, probeSsh } from "../components/edge/reachability";
+import { environmentDefaults } from "../config/defaults";
 import { item } from "./helpers/assert";
 import { runPlanInProcess, stackDirWith } from "./helpers/program";
 
@@ -9,9 +10,10 @@ import { runPlanInProcess, stackDirWith } from "./helpers/program";
  * A Pi that is off or on a bad link must fail the edge stack quickly, with one line naming host
  * and port: a closed port, and a port that accepts TCP but never speaks SSH (a hung Pi, a captive
  * proxy). Against loopback only; the real-sshd case is in edge-ssh.test.ts. The timeouts the
- * tests choose are short; the default one is checked on a mocked clock, and through the whole
- * plan, the one wait left (its 10 s).
+ * tests choose are short; the stacks' default one (platform:edge.sshProbeTimeoutSeconds) is checked
+ * on a mocked clock, and the whole plan is run with a chosen one.
  */
+const DEFAULT_TIMEOUT_S = environmentDefaults.prod.edge.sshProbeTimeoutSeconds;
 function listen(onConnection: (socket: net.Socket) => void): Promise<{ server: net.Server; port: number }> {
   return new Promise((resolve) => {
     const server = net
@@ -44,7 +46,7 @@ describe("an unreachable Pi fails quickly and clearly", () => {
   it("a closed port: refused at once", async () => {
     const port = await closedPort();
     const started = Date.now();
-    await assert.rejects(probeSsh("127.0.0.1", port), (error: unknown) => {
+    await assert.rejects(probeSsh("127.0.0.1", port, { timeoutMs: 5000 }), (error: unknown) => {
       assert.ok(error instanceof EdgeUnreachableError);
       assert.match(
         error.message,
@@ -65,11 +67,14 @@ describe("an unreachable Pi fails quickly and clearly", () => {
     assert.ok(elapsed >= 250 && elapsed < 2000, `${elapsed} ms`);
   });
 
-  it("the default timeout is 10 s: not given up at 9.999 s, given up at 10 s (on a mocked clock)", async (t) => {
+  it("the stacks' default timeout: a Pi that is off fails within about 10 s, not a millisecond sooner (mocked clock)", async (t) => {
+    assert.equal(environmentDefaults.dev.edge.sshProbeTimeoutSeconds, DEFAULT_TIMEOUT_S, "one default for both");
+    assert.ok(DEFAULT_TIMEOUT_S >= 5 && DEFAULT_TIMEOUT_S <= 15, "about 10 s, as the README says");
+    const timeoutMs = DEFAULT_TIMEOUT_S * 1000;
     t.mock.timers.enable({ apis: ["setTimeout"] });
     const connected = new Promise<void>((resolve) => silent.server.once("connection", () => resolve()));
     const probe: { outcome: unknown } = { outcome: "pending" };
-    void probeSsh("127.0.0.1", silent.port).then(
+    void probeSsh("127.0.0.1", silent.port, { timeoutMs }).then(
       () => (probe.outcome = "resolved"),
       (error: unknown) => (probe.outcome = error),
     );
@@ -79,14 +84,14 @@ describe("an unreachable Pi fails quickly and clearly", () => {
     // The real connection first (sockets are not mocked), so the timeout is the one after connecting.
     await connected;
     await turns();
-    t.mock.timers.tick(9_999);
+    t.mock.timers.tick(timeoutMs - 1);
     await turns();
-    assert.equal(probe.outcome, "pending", "still waiting at 9.999 s");
+    assert.equal(probe.outcome, "pending", "still waiting a millisecond before the timeout");
     t.mock.timers.tick(1);
     await turns();
     const outcome = probe.outcome as unknown; // narrowed to "pending" by the assertion above
-    assert.ok(outcome instanceof EdgeUnreachableError, `given up at 10 s: ${String(outcome)}`);
-    assert.match(outcome.message, /connected, but no SSH server answered within 10 s/);
+    assert.ok(outcome instanceof EdgeUnreachableError, `given up at the timeout: ${String(outcome)}`);
+    assert.match(outcome.message, new RegExp(`connected, but no SSH server answered within ${DEFAULT_TIMEOUT_S} s`));
   });
 
   it("a server that is not SSH: refused when it says something else and hangs up", async () => {
@@ -104,15 +109,17 @@ describe("an unreachable Pi fails quickly and clearly", () => {
   });
 
   // The whole edge stack, as `pulumi preview` runs it (the plan with --check-reachability): one
-  // line, exit 3 (the plan could not run), nothing planned, well under 30 s with the default timeout.
-  // In this process (the plan worker, as the CLI prints it): nothing here is process-level. The
-  // silent port's plan waits for the default timeout, 10 s: the plan has no shorter one to choose.
+  // line, exit 3 (the plan could not run), nothing planned, quickly. In this process (the plan worker,
+  // as the CLI prints it): nothing here is process-level. The silent port's plan is given a 1 s
+  // timeout through platform:edge.sshProbeTimeoutSeconds, which its message must name.
   for (const [what, port] of [
     ["closed port", () => closedPort()],
     ["silent port", async () => silent.port],
   ] as const) {
     it(`the edge stack's plan with a ${what}: one line naming host and port, exit 3, in under 30 s`, async () => {
-      const dir = stackDirWith("edge-dev", { "platform:edge": { host: "127.0.0.1", port: await port() } });
+      const dir = stackDirWith("edge-dev", {
+        "platform:edge": { host: "127.0.0.1", port: await port(), sshProbeTimeoutSeconds: 1 },
+      });
       const started = Date.now();
       // Synchronous: the silent server's connection is accepted by the kernel meanwhile, as a hung Pi's is.
       const run = runPlanInProcess(["--stack", "edge-dev", "--config-dir", dir, "--check-reachability"]);
@@ -129,6 +136,7 @@ describe("an unreachable Pi fails quickly and clearly", () => {
         /^Stack edge-dev: edge host 127\.0\.0\.1:\d+ is not reachable over SSH/,
       );
       assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
+      if (what === "silent port") assert.match(run.stderr, /no SSH server answered within 1 s/);
       assert.ok(elapsed < 30, `${elapsed} s`);
     });
   }

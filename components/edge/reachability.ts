@@ -23,8 +23,8 @@ export class EdgeUnreachableError extends pulumi.RunError {
 }
 
 export interface ProbeOptions {
-  /** Give up after this long, ms: the whole probe, from connect to the server's banner. Default 10000. */
-  timeoutMs?: number;
+  /** Give up after this long, ms: the whole probe, from connect to the server's banner (`platform:edge.sshProbeTimeoutSeconds`). */
+  timeoutMs: number;
 }
 
 /**
@@ -33,8 +33,7 @@ export interface ProbeOptions {
  * EdgeUnreachableError when the connection is refused, the name does not resolve, the peer
  * closes, sends something else, or nothing arrives in time. Sends nothing itself.
  */
-export function probeSsh(host: string, port: number, options: ProbeOptions = {}): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? 10_000;
+export function probeSsh(host: string, port: number, { timeoutMs }: ProbeOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     let received = "";
     let settled = false;
