@@ -63,7 +63,8 @@ export async function edgeStack(config: EdgeStackConfig) {
   const { edge } = config;
   const ref = new pulumi.StackReference(CLOUD_STACK_REFERENCE, { name: config.cloudStack.name });
   await requireSite(ref, config);
-  if (process.env[OFFLINE_PLAN_ENV] !== "1") await probeSsh(edge.host, edge.port, { timeoutMs: edge.sshProbeTimeoutSeconds * 1000 });
+  if (process.env[OFFLINE_PLAN_ENV] !== "1")
+    await probeSsh(edge.host, edge.port, { timeoutMs: edge.sshProbeTimeoutSeconds * 1000 });
 
   const region = ref.requireOutput("region") as pulumi.Output<string>;
   const repositoryUrls = ref.requireOutput("repositoryUrls") as pulumi.Output<Record<string, string>>;
