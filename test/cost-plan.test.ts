@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { planFor, runPlanInProcess, STACKS } from "./helpers/program";
 import { textPlanFor } from "./helpers/text-plans";
+import { tempDir } from "./helpers/temp-dir";
 
 /** The plan's cost output (tools/plan/cli.ts wires cost/ in). */
 interface PlanCost {
@@ -13,16 +13,6 @@ interface PlanCost {
   lines: { resource: string; item: string; quantity: number; unitPrice: number; monthly: number }[];
   unpriced: unknown[];
 }
-
-const made: string[] = [];
-const tmp = () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cost-"));
-  made.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 describe("plan cost output", () => {
   for (const stack of STACKS) {
@@ -51,7 +41,7 @@ describe("plan cost output", () => {
     });
 
     it(`${stack}: --compare with the plan's own JSON shows no difference`, () => {
-      const dir = tmp();
+      const dir = tempDir("cost-");
       const file = path.join(dir, `${stack}.json`);
       fs.writeFileSync(file, JSON.stringify(planFor(stack)));
       // One plan: the text on stdout, its JSON (what --json prints) in --out's file.
@@ -70,7 +60,7 @@ describe("plan cost output", () => {
   }
 
   it("--compare against dev shows prod's extra cost line by line", () => {
-    const file = path.join(tmp(), "dev.json");
+    const file = path.join(tempDir("cost-"), "dev.json");
     fs.writeFileSync(file, JSON.stringify(planFor("dev")));
     const run = runPlanInProcess(["--stack", "prod", "--compare", file, "--json"]);
     assert.equal(run.status, 0, run.stderr);
@@ -88,7 +78,7 @@ describe("plan cost output", () => {
   });
 
   it("--compare with a file that has no cost section fails naming it", () => {
-    const file = path.join(tmp(), "old.json");
+    const file = path.join(tempDir("cost-"), "old.json");
     fs.writeFileSync(file, JSON.stringify({ stack: "dev", resources: [] }));
     const run = runPlanInProcess(["--stack", "dev", "--compare", file]);
     assert.equal(run.status, 2, "a usage error");

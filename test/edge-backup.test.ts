@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 import { after, describe, it } from "node:test";
@@ -10,6 +9,7 @@ import { EDGE_SCRIPTS, EDGE_UNITS } from "../components/edge";
 import { item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
 import { findTool, requireTool } from "./helpers/tools";
+import { tempDir } from "./helpers/temp-dir";
 
 /**
  * The Pi's backup and restore scripts run for real on temporary data, with real sqlite3, tar and
@@ -25,7 +25,6 @@ const FIXTURES = path.join(PROJECT_DIR, "test/fixtures/edge");
 const sqlite = requireTool("sqlite3");
 const systemdAnalyze = requireTool("systemd-analyze");
 
-const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const script = (name: keyof typeof EDGE_SCRIPTS) => path.join(SCRIPTS_DIR, name);
 const sha256 = (file: string) => createHash("sha256").update(fs.readFileSync(file)).digest("hex");
 
@@ -119,7 +118,7 @@ const DEADLINE_MS = 30_000;
 const NAME = /^app-(\d{8}T\d{6}\.\d{9}Z)-[0-9a-f]{12}\.tar\.gz$/;
 
 describe("edge backup under a steady stream of writes, and restore", { skip: sqlite.skip }, () => {
-  const dir = tmpdir("edge-backup-");
+  const dir = tempDir("edge-backup-");
   const data = path.join(dir, "data");
   const config = path.join(dir, "etc");
   const backups = path.join(dir, "backups");
@@ -490,7 +489,7 @@ describe("edge backup under a steady stream of writes, and restore", { skip: sql
         pristine = path.join(dir, "unpacked-backup");
         untar(backupFile, pristine);
       }
-      const unpacked = tmpdir("edge-repack-");
+      const unpacked = tempDir("edge-repack-");
       const copied = run("cp", ["-a", `${pristine}/.`, unpacked]);
       assert.equal(copied.status, 0, copied.stderr);
       change(unpacked);
@@ -669,7 +668,7 @@ describe("the edge backup's systemd units", () => {
     "systemd-analyze verify accepts the service and the timer without a warning",
     { skip: systemdAnalyze.skip },
     () => {
-      const dir = tmpdir("edge-units-");
+      const dir = tempDir("edge-units-");
       try {
         // ExecStart must name an executable that exists: the script itself, installed here.
         const installed = path.join(dir, "edge-backup.sh");

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { EDGE_SCRIPTS, EDGE_UNITS } from "../components/edge";
@@ -11,6 +10,7 @@ import { CLOUD_STACK_OF, EDGE_STACKS, ofType, one, planFor, PROJECT_DIR } from "
 import { requireTool } from "./helpers/tools";
 import { inputString } from "./helpers/inputs";
 import { selfSignedCert } from "./helpers/certs";
+import { tempDir } from "./helpers/temp-dir";
 
 /**
  * The Pi's AWS identity (IAM Roles Anywhere): the AWS CLI config it gets, read by the real AWS CLI
@@ -19,7 +19,6 @@ import { selfSignedCert } from "./helpers/certs";
  */
 const FIXTURES = path.join(PROJECT_DIR, "test/fixtures/edge/identity");
 const aws = requireTool("aws");
-const tmpdir = (prefix: string) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 const sha256 = (content: string | Buffer) => createHash("sha256").update(content).digest("hex");
 
 const IDENTITY = {
@@ -67,7 +66,7 @@ describe("the Pi's AWS config (credential_process)", () => {
       skip: aws.skip,
     },
     () => {
-      const dir = tmpdir("edge-aws-config-");
+      const dir = tempDir("edge-aws-config-");
       const configFile = path.join(dir, "aws-config");
       const log = path.join(dir, "helper.log");
       fs.writeFileSync(
@@ -115,7 +114,7 @@ describe("the Pi's AWS config (credential_process)", () => {
 describe("the identity certificate's expiry (pi-metrics.sh)", () => {
   const openssl = requireTool("openssl");
   it("is exported from the certificate's notAfter, and only when the Pi has one", { skip: openssl.skip }, () => {
-    const dir = tmpdir("edge-identity-metrics-");
+    const dir = tempDir("edge-identity-metrics-");
     const { cert, notAfter } = selfSignedCert(dir, { commonName: "edge-site-lab", days: 90 });
     const metrics = (identity: string) => {
       const result = run("bash", [path.join(PROJECT_DIR, "components/edge/scripts/pi-metrics.sh")], {
@@ -150,7 +149,7 @@ describe("signing-helper.sh installs the pinned aws_signing_helper", () => {
     });
 
   it("installs a download with the published checksum 0755, and the second run fetches nothing", () => {
-    const dir = tmpdir("edge-helper-");
+    const dir = tempDir("edge-helper-");
     const download = path.join(dir, "download");
     fs.writeFileSync(download, "#!/bin/sh\necho helper\n");
     const sha = sha256(fs.readFileSync(download));
@@ -167,7 +166,7 @@ describe("signing-helper.sh installs the pinned aws_signing_helper", () => {
   });
 
   it("refuses a download whose checksum differs, and installs nothing", () => {
-    const dir = tmpdir("edge-helper-bad-");
+    const dir = tempDir("edge-helper-bad-");
     const download = path.join(dir, "download");
     fs.writeFileSync(download, "tampered\n");
     const result = install(dir, download, SIGNING_HELPER.sha256);
@@ -177,7 +176,7 @@ describe("signing-helper.sh installs the pinned aws_signing_helper", () => {
   });
 
   it("replaces an installed helper that is not the pinned one", () => {
-    const dir = tmpdir("edge-helper-old-");
+    const dir = tempDir("edge-helper-old-");
     const download = path.join(dir, "download");
     fs.writeFileSync(download, "new release\n");
     fs.mkdirSync(path.join(dir, path.dirname(SIGNING_HELPER.path)), { recursive: true });

@@ -3,7 +3,6 @@ import { spawn, spawnSync, type ChildProcess, type SpawnSyncReturns } from "node
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
-import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { emitEdge } from "../tools/plan/emit-edge";
@@ -14,6 +13,7 @@ import { loadEdge } from "./helpers/config";
 import { requireTool } from "./helpers/tools";
 import { curlEach } from "./helpers/curl";
 import { selfSignedCert } from "./helpers/certs";
+import { tempDir } from "./helpers/temp-dir";
 
 /**
  * The edge's nginx.conf, run through real nginx: `nginx -t` on what renderNginxConf and the
@@ -27,15 +27,6 @@ const curl = requireTool("curl");
 const openssl = requireTool("openssl");
 const NAME = "edge.test";
 
-/** Temporary directories, removed when the file's tests are done (several test files share a process). */
-const tmpdirs: string[] = [];
-after(() => tmpdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
-const tmpdir = (prefix: string) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpdirs.push(dir);
-  return dir;
-};
-
 function run(command: string, args: string[]): SpawnSyncReturns<string> {
   return spawnSync(command, args, { encoding: "utf8" });
 }
@@ -45,7 +36,7 @@ function selfSignedCertFor(dir: string, name = NAME): { cert: string; key: strin
 }
 
 function nginxTest(conf: string): SpawnSyncReturns<string> {
-  const dir = tmpdir("edge-nginx-");
+  const dir = tempDir("edge-nginx-");
   fs.mkdirSync(path.join(dir, "logs"));
   fs.writeFileSync(path.join(dir, "nginx.conf"), conf);
   return run("nginx", ["-t", "-p", dir, "-e", path.join(dir, "error.log"), "-c", path.join(dir, "nginx.conf")]);
@@ -56,7 +47,7 @@ describe("edge nginx.conf (nginx -t)", () => {
     "the rendered nginx.conf passes nginx -t (throwaway certificate; names resolve at request time)",
     { skip: nginx.skip ?? openssl.skip },
     () => {
-      const dir = tmpdir("edge-tls-");
+      const dir = tempDir("edge-tls-");
       const { cert, key } = selfSignedCertFor(dir);
       // The upstream name does not resolve here: nginx starts anyway because proxy_pass uses a variable.
       const render = (more: Partial<NginxConfArgs>) =>
@@ -118,7 +109,7 @@ describe("edge nginx.conf (nginx -t)", () => {
     "the emitted edge/nginx.conf (what the component passes) passes nginx -t once its container paths point at a throwaway certificate",
     { skip: nginx.skip ?? openssl.skip },
     () => {
-      const out = tmpdir("edge-emit-");
+      const out = tempDir("edge-emit-");
       const config = loadEdge({
         values: {
           "platform:kind": "edge",
@@ -252,7 +243,7 @@ process.on("exit", () => {
 
 /** Real nginx on loopback high ports with the rendered config, in the foreground (its own child). */
 async function startNginx(args: Partial<NginxConfArgs> & { appUpstream: string }): Promise<Nginx> {
-  const dir = tmpdir("edge-nginx-run-");
+  const dir = tempDir("edge-nginx-run-");
   // As root nginx's workers run as nobody: they must be able to reach the temporary directories.
   fs.chmodSync(dir, 0o755);
   const serverName = args.serverName ?? NAME;

@@ -14,6 +14,7 @@ import { item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
 import { selfSignedCert } from "./helpers/certs";
+import { tempDir } from "./helpers/temp-dir";
 
 /**
  * What the edge sends to the Pi, run through real tools (nginx.conf: edge-nginx.test.ts; backup
@@ -30,14 +31,6 @@ const aptConfig = requireTool("apt-config");
 const openssl = requireTool("openssl");
 const curl = requireTool("curl");
 
-/** Temporary directories, removed when the file's tests are done (several test files share a process). */
-const tmpdirs: string[] = [];
-after(() => tmpdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
-const tmpdir = (prefix: string) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpdirs.push(dir);
-  return dir;
-};
 const script = (name: keyof typeof EDGE_SCRIPTS) => path.join(SCRIPTS_DIR, name);
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): SpawnSyncReturns<string> {
@@ -59,7 +52,7 @@ describe("edge scripts and configs (real tools)", () => {
     "the Prometheus agent config passes promtool check config --agent, with and without remote_write",
     { skip: promtool.skip },
     () => {
-      const dir = tmpdir("edge-agent-");
+      const dir = tempDir("edge-agent-");
       const url =
         "https://api.cluster.example.com/api/v1/namespaces/monitoring/services/kube-prometheus-stack-prometheus:9090/proxy/api/v1/write";
       // promtool (2.42 here) does not open remote_write's credentials_file or ca_file, so the config
@@ -84,7 +77,7 @@ describe("edge scripts and configs (real tools)", () => {
   );
 
   it("the deploy gate passes only when Docker enforces memory limits (docker info MemoryLimit)", () => {
-    const dir = tmpdir("edge-gate-");
+    const dir = tempDir("edge-gate-");
     for (const [limit, status] of [
       ["true", 0],
       ["false", 1],
@@ -106,7 +99,7 @@ describe("edge scripts and configs (real tools)", () => {
   });
 
   it("ecr-pull.sh logs in with the pull identity (token on stdin, throwaway DOCKER_CONFIG) and pulls by digest, once", () => {
-    const dir = tmpdir("edge-pull-");
+    const dir = tempDir("edge-pull-");
     const image = `123456789012.dkr.ecr.us-east-1.amazonaws.com/edge-app@sha256:${"e".repeat(64)}`;
     const awsConfig = path.join(dir, "aws-config");
     fs.writeFileSync(
@@ -179,12 +172,12 @@ describe("pi-metrics.sh against fixture sysfs and vcgencmd", { skip: promtool.sk
   ];
 
   // A throwaway certificate valid for 30 days: its notAfter is what the metric must report.
-  const certDir = tmpdir("edge-cert-");
+  const certDir = tempDir("edge-cert-");
   const { cert, notAfter } = selfSignedCert(certDir, { commonName: "pi.example.com", days: 30 });
   after(() => fs.rmSync(certDir, { recursive: true, force: true }));
 
   function collect(env: NodeJS.ProcessEnv): Record<string, number> {
-    const out = tmpdir("edge-textfile-");
+    const out = tempDir("edge-textfile-");
     const result = run("bash", [script("pi-metrics.sh")], {
       EDGE_TEXTFILE_DIR: out,
       PI_VCGENCMD: path.join(FIXTURES, "vcgencmd"),
@@ -281,7 +274,7 @@ describe(
     // What it cannot show: that Debian's packages, ufw and systemd behave as the shims model them.
     // The Pi's boot partition and cgroup v2 controllers are fixture files under SYSROOT too.
     function sandbox(controllers: string) {
-      const dir = tmpdir("edge-hostprep-");
+      const dir = tempDir("edge-hostprep-");
       const sysroot = path.join(dir, "root");
       const bin = path.join(dir, "bin");
       for (const d of ["etc", "boot/firmware", "sys/fs/cgroup"])

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { wrapLines } from "../tools/plan/render";
 import { item } from "./helpers/assert";
 import { PROJECT_DIR, runPlanCli, runPlanInProcess, stackDirWith } from "./helpers/program";
 import { textPlanFor } from "./helpers/text-plans";
+import { tempDir } from "./helpers/temp-dir";
 
 /**
  * The plan's command line as a user meets it: exit codes, one-line errors, files it writes.
@@ -18,15 +18,6 @@ import { textPlanFor } from "./helpers/text-plans";
  * columns a pipe gets), and --json's whole output reaching a slow reader after the process exits.
  * Exit 3 through a real process is test/plan-errors.test.ts's.
  */
-const made: string[] = [];
-const tmp = () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-cli-"));
-  made.push(dir);
-  return dir;
-};
-after(() => {
-  for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
 const oneLine = (stderr: string) => stderr.trim().split("\n").length === 1 && !/\n\s+at /.test(stderr);
 
 describe("plan CLI: exit codes and messages", () => {
@@ -58,7 +49,7 @@ describe("plan CLI: exit codes and messages", () => {
     {
       name: "a compare file that is not JSON",
       args: () => {
-        const file = path.join(tmp(), "base.json");
+        const file = path.join(tempDir("plan-cli-"), "base.json");
         fs.writeFileSync(file, "> platform@0.1.0 plan\n{");
         return ["--stack", "dev", "--compare", file];
       },

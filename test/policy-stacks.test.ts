@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { evaluatePolicies, type PlanResource } from "../tools/plan/policy";
 import { runPolicyCheck } from "../tools/run-policy-check";
 import { policyConfigForStack as readPolicyConfig, runPolicyConfig } from "../tools/policy-config";
@@ -13,6 +13,7 @@ import { entry } from "./helpers/assert";
 import { loadCloud } from "./helpers/config";
 import { readStackConfig } from "../tools/plan/stack-config";
 import { planFor, PROJECT_DIR, STACKS } from "./helpers/program";
+import { tempDir } from "./helpers/temp-dir";
 
 const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
 
@@ -50,17 +51,8 @@ async function runCheck(args: string[]) {
   return { status, stdout: out.map((l) => `${l}\n`).join(""), stderr: err.map((l) => `${l}\n`).join("") };
 }
 
-const tmpDirs: string[] = [];
-after(() => tmpDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
-
-const tmpDir = (prefix: string) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpDirs.push(dir);
-  return dir;
-};
-
 const tmpFile = (name: string, content: unknown) => {
-  const file = path.join(tmpDir("policy-check-"), name);
+  const file = path.join(tempDir("policy-check-"), name);
   fs.writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content));
   return file;
 };
@@ -103,7 +95,7 @@ describe("the pack on the project's own stacks", () => {
   }
 
   it("a new stack needs only its stack file: its policy config follows its config (a budget set there is the one checked)", () => {
-    const dir = tmpDir("new-stack-");
+    const dir = tempDir("new-stack-");
     for (const f of ["Pulumi.yaml", "Pulumi.prod.yaml"])
       fs.copyFileSync(path.join(PROJECT_DIR, f), path.join(dir, f.replace("prod", "staging")));
     fs.appendFileSync(path.join(dir, "Pulumi.staging.yaml"), "  platform:cost:\n    monthlyBudgetUsd: 1234\n");
@@ -205,7 +197,7 @@ describe("npm run policy:config", () => {
     const printed = runConfig(["--stack", "prod"]);
     assert.equal(printed.status, 0, printed.stderr);
     assert.deepEqual(JSON.parse(printed.stdout), readPolicyConfig("prod"));
-    const out = path.join(tmpDir("policy-config-"), "pack.json");
+    const out = path.join(tempDir("policy-config-"), "pack.json");
     const written = runConfig(["--stack", "prod", "--out", out]);
     assert.equal(written.status, 0, written.stderr);
     assert.equal(written.stdout, "");

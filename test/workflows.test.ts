@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-import { after, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { validateWorkflow } from "@action-validator/core";
 import { parse } from "yaml";
 import { renderReport, type PlanJson } from "../.github/scripts/plan-report";
 import { entry, item } from "./helpers/assert";
 import { planFor } from "./helpers/program";
 import { requireTool } from "./helpers/tools";
+import { tempDir } from "./helpers/temp-dir";
 
 /**
  * The GitHub workflows: each one through the action-validator schema (with a negative case
@@ -51,15 +51,6 @@ interface Workflow {
   concurrency?: { "cancel-in-progress"?: boolean };
   jobs: Record<string, Job>;
 }
-
-/** Temporary directories, removed when the file's tests are done (several test files share a process). */
-const tmpdirs: string[] = [];
-after(() => tmpdirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
-const tmpdir = (prefix: string) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tmpdirs.push(dir);
-  return dir;
-};
 
 const files = fs
   .readdirSync(WORKFLOWS)
@@ -294,7 +285,7 @@ describe("pull requests", () => {
     assert.equal((plan.strategy?.matrix as { stack: string }).stack, "${{ fromJSON(needs.stacks.outputs.list) }}");
     assert.equal(plan.needs, "stacks");
     assert.ok(stepsOf(jobIn(pr, "stacks")).some((s) => s.run?.trim() === "bash .github/scripts/stack-list.sh"));
-    const output = path.join(tmpdir("stack-list-"), "output");
+    const output = path.join(tempDir("stack-list-"), "output");
     const listed = spawnSync("bash", [path.join(SCRIPTS, "stack-list.sh")], {
       cwd: ROOT,
       env: { PATH: process.env.PATH, GITHUB_OUTPUT: output },
@@ -500,7 +491,7 @@ describe("drift", () => {
 
 /** Runs require-role.sh with ROLE set; returns its status, what it wrote to GITHUB_OUTPUT and printed. */
 function requireRole(role: string | undefined, variable = "AWS_PREVIEW_ROLE_ARN_DEV", environment = "preview-dev") {
-  const dir = tmpdir("wf-");
+  const dir = tempDir("wf-");
   const output = path.join(dir, "output");
   fs.writeFileSync(output, "");
   const env: Record<string, string> = { PATH: process.env.PATH ?? "", GITHUB_OUTPUT: output };
@@ -600,7 +591,7 @@ describe("drift-check.sh tells drift from a failed check", () => {
   const bash = requireTool("bash");
   /** A `pulumi` on PATH that prints what the real CLI prints in each case (its messages vary by version). */
   function runWith(stdout: string, status: number) {
-    const dir = tmpdir("drift-");
+    const dir = tempDir("drift-");
     fs.writeFileSync(
       path.join(dir, "pulumi"),
       `#!/bin/sh\necho "$*" > "${dir}/args"\nprintf '%s\\n' '${stdout}'\nexit ${status}\n`,
@@ -661,7 +652,7 @@ describe("shell", () => {
   it("every run: block passes shellcheck", { skip: shellcheck.skip }, () => {
     const blocks = runBlocks();
     assert.ok(blocks.length >= 5);
-    const dir = tmpdir("runs-");
+    const dir = tempDir("runs-");
     try {
       // One file per block, one shellcheck for them all: each finding names its file, so its block.
       const written = blocks.map(({ at, script }, i) => {
@@ -798,10 +789,10 @@ describe("plan report (job summary and PR comment)", () => {
 
 describe("offline-plan.sh against the real plan", () => {
   it("writes the report for dev, comparing with a base checkout (here: this one, so no difference), and nothing outside its directory", () => {
-    const out = tmpdir("offline-plan-");
+    const out = tempDir("offline-plan-");
     const summary = path.join(out, "summary.md");
     // A fresh, empty home: the plan must leave it so (nothing of a run outside OUT_DIR).
-    const home = tmpdir("offline-plan-home-");
+    const home = tempDir("offline-plan-home-");
     const r = spawnSync("bash", [path.join(SCRIPTS, "offline-plan.sh"), "dev", out, ROOT], {
       cwd: ROOT,
       env: { ...process.env, HOME: home, GITHUB_STEP_SUMMARY: summary },

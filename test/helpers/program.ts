@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from "node:worker_threads";
 import { parse, stringify } from "yaml";
 import type { CapturedOptions } from "../../tools/plan/capture";
+import { tempDir } from "./temp-dir";
 
 export const PROJECT_DIR = path.resolve(__dirname, "../..");
 
@@ -137,10 +137,10 @@ function deepMerge(base: unknown, patch: unknown): unknown {
 
 /**
  * Writes Pulumi.yaml and a copy of the real stack file with `overrides` merged into its config
- * (keys like "platform:cluster") to a temporary directory, for `--config-dir`.
+ * (keys like "platform:cluster") to a temporary directory (removed when the process exits), for `--config-dir`.
  */
 export function stackDirWith(stack: string, overrides: Overrides): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `plan-${stack}-`));
+  const dir = tempDir(`plan-${stack}-`);
   // Every stack file: an edge stack's plan also plans the cloud stack it references.
   for (const file of fs.readdirSync(PROJECT_DIR).filter((f) => /^Pulumi(\..+)?\.yaml$/.test(f)))
     fs.copyFileSync(path.join(PROJECT_DIR, file), path.join(dir, file));
@@ -177,9 +177,7 @@ function planFile(stack: string): string {
   if (shared && fs.existsSync(shared)) return shared;
   let file = privatePlanFiles.get(key);
   if (!file) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `plan-${stack}-`));
-    process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-    file = path.join(dir, "plan.json");
+    file = path.join(tempDir(`plan-${stack}-`), "plan.json");
     fs.writeFileSync(file, JSON.stringify(plan));
     privatePlanFiles.set(key, file);
   }
