@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import { evaluatePolicies, hasMandatoryViolation, type PlanResource } from "./plan/policy";
 import { EXIT, parseCliArgs, reportError, UsageError } from "./plan/errors";
+import { type CliIo, consoleIo } from "./cli-io";
 
 const USAGE = `usage: npm run policy:check -- FILE.json --stack NAME
 
@@ -13,16 +14,7 @@ Exit codes: 0 no mandatory violation, 1 a mandatory violation, 2 usage error (a 
 stack, an unreadable or malformed file), 3 another error. Errors are one line; DEBUG=1 adds the stack trace.`;
 
 /** Where policy:check writes: stdout (the report, the usage) and stderr (errors). */
-export interface PolicyCheckIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-/** The process's streams. */
-export const processIo: PolicyCheckIo = {
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-};
+export type PolicyCheckIo = CliIo;
 
 function readResources(file: string): PlanResource[] {
   let data: unknown;
@@ -67,7 +59,7 @@ function parseFlags(argv: string[]): { file: string; stack: string } | "help" {
  * (EXIT in plan/errors.ts). The CLI (policy-check.ts) is this with the process's streams; tests
  * call it in-process to skip a Node start.
  */
-export async function runPolicyCheck(argv: string[], io: PolicyCheckIo = processIo): Promise<number> {
+export async function runPolicyCheck(argv: string[], io: PolicyCheckIo = consoleIo): Promise<number> {
   try {
     const flags = parseFlags(argv);
     if (flags === "help") {

@@ -17,6 +17,7 @@ import { evaluatePolicies, hasMandatoryViolation, renderViolations } from "./pol
 import { maskMockValues } from "./mocks";
 import { offlineHeader, renderOutputs, renderTree, toJson, wrapLines } from "./render";
 import { readStackConfig } from "./stack-config";
+import { type CliIo, consoleIo } from "../cli-io";
 
 const USAGE = `usage: npm run plan -- --stack NAME [--json] [--out FILE] [--emit DIR] [--config-dir DIR]
                        [--compare BASE.json] [--cloud-plan CLOUD.json] [--check-reachability]
@@ -40,16 +41,13 @@ Exit codes: 0 planned, 1 a mandatory policy violation, 2 invalid configuration o
 DEBUG=1 adds the stack trace.`;
 
 /** Where the plan writes: stdout (the plan), stderr (errors, notes), and the text plan's width. */
-export interface PlanIo {
-  out(line: string): void;
-  err(line: string): void;
+export interface PlanIo extends CliIo {
   width: number;
 }
 
 /** The process's streams; a terminal's width, or 160 columns in a pipe or a file (CI logs, PR comments). */
 export const processIo: PlanIo = {
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
+  ...consoleIo,
   get width() {
     return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 160;
   },

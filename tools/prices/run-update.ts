@@ -17,6 +17,7 @@ import {
   renderChanges,
   type ApiRegion,
 } from "./refresh";
+import { type CliIo, consoleIo } from "../cli-io";
 
 const USAGE = `usage: npm run prices:update -- [--check] [--region REGION]... [--add SECTION:NAME]...
                                 [--file FILE] [--api-region REGION]
@@ -40,16 +41,7 @@ file, credentials or permissions, 3 the Price List could not give a figure (each
 with its query) or another error. DEBUG=1 adds stack traces.`;
 
 /** Where prices:update writes: stdout (the changes, the summary, the usage) and stderr (errors). */
-export interface PricesUpdateIo {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-/** The process's streams. */
-export const processIo: PricesUpdateIo = {
-  out: (line) => console.log(line),
-  err: (line) => console.error(line),
-};
+export type PricesUpdateIo = CliIo;
 
 /**
  * How the Price List client is made, beyond its region: nothing for the CLI (the SDK's defaults:
@@ -172,7 +164,7 @@ function setupProblem(error: unknown): string | undefined {
 }
 
 /** The error written through `io` (its stack with DEBUG=1), and the exit code by kind. */
-export function reportUpdateError(error: unknown, io: PricesUpdateIo = processIo): number {
+export function reportUpdateError(error: unknown, io: PricesUpdateIo = consoleIo): number {
   const debug = process.env.DEBUG === "1" && error instanceof Error && error.stack ? `\n${error.stack}` : "";
   if (error instanceof UsageError) {
     io.err(`${error.message}${debug}`);
@@ -198,7 +190,7 @@ export function reportUpdateError(error: unknown, io: PricesUpdateIo = processIo
  */
 export async function runPricesUpdate(
   argv: string[],
-  io: PricesUpdateIo = processIo,
+  io: PricesUpdateIo = consoleIo,
   clientOptions: PricingClientOptions = {},
 ): Promise<number> {
   try {
