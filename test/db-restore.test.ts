@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { PROJECT_DIR, runPlanInProcess } from "./helpers/program";
 import { postgresBin, run, sharedPostgres, TestDatabases, type TestPostgres } from "./helpers/postgres";
-import { requireTool } from "./helpers/tools";
+import { requireTool, spawnAsync } from "./helpers/tools";
 
 /**
  * The cloud database's restore path, for real: a PostgreSQL server on loopback with TLS, a dump
@@ -40,19 +40,13 @@ case "$1 $2" in
 esac
 `;
 
-function script(
+async function script(
   name: string,
   args: string[],
   env: NodeJS.ProcessEnv,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("sh", [path.join(SCRIPTS, name), ...args], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  const run = await spawnAsync("sh", [path.join(SCRIPTS, name), ...args], { env: { ...process.env, ...env } });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
 /** Every user table with its row count and a digest of its rows in key order. */

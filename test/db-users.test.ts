@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -10,7 +10,7 @@ import { environmentDefaults } from "../config";
 import { DATABASE_MASTER_USERNAME } from "../config/schema";
 import { PROJECT_DIR, runPlanInProcess } from "./helpers/program";
 import { postgresBin, run, TestPostgres } from "./helpers/postgres";
-import { requireTool } from "./helpers/tools";
+import { requireTool, spawnAsync } from "./helpers/tools";
 
 /**
  * The database users' SQL (renderDbUsersSql) and the Job's script (db-users.sh), run for real
@@ -35,15 +35,11 @@ const AWS_SHIM = `#!/bin/sh
 dest="$SHIM_BUCKET/\${4#s3://}"; mkdir -p "$(dirname "$dest")"; cat >"$dest"
 `;
 
-function script(name: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn("sh", [path.join(SCRIPTS, name)], { env: { ...process.env, ...env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+async function script(name: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { status, stdout, stderr } = await spawnAsync("sh", [path.join(SCRIPTS, name)], {
+    env: { ...process.env, ...env },
   });
+  return { code: status, stdout, stderr };
 }
 
 /** Everything the SQL decides: roles, memberships, ACLs of the database and schemas, default privileges, settings. */

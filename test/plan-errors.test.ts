@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { asInvokeError, ownMessage } from "../tools/plan/program-errors";
 import { RESULT_PREFIX, type FailingProgramItem, type FailingProgramResult } from "./helpers/failing-programs-protocol";
 import { PROJECT_DIR, planFor, type PlanRun } from "./helpers/program";
+import { spawnAsync } from "./helpers/tools";
 
 /**
  * Errors inside the program, whichever way the SDK delivers them, end the plan with exit 3 and the
@@ -38,32 +38,22 @@ interface RunnerRun extends PlanRun {
   strayStdout: string[];
 }
 
-function runRunner(items: FailingProgramItem[], env: NodeJS.ProcessEnv = {}): Promise<RunnerRun> {
+async function runRunner(items: FailingProgramItem[], env: NodeJS.ProcessEnv = {}): Promise<RunnerRun> {
   const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", RUNNER, JSON.stringify(items)], {
-      cwd: PROJECT_DIR,
-      env: { ...process.env, ...env },
-      timeout: HANG_MS,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (status) => {
-      const lines = stdout.split("\n").filter(Boolean);
-      resolve({
-        status: status ?? -1,
-        stdout,
-        stderr,
-        ms: Date.now() - started,
-        results: lines
-          .filter((l) => l.startsWith(RESULT_PREFIX))
-          .map((l) => JSON.parse(l.slice(RESULT_PREFIX.length)) as FailingProgramResult),
-        strayStdout: lines.filter((l) => !l.startsWith(RESULT_PREFIX)),
-      });
-    });
+  const run = await spawnAsync(process.execPath, ["--import", "tsx", RUNNER, JSON.stringify(items)], {
+    cwd: PROJECT_DIR,
+    env: { ...process.env, ...env },
+    timeout: HANG_MS,
   });
+  const lines = run.stdout.split("\n").filter(Boolean);
+  return {
+    ...run,
+    ms: Date.now() - started,
+    results: lines
+      .filter((l) => l.startsWith(RESULT_PREFIX))
+      .map((l) => JSON.parse(l.slice(RESULT_PREFIX.length)) as FailingProgramResult),
+    strayStdout: lines.filter((l) => !l.startsWith(RESULT_PREFIX)),
+  };
 }
 
 /** Item `index`'s result, or a failure saying how the runner ended before it. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as http from "node:http";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,6 +14,7 @@ import { notYetFromPriceList, refreshPrices, RefreshError, renderChanges } from 
 import { runPricesUpdate, type PricingClientOptions } from "../tools/prices/run-update";
 import { entry, item } from "./helpers/assert";
 import { PROJECT_DIR } from "./helpers/program";
+import { spawnAsync, type Finished } from "./helpers/tools";
 
 const FIXTURES = path.join(__dirname, "fixtures", "pricelist");
 const TODAY = "2026-11-29";
@@ -541,24 +542,17 @@ async function pricelistServer(deny = false) {
 }
 
 /** The CLI as a user runs it, with throwaway credentials and the loopback endpoint; asynchronous, so the server answers. */
-function runCli(args: string[], endpoint: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--no-warnings", "--import", "tsx", "tools/prices/update.ts", ...args], {
-      cwd: PROJECT_DIR,
-      env: {
-        ...process.env,
-        AWS_ENDPOINT_URL_PRICING: endpoint,
-        AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
-        AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        AWS_PROFILE: "",
-        AWS_MAX_ATTEMPTS: "1",
-      },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("close", (status) => resolve({ status, stdout, stderr }));
+function runCli(args: string[], endpoint: string): Promise<Finished> {
+  return spawnAsync(process.execPath, ["--no-warnings", "--import", "tsx", "tools/prices/update.ts", ...args], {
+    cwd: PROJECT_DIR,
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL_PRICING: endpoint,
+      AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+      AWS_PROFILE: "",
+      AWS_MAX_ATTEMPTS: "1",
+    },
   });
 }
 

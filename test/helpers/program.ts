@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -46,20 +46,6 @@ export function runPlanCli(args: string[]): PlanRun {
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** As runPlanCli, without blocking the test runner's event loop (for tests that serve sockets themselves). */
-export function runPlanCliAsync(args: string[]): Promise<PlanRun> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(PROJECT_DIR, "tools/plan/cli.ts"), ...args], {
-      cwd: PROJECT_DIR,
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("close", (status) => resolve({ status: status ?? -1, stdout, stderr }));
-  });
-}
-
 /** A plan taking longer than this in the worker is reported as a failure, not waited on forever. */
 const IN_PROCESS_TIMEOUT_MS = 5 * 60 * 1000;
 
@@ -104,24 +90,6 @@ export function runPlanInProcess(args: string[]): PlanRun {
   const received = receiveMessageOnPort(port);
   if (!received) throw new Error(`plan ${args.join(" ")}: the plan worker signalled without an answer`);
   return received.message as PlanRun;
-}
-
-/**
- * As runPlanInProcess, without blocking this thread's event loop: for tests that serve sockets the
- * plan connects to (the reachability probes). Not to be called while another plan is in flight.
- */
-export function runPlanInProcessAsync(args: string[]): Promise<PlanRun> {
-  const { port, signal } = inProcessPlanner();
-  Atomics.store(signal, 0, 0);
-  return new Promise((resolve) => {
-    // The port is unref'd so that a finished file's process can exit; while an answer is due it holds the process.
-    port.ref();
-    port.once("message", (message: PlanRun) => {
-      port.unref();
-      resolve(message);
-    });
-    port.postMessage(args);
-  });
 }
 
 type Overrides = Record<string, unknown>;
