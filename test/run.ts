@@ -20,6 +20,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { type Finished, spawnAsync } from "./helpers/tools";
 
 const ROOT = path.resolve(__dirname, "..");
 const DURATIONS = path.join(ROOT, "node_modules/.cache/platform-tests/durations.json");
@@ -70,26 +71,24 @@ export function dealIntoGroups(files: string[], estimateMs: (file: string) => nu
   return groups.map((g) => g.files).filter((g) => g.length > 0);
 }
 
-/** A command's exit code and, when `capture`, its output (printed after the tests, not into their report). */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, capture = false): Promise<Finished> {
+/** Node with tsx, its output on this process's own streams; resolves to its exit code. */
+function node(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: capture ? ["ignore", "pipe", "pipe"] : "inherit" });
-    let output = "";
-    child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-    child.on("close", (status) => resolve({ status: status ?? 1, output }));
+    const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env, stdio: "inherit" });
+    child.on("close", (status) => resolve(status ?? 1));
   });
 }
 
-interface Finished {
-  status: number;
-  output: string;
-}
-
-/** `npm run typecheck` and `npm run lint`, started beside the tests when `--checks` is given (`npm test`). */
-function startChecks(env: NodeJS.ProcessEnv): { name: string; done: Promise<Finished> }[] {
+/**
+ * `npm run typecheck` and `npm run lint`, started beside the tests when `--checks` is given (`npm test`);
+ * their output is collected, to be printed after the tests' report rather than into it.
+ */
+function startChecks(): { name: string; done: Promise<Finished> }[] {
   const npm = process.platform === "win32" ? "npm.cmd" : "npm";
-  return ["typecheck", "lint"].map((name) => ({ name, done: run(npm, ["run", "--silent", name], env, true) }));
+  return ["typecheck", "lint"].map((name) => ({
+    name,
+    done: spawnAsync(npm, ["run", "--silent", name], { cwd: ROOT }),
+  }));
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -108,13 +107,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     const env = { ...process.env, PLATFORM_PLAN_CACHE: path.join(runDir, "plans") };
     fs.mkdirSync(env.PLATFORM_PLAN_CACHE);
-    const node = (args: string[]) => run(process.execPath, ["--import", "tsx", ...args], env);
     // The type-check and the linters are single-threaded for most of their run: beside the tests they
     // fill the gaps the test processes leave (waits on servers, the last group running alone).
-    const checks = withChecks ? startChecks(process.env) : [];
+    const checks = withChecks ? startChecks() : [];
 
-    const warm = await node([path.join(__dirname, "helpers/warm-plans.ts")]);
-    let status = warm.status;
+    let status = await node([path.join(__dirname, "helpers/warm-plans.ts")], env);
     if (status === 0) {
       const last = readDurations();
       const estimate = (file: string) => last[path.relative(ROOT, file)] ?? fs.statSync(file).size * MS_PER_BYTE_GUESS;
@@ -124,8 +121,8 @@ async function main(argv: string[]): Promise<number> {
         return entry;
       });
       const durations = path.join(runDir, "durations.jsonl");
-      status = (
-        await node([
+      status = await node(
+        [
           "--test",
           `--test-concurrency=${WORKERS}`,
           "--test-reporter=spec",
@@ -134,15 +131,16 @@ async function main(argv: string[]): Promise<number> {
           `--test-reporter-destination=${durations}`,
           ...flags,
           ...groups,
-        ])
-      ).status;
+        ],
+        env,
+      );
       if (named.length === 0 && flags.length === 0 && fs.existsSync(durations))
         recordDurations(fs.readFileSync(durations, "utf8"), last);
     }
     for (const check of checks) {
-      const { status: checkStatus, output } = await check.done;
+      const { status: checkStatus, stdout, stderr } = await check.done;
       console.log(`\nnpm run ${check.name}: ${checkStatus === 0 ? "passed" : `failed (exit ${checkStatus})`}`);
-      if (checkStatus !== 0) process.stdout.write(output);
+      if (checkStatus !== 0) process.stdout.write(`${stdout}${stderr}`);
       if (status === 0) status = checkStatus;
     }
     return status;
